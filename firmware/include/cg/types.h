@@ -23,9 +23,9 @@ typedef int64_t s64;
 #define NORETURN __attribute__((noreturn))
 #define UNUSED __attribute__((unused))
 
-#define PAGE_SIZE 4096ULL
+#define PAGE_SIZE UINT64_C(4096)
 #define PAGE_SHIFT 12
-#define MIB (1024ULL * 1024ULL)
-#define GIB (1024ULL * MIB)
+#define MIB (UINT64_C(1024) * 1024)
+#define GIB (UINT64_C(1024) * MIB)
 
 #endif

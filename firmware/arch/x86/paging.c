@@ -1,0 +1,40 @@
+/* The monitor's identity map. entry.asm maps 0-4 GiB; RAM above that gets
+ * 2 MiB pages here, once the page allocator runs (SDM Vol 3A 4.5). */
+#include "../../core/arch.h"
+#include "../../core/mem.h"
+#include "insn.h"
+#include <cg/errno.h>
+
+#define PTE_P (1ULL << 0)
+#define PTE_RW (1ULL << 1)
+#define PTE_PS (1ULL << 7)
+#define PTE_ADDR 0x000FFFFFFFFFF000ULL
+#define BOOT_MAPPED (4 * GIB)
+
+static u64 *paging_next(u64 *table, u32 idx)
+{
+	if (!(table[idx] & PTE_P)) {
+		u64 page = mem_alloc_pages(1);
+		if (!page)
+			return NULL;
+		table[idx] = page | PTE_P | PTE_RW;
+	}
+	return mem_ptr(table[idx] & PTE_ADDR);
+}
+
+int arch_map_ram(u64 top)
+{
+	u64 *pml4 = mem_ptr(read_cr3() & PTE_ADDR);
+	top = ALIGN_UP(top, 2 * MIB);
+	for (u64 a = BOOT_MAPPED; a < top; a += 2 * MIB) {
+		u64 *pdpt = paging_next(pml4, (a >> 39) & 511);
+		u64 *pd = pdpt ? paging_next(pdpt, (a >> 30) & 511) : NULL;
+		if (!pd)
+			return -CG_ENOMEM;
+		pd[(a >> 21) & 511] = a | PTE_P | PTE_RW | PTE_PS;
+	}
+	write_cr3(read_cr3());
+	if (top > BOOT_MAPPED)
+		mem_set_mapped_top(top);
+	return 0;
+}

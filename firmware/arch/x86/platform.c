@@ -1,0 +1,64 @@
+/* Boot-CPU set-up and the machine-wide controls core asks for (arch.h). */
+#include "../../core/arch.h"
+#include "insn.h"
+#include "lapic.h"
+#include "percpu.h"
+#include "tsc.h"
+
+extern u8 boot_stack_top[];
+
+/* The boot CPU's IST stacks exist before the page allocator does. */
+static u8 bsp_ist[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+
+void arch_early_init(void)
+{
+	u64 ist_tops[3];
+	for (int i = 0; i < 3; i++)
+		ist_tops[i] = (u64)(uintptr_t)bsp_ist[i] + IST_STACK_SIZE;
+	percpu_install(0, 0, (u64)(uintptr_t)boot_stack_top);
+	gdt_load_cpu(&percpu_table[0], ist_tops);
+	idt_load();
+}
+
+int arch_platform_init(void)
+{
+	tsc_calibrate();
+	int rc = lapic_init_cpu();
+	if (!rc)
+		percpu_table[0].apic_id = lapic_id();
+	return rc;
+}
+
+u32 arch_cpu_apic_id(void)
+{
+	return this_percpu()->apic_id;
+}
+
+void arch_cpu_relax(void)
+{
+	cpu_pause();
+}
+
+void arch_stop_others(void)
+{
+	lapic_send_ipi(0, ICR_DELIVERY_NMI | ICR_ALL_BUT_SELF);
+}
+
+void arch_halt_forever(void)
+{
+	for (;;) {
+		cpu_cli();
+		cpu_hlt();
+	}
+}
+
+void arch_reboot(void)
+{
+	/* 8042 pulse reset line, then the PCI reset control register 0xCF9 */
+	outb(0x64, 0xFE);
+	tsc_delay_us(50000);
+	outb(0xCF9, 0x02);
+	outb(0xCF9, 0x06);
+	tsc_delay_us(50000);
+	arch_halt_forever();
+}

@@ -1,0 +1,68 @@
+/* What core code may ask of the architecture. Core never includes an
+ * arch/ header; arch/x86 implements these. */
+#ifndef CG_ARCH_H
+#define CG_ARCH_H
+
+#include <cg/types.h>
+
+#define CG_MAX_CPUS 64
+
+/* arch_console_init: bring up the operator serial line. Returns 0, or
+ * -CG_ENOENT when no UART answers (output is then dropped). */
+int arch_console_init(void);
+
+/* arch_console_putc: send one byte on the operator line (blocks briefly). */
+void arch_console_putc(char c);
+
+/* arch_console_getc: next received byte, or -1 when none is waiting. */
+int arch_console_getc(void);
+
+/* arch_cpu_index: this CPU's dense index (0 = boot CPU). */
+u32 arch_cpu_index(void);
+
+/* arch_cpu_relax: spin-wait hint. */
+void arch_cpu_relax(void);
+
+/* arch_timestamp: the CPU's timestamp counter. */
+u64 arch_timestamp(void);
+
+/* arch_timestamp_hz: timestamp ticks per second (calibrated at boot). */
+u64 arch_timestamp_hz(void);
+
+/* arch_stop_others: stop every other CPU (NMI); they never return. */
+void arch_stop_others(void);
+
+/* arch_halt_forever: disable interrupts and halt this CPU for good. */
+NORETURN void arch_halt_forever(void);
+
+/* arch_reboot: reset the machine (keyboard controller, then 0xCF9). */
+NORETURN void arch_reboot(void);
+
+struct acpi_madt_info;
+
+/* arch_early_init: boot CPU tables (GDT, TSS with IST stacks, IDT, per-CPU
+ * base) so that any exception from here on gets a FATAL report. */
+void arch_early_init(void);
+
+/* arch_platform_init: timers and the local APIC of the boot CPU. Returns
+ * 0 or a negative error (the APIC is disabled: no SMP). */
+int arch_platform_init(void);
+
+/* arch_map_ram: extend the monitor's identity map to cover [0, top).
+ * Returns 0 or -CG_ENOMEM. */
+int arch_map_ram(u64 top);
+
+/* arch_smp_start: start the other CPUs of the MADT; each calls
+ * cpu_bringup(index) and then idles. Returns the number of CPUs up. */
+u32 arch_smp_start(const struct acpi_madt_info *madt);
+
+/* arch_virt_enable: check for and turn on hardware virtualization on this
+ * CPU. On success detail holds "key=value" capability pairs and 0 is
+ * returned; otherwise detail holds "reason=<word>" and the return is
+ * -CG_ENOTSUP (missing or disabled) or -CG_EIO (VMXON failed). */
+int arch_virt_enable(char *detail, size_t size);
+
+/* arch_cpu_apic_id: this CPU's interrupt-controller ID. */
+u32 arch_cpu_apic_id(void);
+
+#endif

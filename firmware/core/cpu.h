@@ -1,0 +1,30 @@
+/* The CPUs of the machine, as core sees them. */
+#ifndef CG_CPU_H
+#define CG_CPU_H
+
+#include <cg/types.h>
+#include "arch.h"
+
+enum cpu_state { CPU_ABSENT = 0, CPU_STARTING, CPU_ONLINE, CPU_FAILED };
+
+struct cpu_info {
+	u32 apic_id;
+	volatile u32 state;
+	bool virt_on;
+	char virt_detail[192];
+};
+
+extern struct cpu_info cpu_table[CG_MAX_CPUS];
+
+/* cpu_bringup: per-CPU start: enable virtualization, report it with an
+ * "@cg cpu" marker, and mark the CPU online. Called once on each CPU. */
+void cpu_bringup(u32 index);
+
+/* cpu_idle: what a CPU with nothing to run does, forever. */
+NORETURN void cpu_idle(void);
+
+/* cpu_count_online / cpu_count_virt: CPUs up / CPUs in VMX root. */
+u32 cpu_count_online(void);
+u32 cpu_count_virt(void);
+
+#endif

@@ -1,0 +1,47 @@
+#include "log.h"
+#include "arch.h"
+#include "fmt.h"
+#include <cg/spinlock.h>
+#include <stdarg.h>
+
+static u32 log_lock;
+
+static void log_write(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			arch_console_putc('\r');
+		arch_console_putc(*s);
+	}
+}
+
+void kprintf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	spin_lock(&log_lock);
+	log_write(buf);
+	spin_unlock(&log_lock);
+}
+
+void cg_marker(const char *kind, const char *fields, ...)
+{
+	char buf[512];
+	int n = fmt_snprintf(buf, sizeof(buf), "@cg %s ", kind);
+	va_list ap;
+	va_start(ap, fields);
+	fmt_vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fields, ap);
+	va_end(ap);
+	spin_lock(&log_lock);
+	log_write(buf);
+	log_write("\n");
+	spin_unlock(&log_lock);
+}
+
+void log_force_unlock(void)
+{
+	spin_unlock(&log_lock);
+}

@@ -1,0 +1,20 @@
+/* The monitor's voice on the operator serial line. kprintf is for people;
+ * cg_marker emits one machine-read "@cg <kind> ..." line (docs/markers.md).
+ * Both write whole lines under one lock so CPUs never interleave mid-line. */
+#ifndef CG_LOG_H
+#define CG_LOG_H
+
+#include <cg/types.h>
+
+/* kprintf: formatted output to the operator line (fmt.h conversions). */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cg_marker: print "@cg <kind> <fields>\n"; fields is a printf format. */
+void cg_marker(const char *kind, const char *fields, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* log_force_unlock: take the output lock over from a CPU that will never
+ * release it (used once, on the fatal path). */
+void log_force_unlock(void);
+
+#endif

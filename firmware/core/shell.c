@@ -1,0 +1,142 @@
+#include "shell.h"
+#include "arch.h"
+#include "cpu.h"
+#include "log.h"
+#include "mem.h"
+#include "version.h"
+#include <cg/string.h>
+
+struct shell_cmd {
+	const char *name;
+	const char *help;
+	void (*run)(void);
+};
+
+static void cmd_help(void);
+
+static void cmd_version(void)
+{
+	kprintf("crossguard %s\n", CG_VERSION);
+}
+
+static void cmd_cpus(void)
+{
+	for (u32 i = 0; i < CG_MAX_CPUS; i++) {
+		const struct cpu_info *c = &cpu_table[i];
+		if (c->state == CPU_ABSENT)
+			continue;
+		kprintf("cpu %u apic %u %s vmx=%u %s\n", i, c->apic_id,
+			c->state == CPU_ONLINE ? "online" : "failed", c->virt_on ? 1 : 0,
+			c->virt_detail);
+	}
+}
+
+static void cmd_mem(void)
+{
+	for (u32 i = 0; i < mem_map.count; i++) {
+		const struct memmap_entry *e = &mem_map.e[i];
+		kprintf("%016lx-%016lx %s\n", e->base, e->base + e->len - 1, memmap_type_name(e->type));
+	}
+	kprintf("free %lu KiB of %lu KiB usable\n", mem_pmm.free_frames * 4, mem_pmm.total_frames * 4);
+}
+
+static void cmd_halt(void)
+{
+	kprintf("halting all CPUs\n");
+	arch_stop_others();
+	arch_halt_forever();
+}
+
+static void cmd_reboot(void)
+{
+	kprintf("rebooting\n");
+	arch_reboot();
+}
+
+static const struct shell_cmd shell_cmds[] = {
+	{ "help", "list commands", cmd_help },
+	{ "version", "monitor version", cmd_version },
+	{ "cpus", "CPUs and their VMX state", cmd_cpus },
+	{ "mem", "physical memory map and free memory", cmd_mem },
+	{ "reboot", "reset the machine", cmd_reboot },
+	{ "halt", "stop every CPU", cmd_halt },
+};
+
+static void cmd_help(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++)
+		kprintf("  %-8s %s\n", shell_cmds[i].name, shell_cmds[i].help);
+}
+
+bool shell_feed(struct shell_line *l, int c, void (*echo)(const char *s))
+{
+	if (c == '\r' || c == '\n')
+		return true;
+	if (c == 0x7F || c == 0x08) {
+		if (l->len && !l->overflow) {
+			l->len--;
+			echo("\b \b");
+		}
+		return false;
+	}
+	if (c < 0x20 || c > 0x7E)
+		return false;
+	if (l->len + 1 >= SHELL_LINE_MAX) {
+		l->overflow = true;
+		return false;
+	}
+	l->buf[l->len++] = (char)c;
+	char s[2] = { (char)c, 0 };
+	echo(s);
+	return false;
+}
+
+void shell_exec(const char *line)
+{
+	while (*line == ' ')
+		line++;
+	size_t n = strlen(line);
+	while (n && line[n - 1] == ' ')
+		n--;
+	if (!n)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++) {
+		if (strlen(shell_cmds[i].name) == n && !strncmp(shell_cmds[i].name, line, n)) {
+			shell_cmds[i].run();
+			return;
+		}
+	}
+	char word[SHELL_LINE_MAX];
+	cg_strlcpy(word, line, n, sizeof(word));
+	kprintf("error: unknown command '%s' (type 'help' for the list)\n", word);
+}
+
+static void shell_echo(const char *s)
+{
+	kprintf("%s", s);
+}
+
+void shell_run(void)
+{
+	struct shell_line l = { 0 };
+	kprintf("cg> ");
+	for (;;) {
+		int c = arch_console_getc();
+		if (c < 0) {
+			arch_cpu_relax();
+			continue;
+		}
+		if (!shell_feed(&l, c, shell_echo))
+			continue;
+		kprintf("\n");
+		if (l.overflow) {
+			kprintf("error: line longer than %u characters ignored\n", SHELL_LINE_MAX - 1);
+		} else {
+			l.buf[l.len] = 0;
+			shell_exec(l.buf);
+		}
+		l.len = 0;
+		l.overflow = false;
+		kprintf("cg> ");
+	}
+}

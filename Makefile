@@ -38,9 +38,10 @@ iso: $(B)/crossguard.iso
 
 $(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -MMD -MP -g,$(CFLAGS)) -S -o $@.s $<
-	grep -o '@@define [A-Z_0-9]* [0-9]*' $@.s | sed 's/^@@/%/' > $@
-	rm -f $@.s
+	@echo "  GEN   $@"
+	@$(CC) $(filter-out -MMD -MP -g,$(CFLAGS)) -S -o $@.s $<
+	@grep -o '@@define [A-Z_0-9]* [0-9]*' $@.s | sed 's/^@@/%/' > $@
+	@rm -f $@.s
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,21 +49,27 @@ $(B)/obj/%.o: %.c
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/gen/ap_trampoline.bin: boot/ap_trampoline.asm $(B)/gen/asm_offsets.inc
-	$(NASM) -f bin -I$(B)/gen/ -o $@ $<
+	@echo "  NASM  $<"
+	@$(NASM) -f bin -I$(B)/gen/ -o $@ $<
 
 $(B)/obj/boot/ap_blob.o: boot/ap_blob.asm $(B)/gen/ap_trampoline.bin
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -I$(B)/gen/ -o $@ $<
+	@echo "  NASM  $<"
+	@$(NASM) -f elf64 -I$(B)/gen/ -o $@ $<
 
 $(B)/obj/%.o: %.asm $(B)/gen/asm_offsets.inc
 	@mkdir -p $(dir $@)
 	@echo "  NASM  $<"
 	@$(NASM) -f elf64 -g -I$(B)/gen/ -o $@ $<
 
+# The shipped image has no debug sections; crossguard.debug.elf keeps them
+# for gdb and addr2line, with the listing (.asm), symbols (.sym) and map.
 $(B)/crossguard.elf: $(FW_OBJ) boot/linker.ld
-	$(LD) $(LDFLAGS) -Map=$(B)/crossguard.map -o $@ $(FW_OBJ)
-	objdump -d -M intel $@ > $(B)/crossguard.asm
-	nm -n $@ > $(B)/crossguard.sym
+	@echo "  LD    $@"
+	@$(LD) $(LDFLAGS) -Map=$(B)/crossguard.map -o $(B)/crossguard.debug.elf $(FW_OBJ)
+	@objcopy --strip-debug $(B)/crossguard.debug.elf $@
+	@objdump -d -M intel $(B)/crossguard.debug.elf > $(B)/crossguard.asm
+	@nm -n $(B)/crossguard.debug.elf > $(B)/crossguard.sym
 
 js: $(B)/js/crossguard.mjs
 JS_SRC := $(shell find toolchain/src qemu console test -name '*.ts' 2>/dev/null) toolchain/esbuild.mjs
@@ -81,7 +88,7 @@ setup:
 typecheck: node_modules/.package-lock.json
 	npx tsc --noEmit -p tsconfig.json
 
--include test/unit/unit.mk
+include test/unit/unit.mk
 
 test: setup
 	$(MAKE) --no-print-directory all
@@ -95,7 +102,7 @@ bench: setup
 
 demo: setup
 	$(MAKE) --no-print-directory all
-	node $(B)/js/crossguard.mjs run --no-build --console-client
+	node $(B)/js/crossguard.mjs run --no-build
 
 clean:
 	rm -rf $(B)

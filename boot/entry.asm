@@ -6,7 +6,7 @@
 extern boot_main
 global _start32
 global boot_pml4, boot_pdpt
-global boot_gdt_ptr, boot_stack_top
+global boot_gdt_ptr, boot_stack_top, boot_tsc
 
 BOOT_STACK_SIZE equ 16384
 CR0_PE  equ 1 << 0
@@ -30,6 +30,10 @@ _start32:
 	cld
 	mov [boot_magic], eax
 	mov [boot_info], ebx
+	; Timestamp of the first monitor instruction, for boot-cost figures.
+	rdtsc
+	mov [boot_tsc], eax
+	mov [boot_tsc + 4], edx
 	mov esp, boot_stack_top
 
 	; Long mode is required (CPUID 80000001h:EDX bit 29, SDM Vol 2A CPUID).
@@ -140,6 +144,8 @@ boot_gdt_ptr:
 	dq boot_gdt
 
 section .data
+align 8
+boot_tsc:   dq 0
 boot_magic: dd 0
 boot_info:  dd 0
 

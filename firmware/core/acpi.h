@@ -39,12 +39,14 @@ u64 acpi_rsdp_scan(const struct phys_access *pa);
 /* acpi_find_table: physical address of the first table with the 4-byte
  * signature sig whose header and checksum are valid, found through the XSDT
  * (revision >= 2) or the RSDT. Returns 0 on success with *out set;
- * -CG_ENOENT if absent; -CG_EINVAL for a corrupt RSDT/XSDT. */
+ * -CG_ENOENT if absent; -CG_EINVAL for a corrupt RSDP/RSDT/XSDT;
+ * -CG_ERANGE when the RSDP or root table cannot be read. */
 int acpi_find_table(const struct phys_access *pa, u64 rsdp, const char sig[4], u64 *out);
 
 /* acpi_parse_madt: fill info from the MADT reachable from rsdp. Entries with
  * a length that is zero or runs past the table are an error, not skipped.
- * Returns 0, -CG_ENOENT (no MADT), -CG_EINVAL (corrupt). */
+ * Returns 0, -CG_ENOENT (no MADT), -CG_EINVAL (corrupt), or -CG_ERANGE as
+ * acpi_find_table. */
 int acpi_parse_madt(const struct phys_access *pa, u64 rsdp, struct acpi_madt_info *info);
 
 #endif

@@ -127,9 +127,13 @@ static int bootinfo_add_module(struct boot_info *bi, const struct phys_access *p
 static int bootinfo_mb1_mmap(struct boot_info *bi, const struct phys_access *pa,
 			     u64 addr, u32 len)
 {
-	const u8 *map = phys_map(pa, addr, len);
+	const u8 *map;
 	u64 off = 0;
 
+	/* An empty map needs no readable address; the caller falls back. */
+	if (!len)
+		return 0;
+	map = phys_map(pa, addr, len);
 	if (!map)
 		return -CG_ERANGE;
 	while (off < len) {
@@ -158,6 +162,8 @@ static int bootinfo_mb1_mods(struct boot_info *bi, const struct phys_access *pa,
 	const u8 *mods;
 	u32 i;
 
+	if (!count)
+		return 0;
 	if (count > BOOTINFO_MODULES_MAX)
 		return -CG_ENOMEM;
 	mods = phys_map(pa, addr, (u64)count * MB1_MOD_LEN);
@@ -350,8 +356,9 @@ static int bootinfo_parse_mb2(struct boot_info *bi, u64 info_addr,
 	return 0;
 }
 
-/* bootinfo_parse: see bootinfo.h. Errors as documented there; bi is
- * cleared first, so its contents after an error are partial but bounded. */
+/* bootinfo_parse: see bootinfo.h. Errors as documented there (a map range
+ * wrapping past 2^64 counts as inconsistent: -CG_EINVAL); bi is cleared
+ * first, so its contents after an error are partial but bounded. */
 int bootinfo_parse(struct boot_info *bi, u32 magic, u64 info_addr,
 		   const struct phys_access *pa)
 {

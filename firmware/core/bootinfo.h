@@ -39,7 +39,8 @@ struct boot_info {
  * Returns 0; -CG_EINVAL for a bad magic, a truncated or inconsistent
  * structure, or a tag walking out of its total size; -CG_ENOENT when the
  * loader gave no memory map at all; -CG_ERANGE when a pointer leaves the
- * readable window. */
+ * readable window; -CG_ENOMEM when there are more modules or (normalised)
+ * map ranges than the fixed tables hold. */
 int bootinfo_parse(struct boot_info *bi, u32 magic, u64 info_addr,
 		   const struct phys_access *pa);
 

@@ -13,6 +13,8 @@
 #include <cg/errno.h>
 
 extern u8 __image_start[], __image_bss_end[];
+/* TSC at the monitor's first instruction (boot/entry.asm). */
+extern u64 boot_tsc;
 
 /* Not static: a monitor fault must not be optimised into something else. */
 volatile u64 *const main_fault_address = (volatile u64 *)0x00007FFF00000000ULL;
@@ -92,7 +94,8 @@ void boot_main(u32 magic, u64 info)
 	cpu_bringup(0);
 	if (!rc && madt.cpu_count > 1)
 		arch_smp_start(&madt);
-	cg_marker("ready", "cpus=%u vmx=%u", cpu_count_online(), cpu_count_virt());
+	cg_marker("ready", "cpus=%u vmx=%u ticks=%lu", cpu_count_online(), cpu_count_virt(),
+		  arch_timestamp() - boot_tsc);
 	if (!cpu_count_virt())
 		kprintf("crossguard: VT-x is not available on this machine (see the reason= above); "
 			"the monitor runs but cannot start guests\n");

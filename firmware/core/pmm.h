@@ -8,7 +8,8 @@
 #include "memmap.h"
 
 struct pmm {
-	u64 *bitmap;   /* bit set = frame in use or not RAM */
+	u64 *bitmap;   /* bit set = frame in use or not RAM; an equal-sized
+			  "owned" bitmap follows it (see pmm.c) */
 	u64 base;      /* physical address of frame 0 of the bitmap */
 	u64 frames;    /* frames the bitmap covers */
 	u64 free_frames;

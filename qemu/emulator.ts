@@ -1,0 +1,197 @@
+// The one interface every emulator back end implements, plus runUntil, which
+// watches a machine's serial line for a pattern under a timeout.
+//
+// A back end turns BootOptions into a running Machine. The Machine's serial
+// line is the guest's COM1 in both directions; stop() always kills the whole
+// emulator process group and removes the back end's temp dir.
+
+import { createWriteStream } from 'node:fs';
+import { LineSplitter } from './markers.js';
+import {
+  realClock,
+  type Clock,
+  type ExitStatus,
+  type GroupSignaller,
+  type Spawner,
+  type TimerHandle,
+} from './process.js';
+
+/** 'qemu' = QEMU TCG (no VMX); 'kvm' = QEMU with KVM and nested VMX; 'bochs' = Bochs with VMX. */
+export type EmulatorKind = 'bochs' | 'qemu' | 'kvm';
+
+export const EMULATOR_KINDS: readonly EmulatorKind[] = ['bochs', 'qemu', 'kvm'];
+
+export type BootImage =
+  | { kind: 'iso'; path: string }
+  | { kind: 'elf'; path: string; cmdline?: string };
+
+export interface BootOptions {
+  image: BootImage;
+  cpus: number;
+  memMiB: number;
+  /** When set, every serial byte from the guest is also appended to this file. */
+  serialLog?: string;
+}
+
+export interface Serial {
+  /** Subscribes to guest output. Output that arrived before the first subscriber is replayed to it. */
+  onData(cb: (b: Buffer) => void): void;
+  /** Sends bytes to the guest. */
+  write(b: Buffer | string): void;
+}
+
+export interface Machine {
+  readonly kind: EmulatorKind;
+  readonly serial: Serial;
+  /** Resolves when the emulator has exited (and its serial output is drained). */
+  readonly exited: Promise<ExitStatus>;
+  /** Kills the process group and removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+  /** Synchronous last resort for process 'exit' handlers: SIGKILL to the group. */
+  killSync(): void;
+  /** Why it failed: Bochs' last VMFAIL/VMENTER FAIL/PANIC/ERROR log lines, QEMU's stderr tail. */
+  diagnostics(): string;
+}
+
+/** Injectable process and time for back ends (tests pass fakes). */
+export interface BootDeps {
+  spawner?: Spawner;
+  clock?: Clock;
+  /** Signals process groups (stop()); fakes must pass one so no real group is signalled. */
+  signal?: GroupSignaller;
+}
+
+export type Availability = { ok: true } | { ok: false; reason: string };
+
+export interface Emulator {
+  readonly kind: EmulatorKind;
+  /** One line for people, e.g. "Bochs 2.7 (VMX, slow)". */
+  describe(): string;
+  available(): Promise<Availability>;
+  boot(opts: BootOptions, deps?: BootDeps): Promise<Machine>;
+}
+
+/**
+ * A serial line fed by a back end: fans bytes out to subscribers, keeps what
+ * arrives before the first subscriber, and tees to a log file when asked.
+ */
+export class SerialChannel implements Serial {
+  private subscribers: ((b: Buffer) => void)[] = [];
+  private backlog: Buffer[] = [];
+  private log: NodeJS.WritableStream | undefined;
+
+  constructor(
+    private readonly writer: (b: Buffer) => void,
+    logPath?: string,
+  ) {
+    if (logPath) this.log = createWriteStream(logPath, { flags: 'a' });
+  }
+
+  onData(cb: (b: Buffer) => void): void {
+    this.subscribers.push(cb);
+    if (this.subscribers.length === 1 && this.backlog.length > 0) {
+      const old = this.backlog;
+      this.backlog = [];
+      for (const b of old) cb(b);
+    }
+  }
+
+  write(b: Buffer | string): void {
+    this.writer(typeof b === 'string' ? Buffer.from(b) : b);
+  }
+
+  /** Called by the back end for each chunk of guest output. */
+  emit(b: Buffer): void {
+    this.log?.write(b);
+    if (this.subscribers.length === 0) this.backlog.push(b);
+    else for (const cb of this.subscribers) cb(b);
+  }
+
+  /** Closes the log file (after the machine has exited). */
+  close(): Promise<void> {
+    const log = this.log;
+    this.log = undefined;
+    if (!log) return Promise.resolve();
+    return new Promise((r) => log.end(r));
+  }
+}
+
+export interface RunUntilOptions {
+  /** Tested against each complete serial line; omitted = run until exit or timeout. */
+  until?: RegExp;
+  /** 0 or omitted = no timeout. */
+  timeoutMs?: number;
+  clock?: Clock;
+  /** Called for every complete serial line, in order. */
+  onLine?: (line: string) => void;
+  /** Leave the machine running at the end (default: stop it). */
+  keep?: boolean;
+  /** Keep at most this many characters of output (the tail); default 1 MiB. */
+  maxOutput?: number;
+}
+
+export interface RunResult {
+  status: 'matched' | 'timeout' | 'exited';
+  /** Serial output seen (the tail, see maxOutput). */
+  output: string;
+  match?: RegExpMatchArray;
+  exit?: ExitStatus;
+  /** Elapsed clock time in ms. */
+  elapsedMs: number;
+}
+
+/**
+ * Watches `machine`'s serial lines until `until` matches a line, the machine
+ * exits, or `timeoutMs` passes on `clock`. Stops the machine at the end
+ * unless `keep` is set.
+ */
+export async function runUntil(machine: Machine, opts: RunUntilOptions): Promise<RunResult> {
+  const clock = opts.clock ?? realClock;
+  const maxOutput = opts.maxOutput ?? 1 << 20;
+  const start = clock.now();
+  const splitter = new LineSplitter();
+  let output = '';
+  let settled = false;
+  let timer: TimerHandle | undefined;
+
+  const result = await new Promise<RunResult>((resolve) => {
+    const finish = (r: Omit<RunResult, 'output' | 'elapsedMs'>) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      resolve({ ...r, output, elapsedMs: clock.now() - start });
+    };
+    const onLine = (line: string) => {
+      if (settled) return;
+      output += line + '\n';
+      if (output.length > maxOutput) output = output.slice(output.length - maxOutput);
+      opts.onLine?.(line);
+      const m = opts.until ? line.match(opts.until) : null;
+      if (m) finish({ status: 'matched', match: m });
+    };
+    machine.serial.onData((b) => {
+      for (const line of splitter.push(b)) onLine(line);
+    });
+    machine.exited.then((exit) => {
+      const rest = splitter.flush();
+      if (rest !== null) onLine(rest);
+      finish({ status: 'exited', exit });
+    });
+    if (opts.timeoutMs && opts.timeoutMs > 0) {
+      timer = clock.setTimeout(() => {
+        const rest = splitter.partial;
+        if (rest) output += rest;
+        finish({ status: 'timeout' });
+      }, opts.timeoutMs);
+    }
+  });
+  if (!opts.keep) await machine.stop();
+  return result;
+}
+
+/** The last `n` lines of `text`. */
+export function tailLines(text: string, n: number): string {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(-n).join('\n');
+}

@@ -1,0 +1,110 @@
+// QEMU back ends: 'qemu' (TCG: no VMX, for boot paths and the monitor's
+// "VT-x not available" path) and 'kvm' (KVM with nested VMX: the fast path
+// on a lab workstation). COM1 is QEMU's stdio; -kernel loads Multiboot1.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  SerialChannel,
+  tailLines,
+  type Availability,
+  type BootDeps,
+  type BootOptions,
+  type Emulator,
+  type Machine,
+} from './emulator.js';
+import { BootError } from './errors.js';
+import { ProcessMachine } from './machine.js';
+import { realClock, realSpawner } from './process.js';
+import { findOnPath } from './which.js';
+
+export const QEMU_BINARY = 'qemu-system-x86_64';
+
+/** I/O port of isa-debug-exit: a write of V ends QEMU with status (V << 1) | 1. */
+export const DEBUG_EXIT_PORT = 0xf4;
+
+/** The QEMU command line (without the binary) for one run (pure). */
+export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions): string[] {
+  const args = kind === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host,+vmx'] : ['-accel', 'tcg', '-cpu', 'max'];
+  args.push(
+    '-smp', String(opts.cpus),
+    '-m', String(opts.memMiB),
+    '-display', 'none',
+    '-vga', 'none',
+    '-monitor', 'none',
+    '-parallel', 'none',
+    '-serial', 'stdio',
+    '-no-reboot',
+    '-device', `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=4`,
+  );
+  const img = opts.image;
+  if (img.kind === 'iso') args.push('-cdrom', resolve(img.path), '-boot', 'd');
+  else {
+    args.push('-kernel', resolve(img.path));
+    if (img.cmdline) args.push('-append', img.cmdline);
+  }
+  return args;
+}
+
+export class QemuEmulator implements Emulator {
+  /** `nestedVmx` decides availability of 'kvm' (detect.ts's nestedVmxAvailable). */
+  constructor(
+    readonly kind: 'qemu' | 'kvm',
+    private readonly nestedVmx: () => boolean,
+    private readonly binary = QEMU_BINARY,
+  ) {}
+
+  describe(): string {
+    return this.kind === 'kvm' ? 'QEMU with KVM and nested VT-x (fast)' : 'QEMU TCG (no VT-x; boot paths only)';
+  }
+
+  async available(): Promise<Availability> {
+    if (!findOnPath(this.binary))
+      return { ok: false, reason: `${this.binary} not found on PATH; install it: apt-get install qemu-system-x86` };
+    if (this.kind === 'kvm' && !this.nestedVmx())
+      return {
+        ok: false,
+        reason:
+          'no nested VT-x here (needs vmx in /proc/cpuinfo, /sys/module/kvm_intel/parameters/nested = Y and /dev/kvm); use --emulator bochs or qemu',
+      };
+    return { ok: true };
+  }
+
+  async boot(opts: BootOptions, deps: BootDeps = {}): Promise<Machine> {
+    const spawner = deps.spawner ?? realSpawner;
+    const clock = deps.clock ?? realClock;
+    const dir = mkdtempSync(join(tmpdir(), `crossguard-${this.kind}-`));
+    const child = spawner(this.binary, qemuArgs(this.kind, opts), { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (stderr.length > 64 * 1024) stderr = stderr.slice(-32 * 1024);
+    });
+    const serial = new SerialChannel((b) => child.stdin?.write(b), opts.serialLog);
+    child.stdout?.on('data', (b: Buffer) => serial.emit(b));
+    child.stdin?.on('error', () => {});
+    if (child.pid === undefined) {
+      await child.exited;
+      throw new BootError(`could not start ${this.binary}: ${child.spawnError()?.message ?? 'unknown error'}`);
+    }
+    return new ProcessMachine({
+      kind: this.kind,
+      pid: child.pid,
+      serial,
+      exited: child.exited,
+      tempDir: dir,
+      clock,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      graceMs: 1000,
+      diagnostics: () => tailLines(stderr, 20) || '(qemu wrote nothing to stderr)',
+    });
+  }
+}
+
+/** The guest's isa-debug-exit value from QEMU's exit status, or null if it did not come from there. */
+export function debugExitValue(code: number | null): number | null {
+  if (code === null || code % 2 === 0) return null;
+  return code >> 1;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what crossguard needs on Debian 12 and is silent when all of it is
+# already there: the emulators, assembler, GRUB image tools (apt) and the
+# npm dependencies (npm ci). Run by `make demo`, `make test` and `make bench`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  bochs bochsbios vgabios bochs-term   # Bochs with VMX: the VT-x test bed here
+  qemu-system-x86 ipxe-qemu ovmf       # QEMU TCG (boot paths), KVM where nested VMX exists
+  nasm gcc make binutils               # the monitor
+  grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools  # the ISO
+  wabt                                 # wasm2c for scheduler policies
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v node >/dev/null || { echo "setup: Node.js 20 or newer is required (apt-get install nodejs npm)" >&2; exit 1; }
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $node_major is too old; crossguard needs 20 or newer" >&2
+  exit 1
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi

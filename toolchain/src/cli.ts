@@ -1,0 +1,89 @@
+// The crossguard command line. This file only declares commands; each one's
+// implementation loads lazily from commands/<name>.ts. Errors are handled
+// once, at the bottom: known ones print one `crossguard: <message>` line and
+// exit with their status; anything else is a bug and shows its stack.
+
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CrossguardError, UsageError } from '../../qemu/errors.js';
+import { RUN_EPILOGUE } from './help.js';
+
+async function main(argv: string[]): Promise<number> {
+  let status = 0;
+  await yargs(argv)
+    .scriptName('crossguard')
+    .usage('$0 <command> [options]')
+    .command(
+      'build',
+      'Build build/crossguard.elf and build/crossguard.iso (runs make)',
+      (y) => y,
+      async () => {
+        await (await import('./commands/build.js')).default();
+      },
+    )
+    .command(
+      'image',
+      'Make a GRUB ISO (BIOS + UEFI) that boots a monitor ELF over Multiboot2 (or 1)',
+      (y) =>
+        y
+          .option('elf', { type: 'string', default: 'build/crossguard.elf', describe: 'monitor ELF to boot' })
+          .option('out', { type: 'string', default: 'build/crossguard.iso', describe: 'ISO to write' })
+          .option('cmdline', { type: 'string', describe: 'kernel command line' })
+          .option('entry', {
+            choices: ['multiboot2', 'multiboot'] as const,
+            default: 'multiboot2' as const,
+            describe: 'protocol of the default GRUB entry',
+          }),
+      async (a) => {
+        await (await import('./commands/image.js')).default(a);
+      },
+    )
+    .command(
+      'run',
+      'Build, boot in an emulator, and attach the serial line',
+      (y) =>
+        y
+          .option('emulator', {
+            choices: ['auto', 'bochs', 'qemu', 'kvm'] as const,
+            default: 'auto' as const,
+            describe: 'auto = kvm with nested VT-x, else bochs, else qemu (TCG)',
+          })
+          .option('boot', { choices: ['iso', 'elf'] as const, default: 'iso' as const, describe: 'GRUB ISO, or the ELF via QEMU -kernel (Multiboot1)' })
+          .option('cpus', { type: 'number', default: 2 })
+          .option('mem', { type: 'number', default: 512, describe: 'guest RAM in MiB' })
+          .option('timeout', { type: 'number', default: 0, describe: 'seconds before giving up (0 = none)' })
+          .option('until', { type: 'string', describe: 'stop with status 0 when a serial line matches this regex' })
+          .option('serial-log', { type: 'string', describe: 'also append serial output to FILE' })
+          .option('console', { type: 'string', describe: 'serve the serial line on tcp:HOST:PORT instead of the terminal' })
+          .option('cmdline', { type: 'string', describe: 'kernel command line' })
+          .option('image', { type: 'string', describe: 'boot this ISO/ELF instead of build/crossguard.{iso,elf} (skips the build)' })
+          .option('build', { type: 'boolean', default: true, describe: 'build first (--no-build to skip)' })
+          .epilogue(RUN_EPILOGUE),
+      async (a) => {
+        status = await (await import('./commands/run.js')).default(a);
+      },
+    )
+    .demandCommand(1, 'name a command')
+    .strict()
+    .version(false)
+    .help()
+    .alias('h', 'help')
+    .fail((msg, err) => {
+      throw err ?? new UsageError(`${msg.replace(/\s*\n\s*/g, ' ')} (see crossguard --help)`);
+    })
+    .parseAsync();
+  return status;
+}
+
+main(hideBin(process.argv)).then(
+  (status) => process.exit(status),
+  (e: unknown) => {
+    if (e instanceof CrossguardError) {
+      if (e.detail) process.stderr.write(`${e.detail.replace(/\n?$/, '\n')}`);
+      process.stderr.write(`crossguard: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      process.exit(e.exitCode);
+    }
+    process.stderr.write(`crossguard: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,155 @@
+// crossguard run: build, pick an emulator, boot, and connect the serial line
+// to the terminal (or a TCP console) until a pattern, a timeout, the end of
+// the machine, or the user.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pickEmulator } from '../../../qemu/detect.js';
+import { runUntil, type BootImage, type EmulatorKind, type Machine } from '../../../qemu/emulator.js';
+import { BootTimeoutError, BuildError, EmulatorExitedError, UsageError } from '../../../qemu/errors.js';
+import { ESCAPE_HINT } from '../help.js';
+import { attachTerminal, parseConsoleSpec, serveConsole, type TcpSpec } from '../console.js';
+import { makeIso } from '../image.js';
+import { defaultElf, defaultIso } from '../paths.js';
+import { build } from './build.js';
+
+export interface RunArgs {
+  emulator: 'auto' | EmulatorKind;
+  boot: 'iso' | 'elf';
+  cpus: number;
+  mem: number;
+  timeout: number;
+  until?: string;
+  serialLog?: string;
+  console?: string;
+  cmdline?: string;
+  image?: string;
+  build: boolean;
+}
+
+/** Checked, converted arguments (pure; throws UsageError). */
+export interface RunPlan {
+  until?: RegExp;
+  timeoutMs: number;
+  console?: TcpSpec;
+}
+
+export function planRun(a: RunArgs): RunPlan {
+  if (!Number.isInteger(a.cpus) || a.cpus < 1 || a.cpus > 64) throw new UsageError('--cpus must be an integer from 1 to 64');
+  if (!Number.isInteger(a.mem) || a.mem < 16) throw new UsageError('--mem must be an integer number of MiB, at least 16');
+  if (!Number.isFinite(a.timeout) || a.timeout < 0) throw new UsageError('--timeout must be a number of seconds (0 = none)');
+  if (a.boot === 'elf' && a.emulator === 'bochs')
+    throw new UsageError('Bochs cannot load an ELF; use --boot iso (the default) or --emulator qemu');
+  if (a.boot === 'iso' && a.cmdline !== undefined && a.image !== undefined)
+    throw new UsageError(
+      '--cmdline with --boot iso rebuilds the ISO from build/crossguard.elf; drop --image, or bake the command line in with crossguard image --cmdline',
+    );
+  let until: RegExp | undefined;
+  if (a.until !== undefined) {
+    try {
+      until = new RegExp(a.until);
+    } catch (e) {
+      throw new UsageError(`--until: ${(e as Error).message}`);
+    }
+  }
+  const plan: RunPlan = { timeoutMs: Math.round(a.timeout * 1000) };
+  if (until) plan.until = until;
+  if (a.console !== undefined) plan.console = parseConsoleSpec(a.console);
+  return plan;
+}
+
+const progress = (line: string) => {
+  if (process.stderr.isTTY) process.stderr.write(`crossguard: ${line}\n`);
+};
+const say = (line: string) => process.stderr.write(`crossguard: ${line}\n`);
+
+/** Runs the session; returns the exit status for normal ends, throws CrossguardErrors otherwise. */
+export default async function main(a: RunArgs): Promise<number> {
+  const plan = planRun(a);
+  const { emulator, reason } = await pickEmulator(a.emulator);
+  if (a.boot === 'elf' && emulator.kind === 'bochs')
+    throw new UsageError(`${reason}, but Bochs cannot load an ELF; use --boot iso or --emulator qemu`);
+
+  if (a.build && a.image === undefined) {
+    progress('building…');
+    await build();
+  }
+
+  const cleanups: (() => void)[] = [];
+  let image: BootImage;
+  if (a.boot === 'elf') {
+    image = { kind: 'elf', path: a.image ?? defaultElf() };
+    if (a.cmdline !== undefined) image.cmdline = a.cmdline;
+  } else if (a.cmdline !== undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'crossguard-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    progress('making an ISO with the given command line…');
+    await makeIso({ elf: defaultElf(), out: join(dir, 'crossguard.iso'), cmdline: a.cmdline });
+    image = { kind: 'iso', path: join(dir, 'crossguard.iso') };
+  } else image = { kind: 'iso', path: a.image ?? defaultIso() };
+  if (!existsSync(image.path))
+    throw new BuildError(`${image.path} does not exist; run crossguard build (or drop --no-build)`);
+
+  say(`booting ${emulator.kind} (${reason}, ${a.cpus} CPU${a.cpus === 1 ? '' : 's'})…`);
+  let machine: Machine | undefined;
+  let ended: 'user' | NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    ended ??= sig;
+    void machine?.stop();
+  };
+  const onExit = () => machine?.killSync();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('exit', onExit);
+  try {
+    machine = await emulator.boot({
+      image,
+      cpus: a.cpus,
+      memMiB: a.mem,
+      ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
+    });
+    const m = machine;
+    if (ended) await m.stop();
+    const quit = () => {
+      ended ??= 'user';
+      void m.stop();
+    };
+    if (plan.console) {
+      const srv = await serveConsole(m.serial, plan.console);
+      cleanups.push(srv.close);
+      say(`serial console on ${srv.address} (one client at a time)`);
+    } else {
+      cleanups.push(attachTerminal(m.serial, quit));
+      if (process.stdin.isTTY) say(ESCAPE_HINT);
+    }
+
+    const r = await runUntil(m, { ...(plan.until ? { until: plan.until } : {}), timeoutMs: plan.timeoutMs });
+    if (ended === 'user') return 0;
+    if (ended) return ended === 'SIGINT' ? 130 : ended === 'SIGTERM' ? 143 : 129;
+    if (r.status === 'matched') return 0;
+    if (r.status === 'timeout')
+      throw new BootTimeoutError(
+        plan.until
+          ? `timed out after ${a.timeout} s waiting for /${plan.until.source}/ on ${emulator.kind}; raise --timeout or check the serial output above`
+          : `stopped ${emulator.kind} after --timeout ${a.timeout} s`,
+      );
+    const how = r.exit?.signal ? `signal ${r.exit.signal}` : `status ${r.exit?.code}`;
+    if (plan.until) {
+      throw new EmulatorExitedError(
+        `${emulator.kind} exited (${how}) before /${plan.until.source}/ appeared; its diagnostics are above`,
+        `${emulator.kind} diagnostics:\n${m.diagnostics()}`,
+      );
+    }
+    progress(`${emulator.kind} exited (${how})`);
+    return 0;
+  } finally {
+    await machine?.stop();
+    for (const c of cleanups.reverse()) c();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('exit', onExit);
+  }
+}

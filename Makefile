@@ -94,11 +94,11 @@ test: setup
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory unit-test
-	node toolchain/run-tests.mjs
+	node toolchain/run-tests.mjs $(B)/js/test
 
 bench: setup
 	$(MAKE) --no-print-directory all
-	node $(B)/js/test/bench/bench.mjs
+	node $(B)/js/test/bench/boot.bench.mjs
 
 demo: setup
 	$(MAKE) --no-print-directory all

@@ -132,6 +132,8 @@ export class BochsEmulator implements Emulator {
       throw new UnsupportedImageError(
         'Bochs cannot load an ELF directly; boot the GRUB ISO instead (--boot iso, or crossguard image to build one)',
       );
+    if (opts.firmware === 'uefi')
+      throw new UnsupportedImageError('Bochs has no UEFI firmware; use --emulator qemu for a UEFI boot');
     const spawner = deps.spawner ?? realSpawner;
     const clock = deps.clock ?? realClock;
     const dir = mkdtempSync(join(tmpdir(), 'crossguard-bochs-'));

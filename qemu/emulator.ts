@@ -31,6 +31,8 @@ export interface BootOptions {
   memMiB: number;
   /** When set, every serial byte from the guest is also appended to this file. */
   serialLog?: string;
+  /** Platform firmware: legacy BIOS (default) or UEFI (QEMU with OVMF; Bochs has no UEFI). */
+  firmware?: 'bios' | 'uefi';
 }
 
 export interface Serial {

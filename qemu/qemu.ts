@@ -24,6 +24,9 @@ export const QEMU_BINARY = 'qemu-system-x86_64';
 /** I/O port of isa-debug-exit: a write of V ends QEMU with status (V << 1) | 1. */
 export const DEBUG_EXIT_PORT = 0xf4;
 
+/** UEFI firmware for QEMU (Debian package ovmf). */
+export const OVMF_CODE = '/usr/share/qemu/OVMF.fd';
+
 /** The QEMU command line (without the binary) for one run (pure). */
 export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions): string[] {
   const args = kind === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host,+vmx'] : ['-accel', 'tcg', '-cpu', 'max'];
@@ -38,6 +41,7 @@ export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions): string[] {
     '-no-reboot',
     '-device', `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=4`,
   );
+  if (opts.firmware === 'uefi') args.push('-bios', OVMF_CODE);
   const img = opts.image;
   if (img.kind === 'iso') args.push('-cdrom', resolve(img.path), '-boot', 'd');
   else {

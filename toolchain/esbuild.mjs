@@ -1,4 +1,4 @@
-// Bundles the CLI and every test file with esbuild. Type checking is tsc's
+// Bundles the CLI and every test and benchmark file with esbuild. Type checking is tsc's
 // job (make typecheck); esbuild only strips types, which keeps this fast.
 import { build } from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
@@ -11,7 +11,7 @@ function findTests(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...findTests(p));
-    else if (name.endsWith('.test.ts')) out.push(p);
+    else if (name.endsWith('.test.ts') || name.endsWith('.bench.ts')) out.push(p);
   }
   return out;
 }

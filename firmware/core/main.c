@@ -94,11 +94,11 @@ void boot_main(u32 magic, u64 info)
 	cpu_bringup(0);
 	if (!rc && madt.cpu_count > 1)
 		arch_smp_start(&madt);
-	cg_marker("ready", "cpus=%u vmx=%u ticks=%lu", cpu_count_online(), cpu_count_virt(),
-		  arch_timestamp() - boot_tsc);
 	if (!cpu_count_virt())
 		kprintf("crossguard: VT-x is not available on this machine (see the reason= above); "
 			"the monitor runs but cannot start guests\n");
+	cg_marker("ready", "cpus=%u vmx=%u ticks=%lu", cpu_count_online(), cpu_count_virt(),
+		  arch_timestamp() - boot_tsc);
 
 	if (opts.test == CMDLINE_TEST_FAULT) {
 		kprintf("cg.test=fault: reading unmapped address %p on purpose\n",

@@ -1,0 +1,152 @@
+// The monitor boots on every loader and emulator it supports, brings up
+// every CPU, enters VMX root where VT-x exists, says plainly where it does
+// not, and dies cleanly (one FATAL report, no reboot) on a monitor fault.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { nestedVmxAvailable } from '../../qemu/detect.js';
+import { boot, ELF, explain, ISO, markersOf, type BootOutcome } from './pool.js';
+
+const READY = /^@cg ready /;
+const FATAL = /^@cg fatal /;
+
+function ready(o: BootOutcome) {
+  assert.is(o.status, 'matched', explain(o, `no ready line (${o.status})`));
+  const r = markersOf(o, 'ready');
+  assert.is(r.length, 1, explain(o, 'exactly one ready line'));
+  return r[0]!.fields;
+}
+
+function expectVmxEverywhere(o: BootOutcome, cpus: number) {
+  const f = ready(o);
+  assert.is(f.cpus, String(cpus), explain(o, 'every CPU up'));
+  assert.is(f.vmx, String(cpus), explain(o, 'every CPU in VMX root'));
+  const cpuLines = markersOf(o, 'cpu');
+  assert.is(cpuLines.length, cpus, explain(o, 'one cpu marker per CPU'));
+  assert.equal(cpuLines.map((m) => m.fields.index), [...Array(cpus).keys()].map(String));
+  assert.is(new Set(cpuLines.map((m) => m.fields.apic)).size, cpus, 'distinct APIC IDs');
+  for (const m of cpuLines) {
+    assert.is(m.fields.vmx, '1', explain(o, `cpu ${m.fields.index} in VMX root`));
+    // The Haswell model offers all of these; later issues depend on them.
+    for (const cap of ['ept', 'vpid', 'ug', 'preempt']) assert.is(m.fields[cap], '1', `cpu ${m.fields.index} ${cap}`);
+  }
+}
+
+function expectNoVmx(o: BootOutcome, cpus: number, loader: string) {
+  const f = ready(o);
+  assert.is(f.cpus, String(cpus), explain(o, 'every CPU up'));
+  assert.is(f.vmx, '0', explain(o, 'no CPU can be in VMX root under TCG'));
+  const b = markersOf(o, 'boot')[0];
+  assert.ok(b, explain(o, 'boot marker'));
+  assert.is(b!.fields.loader, loader);
+  for (const m of markersOf(o, 'cpu')) assert.is(m.fields.reason, 'no-vmx-in-cpuid');
+  assert.ok(o.lines.some((l) => /VT-x is not available/.test(l)), explain(o, 'says plainly that VT-x is missing'));
+}
+
+function expectFatal(o: BootOutcome) {
+  assert.is(o.status, 'matched', explain(o, `no fatal marker (${o.status})`));
+  const f = markersOf(o, 'fatal');
+  assert.is(f.length, 1, explain(o, 'one fatal marker'));
+  assert.is(f[0]!.fields.kind, 'exception');
+  assert.is(f[0]!.fields.vector, '14');
+  assert.is(f[0]!.fields.name, '#PF');
+  assert.is(f[0]!.fields.cr2, '0x7fff00000000');
+  assert.ok(o.lines.some((l) => /^\s+rip=[0-9a-f]{16} cs=0008/.test(l)), explain(o, 'register dump'));
+  assert.ok(o.lines.some((l) => /^FATAL: machine stopped/.test(l)), explain(o, 'stop line'));
+  assert.not.ok(o.exitedEarly, explain(o, 'the machine must stay stopped, not reset or exit'));
+  assert.is(markersOf(o, 'boot').length, 1, explain(o, 'no reboot after the fault'));
+}
+
+// Start every boot now; the pool runs two at a time.
+const bochs1 = boot({ emulator: 'bochs', image: { kind: 'iso', path: ISO }, cpus: 1, until: READY, timeoutMs: 90_000 });
+const bochs2 = boot({ emulator: 'bochs', image: { kind: 'iso', path: ISO }, cpus: 2, until: READY, timeoutMs: 120_000 });
+const qemuElf = boot({ emulator: 'qemu', image: { kind: 'elf', path: ELF }, cpus: 2, until: READY, timeoutMs: 60_000 });
+const qemuIso = boot({ emulator: 'qemu', image: { kind: 'iso', path: ISO }, cpus: 2, until: READY, timeoutMs: 60_000 });
+const qemuIsoMb1 = boot({
+  emulator: 'qemu', image: { kind: 'iso-variant', entry: 'multiboot' }, cpus: 2, until: READY, timeoutMs: 60_000,
+});
+const qemuUefi = boot({
+  emulator: 'qemu', image: { kind: 'iso-variant', bios: 'ovmf' }, cpus: 2, until: READY, timeoutMs: 180_000,
+});
+const qemuFault = boot({
+  emulator: 'qemu', image: { kind: 'elf', path: ELF, cmdline: 'cg.test=fault' }, cpus: 2, until: FATAL,
+  timeoutMs: 60_000, lingerMs: 3000,
+});
+const bochsFault = boot({
+  emulator: 'bochs', image: { kind: 'iso-variant', cmdline: 'cg.test=fault' }, cpus: 2, until: FATAL,
+  timeoutMs: 120_000, lingerMs: 3000,
+});
+const shell = boot({
+  emulator: 'qemu', image: { kind: 'elf', path: ELF }, cpus: 1, until: /^cg> |^@cg ready/, timeoutMs: 60_000,
+  interact: async (m, waitFor) => {
+    await waitFor(/cg> $/, 5000).catch(() => undefined);
+    m.serial.write('help\r');
+    await waitFor(/^\s+cpus\s/, 5000);
+    m.serial.write('frobnicate\r');
+    await waitFor(/^error: unknown command 'frobnicate'/, 5000);
+    m.serial.write('x'.repeat(300) + '\r');
+    await waitFor(/^error: line longer than/, 5000);
+    m.serial.write(Buffer.from([0x00, 0xff, 0x1b, 0x9b, 0x80]));
+    m.serial.write('version\r');
+    await waitFor(/^crossguard \d+\.\d+\.\d+/, 5000);
+  },
+});
+const kvm = nestedVmxAvailable()
+  ? boot({ emulator: 'kvm', image: { kind: 'iso', path: ISO }, cpus: 2, until: READY, timeoutMs: 60_000 })
+  : null;
+
+test('bochs, 1 CPU, GRUB multiboot2 ISO: ready with the CPU in VMX root', async () => {
+  expectVmxEverywhere(await bochs1, 1);
+});
+
+test('bochs, 2 CPUs: the AP is started and both CPUs are in VMX root', async () => {
+  expectVmxEverywhere(await bochs2, 2);
+});
+
+test('qemu TCG, 2 CPUs, -kernel (Multiboot1): ready, vmx=0, says VT-x is missing', async () => {
+  const o = await qemuElf;
+  expectNoVmx(o, 2, 'multiboot1');
+  assert.match(markersOf(o, 'boot')[0]!.fields.cmdline!, /crossguard\.elf/);
+});
+
+test('qemu TCG, 2 CPUs, GRUB multiboot2 ISO (BIOS): ready, vmx=0', async () => {
+  const o = await qemuIso;
+  expectNoVmx(o, 2, 'multiboot2');
+  assert.is(markersOf(o, 'boot')[0]!.fields.efi, '0');
+});
+
+test('qemu TCG, GRUB multiboot (version 1) entry of the ISO: ready', async () => {
+  expectNoVmx(await qemuIsoMb1, 2, 'multiboot1');
+});
+
+test('qemu TCG with UEFI firmware (OVMF), GRUB multiboot2: ready, efi=1', async () => {
+  const o = await qemuUefi;
+  expectNoVmx(o, 2, 'multiboot2');
+  assert.is(markersOf(o, 'boot')[0]!.fields.efi, '1');
+});
+
+test('monitor fault under QEMU: one FATAL report, machine stopped, no reboot', async () => {
+  expectFatal(await qemuFault);
+});
+
+test('monitor fault under Bochs with CPUs in VMX root: one FATAL report, no reboot', async () => {
+  const o = await bochsFault;
+  expectFatal(o);
+  assert.not.match(o.diagnostics, /triple fault|shutdown/i, explain(o, 'no triple fault'));
+});
+
+test('operator shell answers, rejects bad input, and keeps running', async () => {
+  const o = await shell;
+  assert.is(o.status, 'matched', explain(o, 'shell prompt'));
+  assert.match(o.interaction, /crossguard \d/, explain(o, 'version after garbage'));
+});
+
+test('qemu with KVM nested VT-x (only where the host has it)', async () => {
+  if (!kvm) {
+    console.log('  (skipped: this host has no nested VT-x)');
+    return;
+  }
+  expectVmxEverywhere(await kvm, 2);
+});
+
+test.run();

@@ -1,0 +1,151 @@
+// Boot cases for the emulator tests: each case boots one machine and watches
+// its serial line. Cases start as soon as a test file loads, at most
+// CG_TEST_JOBS (default 2, one per core here) at a time, so uvu's serial test
+// order does not make the suite wait for one emulator after another.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createEmulator } from '../../qemu/detect.js';
+import { tailLines, type BootImage, type EmulatorKind, type Machine } from '../../qemu/emulator.js';
+import { LineSplitter, parseMarker, type Marker } from '../../qemu/markers.js';
+import { makeIso, type BootEntry } from '../../toolchain/src/image.js';
+
+export const ROOT = resolve(process.env.CG_ROOT ?? process.cwd());
+export const ELF = join(ROOT, 'build', 'crossguard.elf');
+export const ISO = join(ROOT, 'build', 'crossguard.iso');
+
+const JOBS = Math.max(1, Number(process.env.CG_TEST_JOBS ?? 2));
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function slot<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= JOBS) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+export interface BootCase {
+  emulator: EmulatorKind;
+  image: BootImage | { kind: 'iso-variant'; cmdline?: string; entry?: BootEntry; bios?: 'ovmf' };
+  cpus: number;
+  memMiB?: number;
+  until: RegExp;
+  timeoutMs: number;
+  /** After `until` matched: keep watching this long (e.g. to see that nothing reboots). */
+  lingerMs?: number;
+  /** Runs while the machine is up, after `until` matched (e.g. type at the shell). */
+  interact?: (m: Machine, waitFor: (re: RegExp, ms: number) => Promise<string>) => Promise<void>;
+}
+
+export interface BootOutcome {
+  status: 'matched' | 'timeout' | 'exited';
+  /** Wall time from emulator start to the `until` line. */
+  bootMs: number;
+  lines: string[];
+  markers: Marker[];
+  diagnostics: string;
+  /** Output of the interaction phase (if any). */
+  interaction: string;
+  exitedEarly: boolean;
+}
+
+/** Markers of one kind, in order. */
+export function markersOf(o: BootOutcome, kind: string): Marker[] {
+  return o.markers.filter((m) => m.kind === kind);
+}
+
+/** A failure message with the tail of the serial output and the emulator's own diagnostics. */
+export function explain(o: BootOutcome, what: string): string {
+  return `${what}\n--- serial (last 25 lines) ---\n${tailLines(o.lines.join('\n'), 25)}\n--- emulator ---\n${o.diagnostics}`;
+}
+
+async function resolveImage(c: BootCase, tmp: string): Promise<BootImage> {
+  if (c.image.kind !== 'iso-variant') return c.image;
+  const out = join(tmp, 'variant.iso');
+  await makeIso({ elf: ELF, out, cmdline: c.image.cmdline, entry: c.image.entry });
+  return { kind: 'iso', path: out };
+}
+
+/** Why waitFor gave up. */
+export class WaitError extends Error {
+  override name = 'WaitError';
+  constructor(readonly status: 'timeout' | 'exited', message: string) {
+    super(message);
+  }
+}
+
+/** Boots `c` (when a slot is free) and resolves with everything seen. */
+export function boot(c: BootCase): Promise<BootOutcome> {
+  return slot(async () => {
+    if (!existsSync(ELF)) throw new Error(`${ELF} is missing: run make first`);
+    const tmp = mkdtempSync(join(tmpdir(), 'cg-boot-test-'));
+    try {
+      const image = await resolveImage(c, tmp);
+      const emu = createEmulator(c.emulator);
+      const avail = await emu.available();
+      if (!avail.ok) throw new Error(`${c.emulator} unavailable: ${avail.reason}`);
+      const uefi = c.image.kind === 'iso-variant' && c.image.bios === 'ovmf';
+      const machine = await emu.boot({ image, cpus: c.cpus, memMiB: c.memMiB ?? 256, ...(uefi ? { firmware: 'uefi' as const } : {}) });
+      // One subscriber for the machine's whole life: it gets the backlog too.
+      const lines: string[] = [];
+      const splitter = new LineSplitter();
+      machine.serial.onData((b) => {
+        for (const l of splitter.push(b)) lines.push(l.replace(/\r$/, ''));
+      });
+      let exited = false;
+      void machine.exited.then(() => (exited = true));
+      const waitFor = (re: RegExp, ms: number, from = lines.length) =>
+        new Promise<string>((res, rej) => {
+          const t0 = Date.now();
+          const poll = () => {
+            const hit = lines.slice(from).find((l) => re.test(l));
+            if (hit !== undefined) return res(hit);
+            if (exited) return rej(new WaitError('exited', `the emulator exited before a line matched ${re}`));
+            if (Date.now() - t0 > ms) return rej(new WaitError('timeout', `no line matching ${re} within ${ms} ms`));
+            setTimeout(poll, 25);
+          };
+          poll();
+        });
+      try {
+        const t0 = Date.now();
+        let status: BootOutcome['status'] = 'matched';
+        let interaction = '';
+        let exitedEarly = false;
+        try {
+          await waitFor(c.until, c.timeoutMs, 0);
+        } catch (e) {
+          if (!(e instanceof WaitError)) throw e;
+          status = e.status;
+        }
+        const bootMs = Date.now() - t0;
+        if (status === 'matched' && c.interact) {
+          const before = lines.length;
+          try {
+            await c.interact(machine, (re, ms) => waitFor(re, ms));
+          } finally {
+            interaction = lines.slice(before).join('\n');
+          }
+        }
+        if (status === 'matched' && c.lingerMs) {
+          await new Promise((r) => setTimeout(r, c.lingerMs));
+          exitedEarly = exited;
+        }
+        await machine.stop();
+        const rest = splitter.flush();
+        if (rest) lines.push(rest);
+        const markers = lines.map(parseMarker).filter((m): m is Marker => m !== null);
+        return { status, bootMs, lines, markers, diagnostics: machine.diagnostics(), interaction, exitedEarly };
+      } finally {
+        await machine.stop();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+}

@@ -24,7 +24,7 @@ test('appendCapped drops the oldest chunks', () => {
   assert.is(c.length, 2);
 });
 
-const base: RunArgs = { emulator: 'auto', boot: 'iso', cpus: 2, mem: 512, timeout: 0, build: true };
+const base: RunArgs = { emulator: 'auto', boot: 'iso', firmware: 'bios', cpus: 2, mem: 512, timeout: 0, build: true };
 
 test('planRun: defaults and conversions', () => {
   assert.equal(planRun(base), { timeoutMs: 0 });
@@ -43,6 +43,8 @@ test('planRun: usage errors', () => {
     { until: '(' },
     { boot: 'elf', emulator: 'bochs' },
     { cmdline: 'x', image: 'a.iso' },
+    { firmware: 'uefi', emulator: 'bochs' },
+    { firmware: 'uefi', emulator: 'qemu', boot: 'elf' },
   ];
   for (const b of bad)
     assert.throws(() => planRun({ ...base, ...b }), (e: Error) => e.name === 'UsageError', JSON.stringify(b));

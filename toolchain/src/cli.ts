@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
             describe: 'auto = kvm with nested VT-x, else bochs, else qemu (TCG)',
           })
           .option('boot', { choices: ['iso', 'elf'] as const, default: 'iso' as const, describe: 'GRUB ISO, or the ELF via QEMU -kernel (Multiboot1)' })
+          .option('firmware', { choices: ['bios', 'uefi'] as const, default: 'bios' as const, describe: 'platform firmware (uefi: QEMU with OVMF, ISO boot)' })
           .option('cpus', { type: 'number', default: 2 })
           .option('mem', { type: 'number', default: 512, describe: 'guest RAM in MiB' })
           .option('timeout', { type: 'number', default: 0, describe: 'seconds before giving up (0 = none)' })

@@ -17,6 +17,7 @@ import { build } from './build.js';
 export interface RunArgs {
   emulator: 'auto' | EmulatorKind;
   boot: 'iso' | 'elf';
+  firmware: 'bios' | 'uefi';
   cpus: number;
   mem: number;
   timeout: number;
@@ -41,6 +42,8 @@ export function planRun(a: RunArgs): RunPlan {
   if (!Number.isFinite(a.timeout) || a.timeout < 0) throw new UsageError('--timeout must be a number of seconds (0 = none)');
   if (a.boot === 'elf' && a.emulator === 'bochs')
     throw new UsageError('Bochs cannot load an ELF; use --boot iso (the default) or --emulator qemu');
+  if (a.firmware === 'uefi' && (a.emulator === 'bochs' || a.boot === 'elf'))
+    throw new UsageError('--firmware uefi needs QEMU and the ISO: use --emulator qemu (or kvm) --boot iso');
   if (a.boot === 'iso' && a.cmdline !== undefined && a.image !== undefined)
     throw new UsageError(
       '--cmdline with --boot iso rebuilds the ISO from build/crossguard.elf; drop --image, or bake the command line in with crossguard image --cmdline',
@@ -108,6 +111,7 @@ export default async function main(a: RunArgs): Promise<number> {
       image,
       cpus: a.cpus,
       memMiB: a.mem,
+      firmware: a.firmware,
       ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
     });
     const m = machine;

@@ -27,16 +27,16 @@ CFLAGS += -DCG_VERSION='"$(VERSION)"'
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack -T boot/linker.ld
 
 FW_C := $(wildcard firmware/core/*.c) $(filter-out %/asm_offsets.c,$(wildcard firmware/arch/x86/*.c))
-FW_ASM := boot/multiboot.asm boot/entry.asm boot/ap_blob.asm firmware/arch/x86/trap_entry.asm
+FW_ASM := boot/multiboot.asm boot/entry.asm boot/ap_blob.asm $(wildcard firmware/arch/x86/*.asm)
 FW_OBJ := $(FW_C:%.c=$(B)/obj/%.o) $(FW_ASM:%.asm=$(B)/obj/%.o)
 
 .PHONY: all firmware iso js setup test typecheck bench demo clean
-all: firmware iso js
+all: firmware iso js guests
 
 firmware: $(B)/crossguard.elf
 iso: $(B)/crossguard.iso
 
-$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h
+$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h firmware/core/vcpu.h firmware/core/vlapic.h
 	@mkdir -p $(dir $@)
 	@echo "  GEN   $@"
 	@$(CC) $(filter-out -MMD -MP -g,$(CFLAGS)) -S -o $@.s $<
@@ -89,6 +89,7 @@ typecheck: node_modules/.package-lock.json
 	npx tsc --noEmit -p tsconfig.json
 
 include test/unit/unit.mk
+include test/guests/guests.mk
 
 test: setup
 	$(MAKE) --no-print-directory all

@@ -13,12 +13,6 @@ void cpu_bringup(u32 index)
 	__atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
 }
 
-void cpu_idle(void)
-{
-	/* Nothing schedules work onto a CPU yet; NMI still reaches it. */
-	arch_halt_forever();
-}
-
 u32 cpu_count_online(void)
 {
 	u32 n = 0;

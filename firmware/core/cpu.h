@@ -20,9 +20,6 @@ extern struct cpu_info cpu_table[CG_MAX_CPUS];
  * "@cg cpu" marker, and mark the CPU online. Called once on each CPU. */
 void cpu_bringup(u32 index);
 
-/* cpu_idle: what a CPU with nothing to run does, forever. */
-NORETURN void cpu_idle(void);
-
 /* cpu_count_online / cpu_count_virt: CPUs up / CPUs in VMX root. */
 u32 cpu_count_online(void);
 u32 cpu_count_virt(void);

@@ -8,7 +8,9 @@
 #include "fatal.h"
 #include "log.h"
 #include "mem.h"
+#include "sched.h"
 #include "shell.h"
+#include "vm_modules.h"
 #include "version.h"
 #include <cg/errno.h>
 
@@ -75,6 +77,7 @@ void boot_main(u32 magic, u64 info)
 		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0)\n",
 			bad);
 
+	vm_modules_init(&boot_info);
 	rc = mem_init(&boot_info, (u64)(uintptr_t)__image_start, (u64)(uintptr_t)__image_bss_end);
 	if (rc)
 		panic("boot_main: memory set-up failed: %s", cg_strerror(rc));
@@ -105,7 +108,7 @@ void boot_main(u32 magic, u64 info)
 			(void *)main_fault_address);
 		(void)*main_fault_address;
 	}
-	if (opts.shell)
-		shell_run();
-	cpu_idle();
+	shell_start(opts.shell);
+	vm_modules_start();
+	sched_cpu_loop(0);
 }

@@ -68,29 +68,6 @@ static void cmd_help(void)
 		kprintf("  %-8s %s\n", shell_cmds[i].name, shell_cmds[i].help);
 }
 
-bool shell_feed(struct shell_line *l, int c, void (*echo)(const char *s))
-{
-	if (c == '\r' || c == '\n')
-		return true;
-	if (c == 0x7F || c == 0x08) {
-		if (l->len && !l->overflow) {
-			l->len--;
-			echo("\b \b");
-		}
-		return false;
-	}
-	if (c < 0x20 || c > 0x7E)
-		return false;
-	if (l->len + 1 >= SHELL_LINE_MAX) {
-		l->overflow = true;
-		return false;
-	}
-	l->buf[l->len++] = (char)c;
-	char s[2] = { (char)c, 0 };
-	echo(s);
-	return false;
-}
-
 void shell_exec(const char *line)
 {
 	while (*line == ' ')
@@ -116,27 +93,37 @@ static void shell_echo(const char *s)
 	kprintf("%s", s);
 }
 
-void shell_run(void)
+static struct shell_line shell_cur;
+static bool shell_on;
+
+void shell_start(bool enabled)
 {
-	struct shell_line l = { 0 };
-	kprintf("cg> ");
-	for (;;) {
-		int c = arch_console_getc();
-		if (c < 0) {
-			arch_cpu_relax();
-			continue;
-		}
-		if (!shell_feed(&l, c, shell_echo))
+	shell_on = enabled;
+	if (enabled)
+		kprintf("cg> ");
+}
+
+bool shell_enabled(void)
+{
+	return shell_on;
+}
+
+void shell_poll(void)
+{
+	struct shell_line *l = &shell_cur;
+	int c;
+	while ((c = arch_console_getc()) >= 0) {
+		if (!shell_feed(l, c, shell_echo))
 			continue;
 		kprintf("\n");
-		if (l.overflow) {
+		if (l->overflow) {
 			kprintf("error: line longer than %u characters ignored\n", SHELL_LINE_MAX - 1);
 		} else {
-			l.buf[l.len] = 0;
-			shell_exec(l.buf);
+			l->buf[l->len] = 0;
+			shell_exec(l->buf);
 		}
-		l.len = 0;
-		l.overflow = false;
+		l->len = 0;
+		l->overflow = false;
 		kprintf("cg> ");
 	}
 }

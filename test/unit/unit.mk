@@ -16,7 +16,12 @@ UNIT_DEPFLAGS := -MMD -MP
 
 UNIT_OUT := build/unit
 UNIT_TESTS := test_memmap test_bootinfo test_pmm test_acpi
+UNIT_TESTS += test_insn_decode test_guest_walk test_fmt test_cmdline test_shell_line
 UNIT_FW_SRCS := errno memmap bootinfo pmm acpi
+# vms.cfg parser (firmware/core/vmcfg.c) and its host checker tool.
+UNIT_TESTS += test_vmcfg
+UNIT_FW_SRCS += vmcfg
+UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))
@@ -53,6 +58,14 @@ $(UNIT_OUT)/test_%: $(UNIT_OUT)/test_%.o $(UNIT_FW_OBJS)
 	$(UNIT_CC) $(UNIT_CFLAGS) $^ -o $@
 
 -include $(UNIT_FW_OBJS:.o=.d) $(UNIT_TEST_OBJS:.o=.d)
+
+# vmcfg_check FILE: the monitor's vms.cfg parser as a host tool, used by
+# test/toolchain/vms.test.ts to check what the TypeScript emitter writes.
+unit-test unit-build: $(UNIT_OUT)/vmcfg_check
+.SECONDARY: $(UNIT_OUT)/vmcfg_check.o
+$(UNIT_OUT)/vmcfg_check: $(UNIT_OUT)/vmcfg_check.o $(UNIT_FW_OBJS)
+	$(UNIT_CC) $(UNIT_CFLAGS) $^ -o $@
+-include $(UNIT_OUT)/vmcfg_check.d
 
 # Included from another makefile: do not steal its default goal.
 ifneq ($(firstword $(MAKEFILE_LIST)),test/unit/unit.mk)

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include "trap.h"
 #include "smp.h"
+#include "../../core/vcpu.h"
 
 #define OFFSET(name, value) __asm__ volatile("\n.ascii \"@@define " #name " %c0\"" ::"i"(value))
 
@@ -19,4 +20,20 @@ void asm_offsets(void)
 	OFFSET(AP_PARAMS_ENTRY, offsetof(struct ap_boot_params, entry));
 	OFFSET(AP_PARAMS_INDEX, offsetof(struct ap_boot_params, cpu_index));
 	OFFSET(AP_PARAMS_ARRIVED, offsetof(struct ap_boot_params, arrived));
+	OFFSET(VCPU_RAX, offsetof(struct vcpu, gpr[GPR_RAX]));
+	OFFSET(VCPU_RCX, offsetof(struct vcpu, gpr[GPR_RCX]));
+	OFFSET(VCPU_RDX, offsetof(struct vcpu, gpr[GPR_RDX]));
+	OFFSET(VCPU_RBX, offsetof(struct vcpu, gpr[GPR_RBX]));
+	OFFSET(VCPU_RBP, offsetof(struct vcpu, gpr[GPR_RBP]));
+	OFFSET(VCPU_RSI, offsetof(struct vcpu, gpr[GPR_RSI]));
+	OFFSET(VCPU_RDI, offsetof(struct vcpu, gpr[GPR_RDI]));
+	OFFSET(VCPU_R8, offsetof(struct vcpu, gpr[GPR_R8]));
+	OFFSET(VCPU_R9, offsetof(struct vcpu, gpr[GPR_R9]));
+	OFFSET(VCPU_R10, offsetof(struct vcpu, gpr[GPR_R10]));
+	OFFSET(VCPU_R11, offsetof(struct vcpu, gpr[GPR_R11]));
+	OFFSET(VCPU_R12, offsetof(struct vcpu, gpr[GPR_R12]));
+	OFFSET(VCPU_R13, offsetof(struct vcpu, gpr[GPR_R13]));
+	OFFSET(VCPU_R14, offsetof(struct vcpu, gpr[GPR_R14]));
+	OFFSET(VCPU_R15, offsetof(struct vcpu, gpr[GPR_R15]));
+	OFFSET(VMCS_FIELD_HOST_RSP, 0x6C14);
 }

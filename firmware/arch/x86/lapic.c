@@ -1,6 +1,7 @@
 #include "lapic.h"
 #include "insn.h"
 #include "msr.h"
+#include "tsc.h"
 #include <cg/errno.h>
 
 #define APIC_BASE_X2APIC (1ULL << 10)
@@ -8,6 +9,14 @@
 #define LAPIC_REG_SVR 0xF0
 #define LAPIC_REG_ICR_LOW 0x300
 #define LAPIC_REG_ICR_HIGH 0x310
+#define LAPIC_REG_EOI 0xB0
+#define LAPIC_REG_LVT_TIMER 0x320
+#define LAPIC_REG_TIMER_INITIAL 0x380
+#define LAPIC_REG_TIMER_CURRENT 0x390
+#define LAPIC_REG_TIMER_DIVIDE 0x3E0
+#define LVT_TIMER_PERIODIC (1U << 17)
+#define LVT_MASKED (1U << 16)
+#define TIMER_DIVIDE_16 0x3
 #define SVR_ENABLE (1U << 8)
 #define SPURIOUS_VECTOR 0xFF
 #define ICR_PENDING (1U << 12)
@@ -68,4 +77,27 @@ int lapic_send_ipi(u32 apic_id, u32 icr_low)
 		cpu_pause();
 	}
 	return -CG_ETIMEDOUT;
+}
+
+void lapic_eoi(void)
+{
+	lapic_write(LAPIC_REG_EOI, 0);
+}
+
+void lapic_timer_periodic(u8 vector, u32 ticks)
+{
+	lapic_write(LAPIC_REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	lapic_write(LAPIC_REG_LVT_TIMER, ticks ? (LVT_TIMER_PERIODIC | vector) : LVT_MASKED);
+	lapic_write(LAPIC_REG_TIMER_INITIAL, ticks);
+}
+
+u32 lapic_timer_calibrate(void)
+{
+	lapic_write(LAPIC_REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	lapic_write(LAPIC_REG_LVT_TIMER, LVT_MASKED);
+	lapic_write(LAPIC_REG_TIMER_INITIAL, 0xFFFFFFFFu);
+	tsc_delay_us(1000);
+	u32 elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_REG_TIMER_CURRENT);
+	lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
+	return elapsed ? elapsed : 1;
 }

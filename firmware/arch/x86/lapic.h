@@ -24,4 +24,15 @@ u32 lapic_id(void);
  * before lapic_init_cpu succeeded (early boot). */
 int lapic_send_ipi(u32 apic_id, u32 icr_low);
 
+/* lapic_eoi: end of interrupt for the vector being serviced. */
+void lapic_eoi(void);
+
+/* lapic_timer_periodic: fire vector every ticks LAPIC timer ticks (divide
+ * by 16); 0 stops it. */
+void lapic_timer_periodic(u8 vector, u32 ticks);
+
+/* lapic_timer_calibrate: LAPIC timer ticks (divide by 16) per millisecond,
+ * measured against the TSC. */
+u32 lapic_timer_calibrate(void);
+
 #endif

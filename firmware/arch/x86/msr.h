@@ -34,9 +34,12 @@
 #define CR0_PE (1ULL << 0)
 #define CR0_NE (1ULL << 5)
 #define CR0_PG (1ULL << 31)
+#define CR4_OSFXSR (1ULL << 9)
 #define CR4_VMXE (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
 
 /* CPUID.1:ECX.VMX[bit 5] (SDM Vol 3C 23.6) */
 #define CPUID_1_ECX_VMX (1U << 5)
+#define CPUID_1_ECX_XSAVE (1U << 26)
 
 #endif

@@ -3,7 +3,9 @@
 #include "insn.h"
 #include "lapic.h"
 #include "percpu.h"
+#include "trap.h"
 #include "tsc.h"
+#include "../../core/virt.h"
 
 extern u8 boot_stack_top[];
 
@@ -20,8 +22,17 @@ void arch_early_init(void)
 	idt_load();
 }
 
+/* The 8259 PICs stay masked: their default vectors (0x08-0x0F after the
+ * BIOS) would alias CPU exceptions, and nothing here uses legacy IRQs. */
+static void pic_mask_all(void)
+{
+	outb(0x21, 0xFF);
+	outb(0xA1, 0xFF);
+}
+
 int arch_platform_init(void)
 {
+	pic_mask_all();
 	tsc_calibrate();
 	int rc = lapic_init_cpu();
 	if (!rc)
@@ -61,4 +72,22 @@ void arch_reboot(void)
 	outb(0xCF9, 0x06);
 	tsc_delay_us(50000);
 	arch_halt_forever();
+}
+
+void arch_cpu_wait(void)
+{
+	/* STI's one-instruction shadow makes "sti; hlt" atomic: a kick that
+	 * arrived after the run queue was found empty still wakes us. */
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+void arch_kick_cpu(u32 cpu)
+{
+	lapic_send_ipi(percpu_table[cpu].apic_id, TRAP_KICK);
+}
+
+void arch_tick_start(u32 hz)
+{
+	u32 per_ms = lapic_timer_calibrate();
+	lapic_timer_periodic(TRAP_TICK, per_ms * 1000 / hz);
 }

@@ -5,6 +5,7 @@
 #include "../../core/cpu.h"
 #include "../../core/log.h"
 #include "../../core/mem.h"
+#include "../../core/sched.h"
 #include "insn.h"
 #include "lapic.h"
 #include "percpu.h"
@@ -44,7 +45,7 @@ static NORETURN void ap_entry(u32 index)
 	lapic_init_cpu();
 	percpu_table[index].apic_id = lapic_id();
 	cpu_bringup(index);
-	cpu_idle();
+	sched_cpu_loop(index);
 }
 
 static bool ap_wait(volatile u32 *flag, u32 want, u64 timeout_us)

@@ -3,6 +3,7 @@
  * with the full register state. */
 #include "trap.h"
 #include "insn.h"
+#include "lapic.h"
 #include "percpu.h"
 #include "../../core/fatal.h"
 #include "../../core/log.h"
@@ -45,6 +46,12 @@ void trap_dispatch(struct trap_frame *tf)
 {
 	if (tf->vector == TRAP_NMI && fatal_stopping())
 		arch_halt_forever();
+	if (tf->vector == TRAP_KICK || tf->vector == TRAP_TICK) {
+		lapic_eoi();
+		return;
+	}
+	if (tf->vector == TRAP_SPURIOUS)
+		return;
 	fatal_begin();
 	trap_dump(tf, this_percpu()->index);
 	fatal_end();

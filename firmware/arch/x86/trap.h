@@ -15,6 +15,11 @@ struct trap_frame {
 
 /* Vector used to stop other CPUs (delivered as NMI, SDM Vol 3A 10.6.1). */
 #define TRAP_NMI 2
+/* Host interrupt vectors: a kick from another CPU, CPU 0's tick, and the
+ * LAPIC's spurious vector. */
+#define TRAP_KICK 0xF0
+#define TRAP_TICK 0xF1
+#define TRAP_SPURIOUS 0xFF
 
 /* trap_dispatch: C side of every interrupt and exception. An NMI while the
  * machine is stopping halts this CPU; anything else in the monitor is fatal. */

@@ -72,6 +72,13 @@ int arch_virt_enable(char *detail, size_t size)
 		      fc | FEATURE_CONTROL_VMXON_OUT_SMX | FEATURE_CONTROL_LOCK);
 	}
 
+	/* Guests' FPU/SSE/AVX state is switched with XSAVE (or FXSAVE), and a
+	 * guest's XSETBV is executed on its behalf: both need these in CR4. */
+	u64 cr4 = read_cr4() | CR4_OSFXSR;
+	if (cpuid(1, 0).ecx & CPUID_1_ECX_XSAVE)
+		cr4 |= CR4_OSXSAVE;
+	write_cr4(cr4);
+
 	u64 basic = rdmsr(MSR_IA32_VMX_BASIC);
 	write_cr0((read_cr0() | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1));
 	write_cr4((read_cr4() | CR4_VMXE | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) &

@@ -1,0 +1,268 @@
+/* Running a vCPU on this CPU: load it, inject what is pending, enter,
+ * dispatch the exit, until core has to decide something. */
+#include "../../core/fatal.h"
+#include "../../core/log.h"
+#include "../../core/mem.h"
+#include "../../core/virt.h"
+#include "../../core/vm.h"
+#include "insn.h"
+#include "lapic.h"
+#include "msr.h"
+#include "percpu.h"
+#include "vmcs.h"
+#include "vmexit.h"
+#include "vmx_ops.h"
+#include "vmx_vcpu.h"
+#include <cg/errno.h>
+#include <cg/string.h>
+
+#define RFLAGS_IF (1ULL << 9)
+#define VMX_MISC_TIMER_RATE(m) ((m) & 0x1F)
+#define MSR_STAR 0xC0000081
+#define MSR_LSTAR 0xC0000082
+#define MSR_CSTAR 0xC0000083
+#define MSR_FMASK 0xC0000084
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_TSC_AUX 0xC0000103
+
+int vmx_enter(struct vcpu *v, u32 launched);
+
+static struct arch_vcpu arch_vcpus[VM_MAX * VM_MAX_VCPUS];
+static struct vcpu *loaded[CG_MAX_CPUS];
+static bool cpu_has_xsave;
+
+int arch_vcpu_create(struct vcpu *v)
+{
+	struct arch_vcpu *a = &arch_vcpus[v->vm->id * VM_MAX_VCPUS + v->index];
+	memset(a, 0, sizeof(*a));
+	a->vmcs_phys = mem_alloc_pages(1);
+	a->xsave_phys = mem_alloc_pages(1);
+	if (!a->vmcs_phys || !a->xsave_phys) {
+		if (a->vmcs_phys)
+			pmm_free(&mem_pmm, a->vmcs_phys, 1);
+		if (a->xsave_phys)
+			pmm_free(&mem_pmm, a->xsave_phys, 1);
+		return -CG_ENOMEM;
+	}
+	*(u32 *)mem_ptr(a->vmcs_phys) = (u32)(rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFF);
+	a->vpid = (u16)(1 + v->vm->id * VM_MAX_VCPUS + v->index);
+	a->xcr0 = 1; /* x87 only, the power-on value */
+	cpu_has_xsave = cpuid(1, 0).ecx & (1U << 26);
+	v->arch = a;
+	return 0;
+}
+
+/* Guest state the VMCS does not hold, switched only when another vCPU
+ * takes this CPU (the monitor itself never touches any of it). */
+static void vcpu_state_save(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	a->cr2 = read_cr2();
+	__asm__ volatile("mov %%dr0, %0" : "=r"(a->dr[0]));
+	__asm__ volatile("mov %%dr1, %0" : "=r"(a->dr[1]));
+	__asm__ volatile("mov %%dr2, %0" : "=r"(a->dr[2]));
+	__asm__ volatile("mov %%dr3, %0" : "=r"(a->dr[3]));
+	__asm__ volatile("mov %%dr6, %0" : "=r"(a->dr6));
+	a->msr_star = rdmsr(MSR_STAR);
+	a->msr_lstar = rdmsr(MSR_LSTAR);
+	a->msr_cstar = rdmsr(MSR_CSTAR);
+	a->msr_fmask = rdmsr(MSR_FMASK);
+	a->msr_kernel_gs = rdmsr(MSR_KERNEL_GS_BASE);
+	if (cpu_has_xsave)
+		__asm__ volatile("xsave64 (%0)" ::"r"(mem_ptr(a->xsave_phys)), "a"((u32)a->xcr0),
+				 "d"((u32)(a->xcr0 >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" ::"r"(mem_ptr(a->xsave_phys)) : "memory");
+}
+
+static void vcpu_state_restore(struct vcpu *v, bool first)
+{
+	struct arch_vcpu *a = v->arch;
+	write_cr2(a->cr2);
+	__asm__ volatile("mov %0, %%dr0" ::"r"(a->dr[0]));
+	__asm__ volatile("mov %0, %%dr1" ::"r"(a->dr[1]));
+	__asm__ volatile("mov %0, %%dr2" ::"r"(a->dr[2]));
+	__asm__ volatile("mov %0, %%dr3" ::"r"(a->dr[3]));
+	__asm__ volatile("mov %0, %%dr6" ::"r"(a->dr6 | 0xFFFF0FF0ULL));
+	wrmsr(MSR_STAR, a->msr_star);
+	wrmsr(MSR_LSTAR, a->msr_lstar);
+	wrmsr(MSR_CSTAR, a->msr_cstar);
+	wrmsr(MSR_FMASK, a->msr_fmask);
+	wrmsr(MSR_KERNEL_GS_BASE, a->msr_kernel_gs);
+	if (cpu_has_xsave) {
+		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)a->xcr0), "d"((u32)(a->xcr0 >> 32)));
+		if (!first)
+			__asm__ volatile("xrstor64 (%0)" ::"r"(mem_ptr(a->xsave_phys)),
+					 "a"((u32)a->xcr0), "d"((u32)(a->xcr0 >> 32))
+					 : "memory");
+	} else if (!first) {
+		__asm__ volatile("fxrstor64 (%0)" ::"r"(mem_ptr(a->xsave_phys)) : "memory");
+	}
+	if (first)
+		__asm__ volatile("fninit");
+}
+
+void vmx_vcpu_load(struct vcpu *v)
+{
+	u32 cpu = this_percpu()->index;
+	if (loaded[cpu] == v)
+		return;
+	if (loaded[cpu])
+		vcpu_state_save(loaded[cpu]);
+	if (!vmx_vmptrld(v->arch->vmcs_phys))
+		panic("vmx_vcpu_load: VMPTRLD of vm %s vcpu %u failed", v->vm->name, v->index);
+	vcpu_state_restore(v, !v->arch->initialized);
+	loaded[cpu] = v;
+}
+
+void arch_vcpu_free(struct vcpu *v)
+{
+	u32 cpu = this_percpu()->index;
+	struct arch_vcpu *a = v->arch;
+	if (!a)
+		return;
+	if (loaded[cpu] == v)
+		loaded[cpu] = NULL;
+	vmx_vmclear(a->vmcs_phys);
+	if (v->vm->arch && v->vm->arch->eptp)
+		vmx_invept(v->vm->arch->eptp);
+	pmm_free(&mem_pmm, a->vmcs_phys, 1);
+	pmm_free(&mem_pmm, a->xsave_phys, 1);
+	v->arch = NULL;
+}
+
+void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	struct pending_event *e = &v->arch->event;
+	e->valid = true;
+	e->vector = vector;
+	e->type = INTR_TYPE_HW_EXCEPTION;
+	e->has_error = has_error;
+	e->error = error;
+}
+
+void vmx_skip_instruction(void)
+{
+	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTR_LEN);
+	vmcs_write(VMCS_GUEST_RIP, rip);
+	u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
+			   intr & ~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
+{
+	u32 want = on ? a->proc | bit : a->proc & ~bit;
+	if (want != a->proc) {
+		a->proc = want;
+		vmcs_write(VMCS_PROC_CONTROLS, want);
+	}
+}
+
+/* The event for this entry: a queued exception first, else the highest
+ * deliverable APIC interrupt when the guest can take it, else ask for an
+ * interrupt-window exit. */
+static void vmx_inject_pending(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	if (a->event.valid) {
+		struct pending_event *e = &a->event;
+		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | e->type | e->vector |
+							 (e->has_error ? INTR_INFO_DELIVER_ERROR : 0));
+		if (e->has_error)
+			vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, e->error);
+		e->valid = false;
+		return;
+	}
+	int vec = vlapic_pending(&v->lapic);
+	if (vec < 0) {
+		set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
+		return;
+	}
+	bool can = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+		   !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	if (can) {
+		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (u32)vec);
+		vlapic_ack(&v->lapic, (u8)vec);
+	}
+	set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, !can);
+}
+
+/* An exit in the middle of delivering an event: deliver it again. */
+static void vmx_requeue_vectoring(struct vcpu *v)
+{
+	u32 info = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	struct pending_event *e = &v->arch->event;
+	e->valid = true;
+	e->vector = info & 0xFF;
+	e->type = info & INTR_TYPE_MASK;
+	e->has_error = info & INTR_INFO_DELIVER_ERROR;
+	e->error = e->has_error ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
+	if (e->type == INTR_TYPE_SW_INTERRUPT || e->type == INTR_TYPE_SW_EXCEPTION)
+		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
+}
+
+static enum virt_run_result run_result(enum exit_action act)
+{
+	switch (act) {
+	case EXIT_ACT_BLOCK:
+		return VIRT_RUN_BLOCKED;
+	case EXIT_ACT_YIELD:
+		return VIRT_RUN_YIELD;
+	case EXIT_ACT_KICK:
+		return VIRT_RUN_KICKED;
+	case EXIT_ACT_VM_ENDED:
+		return VIRT_RUN_VM_ENDED;
+	default:
+		return VIRT_RUN_PREEMPTED;
+	}
+}
+
+enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
+{
+	struct arch_vcpu *a = v->arch;
+	u32 rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+	vmx_vcpu_load(v);
+	if (!a->initialized)
+		vmx_vcpu_setup(v);
+	if (v->sipi_pending) {
+		vmx_vcpu_reset_realmode(v, v->sipi_vector);
+		v->sipi_pending = false;
+	}
+	for (;;) {
+		if (v->vm->state != VM_RUNNING)
+			return VIRT_RUN_VM_ENDED;
+		if (v->init_pending) {
+			v->init_pending = false;
+			return VIRT_RUN_WAIT_SIPI;
+		}
+		u64 now = rdtsc();
+		if (now >= slice_end)
+			return VIRT_RUN_PREEMPTED;
+		u64 timer = (slice_end - now) >> rate;
+		vmcs_write(VMCS_PREEMPTION_TIMER, timer > 0xFFFFFFFFu ? 0xFFFFFFFFu : timer);
+		vmx_inject_pending(v);
+		int failed = vmx_enter(v, a->launched);
+		v->run_ticks += rdtsc() - now;
+		if (failed) {
+			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,
+				vmcs_read(VMCS_INSTRUCTION_ERROR));
+			return run_result(vmexit_fatal(v, "VMLAUNCH/VMRESUME failed", "vmentry-failed"));
+		}
+		a->launched = true;
+		u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+		v->exits++;
+		if (reason & EXIT_REASON_ENTRY_FAILURE)
+			return run_result(vmexit_fatal(v, "VM entry failed on guest state",
+						       "invalid-guest-state"));
+		vmx_requeue_vectoring(v);
+		enum exit_action act = vmexit_dispatch(v, reason & 0xFFFF);
+		if (act != EXIT_ACT_RESUME)
+			return run_result(act);
+	}
+}

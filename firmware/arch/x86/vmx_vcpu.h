@@ -1,0 +1,61 @@
+/* VMX state of a vCPU and of a VM. */
+#ifndef X86_VMX_VCPU_H
+#define X86_VMX_VCPU_H
+
+#include <cg/types.h>
+
+struct vcpu;
+struct vm;
+
+struct arch_vm {
+	u64 ept_root;  /* physical address of the EPT PML4 */
+	u64 eptp;
+};
+
+struct pending_event {
+	bool valid;
+	u8 vector;
+	u32 type;      /* INTR_TYPE_* */
+	bool has_error;
+	u32 error;
+};
+
+struct arch_vcpu {
+	u64 vmcs_phys;
+	bool launched;
+	bool initialized;  /* VMCS written on its CPU */
+	u64 cr2;
+	u64 dr[4];
+	u64 dr6;
+	u64 xcr0;
+	u64 msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs, msr_tsc_aux;
+	u64 xsave_phys;    /* one page: XSAVE (or FXSAVE) image */
+	u32 proc;          /* current primary processor-based controls */
+	u32 entry;         /* current VM-entry controls */
+	struct pending_event event;
+	u16 vpid;
+};
+
+/* vmx_vcpu_load: make v current on this CPU (VMPTRLD, switch the state
+ * the VMCS does not carry). */
+void vmx_vcpu_load(struct vcpu *v);
+
+/* vmx_vcpu_setup: write the whole VMCS for v's first run on this CPU:
+ * controls from the capability MSRs, host state, and the guest state the
+ * loader left in v (32-bit protected mode, paging off). */
+void vmx_vcpu_setup(struct vcpu *v);
+
+/* vmx_vcpu_reset_realmode: put v in real mode at vector:0 after a SIPI. */
+void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector);
+
+/* vmx_inject: queue an exception or interrupt for the next entry. */
+void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+
+/* vmx_skip_instruction: advance the guest RIP past the exiting instruction. */
+void vmx_skip_instruction(void);
+
+/* ept_map_2m: map guest-physical gpa to host hpa (2 MiB, RWX, WB) in vm.
+ * Returns 0 or -CG_ENOMEM. */
+int ept_map_2m(struct vm *vm, u64 gpa, u64 hpa);
+
+#endif

@@ -1,0 +1,64 @@
+/* The platform each VM sees (docs/guest-abi.md): devices on I/O ports and
+ * the local APIC page. Handlers never know about VMX; they get an access
+ * and return what happened. */
+#ifndef CG_DEV_H
+#define CG_DEV_H
+
+#include <cg/types.h>
+
+struct vcpu;
+struct vm;
+
+#define DEV_LINE_MAX 160
+
+struct dev_uart {
+	u8 ier, lcr, mcr, scr, dll, dlm;
+};
+
+struct dev_fwcfg {
+	u16 selector;
+	u32 offset;
+};
+
+/* Guest console output, collected per line and printed with the VM's tag. */
+struct dev_console {
+	char line[DEV_LINE_MAX];
+	u32 len;
+	u32 lock;
+};
+
+struct vm_devices {
+	struct dev_uart uart;
+	struct dev_fwcfg fwcfg;
+	struct dev_console console;
+};
+
+enum dev_result {
+	DEV_OK = 0,      /* access done, guest continues */
+	DEV_VM_ENDED,    /* the access ended the VM (debug-exit) */
+	DEV_UNHANDLED,   /* nothing there: caller decides (MMIO: stop the VM) */
+	DEV_BAD_ACCESS,  /* malformed access to a device: stop the VM */
+};
+
+/* dev_port_io: a guest IN or OUT of size 1, 2 or 4 bytes. For IN, *val
+ * receives the value (unknown ports read all ones); for OUT, *val holds it
+ * (unknown ports ignore it). Returns DEV_OK or DEV_VM_ENDED. */
+enum dev_result dev_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+
+/* dev_mmio: a guest access to guest-physical gpa that is not RAM. Returns
+ * DEV_OK, DEV_UNHANDLED (no device there) or DEV_BAD_ACCESS. */
+enum dev_result dev_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val);
+
+/* dev_console_putc: one byte of guest console output (UART, port 0xE9,
+ * console_write hypercall); complete lines go to the operator line as
+ * "[<vm>] <text>". */
+void dev_console_putc(struct vm *vm, char c);
+
+/* dev_console_flush: print a partial line (the VM is ending). */
+void dev_console_flush(struct vm *vm);
+
+/* dev_uart_io / dev_fwcfg_io: the individual devices (dev_port_io routes). */
+enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val);
+enum dev_result dev_fwcfg_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+
+#endif

@@ -1,0 +1,47 @@
+/* A virtual CPU: a small state machine owned by core. Arch code loads and
+ * saves its registers; the scheduler moves it between queues.
+ *   created -> wait_sipi (APs) or runnable (BSP)
+ *   runnable <-> running -> blocked (HLT) -> runnable (interrupt)
+ *   any -> stopped (its VM ended) */
+#ifndef CG_VCPU_H
+#define CG_VCPU_H
+
+#include <cg/types.h>
+#include "vlapic.h"
+
+enum vcpu_state {
+	VCPU_WAIT_SIPI,
+	VCPU_RUNNABLE,
+	VCPU_RUNNING,
+	VCPU_BLOCKED,
+	VCPU_STOPPED,
+};
+
+/* General registers in x86 encoding order (the instruction decoder's
+ * numbering); RSP lives in the VMCS and is synced around emulation. */
+enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	   GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15, GPR_COUNT };
+
+struct vm;
+struct arch_vcpu;
+
+struct vcpu {
+	/* Must stay first: the exit stub saves guest GPRs here. */
+	u64 gpr[GPR_COUNT];
+	struct vm *vm;
+	struct arch_vcpu *arch;
+	u32 index;         /* within its VM; 0 = bootstrap processor */
+	u32 pcpu;          /* physical CPU it is pinned to */
+	volatile u32 state;
+	u64 boot_rip;      /* where the loader says the bootstrap vCPU starts */
+	u64 boot_rax, boot_rbx;
+	u8 sipi_vector;
+	bool sipi_pending;
+	bool init_pending;
+	struct vlapic lapic;
+	struct vcpu *rq_next; /* run-queue link */
+	u64 run_ticks;     /* timestamp ticks spent in the guest */
+	u64 exits;
+};
+
+#endif

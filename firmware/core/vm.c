@@ -1,0 +1,236 @@
+#include "vm.h"
+#include "fmt.h"
+#include "guest_mb1.h"
+#include "log.h"
+#include "mem.h"
+#include "sched.h"
+#include "virt.h"
+#include "vm_modules.h"
+#include <cg/errno.h>
+#include <cg/spinlock.h>
+#include <cg/string.h>
+
+struct vm vm_table[VM_MAX];
+static struct vcpu vcpu_pool[VM_MAX * VM_MAX_VCPUS];
+static u32 vm_table_lock;
+static u32 vms_started, vms_ended;
+
+void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len)
+{
+	if (gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
+		return NULL;
+	u64 chunk = gpa / VM_CHUNK, off = gpa % VM_CHUNK;
+	if (len && off + len > VM_CHUNK)
+		return NULL;
+	return mem_ptr(vm->chunks[chunk] + off);
+}
+
+static int vm_copy(struct vm *vm, u64 gpa, void *buf, u64 len, bool to_guest)
+{
+	u8 *b = buf;
+	while (len) {
+		u64 n = VM_CHUNK - gpa % VM_CHUNK;
+		if (n > len)
+			n = len;
+		u8 *p = vm_gpa_ptr(vm, gpa, n);
+		if (!p)
+			return -CG_ERANGE;
+		if (to_guest)
+			memcpy(p, b, n);
+		else
+			memcpy(b, p, n);
+		gpa += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int vm_read(struct vm *vm, u64 gpa, void *dst, u64 len)
+{
+	return vm_copy(vm, gpa, dst, len, false);
+}
+
+int vm_write(struct vm *vm, u64 gpa, const void *src, u64 len)
+{
+	return vm_copy(vm, gpa, (void *)src, len, true);
+}
+
+/* vm_free: give back everything a VM holds; nothing else is touched. */
+static void vm_free(struct vm *vm)
+{
+	arch_vm_free(vm);
+	for (u32 i = 0; vm->chunks && i < vm->chunk_count; i++)
+		if (vm->chunks[i])
+			pmm_free(&mem_pmm, vm->chunks[i], VM_CHUNK / PAGE_SIZE);
+	if (vm->chunks_phys)
+		pmm_free(&mem_pmm, vm->chunks_phys, vm->chunks_pages);
+	vm->chunks = NULL;
+	vm->chunks_phys = 0;
+	spin_lock(&vm_table_lock);
+	vm->state = VM_FREE;
+	spin_unlock(&vm_table_lock);
+}
+
+static int vm_alloc_ram(struct vm *vm, u32 mem_mib)
+{
+	vm->ram_bytes = (u64)mem_mib * MIB;
+	vm->chunk_count = (u32)((vm->ram_bytes + VM_CHUNK - 1) / VM_CHUNK);
+	vm->chunks_pages = (u32)ALIGN_UP(vm->chunk_count * sizeof(u64), PAGE_SIZE) / PAGE_SIZE;
+	vm->chunks_phys = mem_alloc_pages(vm->chunks_pages);
+	if (!vm->chunks_phys)
+		return -CG_ENOMEM;
+	vm->chunks = mem_ptr(vm->chunks_phys);
+	for (u32 i = 0; i < vm->chunk_count; i++) {
+		u64 c = pmm_alloc_contig(&mem_pmm, VM_CHUNK / PAGE_SIZE, VM_CHUNK);
+		if (!c)
+			return -CG_ENOMEM;
+		memset(mem_ptr(c), 0, VM_CHUNK);
+		vm->chunks[i] = c;
+	}
+	return 0;
+}
+
+static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t n)
+{
+	struct mb1_image kernel;
+	if (vm_module_find(cfg->kernel, &kernel.data, &kernel.size)) {
+		fmt_snprintf(err, n, "kernel module '%s' is not among the boot modules; rebuild the image",
+			     cfg->kernel);
+		return -CG_ENOENT;
+	}
+	struct mb1_module mods[VMCFG_MAX_MODULES];
+	for (u32 i = 0; i < cfg->module_count; i++) {
+		if (vm_module_find(cfg->modules[i].name, &mods[i].image.data, &mods[i].image.size)) {
+			fmt_snprintf(err, n, "module '%s' is not among the boot modules; rebuild the image",
+				     cfg->modules[i].name);
+			return -CG_ENOENT;
+		}
+		mods[i].cmdline = cfg->modules[i].cmdline;
+	}
+	u64 entry, info;
+	int rc = mb1_load(vm, kernel, cfg->cmdline, mods, cfg->module_count, &entry, &info, err, n);
+	if (rc)
+		return rc;
+	struct vcpu *bsp = vm->vcpus[0];
+	bsp->boot_rip = entry;
+	bsp->boot_rax = 0x2BADB002;
+	bsp->boot_rbx = info;
+	return 0;
+}
+
+struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
+{
+	struct vm *vm = NULL;
+	spin_lock(&vm_table_lock);
+	for (u32 i = 0; i < VM_MAX; i++) {
+		if (vm_table[i].state == VM_FREE) {
+			vm = &vm_table[i];
+			memset(vm, 0, sizeof(*vm));
+			vm->id = i;
+			vm->state = VM_ENDING; /* not runnable until vm_start */
+			break;
+		}
+	}
+	spin_unlock(&vm_table_lock);
+	if (!vm) {
+		fmt_snprintf(err, n, "no free VM slot (at most %u VMs)", VM_MAX);
+		return NULL;
+	}
+	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
+	vm->on_triple_fault = cfg->on_triple_fault;
+	int rc = vm_alloc_ram(vm, cfg->mem_mib);
+	if (rc) {
+		fmt_snprintf(err, n, "not enough free memory for %u MiB of guest RAM in 2 MiB chunks",
+			     cfg->mem_mib);
+		goto fail;
+	}
+	rc = arch_vm_init(vm);
+	if (rc) {
+		fmt_snprintf(err, n, "not enough memory for the VM's page tables");
+		goto fail;
+	}
+	vm->vcpu_count = cfg->vcpus;
+	for (u32 i = 0; i < cfg->vcpus; i++) {
+		struct vcpu *v = &vcpu_pool[vm->id * VM_MAX_VCPUS + i];
+		memset(v, 0, sizeof(*v));
+		v->vm = vm;
+		v->index = i;
+		v->state = VCPU_WAIT_SIPI;
+		vlapic_reset(&v->lapic, i);
+		if (arch_vcpu_create(v)) {
+			fmt_snprintf(err, n, "not enough memory for vCPU %u", i);
+			goto fail;
+		}
+		vm->vcpus[i] = v;
+	}
+	rc = vm_load(vm, cfg, err, n);
+	if (rc)
+		goto fail;
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		sched_pin(vm->vcpus[i]);
+	return vm;
+fail:
+	/* Nothing ran yet: vCPU state is just pages to give back. */
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i])
+			arch_vcpu_free(vm->vcpus[i]);
+	vm_free(vm);
+	return NULL;
+}
+
+void vm_start(struct vm *vm)
+{
+	vm->vcpus_live = vm->vcpu_count;
+	__atomic_fetch_add(&vms_started, 1, __ATOMIC_RELAXED);
+	cg_marker("vm-start", "name=%s vcpus=%u mem=%lu", vm->name, vm->vcpu_count,
+		  vm->ram_bytes / MIB);
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	vm->vcpus[0]->state = VCPU_RUNNABLE;
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		sched_kick(vm->vcpus[i]->pcpu);
+}
+
+void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason)
+{
+	spin_lock(&vm->lock);
+	if (vm->state != VM_RUNNING) {
+		spin_unlock(&vm->lock);
+		return;
+	}
+	vm->state = VM_ENDING;
+	vm->end_kind = kind;
+	vm->exit_status = status;
+	if (reason)
+		cg_strlcpy(vm->stop_reason, reason, sizeof(vm->stop_reason), sizeof(vm->stop_reason));
+	spin_unlock(&vm->lock);
+	dev_console_flush(vm);
+	if (kind == VM_END_EXIT)
+		cg_marker("vm-exit", "name=%s status=%lu", vm->name, status);
+	else
+		cg_marker("vm-stop", "name=%s reason=%s", vm->name, vm->stop_reason);
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		sched_kick(vm->vcpus[i]->pcpu);
+}
+
+void vm_release_vcpu(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	arch_vcpu_free(v);
+	v->state = VCPU_STOPPED;
+	if (__atomic_sub_fetch(&vm->vcpus_live, 1, __ATOMIC_ACQ_REL))
+		return;
+	vm->state = VM_ENDED;
+	vm_free(vm);
+	u32 ended = __atomic_add_fetch(&vms_ended, 1, __ATOMIC_ACQ_REL);
+	if (ended == __atomic_load_n(&vms_started, __ATOMIC_ACQUIRE))
+		cg_marker("vms-done", "count=%u", ended);
+}
+
+u32 vm_active_count(void)
+{
+	u32 n = 0;
+	for (u32 i = 0; i < VM_MAX; i++)
+		n += vm_table[i].state == VM_RUNNING || vm_table[i].state == VM_ENDING;
+	return n;
+}

@@ -1,0 +1,76 @@
+/* A VM: its RAM, its devices, its vCPUs, its exit statistics. Stopping a VM
+ * frees all of that and touches nothing else: the unit of isolation. */
+#ifndef CG_VM_H
+#define CG_VM_H
+
+#include <cg/types.h>
+#include "dev.h"
+#include "vcpu.h"
+#include "vmcfg.h"
+
+#define VM_MAX 16
+#define VM_MAX_VCPUS 16
+#define VM_CHUNK (2 * MIB) /* guest RAM is backed in 2 MiB host chunks */
+#define VM_EXIT_STATS 72
+
+enum vm_state { VM_FREE = 0, VM_RUNNING, VM_ENDING, VM_ENDED };
+enum vm_end_kind { VM_END_EXIT, VM_END_STOP };
+
+struct arch_vm;
+
+struct vm {
+	u32 id;
+	volatile u32 state;
+	char name[32];
+	u64 ram_bytes;
+	u64 *chunks;        /* host physical address of each 2 MiB chunk */
+	u32 chunk_count;
+	u64 chunks_phys;    /* the page(s) holding the chunks array */
+	u32 chunks_pages;
+	struct arch_vm *arch;
+	u32 vcpu_count;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	volatile u32 vcpus_live; /* vCPUs not yet released by their CPU */
+	struct vm_devices dev;
+	enum vmcfg_triple on_triple_fault;
+	enum vm_end_kind end_kind;
+	u64 exit_status;
+	char stop_reason[48];
+	u64 exit_stats[VM_EXIT_STATS];
+	u32 lock;
+};
+
+extern struct vm vm_table[VM_MAX];
+
+/* vm_create: build a VM from its description: RAM, page tables, devices,
+ * vCPUs pinned round-robin over the online CPUs, guest image loaded through
+ * the Multiboot loader from the boot modules. Returns the VM, or NULL with
+ * err set ("what failed and the fix"); nothing is left allocated then. */
+struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t err_size);
+
+/* vm_start: make the bootstrap vCPU runnable and announce the VM. */
+void vm_start(struct vm *vm);
+
+/* vm_end: the VM ends (guest exit with status, or stopped with reason).
+ * The first call wins and prints the marker; every vCPU is then released
+ * by its CPU, and the last one frees the VM. Safe from any CPU. */
+void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason);
+
+/* vm_release_vcpu: called by the CPU running v once v has stopped for good.
+ * The last vCPU out frees the VM's memory and reports vms-done when it was
+ * the last VM. */
+void vm_release_vcpu(struct vcpu *v);
+
+/* vm_gpa_ptr: host pointer for guest-physical [gpa, gpa+len), or NULL if
+ * that range is not RAM or crosses a 2 MiB backing chunk. */
+void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len);
+
+/* vm_read / vm_write: copy to or from guest RAM across chunks. Return 0 or
+ * -CG_ERANGE when any byte is outside RAM. */
+int vm_read(struct vm *vm, u64 gpa, void *dst, u64 len);
+int vm_write(struct vm *vm, u64 gpa, const void *src, u64 len);
+
+/* vm_active_count: VMs created and not yet freed. */
+u32 vm_active_count(void);
+
+#endif

@@ -1,0 +1,428 @@
+/* vms.cfg parser (format in vmcfg.h and docs/vm-config.md). One pass over
+ * the lines; every rejection names the line and says how to fix it. */
+#include "vmcfg.h"
+#include <cg/errno.h>
+#include <cg/string.h>
+
+/* ---- error text: "vms.cfg line N: " + pieces, bounded by err_size ---- */
+
+struct vmcfg_msg {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void msg_str(struct vmcfg_msg *m, const char *s)
+{
+	while (*s && m->len + 1 < m->size)
+		m->buf[m->len++] = *s++;
+	if (m->size)
+		m->buf[m->len] = 0;
+}
+
+static void msg_num(struct vmcfg_msg *m, u64 v)
+{
+	char s[24];
+	int i = (int)sizeof(s) - 1;
+
+	s[i] = 0;
+	do {
+		s[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	msg_str(m, s + i);
+}
+
+/* Quotes at most 24 bytes of a value (which is printable: checked first). */
+static void msg_val(struct vmcfg_msg *m, const char *v, size_t n)
+{
+	char s[32];
+	size_t k = n > 24 ? 24 : n;
+
+	s[0] = '\'';
+	memcpy(s + 1, v, k);
+	s[1 + k] = 0;
+	msg_str(m, s);
+	msg_str(m, n > k ? "...'" : "'");
+}
+
+static void msg_start(struct vmcfg_msg *m, u32 line)
+{
+	m->len = 0;
+	if (m->size)
+		m->buf[0] = 0;
+	msg_str(m, "vms.cfg line ");
+	msg_num(m, line);
+	msg_str(m, ": ");
+}
+
+/* ---- lexical helpers ---- */
+
+static bool is_name_char(char c, bool module)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')
+		return true;
+	return module && ((c >= 'A' && c <= 'Z') || c == '.');
+}
+
+/* VM names: [a-z][a-z0-9_-]{0,30}. */
+static bool valid_vm_name(const char *s, size_t n)
+{
+	if (n < 1 || n >= VMCFG_NAME_SIZE || !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!is_name_char(s[i], false))
+			return false;
+	return true;
+}
+
+/* Module names: [A-Za-z0-9._-]{1,48}. */
+static bool valid_module_name(const char *s, size_t n)
+{
+	if (n < 1 || n >= VMCFG_MODNAME_SIZE)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(s[i], true))
+			return false;
+	return true;
+}
+
+/* Strict decimal (no sign, no spaces); false when not a number or > 10^9. */
+static bool parse_u32(const char *s, size_t n, u32 *v)
+{
+	u64 x = 0;
+
+	if (n < 1 || n > 9)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (u64)(s[i] - '0');
+	}
+	*v = (u32)x;
+	return true;
+}
+
+static void copy_str(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static bool word_is(const char *w, size_t n, const char *lit)
+{
+	return strlen(lit) == n && !memcmp(w, lit, n);
+}
+
+/* Keys that belong inside vm ... end; valued = they need a value. */
+static bool is_vm_key(const char *k, size_t n, bool valued)
+{
+	if (word_is(k, n, "mem") || word_is(k, n, "vcpus") || word_is(k, n, "kernel") ||
+	    word_is(k, n, "on_triple_fault"))
+		return true;
+	return !valued && (word_is(k, n, "cmdline") || word_is(k, n, "module"));
+}
+
+/* ---- the parser ---- */
+
+enum vmcfg_have {
+	HAVE_MEM = 1 << 0,
+	HAVE_VCPUS = 1 << 1,
+	HAVE_KERNEL = 1 << 2,
+	HAVE_CMDLINE = 1 << 3,
+	HAVE_TRIPLE = 1 << 4,
+};
+
+struct vmcfg_state {
+	struct vmcfg *out;
+	struct vmcfg_msg *msg;
+	u32 line;
+	bool header;
+	struct vmcfg_vm *vm; /* inside vm ... end */
+	u32 vm_line;
+	u32 have;
+};
+
+static int bad(struct vmcfg_state *st, const char *what)
+{
+	msg_start(st->msg, st->line);
+	msg_str(st->msg, what);
+	return -CG_EINVAL;
+}
+
+static int bad_val(struct vmcfg_state *st, const char *pre, const char *v, size_t n, const char *post)
+{
+	msg_start(st->msg, st->line);
+	msg_str(st->msg, pre);
+	msg_val(st->msg, v, n);
+	msg_str(st->msg, post);
+	return -CG_EINVAL;
+}
+
+static int key_once(struct vmcfg_state *st, enum vmcfg_have bit, const char *key)
+{
+	if (st->have & bit) {
+		msg_start(st->msg, st->line);
+		msg_str(st->msg, key);
+		msg_str(st->msg, " given twice in vm ");
+		msg_str(st->msg, st->vm->name);
+		msg_str(st->msg, "; keep one");
+		return -CG_EINVAL;
+	}
+	st->have |= bit;
+	return 0;
+}
+
+static int number(struct vmcfg_state *st, const char *key, const char *v, size_t n,
+		  u32 lo, u32 hi, u32 *dst)
+{
+	u32 x = 0;
+
+	if (!parse_u32(v, n, &x) || x < lo || x > hi) {
+		msg_start(st->msg, st->line);
+		msg_str(st->msg, key);
+		msg_str(st->msg, " ");
+		msg_val(st->msg, v, n);
+		msg_str(st->msg, " is not a whole number from ");
+		msg_num(st->msg, lo);
+		msg_str(st->msg, " to ");
+		msg_num(st->msg, hi);
+		msg_str(st->msg, "; give one in that range");
+		return -CG_EINVAL;
+	}
+	*dst = x;
+	return 0;
+}
+
+static int begin_vm(struct vmcfg_state *st, const char *v, size_t n)
+{
+	struct vmcfg *c = st->out;
+
+	if (st->vm)
+		return bad_val(st, "vm inside vm ", st->vm->name, strlen(st->vm->name),
+			       "; close it with 'end' first");
+	if (!valid_vm_name(v, n))
+		return bad_val(st, "vm name ", v, n,
+			       " is not [a-z][a-z0-9_-]{0,30}; rename it");
+	for (u32 i = 0; i < c->count; i++)
+		if (word_is(v, n, c->vms[i].name))
+			return bad_val(st, "vm name ", v, n, " is used twice; names must be unique");
+	if (c->count >= VMCFG_MAX_VMS)
+		return bad(st, "more than 16 vms; remove some");
+	st->vm = &c->vms[c->count++];
+	copy_str(st->vm->name, v, n);
+	st->vm_line = st->line;
+	st->have = 0;
+	return 0;
+}
+
+static int end_vm(struct vmcfg_state *st)
+{
+	static const struct { u32 bit; const char *key; } need[] = {
+		{ HAVE_MEM, "mem" }, { HAVE_VCPUS, "vcpus" }, { HAVE_KERNEL, "kernel" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
+		if (!(st->have & need[i].bit)) {
+			msg_start(st->msg, st->line);
+			msg_str(st->msg, "vm ");
+			msg_str(st->msg, st->vm->name);
+			msg_str(st->msg, " has no ");
+			msg_str(st->msg, need[i].key);
+			msg_str(st->msg, "; add a '");
+			msg_str(st->msg, need[i].key);
+			msg_str(st->msg, "' line before 'end'");
+			return -CG_EINVAL;
+		}
+	}
+	st->vm = 0;
+	return 0;
+}
+
+static int vm_key(struct vmcfg_state *st, const char *k, size_t kn, const char *v, size_t vn, bool has_val)
+{
+	struct vmcfg_vm *vm = st->vm;
+	int err;
+
+	if (word_is(k, kn, "mem")) {
+		if ((err = key_once(st, HAVE_MEM, "mem")))
+			return err;
+		return number(st, "mem", v, vn, VMCFG_MEM_MIN, VMCFG_MEM_MAX, &vm->mem_mib);
+	}
+	if (word_is(k, kn, "vcpus")) {
+		if ((err = key_once(st, HAVE_VCPUS, "vcpus")))
+			return err;
+		return number(st, "vcpus", v, vn, 1, VMCFG_VCPUS_MAX, &vm->vcpus);
+	}
+	if (word_is(k, kn, "kernel")) {
+		if ((err = key_once(st, HAVE_KERNEL, "kernel")))
+			return err;
+		if (!valid_module_name(v, vn))
+			return bad_val(st, "kernel module name ", v, vn,
+				       " is not [A-Za-z0-9._-]{1,48}; use the name the toolchain assigned");
+		copy_str(vm->kernel, v, vn);
+		return 0;
+	}
+	if (word_is(k, kn, "cmdline")) {
+		if ((err = key_once(st, HAVE_CMDLINE, "cmdline")))
+			return err;
+		if (vn >= VMCFG_CMDLINE_SIZE)
+			return bad(st, "cmdline longer than 255 bytes; shorten it");
+		copy_str(vm->cmdline, v, vn);
+		return 0;
+	}
+	if (word_is(k, kn, "module")) {
+		size_t nn = 0;
+		while (nn < vn && v[nn] != ' ')
+			nn++;
+		const char *mc = nn < vn ? v + nn + 1 : v + vn;
+		size_t mcn = nn < vn ? vn - nn - 1 : 0;
+		if (!has_val || !valid_module_name(v, nn))
+			return bad_val(st, "module name ", v, nn,
+				       " is not [A-Za-z0-9._-]{1,48}; use the name the toolchain assigned");
+		if (vm->module_count >= VMCFG_MAX_MODULES)
+			return bad(st, "more than 8 modules in one vm; remove some");
+		if (mcn >= VMCFG_MODCMDLINE_SIZE)
+			return bad(st, "module cmdline longer than 127 bytes; shorten it");
+		struct vmcfg_module *m = &vm->modules[vm->module_count++];
+		copy_str(m->name, v, nn);
+		copy_str(m->cmdline, mc, mcn);
+		return 0;
+	}
+	if (word_is(k, kn, "on_triple_fault")) {
+		if ((err = key_once(st, HAVE_TRIPLE, "on_triple_fault")))
+			return err;
+		if (word_is(v, vn, "stop"))
+			vm->on_triple_fault = VMCFG_TRIPLE_STOP;
+		else if (word_is(v, vn, "reset"))
+			vm->on_triple_fault = VMCFG_TRIPLE_RESET;
+		else
+			return bad_val(st, "on_triple_fault ", v, vn, " is not stop or reset; use one of those");
+		return 0;
+	}
+	return -CG_ENOENT;
+}
+
+/* One line without its '\n' (a trailing '\r' already removed). */
+static int parse_line(struct vmcfg_state *st, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		u8 c = (u8)s[j];
+		if (c == 0)
+			return bad(st, "NUL byte; vms.cfg is text, regenerate it with crossguard");
+		if (c < 0x20 || c >= 0x7f)
+			return bad(st, "non-printable byte; vms.cfg is printable ASCII, regenerate it with crossguard");
+	}
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i == n || s[i] == '#')
+		return 0;
+	const char *k = s + i;
+	size_t kn = 0;
+	while (i + kn < n && s[i + kn] != ' ')
+		kn++;
+	bool has_val = i + kn < n;
+	const char *v = has_val ? k + kn + 1 : k + kn;
+	size_t vn = has_val ? n - i - kn - 1 : 0;
+
+	if (!st->header) {
+		if (!word_is(k, kn, "cgvms"))
+			return bad(st, "missing header; the first line must be 'cgvms 1'");
+		if (!word_is(v, vn, "1"))
+			return bad_val(st, "unknown version ", v, vn, "; this monitor reads 'cgvms 1', regenerate with its toolchain");
+		st->header = true;
+		return 0;
+	}
+	if (word_is(k, kn, "cgvms"))
+		return bad(st, "second 'cgvms' header; keep only the first line");
+	if (word_is(k, kn, "vm"))
+		return begin_vm(st, v, vn);
+	if (word_is(k, kn, "end")) {
+		if (!st->vm)
+			return bad(st, "'end' outside a vm block; remove it or add 'vm <name>' before");
+		if (has_val)
+			return bad(st, "'end' takes no value; write just 'end'");
+		return end_vm(st);
+	}
+	if (!st->vm) {
+		if (is_vm_key(k, kn, false))
+			return bad_val(st, "", k, kn, " outside a vm block; put it between 'vm <name>' and 'end'");
+		return bad_val(st, "unknown keyword ", k, kn,
+			       "; expected vm, mem, vcpus, kernel, cmdline, module, on_triple_fault or end");
+	}
+	if (!has_val && is_vm_key(k, kn, true))
+		return bad_val(st, "", k, kn, " needs a value; write '<key> <value>'");
+	int err = vm_key(st, k, kn, v, vn, has_val);
+	if (err == -CG_ENOENT)
+		return bad_val(st, "unknown keyword ", k, kn,
+			       "; expected vm, mem, vcpus, kernel, cmdline, module, on_triple_fault or end");
+	return err;
+}
+
+int vmcfg_parse(const char *text, size_t len, struct vmcfg *out, char *err, size_t err_size)
+{
+	struct vmcfg_msg msg = { .buf = err, .size = err_size, .len = 0 };
+	struct vmcfg_state st = { .out = out, .msg = &msg, .line = 0 };
+	size_t pos = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (err_size)
+		err[0] = 0;
+	while (pos < len) {
+		size_t n = 0;
+		while (pos + n < len && text[pos + n] != '\n')
+			n++;
+		st.line++;
+		size_t ln = n;
+		if (ln && text[pos + ln - 1] == '\r')
+			ln--;
+		if ((rc = parse_line(&st, text + pos, ln)))
+			return rc;
+		pos += n + (pos + n < len ? 1 : 0);
+	}
+	if (!st.header) {
+		st.line = st.line ? st.line : 1;
+		return bad(&st, "missing header; the first line must be 'cgvms 1'");
+	}
+	if (st.vm) {
+		st.line = st.vm_line;
+		return bad_val(&st, "vm ", st.vm->name, strlen(st.vm->name),
+			       " has no 'end'; add a line 'end' after its keys");
+	}
+	if (!out->count)
+		return bad(&st, "no vm; add at least one 'vm <name>' ... 'end' block");
+	return 0;
+}
+
+const char *vmcfg_basename(const char *cmdline, char *buf, size_t size)
+{
+	const char *w = cmdline, *base;
+	size_t n = 0;
+
+	if (!cmdline || !buf || !size)
+		return 0;
+	while (*w == ' ' || *w == '\t')
+		w++;
+	while (w[n] && w[n] != ' ' && w[n] != '\t')
+		n++;
+	base = w;
+	for (size_t i = 0; i < n; i++)
+		if (w[i] == '/')
+			base = w + i + 1;
+	n -= (size_t)(base - w);
+	if (!n || n + 1 > size)
+		return 0;
+	copy_str(buf, base, n);
+	return buf;
+}
+
+const struct vmcfg_vm *vmcfg_find(const struct vmcfg *cfg, const char *name)
+{
+	for (u32 i = 0; i < cfg->count && i < VMCFG_MAX_VMS; i++)
+		if (!strcmp(cfg->vms[i].name, name))
+			return &cfg->vms[i];
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* vms.cfg: the VM set the toolchain packs as a boot module (see
+ * docs/vm-config.md). A line-oriented text format:
+ *
+ *   cgvms 1
+ *   vm web1
+ *   mem 64
+ *   vcpus 1
+ *   kernel web1.kernel
+ *   cmdline /path/kernel.elf args
+ *   module web1.m0 initrd args
+ *   on_triple_fault stop
+ *   end
+ *
+ * Every other module is found by the basename of the first word of its
+ * Multiboot cmdline (vmcfg_basename). The parser is pure and bounded: no
+ * allocation, nothing read past len, nothing ever silently truncated. */
+#ifndef CG_VMCFG_H
+#define CG_VMCFG_H
+
+#include <cg/types.h>
+
+#define VMCFG_VERSION 1
+#define VMCFG_MAX_VMS 16
+#define VMCFG_MAX_MODULES 8
+#define VMCFG_NAME_SIZE 32      /* [a-z][a-z0-9_-]{0,30} + NUL */
+#define VMCFG_MODNAME_SIZE 49   /* [A-Za-z0-9._-]{1,48} + NUL */
+#define VMCFG_CMDLINE_SIZE 256
+#define VMCFG_MODCMDLINE_SIZE 128
+#define VMCFG_MEM_MIN 2u
+#define VMCFG_MEM_MAX 65536u
+#define VMCFG_VCPUS_MAX 16u
+/* The config module's own name (basename of its Multiboot cmdline). */
+#define VMCFG_MODULE_NAME "vms.cfg"
+
+struct vmcfg_module {
+	char name[VMCFG_MODNAME_SIZE];
+	char cmdline[VMCFG_MODCMDLINE_SIZE]; /* what the guest sees for it */
+};
+
+enum vmcfg_triple { VMCFG_TRIPLE_STOP, VMCFG_TRIPLE_RESET };
+
+struct vmcfg_vm {
+	char name[VMCFG_NAME_SIZE];
+	u32 mem_mib;
+	u32 vcpus;
+	char kernel[VMCFG_MODNAME_SIZE];   /* module name of the kernel */
+	char cmdline[VMCFG_CMDLINE_SIZE];  /* the guest's Multiboot cmdline */
+	u32 module_count;
+	struct vmcfg_module modules[VMCFG_MAX_MODULES];
+	enum vmcfg_triple on_triple_fault;
+};
+
+struct vmcfg {
+	u32 count;
+	struct vmcfg_vm vms[VMCFG_MAX_VMS];
+};
+
+/* vmcfg_parse: parse len bytes of text into out (fully overwritten).
+ * Returns 0, or -CG_EINVAL with err holding one line
+ * "vms.cfg line N: <what is wrong and the fix>" (always NUL-terminated when
+ * err_size > 0; out is then unspecified). */
+int vmcfg_parse(const char *text, size_t len, struct vmcfg *out, char *err, size_t err_size);
+
+/* vmcfg_basename: the basename (text after the last '/') of the first
+ * space-separated word of a Multiboot module cmdline, copied into buf.
+ * Returns buf, or NULL when there is no first word, it ends in '/', or the
+ * basename does not fit in size - 1 bytes. */
+const char *vmcfg_basename(const char *cmdline, char *buf, size_t size);
+
+/* vmcfg_find: the VM named name, or NULL. */
+const struct vmcfg_vm *vmcfg_find(const struct vmcfg *cfg, const char *name);
+
+#endif

@@ -1,0 +1,53 @@
+/* Minimal xAPIC driver and AP bring-up for the test guests.
+ * The xAPIC is used in MMIO mode at its reset base 0xFEE00000 (SDM Vol. 3A,
+ * 10.4); x2APIC is never enabled (crossguard hides it). */
+#ifndef GUEST_SMP_H
+#define GUEST_SMP_H
+
+#include "types.h"
+
+#define APIC_BASE 0xFEE00000u
+#define APIC_ID 0x020
+#define APIC_VERSION 0x030
+#define APIC_TPR 0x080
+#define APIC_EOI 0x0B0
+#define APIC_SVR 0x0F0
+#define APIC_ICR_LO 0x300
+#define APIC_ICR_HI 0x310
+
+#define AP_MAX 16
+/* Physical page the AP trampoline is copied to; the SIPI vector is its
+ * page number. Below 1 MiB because APs start in real mode. */
+#define AP_TRAMPOLINE 0x8000u
+
+u32 apic_read(u32 reg);
+void apic_write(u32 reg, u32 val);
+/* This CPU's xAPIC ID (ID register bits 31:24). */
+u32 apic_id(void);
+/* Software-enables this CPU's APIC (SVR bit 8, spurious vector 0xFF). */
+void apic_enable(void);
+void apic_eoi(void);
+/* Waits for the ICR delivery-status bit to clear. False on timeout. */
+bool apic_icr_wait(void);
+/* IPIs to one physical destination; each returns apic_icr_wait()'s result. */
+bool apic_send_init(u32 dest);
+bool apic_send_sipi(u32 dest, u32 page);
+bool apic_send_fixed(u32 dest, u32 vector);
+
+/* Entry of an AP: runs in 32-bit protected mode on the AP's own 8 KiB
+ * stack, with the library IDT loaded and interrupts off. If it returns,
+ * the AP halts with interrupts off. */
+typedef void (*ap_entry)(u32 apic_id);
+
+/* Starts the AP with the given APIC ID (INIT, SIPI, SIPI again only if it
+ * has not come up) and waits for it to reach C. False on timeout or when
+ * AP_MAX APs were already started. */
+bool smp_start_ap(u32 apic_id, ap_entry fn);
+/* Starts the n-1 APs of an n-CPU VM, assuming APIC IDs 0..n-1 (what QEMU
+ * and crossguard assign), skipping the caller's own. Returns how many came
+ * up. */
+u32 smp_start_all(u32 n, ap_entry fn);
+/* APs that have reached C so far. */
+u32 smp_online(void);
+
+#endif

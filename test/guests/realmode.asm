@@ -1,0 +1,131 @@
+; realmode: the trip from 32-bit protected mode to real mode and back.
+; The blob between rm_blob_start and rm_blob_end is copied to RM_BASE by
+; realmode.c (real mode can only run below 1 MiB); only offsets relative
+; to the blob's start are used inside it.
+
+bits 32
+
+RM_BASE equ 0x9000              ; must match realmode.c
+RM_STACK equ 0x7000
+SEL_CODE32 equ 0x08             ; selectors: lib/entry.asm's GDT
+SEL_DATA32 equ 0x10
+SEL_CODE16 equ 0x18
+SEL_DATA16 equ 0x20
+
+%define RM(label) (RM_BASE + (label) - rm_blob_start)
+
+section .data
+saved_esp: dd 0
+saved_idt: dw 0
+           dd 0
+
+section .text
+; void realmode_enter(void) -- runs the real-mode blob once and returns in
+; protected mode with the general registers, EFLAGS and IDTR restored;
+; interrupts stay off while away (no IVT handlers exist: no BIOS).
+global realmode_enter
+realmode_enter:
+	pushad
+	pushfd
+	cli
+	mov [saved_esp], esp
+	sidt [saved_idt]
+	; A 16-bit code segment first: CR0.PE may only be cleared from 16-bit
+	; code for the next instruction fetches to make sense (SDM 9.9.2).
+	jmp SEL_CODE16:RM(rm_pm16)
+
+rm_back32:
+	mov ax, SEL_DATA32
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	mov ss, ax
+	mov esp, [saved_esp]
+	lidt [saved_idt]
+	popfd
+	popad
+	ret
+
+bits 16
+global rm_blob_start, rm_blob_end
+rm_blob_start:
+rm_pm16:
+	; 16-bit data segments give real-mode-like cached limits (64 KiB).
+	mov ax, SEL_DATA16
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	mov ss, ax
+	lidt [RM(rm_ivt)]
+	mov eax, cr0
+	and eax, 0xFFFFFFFE
+	mov cr0, eax
+	jmp 0x0000:RM(rm_real)
+
+rm_real:
+	xor ax, ax
+	mov ds, ax
+	mov ss, ax
+	mov sp, RM_STACK
+
+	; A serial line straight from real mode.
+	mov si, RM(rm_msg)
+	mov dx, 0x3F8
+.next:
+	lodsb
+	test al, al
+	jz .done
+	out dx, al
+	jmp .next
+.done:
+	; Segment arithmetic: ES:DI = 0x09F0:0x0100 is physical 0xA000.
+	mov ax, 0x09F0
+	mov es, ax
+	mov di, 0x0100
+	cld
+	mov ax, cs                  ; [0xA000] CS, expected 0
+	stosw
+	mov ax, es                  ; [0xA002] ES, expected 0x09F0
+	stosw
+	push word 0xBEEF            ; [0xA004] through the real-mode stack
+	pop ax
+	stosw
+	call rm_sub                 ; [0xA006] 0x55AA from a near call
+	stosw
+	mov eax, cr0                ; [0xA008] CR0 with PE clear
+	stosd
+	; The same physical bytes through a different segment:offset pair:
+	; 0x0A00:0x0010 is 0xA010; copy a 4-byte tag there with MOVSB.
+	mov ax, 0x0A00
+	mov es, ax
+	mov di, 0x0010
+	mov si, RM(rm_tag)
+	mov cx, 4
+	rep movsb
+	; Read back [0xA002] through ES = 0x0A00 (offset 2) into [0xA014].
+	mov ax, [es:0x0002]
+	mov [es:0x0014], ax
+
+	; Back to protected mode; the GDTR survived real mode unchanged.
+	mov eax, cr0
+	or eax, 1
+	mov cr0, eax
+	jmp dword SEL_CODE32:rm_back32
+
+rm_sub:
+	mov ax, 0x55AA
+	ret
+
+align 4
+rm_ivt:
+	dw 0x3FF                    ; real-mode IVT; never used (no INT here)
+	dd 0
+rm_tag:
+	db "REAL"
+rm_msg:
+	db "realmode: this line was written in real mode", 10, 0
+rm_blob_end:
+
+section .note.GNU-stack noalloc noexec nowrite progbits

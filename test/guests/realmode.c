@@ -1,0 +1,39 @@
+/* realmode: drop from protected mode to real mode (through a 16-bit
+ * segment, then CR0.PE = 0), do real-mode work (segment arithmetic, the
+ * stack, a near call, a port write to COM1) and come back. Under
+ * crossguard this needs VMX unrestricted guest. No BIOS: no INT. */
+#include "guest.h"
+
+#define RM_BASE 0x9000u /* must match realmode.asm */
+#define RM_BUF 0xA000u
+
+extern const u8 rm_blob_start[], rm_blob_end[];
+void realmode_enter(void);
+
+int main(void)
+{
+	u32 size = (u32)(rm_blob_end - rm_blob_start);
+	volatile u8 *buf = (volatile u8 *)RM_BUF;
+
+	report(size < 0x1000, "real-mode blob fits in a page (%u bytes)", size);
+	memcpy((void *)RM_BASE, rm_blob_start, size);
+	for (u32 i = 0; i < 0x40; i++)
+		buf[i] = 0xCC;
+
+	realmode_enter();
+	report(true, "returned to protected mode");
+
+	u16 cs = *(volatile u16 *)(RM_BUF + 0), es = *(volatile u16 *)(RM_BUF + 2);
+	u16 stack = *(volatile u16 *)(RM_BUF + 4), call = *(volatile u16 *)(RM_BUF + 6);
+	u32 cr0 = *(volatile u32 *)(RM_BUF + 8);
+	u16 es_again = *(volatile u16 *)(RM_BUF + 0x14);
+	report(cs == 0 && es == 0x09F0, "ES:DI 0x09F0:0x0100 wrote at 0xA000: CS 0x%x, ES 0x%x", cs, es);
+	report(stack == 0xBEEF, "real-mode push/pop (0x%x)", stack);
+	report(call == 0x55AA, "real-mode near call (0x%x)", call);
+	report(!(cr0 & 1), "CR0.PE was clear in real mode (CR0 0x%x)", cr0);
+	report(buf[0x10] == 'R' && buf[0x11] == 'E' && buf[0x12] == 'A' && buf[0x13] == 'L',
+	       "REP MOVSB through 0x0A00:0x0010 reached 0xA010");
+	report(es_again == 0x09F0, "0x0A00:0x0002 aliases 0x09F0:0x0102 (0x%x)", es_again);
+	report(read_cr0() & 1, "CR0.PE set again");
+	return report_summary();
+}

@@ -1,0 +1,40 @@
+/* vmcfg_check FILE: runs the monitor's vms.cfg parser on FILE (as the
+ * toolchain wrote it) and prints "OK <n> vms" or the parser's error.
+ * Exit 0 when accepted, 1 when rejected, 2 on usage or I/O errors. Used by
+ * test/toolchain/vms.test.ts to check the TypeScript emitter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <cg/errno.h>
+#include "vmcfg.h"
+
+static struct vmcfg cfg;
+static char text[1 << 20];
+
+int main(int argc, char **argv)
+{
+	char err[256];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: vmcfg_check FILE\n");
+		return 2;
+	}
+	FILE *f = fopen(argv[1], "rb");
+	if (!f) {
+		perror(argv[1]);
+		return 2;
+	}
+	size_t n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	if (vmcfg_parse(text, n, &cfg, err, sizeof(err))) {
+		printf("%s\n", err);
+		return 1;
+	}
+	printf("OK %u vms\n", cfg.count);
+	for (unsigned i = 0; i < cfg.count; i++) {
+		const struct vmcfg_vm *v = &cfg.vms[i];
+		printf("vm %s mem=%u vcpus=%u kernel=%s modules=%u triple=%s cmdline=%s\n", v->name, v->mem_mib,
+		       v->vcpus, v->kernel, v->module_count, v->on_triple_fault == VMCFG_TRIPLE_RESET ? "reset" : "stop",
+		       v->cmdline);
+	}
+	return 0;
+}

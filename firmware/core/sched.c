@@ -75,7 +75,7 @@ static void sched_reap(struct cpu_queue *q)
 {
 	for (u32 i = 0; i < q->count;) {
 		struct vcpu *v = q->v[i];
-		if (v->vm->state == VM_RUNNING) {
+		if (v->vm->state != VM_ENDING) {
 			i++;
 			continue;
 		}

@@ -128,7 +128,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 			vm = &vm_table[i];
 			memset(vm, 0, sizeof(*vm));
 			vm->id = i;
-			vm->state = VM_ENDING; /* not runnable until vm_start */
+			vm->state = VM_CREATED; /* not runnable until vm_start */
 			break;
 		}
 	}
@@ -231,6 +231,6 @@ u32 vm_active_count(void)
 {
 	u32 n = 0;
 	for (u32 i = 0; i < VM_MAX; i++)
-		n += vm_table[i].state == VM_RUNNING || vm_table[i].state == VM_ENDING;
+		n += vm_table[i].state != VM_FREE && vm_table[i].state != VM_ENDED;
 	return n;
 }

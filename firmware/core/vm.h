@@ -13,7 +13,7 @@
 #define VM_CHUNK (2 * MIB) /* guest RAM is backed in 2 MiB host chunks */
 #define VM_EXIT_STATS 72
 
-enum vm_state { VM_FREE = 0, VM_RUNNING, VM_ENDING, VM_ENDED };
+enum vm_state { VM_FREE = 0, VM_CREATED, VM_RUNNING, VM_ENDING, VM_ENDED };
 enum vm_end_kind { VM_END_EXIT, VM_END_STOP };
 
 struct arch_vm;

@@ -24,7 +24,11 @@ int main(void)
 	int va = rdmsr_safe(MSR_TSC, &a);
 	int vb = rdmsr_safe(MSR_TSC, &b);
 	report(va == NO_EXCEPTION && vb == NO_EXCEPTION, "RDMSR TSC (0x10) does not fault");
-	u64 t0 = rdtsc(), t1 = rdtsc();
+	/* Emulators may advance the TSC in steps (Bochs with several CPUs ticks
+	 * once per scheduling quantum), so wait a bounded while for a change. */
+	u64 t0 = rdtsc(), t1 = t0;
+	for (u32 i = 0; i < SPIN_LIMIT && t1 == t0; i++)
+		t1 = rdtsc();
 	report(t1 > t0, "RDTSC increases: 0x%llx then 0x%llx", t0, t1);
 	/* QEMU TCG's RDMSR of the TSC reads 0 (it only returns what WRMSR put
 	 * there), so the value is only checked under crossguard. */
@@ -54,7 +58,7 @@ int main(void)
 	wrmsr_safe(MSR_PAT, old);
 	/* Memory type 2 is reserved: hardware raises #GP (SDM 11.12.2), and a
 	 * monitor that put it in the VMCS guest PAT would fail VM entry. */
-	v = wrmsr_safe(MSR_PAT, PAT_TEST | 2);
+	v = wrmsr_safe(MSR_PAT, (PAT_TEST & ~0xFFull) | 2);
 	rdmsr_safe(MSR_PAT, &back);
 	if (on_crossguard())
 		report(v == VEC_GP && back == old, "WRMSR IA32_PAT with reserved type 2 raises #GP (got vector %d)", v);

@@ -14,6 +14,7 @@
 #define MSR_MTRRCAP 0xFE
 #define MSR_MISC_ENABLE 0x1A0
 #define MSR_MTRR_DEF_TYPE 0x2FF
+#define MSR_PAT 0x277
 #define MSR_EFER 0xC0000080
 #define EFER_SCE (1ULL << 0)
 #define EFER_LME (1ULL << 8)
@@ -77,6 +78,18 @@ static bool efer_write(struct vcpu *v, u64 value)
 	return true;
 }
 
+/* Each PAT entry must be a defined memory type: 0, 1, 4, 5, 6 or 7
+ * (SDM Vol 3A 11.12.2); anything else is #GP. */
+static bool pat_valid(u64 value)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (u8)(value >> (8 * i));
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
 enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 {
 	u32 msr = (u32)v->gpr[GPR_RCX];
@@ -94,6 +107,11 @@ enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 		break;
 	case MSR_MTRR_DEF_TYPE:
 		ok = (value & ~0xCFFULL) == 0;
+		break;
+	case MSR_PAT:
+		ok = pat_valid(value);
+		if (ok)
+			vmcs_write(VMCS_GUEST_PAT, value);
 		break;
 	default:
 		ok = false;

@@ -68,7 +68,7 @@ static void vmx_bitmaps_init(void)
 		msr_passthrough(bm, 0x174, true, true);        /* SYSENTER_CS/ESP/EIP */
 		msr_passthrough(bm, 0x175, true, true);
 		msr_passthrough(bm, 0x176, true, true);
-		msr_passthrough(bm, MSR_IA32_PAT, true, true); /* saved/loaded by the VMCS */
+		msr_passthrough(bm, MSR_IA32_PAT, true, false); /* writes are checked */
 		for (u32 msr = 0xC0000081; msr <= 0xC0000084; msr++)
 			msr_passthrough(bm, msr, true, true);  /* STAR, LSTAR, CSTAR, FMASK */
 		msr_passthrough(bm, 0xC0000100, true, true);   /* FS_BASE */

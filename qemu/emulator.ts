@@ -21,9 +21,20 @@ export type EmulatorKind = 'bochs' | 'qemu' | 'kvm';
 
 export const EMULATOR_KINDS: readonly EmulatorKind[] = ['bochs', 'qemu', 'kvm'];
 
+/**
+ * A file loaded as a Multiboot module. `name` is a plain basename
+ * ([A-Za-z0-9._-]{1,48}): the monitor finds the module by the basename of
+ * the first word of its Multiboot command line, so every loader must make
+ * that word end in `name` (QEMU: the file is staged as <tmp>/<name>).
+ */
+export interface BootModule {
+  path: string;
+  name: string;
+}
+
 export type BootImage =
   | { kind: 'iso'; path: string }
-  | { kind: 'elf'; path: string; cmdline?: string };
+  | { kind: 'elf'; path: string; cmdline?: string; modules?: BootModule[] };
 
 export interface BootOptions {
   image: BootImage;

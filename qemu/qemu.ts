@@ -2,7 +2,7 @@
 // "VT-x not available" path) and 'kvm' (KVM with nested VMX: the fast path
 // on a lab workstation). COM1 is QEMU's stdio; -kernel loads Multiboot1.
 
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
   tailLines,
   type Availability,
   type BootDeps,
+  type BootModule,
   type BootOptions,
   type Emulator,
   type Machine,
@@ -27,8 +28,41 @@ export const DEBUG_EXIT_PORT = 0xf4;
 /** UEFI firmware for QEMU (Debian package ovmf). */
 export const OVMF_CODE = '/usr/share/qemu/OVMF.fd';
 
-/** The QEMU command line (without the binary) for one run (pure). */
-export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions): string[] {
+const MODULE_NAME = /^[A-Za-z0-9._-]{1,48}$/;
+
+/**
+ * The `-initrd` value for modules staged as `<stageDir>/<name>` (pure).
+ * QEMU splits the list at ',' (',,' is a literal comma) and each entry's
+ * path at the first space (the rest is the module's arguments), so the
+ * staged paths must have no spaces; their basenames are the module names.
+ */
+export function initrdArg(modules: readonly BootModule[], stageDir: string): string {
+  const seen = new Set<string>();
+  for (const m of modules) {
+    if (!MODULE_NAME.test(m.name))
+      throw new BootError(`module name ${JSON.stringify(m.name)} is not [A-Za-z0-9._-]{1,48}; rename it`);
+    if (seen.has(m.name)) throw new BootError(`module name ${m.name} is used twice; module names must be unique`);
+    seen.add(m.name);
+  }
+  const dir = resolve(stageDir);
+  if (/\s/.test(dir)) throw new BootError(`the staging directory ${dir} has a space, which QEMU -initrd cannot take; set TMPDIR to a path without spaces`);
+  return modules.map((m) => join(dir, m.name).replace(/,/g, ',,')).join(',');
+}
+
+/** Copies each module to `<stageDir>/<name>` so QEMU reports its name as the basename. */
+export function stageModules(modules: readonly BootModule[], stageDir: string): void {
+  mkdirSync(stageDir, { recursive: true });
+  for (const m of modules) {
+    if (!existsSync(m.path)) throw new BootError(`module ${m.path} does not exist; fix the path`);
+    copyFileSync(m.path, join(stageDir, m.name));
+  }
+}
+
+/**
+ * The QEMU command line (without the binary) for one run (pure). Modules
+ * of an ELF image must already be staged in `stageDir` (stageModules).
+ */
+export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions, stageDir?: string): string[] {
   const args = kind === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host,+vmx'] : ['-accel', 'tcg', '-cpu', 'max'];
   args.push(
     '-smp', String(opts.cpus),
@@ -47,6 +81,10 @@ export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions): string[] {
   else {
     args.push('-kernel', resolve(img.path));
     if (img.cmdline) args.push('-append', img.cmdline);
+    if (img.modules?.length) {
+      if (stageDir === undefined) throw new BootError('qemuArgs: modules given without a staging directory');
+      args.push('-initrd', initrdArg(img.modules, stageDir));
+    }
   }
   return args;
 }
@@ -79,7 +117,16 @@ export class QemuEmulator implements Emulator {
     const spawner = deps.spawner ?? realSpawner;
     const clock = deps.clock ?? realClock;
     const dir = mkdtempSync(join(tmpdir(), `crossguard-${this.kind}-`));
-    const child = spawner(this.binary, qemuArgs(this.kind, opts), { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stage = join(dir, 'm');
+    let args: string[];
+    try {
+      if (opts.image.kind === 'elf' && opts.image.modules?.length) stageModules(opts.image.modules, stage);
+      args = qemuArgs(this.kind, opts, stage);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    const child = spawner(this.binary, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
 
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {

@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
           .option('boot', { choices: ['iso', 'elf'] as const, default: 'iso' as const, describe: 'GRUB ISO, or the ELF via QEMU -kernel (Multiboot1)' })
           .option('firmware', { choices: ['bios', 'uefi'] as const, default: 'bios' as const, describe: 'platform firmware (uefi: QEMU with OVMF, ISO boot)' })
           .option('cpus', { type: 'number', default: 2 })
-          .option('mem', { type: 'number', default: 512, describe: 'guest RAM in MiB' })
+          .option('mem', { type: 'number', describe: 'machine RAM in MiB (default 512); with --kernel the guest RAM (default 64; the machine gets 128 more)' })
           .option('timeout', { type: 'number', default: 0, describe: 'seconds before giving up (0 = none)' })
           .option('until', { type: 'string', describe: 'stop with status 0 when a serial line matches this regex' })
           .option('serial-log', { type: 'string', describe: 'also append serial output to FILE' })
@@ -59,6 +59,12 @@ async function main(argv: string[]): Promise<number> {
           .option('cmdline', { type: 'string', describe: 'kernel command line' })
           .option('image', { type: 'string', describe: 'boot this ISO/ELF instead of build/crossguard.{iso,elf} (skips the build)' })
           .option('build', { type: 'boolean', default: true, describe: 'build first (--no-build to skip)' })
+          .option('vms', { type: 'string', describe: 'run the VMs described in this JSON file (docs/vm-config.md)' })
+          .option('kernel', { type: 'string', describe: 'run this Multiboot1 kernel as one VM, like qemu -kernel' })
+          .option('append', { type: 'string', describe: 'with --kernel: the kernel arguments' })
+          .option('initrd', { type: 'string', describe: 'with --kernel: a module "FILE [ARGS]" (repeatable)' })
+          .option('smp', { type: 'number', describe: 'with --kernel: guest vCPUs (default 1)' })
+          .option('verbose', { type: 'boolean', default: false, describe: 'with --vms/--kernel: monitor output to stderr' })
           .epilogue(RUN_EPILOGUE),
       async (a) => {
         status = await (await import('./commands/run.js')).default(a);

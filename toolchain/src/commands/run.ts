@@ -19,7 +19,8 @@ export interface RunArgs {
   boot: 'iso' | 'elf';
   firmware: 'bios' | 'uefi';
   cpus: number;
-  mem: number;
+  /** MiB: the machine's RAM (default 512); with --kernel the guest's (default 64). */
+  mem?: number;
   timeout: number;
   until?: string;
   serialLog?: string;
@@ -27,6 +28,14 @@ export interface RunArgs {
   cmdline?: string;
   image?: string;
   build: boolean;
+  /** Run the VM set described in this JSON file (docs/vm-config.md). */
+  vms?: string;
+  /** Run one Multiboot1 kernel as a VM, like qemu -kernel (with --append, --initrd, --smp). */
+  kernel?: string;
+  append?: string;
+  initrd?: string | string[];
+  smp?: number;
+  verbose?: boolean;
 }
 
 /** Checked, converted arguments (pure; throws UsageError). */
@@ -38,7 +47,20 @@ export interface RunPlan {
 
 export function planRun(a: RunArgs): RunPlan {
   if (!Number.isInteger(a.cpus) || a.cpus < 1 || a.cpus > 64) throw new UsageError('--cpus must be an integer from 1 to 64');
-  if (!Number.isInteger(a.mem) || a.mem < 16) throw new UsageError('--mem must be an integer number of MiB, at least 16');
+  const guests = a.vms !== undefined || a.kernel !== undefined;
+  if (a.kernel !== undefined) {
+    if (a.mem !== undefined && (!Number.isInteger(a.mem) || a.mem < 2))
+      throw new UsageError('--mem with --kernel is the guest RAM: an integer number of MiB, at least 2');
+  } else if (a.mem !== undefined && (!Number.isInteger(a.mem) || a.mem < 16))
+    throw new UsageError('--mem must be an integer number of MiB, at least 16');
+  if (a.vms !== undefined && a.kernel !== undefined)
+    throw new UsageError('--vms and --kernel exclude each other: describe the kernel as one VM in the --vms file, or drop --vms');
+  for (const [opt, v] of [['--append', a.append], ['--initrd', a.initrd], ['--smp', a.smp]] as const)
+    if (v !== undefined && a.kernel === undefined) throw new UsageError(`${opt} needs --kernel (with --vms, put it in the description)`);
+  if (a.smp !== undefined && (!Number.isInteger(a.smp) || a.smp < 1 || a.smp > 16))
+    throw new UsageError('--smp is the guest vCPU count: an integer from 1 to 16');
+  if (guests && (a.until !== undefined || a.console !== undefined))
+    throw new UsageError('--until and --console do not go with --vms or --kernel (they run until every VM ends)');
   if (!Number.isFinite(a.timeout) || a.timeout < 0) throw new UsageError('--timeout must be a number of seconds (0 = none)');
   if (a.boot === 'elf' && a.emulator === 'bochs')
     throw new UsageError('Bochs cannot load an ELF; use --boot iso (the default) or --emulator qemu');
@@ -70,6 +92,8 @@ const say = (line: string) => process.stderr.write(`crossguard: ${line}\n`);
 /** Runs the session; returns the exit status for normal ends, throws CrossguardErrors otherwise. */
 export default async function main(a: RunArgs): Promise<number> {
   const plan = planRun(a);
+  if (a.vms !== undefined || a.kernel !== undefined) return (await import('./run-vms.js')).default(a);
+  const mem = a.mem ?? 512;
   const { emulator, reason } = await pickEmulator(a.emulator);
   if (a.boot === 'elf' && emulator.kind === 'bochs')
     throw new UsageError(`${reason}, but Bochs cannot load an ELF; use --boot iso or --emulator qemu`);
@@ -110,7 +134,7 @@ export default async function main(a: RunArgs): Promise<number> {
     machine = await emulator.boot({
       image,
       cpus: a.cpus,
-      memMiB: a.mem,
+      memMiB: mem,
       firmware: a.firmware,
       ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
     });

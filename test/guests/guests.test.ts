@@ -1,0 +1,181 @@
+// Every test guest in manifest.ini, run as a VM under crossguard in Bochs
+// (CG_GUEST_EMULATOR=qemu|kvm to change) through runGuests, at most
+// CG_TEST_JOBS (default 2) boots at a time. Plus the isolation pair as one
+// boot with both VMs, and a two-VM boot checking the output tags.
+//
+// A probe boot (the `exitcode` guest) runs first: when the monitor does not
+// run VMs at all, every other case fails at once with the probe's story
+// instead of each waiting for its own timeout.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createEmulator } from '../../qemu/detect.js';
+import { tailLines, type EmulatorKind } from '../../qemu/emulator.js';
+import { runGuests, type RunGuestsResult } from '../../toolchain/src/guests.js';
+import { checkVmDescription } from '../../toolchain/src/vms.js';
+import { guestSummary, parseManifest, showExpectation, type ManifestEntry } from './manifest.js';
+
+const ROOT = resolve(process.env.CG_ROOT ?? process.cwd());
+const MANIFEST = join(ROOT, 'test', 'guests', 'manifest.ini');
+const GUESTS = join(ROOT, 'build', 'guests');
+const ELF = join(ROOT, 'build', 'crossguard.elf');
+const EMULATOR = (process.env.CG_GUEST_EMULATOR ?? 'bochs') as EmulatorKind;
+/** The monitor's own boot under Bochs, on top of each guest's timeout. */
+const BOOT_MS = 90_000;
+const JOBS = Math.max(1, Number(process.env.CG_TEST_JOBS ?? 2));
+
+let running = 0;
+const waiting: (() => void)[] = [];
+async function slot<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= JOBS) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** Why nothing can run (missing manifest, guests, monitor or emulator), or null. */
+function precondition(): string | null {
+  if (!existsSync(MANIFEST)) return `${MANIFEST} is missing: the test guests' manifest must exist`;
+  if (!existsSync(ELF)) return `${ELF} is missing: run make first`;
+  return null;
+}
+
+function loadManifest(): ManifestEntry[] {
+  return parseManifest(readFileSync(MANIFEST, 'utf8'), 'test/guests/manifest.ini');
+}
+
+interface VmSpec {
+  entry: ManifestEntry;
+}
+
+/** Boots the given manifest entries as one VM set. */
+function boot(specs: VmSpec[]): Promise<RunGuestsResult> {
+  return slot(async () => {
+    const emulator = createEmulator(EMULATOR);
+    const avail = await emulator.available();
+    if (!avail.ok) throw new Error(`${EMULATOR} unavailable: ${avail.reason}`);
+    for (const { entry } of specs)
+      if (!existsSync(join(GUESTS, entry.file))) throw new Error(`${join(GUESTS, entry.file)} is missing: run make guests`);
+    const vms = specs.map(({ entry }) => ({
+      name: entry.name,
+      memory_mib: entry.memMiB,
+      vcpus: entry.smp,
+      kernel: entry.file,
+      ...(entry.extraParams ? { cmdline: entry.extraParams } : {}),
+    }));
+    const set = checkVmDescription({ vms }, GUESTS, { source: 'test/guests/manifest.ini' });
+    const memMiB = set.vms.reduce((s, v) => s + v.memoryMiB, 0) + 128;
+    const cpus = Math.max(2, ...set.vms.map((v) => v.vcpus));
+    const timeoutMs = BOOT_MS + Math.max(...specs.map(({ entry }) => entry.timeoutS)) * 1000;
+    return runGuests({ set, emulator, monitorElf: ELF, cpus, memMiB, timeoutMs });
+  });
+}
+
+/** A failure message with the VM's output, the monitor's and the emulator's diagnostics. */
+function explain(r: RunGuestsResult, name: string, what: string): string {
+  const vm = r.vms.find((v) => v.name === name);
+  const end = r.timedOut ? 'timed out' : r.died ? r.died : r.done ? 'vms-done' : 'no vms-done';
+  return [
+    `${what} (run: ${end})`,
+    `--- ${name} output (last 20 lines) ---`,
+    tailLines(vm?.output ?? '', 20),
+    '--- monitor (last 20 lines) ---',
+    tailLines(r.monitorOutput, 20),
+    '--- emulator ---',
+    r.diagnostics,
+  ].join('\n');
+}
+
+function checkOutcome(r: RunGuestsResult, entry: ManifestEntry): void {
+  const vm = r.vms.find((v) => v.name === entry.name);
+  const want = entry.expect;
+  const got =
+    vm?.status !== undefined ? `exit status ${vm.status}` : vm?.stopReason !== undefined ? `stop (${vm.stopReason})` : 'no end reported';
+  if (want.kind === 'status') assert.is(vm?.status, want.status, explain(r, entry.name, `${entry.name}: want ${showExpectation(want)}, got ${got}`));
+  else assert.is(vm?.stopReason, want.reason, explain(r, entry.name, `${entry.name}: want ${showExpectation(want)}, got ${got}`));
+  // A passing guest's SUMMARY must report no unexpected failures (guests expected to fail may report some).
+  const sum = guestSummary(vm?.output ?? '');
+  if (sum && want.kind === 'status' && want.status === 1)
+    assert.is(sum.failures, 0, explain(r, entry.name, `${entry.name}: SUMMARY reports ${sum.failures} unexpected failures`));
+}
+
+const pre = precondition();
+const entries = pre ? [] : loadManifest();
+const byName = new Map(entries.map((e) => [e.name, e]));
+
+// The probe: one small guest first; the rest wait for it.
+const probeEntry = byName.get('exitcode') ?? entries[0];
+const probe: Promise<RunGuestsResult> | null = probeEntry ? boot([{ entry: probeEntry }]) : null;
+const probeOk: Promise<string | null> = probe
+  ? probe.then(
+      (r) => (r.done ? null : `the probe boot (${probeEntry!.name}) did not reach @cg vms-done: ${r.timedOut ? 'timed out' : r.died ?? 'no vms-done'}; the monitor does not run VMs yet?\n${tailLines(r.monitorOutput, 10)}`),
+      (e: Error) => `the probe boot failed: ${e.message}`,
+    )
+  : Promise.resolve(null);
+
+/** Boots after the probe passed; a failed probe fails the case at once. */
+async function afterProbe(specs: VmSpec[]): Promise<RunGuestsResult> {
+  const why = await probeOk;
+  if (why) throw new Error(why);
+  return boot(specs);
+}
+
+// Start every boot now (the pool limits them), then assert in uvu's order.
+const results = new Map<string, Promise<RunGuestsResult>>();
+for (const e of entries) {
+  const p = e === probeEntry ? probe! : afterProbe([{ entry: e }]);
+  p.catch(() => {});
+  results.set(e.name, p);
+}
+const victim = byName.get('isolation_victim');
+const attacker = byName.get('isolation_attacker');
+const isolation = victim && attacker ? afterProbe([{ entry: victim }, { entry: attacker }]) : null;
+isolation?.catch(() => {});
+const tagA = byName.get('cpuid');
+const tagB = byName.get('exitcode42') ?? byName.get('exitcode');
+const tagged = tagA && tagB ? afterProbe([{ entry: tagA }, { entry: tagB }]) : null;
+tagged?.catch(() => {});
+
+test('preconditions: manifest, monitor and guests exist', () => {
+  assert.is(pre, null, pre ?? '');
+  assert.ok(entries.length > 0, 'manifest.ini lists no guests');
+  const missing = entries.filter((e) => !existsSync(join(GUESTS, e.file))).map((e) => e.file);
+  assert.equal([...new Set(missing)], [], `guest kernels missing in ${GUESTS} (run make guests): ${missing.join(', ')}`);
+});
+
+for (const e of entries) {
+  test(`guest ${e.name}: ${showExpectation(e.expect)}`, async () => {
+    checkOutcome(await results.get(e.name)!, e);
+  });
+}
+
+test('isolation: attacker and victim in one boot', async () => {
+  assert.ok(isolation, 'manifest.ini needs isolation_victim and isolation_attacker');
+  const r = await isolation!;
+  const a = r.vms.find((v) => v.name === 'isolation_attacker')!;
+  const v = r.vms.find((v) => v.name === 'isolation_victim')!;
+  assert.is(a.stopReason, 'bad-memory-access', explain(r, a.name, 'attacker must be stopped for its stray write'));
+  assert.is(v.status, 1, explain(r, v.name, 'victim must exit 1 (all checks passed)'));
+  assert.match(v.output, /^PASS: /m, explain(r, v.name, 'victim printed no PASS lines'));
+  assert.not.match(v.output, /^FAIL: /m, explain(r, v.name, 'victim printed FAIL lines'));
+});
+
+test('two VMs: each one\'s output is tagged with its name', async () => {
+  assert.ok(tagged, 'manifest.ini needs cpuid and exitcode');
+  const r = await tagged!;
+  assert.ok(r.done, explain(r, tagA!.name, 'no @cg vms-done'));
+  for (const name of [tagA!.name, tagB!.name]) {
+    const vm = r.vms.find((v) => v.name === name)!;
+    assert.ok(vm.output.trim().length > 0, explain(r, name, `no [${name}] lines`));
+  }
+  // Guest text must not leak untagged onto the operator line.
+  assert.not.match(r.monitorOutput, /^(PASS|FAIL|SUMMARY): /m, explain(r, tagA!.name, 'untagged guest lines'));
+});
+
+test.run();

@@ -1,0 +1,115 @@
+// test/guests/manifest.ini: one `[name]` section per test guest with
+// `key = value` lines (split at the first `=`, both sides trimmed), `;`
+// comments on their own lines, blank lines ignored. Every error names the
+// line. Keys: file (required), smp, mem, extra_params, timeout (seconds),
+// expect (required: a QEMU-convention exit status, or `stop:<reason>`),
+// qemu_expect, groups (space-separated).
+
+export type Expectation = { kind: 'status'; status: number } | { kind: 'stop'; reason: string };
+
+export interface ManifestEntry {
+  name: string;
+  file: string;
+  smp: number;
+  memMiB: number;
+  extraParams: string;
+  timeoutS: number;
+  expect: Expectation;
+  qemuExpect?: Expectation;
+  groups: string[];
+  /** Line of the `[name]` header. */
+  line: number;
+}
+
+/** A malformed manifest; the message starts `<source> line N:`. */
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups'] as const;
+type Key = (typeof MANIFEST_KEYS)[number];
+/** Section names double as VM names. */
+const SECTION = /^\[([a-z][a-z0-9_-]{0,30})\]$/;
+
+/** Parses `expect`/`qemu_expect` values; null when malformed. */
+export function parseExpectation(v: string): Expectation | null {
+  if (/^\d{1,3}$/.test(v) && Number(v) <= 255) return { kind: 'status', status: Number(v) };
+  const m = /^stop:([a-z0-9-]+)$/.exec(v);
+  return m ? { kind: 'stop', reason: m[1]! } : null;
+}
+
+/** Human form of an expectation, for test messages. */
+export function showExpectation(e: Expectation): string {
+  return e.kind === 'status' ? `exit status ${e.status}` : `stop (${e.reason})`;
+}
+
+export function parseManifest(text: string, source = 'manifest.ini'): ManifestEntry[] {
+  const entries: ManifestEntry[] = [];
+  const fail = (line: number, msg: string): never => {
+    throw new ManifestError(`${source} line ${line}: ${msg}`);
+  };
+  let cur: { name: string; line: number; values: Map<Key, { value: string; line: number }> } | undefined;
+
+  const close = () => {
+    if (!cur) return;
+    const { name, line, values } = cur;
+    const get = (k: Key) => values.get(k);
+    const int = (k: Key, def: number, lo: number, hi: number): number => {
+      const v = get(k);
+      if (!v) return def;
+      if (!/^\d+$/.test(v.value) || Number(v.value) < lo || Number(v.value) > hi)
+        fail(v.line, `${k} = ${v.value} is not a whole number from ${lo} to ${hi}`);
+      return Number(v.value);
+    };
+    const file = get('file');
+    if (!file) fail(line, `[${name}] has no file; add "file = <name>.elf"`);
+    const exp = get('expect');
+    if (!exp) fail(line, `[${name}] has no expect; add "expect = 1" (or stop:<reason>)`);
+    const expect = parseExpectation(exp!.value) ?? fail(exp!.line, `expect = ${exp!.value} is not a status (0-255) or stop:<reason>`);
+    const entry: ManifestEntry = {
+      name,
+      file: file!.value,
+      smp: int('smp', 1, 1, 16),
+      memMiB: int('mem', 64, 2, 65536),
+      extraParams: get('extra_params')?.value ?? '',
+      timeoutS: int('timeout', 60, 1, 3600),
+      expect,
+      groups: (get('groups')?.value ?? '').split(/\s+/).filter(Boolean),
+      line,
+    };
+    const q = get('qemu_expect');
+    if (q) entry.qemuExpect = parseExpectation(q.value) ?? fail(q.line, `qemu_expect = ${q.value} is not a status (0-255) or stop:<reason>`);
+    if (!/^[A-Za-z0-9._-]+$/.test(entry.file)) fail(file!.line, `file = ${entry.file} is not a plain file name in build/guests`);
+    entries.push(entry);
+  };
+
+  text.split('\n').forEach((raw, i) => {
+    const n = i + 1;
+    const l = raw.replace(/\r$/, '').trim();
+    if (l === '' || l.startsWith(';')) return;
+    if (l.startsWith('[')) {
+      const m = SECTION.exec(l);
+      if (!m) fail(n, `${l} is not a section header [name] (name: [a-z][a-z0-9_-]{0,30})`);
+      if (entries.some((e) => e.name === m![1]) || cur?.name === m![1]) fail(n, `[${m![1]}] appears twice; rename one`);
+      close();
+      cur = { name: m![1]!, line: n, values: new Map() };
+      return;
+    }
+    const eq = l.indexOf('=');
+    if (eq < 0) fail(n, `"${l}" is not "key = value", a [section] or a ; comment`);
+    const key = l.slice(0, eq).trim();
+    const value = l.slice(eq + 1).trim();
+    if (!cur) fail(n, `${key} before any [section]; put it under one`);
+    if (!(MANIFEST_KEYS as readonly string[]).includes(key)) fail(n, `unknown key ${key}; allowed: ${MANIFEST_KEYS.join(', ')}`);
+    if (cur!.values.has(key as Key)) fail(n, `${key} given twice in [${cur!.name}]`);
+    cur!.values.set(key as Key, { value, line: n });
+  });
+  close();
+  return entries;
+}
+
+/** The `SUMMARY: N tests, M unexpected failures` line in a guest's output, if any. */
+export function guestSummary(output: string): { tests: number; failures: number } | null {
+  const m = /^SUMMARY: (\d+) tests, (\d+) unexpected failures/m.exec(output);
+  return m ? { tests: Number(m[1]), failures: Number(m[2]) } : null;
+}

@@ -1,0 +1,210 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { SerialChannel, type BootOptions, type Emulator, type Machine } from '../../qemu/emulator.js';
+import type { ExitStatus } from '../../qemu/process.js';
+import { initrdArg, qemuArgs } from '../../qemu/qemu.js';
+import { kernelExitStatus, kernelModeSet, vmsExitStatus } from '../../toolchain/src/commands/run-vms.js';
+import { planRun, type RunArgs } from '../../toolchain/src/commands/run.js';
+import { GuestTracker, runGuests, type RunGuestsResult } from '../../toolchain/src/guests.js';
+import { grubCfg } from '../../toolchain/src/image.js';
+import type { VmFileAccess, VmSet } from '../../toolchain/src/vms.js';
+
+const elf = (() => {
+  const b = Buffer.alloc(8192);
+  b.set([0x7f, 0x45, 0x4c, 0x46, 1], 0);
+  b.writeUInt32LE(0x1badb002, 64);
+  b.writeUInt32LE(0, 68);
+  b.writeUInt32LE(-0x1badb002 >>> 0, 72);
+  return b;
+})();
+const files: VmFileAccess = { exists: (p) => p.startsWith('/w/'), readHead: () => elf };
+
+test('GuestTracker: tags, markers, and lines that only look like tags', () => {
+  const t = new GuestTracker(['web1', 'web2']);
+  assert.is(t.push('@cg ready cpus=2 vmx=2'), null);
+  t.push('[web1] hello');
+  t.push('[web1]');
+  t.push('[web2] PASS: x');
+  t.push('[web3] not ours');
+  t.push('[web1] [web2] nested');
+  t.push('@cg vm-exit name=web1 status=3');
+  t.push('@cg vm-stop name=web2 reason=bad-memory-access');
+  assert.is(t.push('@cg vms-done'), 'done');
+  const [a, b] = t.results();
+  assert.equal(a, { name: 'web1', output: 'hello\n\n[web2] nested\n', status: 3 });
+  assert.equal(b, { name: 'web2', output: 'PASS: x\n', stopReason: 'bad-memory-access' });
+  assert.match(t.monitorOutput(), /^@cg ready.*\n\[web3\] not ours\n@cg vm-exit/);
+  assert.is(t.push('@cg fatal cpu=0 kind=panic reason="x"'), 'fatal');
+  const u = new GuestTracker(['a']);
+  assert.is(u.push('@cg vms-error reason="vms.cfg line 3: mem"'), 'fatal');
+  assert.match(u.fatal!, /vms-error/);
+});
+
+const result = (o: Partial<RunGuestsResult>): RunGuestsResult => ({
+  vms: [],
+  monitorOutput: '',
+  timedOut: false,
+  done: true,
+  diagnostics: '',
+  ...o,
+});
+
+test('--kernel exit statuses', () => {
+  assert.equal(kernelExitStatus(result({ vms: [{ name: 'guest', status: 85, output: '' }] })), { status: 85 });
+  assert.equal(kernelExitStatus(result({ vms: [{ name: 'guest', status: 0x1ff, output: '' }] })), { status: 0xff });
+  assert.equal(kernelExitStatus(result({ vms: [{ name: 'guest', stopReason: 'triple-fault', output: '' }] })), {
+    status: 126,
+    message: 'VM guest stopped: triple-fault',
+  });
+  assert.is(kernelExitStatus(result({ vms: [{ name: 'guest', output: '' }], timedOut: true, done: false })).status, 124);
+  const died = kernelExitStatus(result({ vms: [{ name: 'guest', output: '' }], done: false, died: 'the monitor failed: @cg fatal' }));
+  assert.equal(died, { status: 125, message: 'the monitor failed: @cg fatal' });
+});
+
+test('--vms exit statuses and summary', () => {
+  const vms = [
+    { name: 'web1', status: 1, output: '' },
+    { name: 'web2', stopReason: 'bad-memory-access', output: '' },
+  ];
+  assert.equal(vmsExitStatus(result({ vms })), { status: 0, summary: ['web1: exit status 1', 'web2: stopped (bad-memory-access)'] });
+  assert.is(vmsExitStatus(result({ vms, timedOut: true, done: false })).status, 124);
+  assert.is(vmsExitStatus(result({ vms, died: 'bochs exited', done: false })).status, 125);
+  assert.equal(vmsExitStatus(result({ vms: [{ name: 'a', output: '' }], done: false })).summary, ['a: still running']);
+});
+
+const base: RunArgs = { emulator: 'auto', boot: 'iso', firmware: 'bios', cpus: 2, timeout: 0, build: true };
+
+test('--kernel builds a one-VM set; problems name the options', () => {
+  const set = kernelModeSet({ ...base, kernel: 'k.elf', append: 'code=3', initrd: ['a.img x=1', 'b.img'], smp: 2 }, '/w', files);
+  const vm = set.vms[0]!;
+  assert.equal([vm.name, vm.memoryMiB, vm.vcpus, vm.cmdline, vm.kernel.given], ['guest', 64, 2, 'code=3', 'k.elf']);
+  assert.equal(vm.modules.map((m) => [m.given, m.cmdline]), [['a.img', 'x=1'], ['b.img', '']]);
+  assert.is(kernelModeSet({ ...base, kernel: 'k.elf', mem: 300 }, '/w', files).vms[0]!.memoryMiB, 300);
+  try {
+    kernelModeSet({ ...base, kernel: 'k.elf', append: 'a\nb', initrd: '/gone' }, '/w', files);
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as Error).name, 'VmConfigError');
+    assert.match((e as Error).message, /^--kernel: 2 problems: --append: .*line break.*; --initrd: "\/gone" does not exist/);
+  }
+});
+
+test('planRun: --vms/--kernel usage errors', () => {
+  const bad: Partial<RunArgs>[] = [
+    { vms: 'a.json', kernel: 'k' },
+    { append: 'x' },
+    { initrd: 'x' },
+    { smp: 2 },
+    { kernel: 'k', smp: 0 },
+    { kernel: 'k', smp: 17 },
+    { kernel: 'k', mem: 1 },
+    { vms: 'a.json', until: 'x' },
+    { kernel: 'k', console: 'tcp:127.0.0.1:1' },
+  ];
+  for (const b of bad)
+    assert.throws(() => planRun({ ...base, ...b }), (e: Error) => e.name === 'UsageError', JSON.stringify(b));
+  planRun({ ...base, kernel: 'k', mem: 8, smp: 4, append: 'a', cmdline: 'cg.shell=0' });
+  planRun({ ...base, vms: 'a.json', mem: 1024 });
+});
+
+test('grub.cfg lists the modules in both entries, in order', () => {
+  const cfg = grubCfg({ modules: ['vms.cfg', 'web1.kernel'] });
+  assert.match(cfg, /\tmultiboot2 \/boot\/crossguard\.elf\n\tmodule2 \/boot\/m\/vms\.cfg vms\.cfg\n\tmodule2 \/boot\/m\/web1\.kernel web1\.kernel\n\tboot/);
+  assert.match(cfg, /\tmultiboot \/boot\/crossguard\.elf\n\tmodule \/boot\/m\/vms\.cfg vms\.cfg\n\tmodule \/boot\/m\/web1\.kernel web1\.kernel\n\tboot/);
+  assert.throws(() => grubCfg({ modules: ['a b'] }), /not \[A-Za-z0-9\._-\]/);
+  assert.throws(() => grubCfg({ modules: ['a', 'a'] }), /unique/);
+});
+
+test('QEMU -initrd: staged names, commas doubled, spaces refused', () => {
+  const mods = [{ path: '/x/cfg', name: 'vms.cfg' }, { path: '/y/k', name: 'web1.kernel' }];
+  assert.is(initrdArg(mods, '/t/m'), '/t/m/vms.cfg,/t/m/web1.kernel');
+  assert.is(initrdArg(mods, '/t,1/m'), '/t,,1/m/vms.cfg,/t,,1/m/web1.kernel');
+  assert.throws(() => initrdArg(mods, '/t 1/m'), /space/);
+  assert.throws(() => initrdArg([{ path: '/a', name: 'a/b' }], '/t'), /not \[A-Za-z0-9/);
+  const a = qemuArgs('qemu', { image: { kind: 'elf', path: '/cg.elf', modules: mods }, cpus: 2, memMiB: 256 }, '/t/m');
+  assert.is(a[a.indexOf('-initrd') + 1], '/t/m/vms.cfg,/t/m/web1.kernel');
+  assert.is(a[a.indexOf('-kernel') + 1], '/cg.elf');
+  assert.throws(() => qemuArgs('qemu', { image: { kind: 'elf', path: '/cg.elf', modules: mods }, cpus: 2, memMiB: 256 }));
+});
+
+/** A fake QEMU-kind emulator whose machine prints `lines` and then (optionally) exits. */
+function fakeEmulator(lines: string[], opts: { exit?: boolean } = {}) {
+  const booted: BootOptions[] = [];
+  const cfgs: string[] = [];
+  const emu: Emulator = {
+    kind: 'qemu',
+    describe: () => 'fake',
+    available: async () => ({ ok: true }),
+    boot: async (o) => {
+      booted.push(o);
+      if (o.image.kind === 'elf') cfgs.push(readFileSync(o.image.modules![0]!.path, 'utf8'));
+      const serial = new SerialChannel(() => {});
+      let exit!: (s: ExitStatus) => void;
+      const exited = new Promise<ExitStatus>((r) => (exit = r));
+      const m: Machine = {
+        kind: 'qemu',
+        serial,
+        exited,
+        stop: async () => exit({ code: null, signal: 'SIGKILL' }),
+        killSync: () => {},
+        diagnostics: () => 'fake diagnostics',
+      };
+      setImmediate(() => {
+        serial.emit(Buffer.from(lines.map((l) => `${l}\r\n`).join('')));
+        if (opts.exit) exit({ code: 0, signal: null });
+      });
+      return m;
+    },
+  };
+  return { emu, booted, cfgs };
+}
+
+const set: VmSet = {
+  source: 'test',
+  vms: ['web1', 'web2'].map((name) => ({
+    name,
+    memoryMiB: 16,
+    vcpus: 1,
+    kernel: { given: `${name}.elf`, path: '/dev/null' },
+    cmdline: '',
+    modules: [],
+    onTripleFault: 'stop' as const,
+  })),
+};
+
+test('runGuests: modules passed as -initrd, results from the markers', async () => {
+  const f = fakeEmulator([
+    '@cg boot version=x',
+    '[web1] PASS: one',
+    '[web2] hello',
+    '@cg vm-exit name=web1 status=1',
+    '@cg vm-stop name=web2 reason=bad-memory-access',
+    '@cg vms-done',
+  ]);
+  const seen: string[] = [];
+  const r = await runGuests({ set, emulator: f.emu, monitorElf: '/cg.elf', cpus: 2, memMiB: 256, onLine: (l) => seen.push(l) });
+  assert.equal(r.vms, [
+    { name: 'web1', output: 'PASS: one\n', status: 1 },
+    { name: 'web2', output: 'hello\n', stopReason: 'bad-memory-access' },
+  ]);
+  assert.ok(r.done && !r.timedOut && r.died === undefined);
+  assert.is(seen.length, 6);
+  const img = f.booted[0]!.image;
+  assert.is(img.kind, 'elf');
+  assert.equal(img.kind === 'elf' && img.modules!.map((m) => m.name), ['vms.cfg', 'web1.kernel', 'web2.kernel']);
+  assert.match(f.cfgs[0]!, /^# generated by crossguard from test\ncgvms 1\nvm web1\nmem 16\n/);
+});
+
+test('runGuests: fatal, early exit and timeout', async () => {
+  let r = await runGuests({ set, emulator: fakeEmulator(['@cg fatal cpu=0 kind=panic reason="vm_run"', 'FATAL:  rip=0']).emu, monitorElf: '/e', cpus: 1, memMiB: 64, fatalLingerMs: 20 });
+  assert.match(r.died!, /^the monitor failed: @cg fatal/);
+  assert.match(r.monitorOutput, /FATAL:  rip=0/);
+  r = await runGuests({ set, emulator: fakeEmulator(['[web1] x'], { exit: true }).emu, monitorElf: '/e', cpus: 1, memMiB: 64 });
+  assert.is(r.died, 'qemu exited (status 0) before @cg vms-done');
+  r = await runGuests({ set, emulator: fakeEmulator(['@cg ready']).emu, monitorElf: '/e', cpus: 1, memMiB: 64, timeoutMs: 30 });
+  assert.ok(r.timedOut && !r.done);
+  assert.is(vmsExitStatus(r).status, 124);
+});
+
+test.run();

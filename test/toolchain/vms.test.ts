@@ -1,0 +1,258 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { findMultiboot1, kernelFormat } from '../../toolchain/src/kernel.js';
+import { emitVmsCfg, vmModules } from '../../toolchain/src/vmcfg.js';
+import { parseVmDescription, VmConfigError, type VmFileAccess } from '../../toolchain/src/vms.js';
+
+const ROOT = resolve(process.env.CG_ROOT ?? process.cwd());
+
+/** A head with a Multiboot1 header at `at` (flags 3, valid checksum), optionally an ELF. */
+function kernelHead(opts: { elf?: 1 | 2; at?: number; flags?: number; badSum?: boolean } = {}): Uint8Array {
+  const b = Buffer.alloc(8192);
+  if (opts.elf) b.set([0x7f, 0x45, 0x4c, 0x46, opts.elf], 0);
+  const at = opts.at ?? 0x1000;
+  const flags = opts.flags ?? 3;
+  b.writeUInt32LE(0x1badb002, at);
+  b.writeUInt32LE(flags, at + 4);
+  b.writeUInt32LE((-(0x1badb002 + flags) + (opts.badSum ? 1 : 0)) >>> 0, at + 8);
+  return b;
+}
+
+const ELF64 = kernelHead({ elf: 2 });
+const files = (map: Record<string, Uint8Array | 'dir'>): VmFileAccess => ({
+  exists: (p) => p in map,
+  readHead: (p) => {
+    const v = map[p];
+    return v === undefined || v === 'dir' ? null : v;
+  },
+});
+const fs = files({
+  '/d/k.elf': ELF64,
+  '/d/k32.elf': kernelHead({ elf: 1, at: 8180 }),
+  '/d/initrd.img': Buffer.from('data'),
+  '/abs/k.elf': ELF64,
+  '/d/noheader.elf': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 0, 0, 0]),
+  '/d/bz': (() => {
+    const b = Buffer.alloc(1024);
+    b.write('HdrS', 0x202);
+    return b;
+  })(),
+  '/d/dir': 'dir',
+  [`/d/${'p'.repeat(60)}.elf`]: ELF64,
+});
+
+const vm = (o: Record<string, unknown> = {}) => ({ name: 'web1', memory_mib: 64, kernel: 'k.elf', ...o });
+const parse = (v: unknown, machineMemMiB?: number) =>
+  parseVmDescription(JSON.stringify(v), '/d', { files: fs, source: 'vms.json', ...(machineMemMiB ? { machineMemMiB } : {}) });
+
+function problems(v: unknown, machineMemMiB?: number): string[] {
+  try {
+    parse(v, machineMemMiB);
+  } catch (e) {
+    assert.instance(e, VmConfigError);
+    assert.is((e as VmConfigError).name, 'VmConfigError');
+    assert.is((e as VmConfigError).exitCode, 2);
+    assert.not.match((e as Error).message, /\n/);
+    return (e as VmConfigError).problems;
+  }
+  assert.unreachable(`accepted ${JSON.stringify(v)}`);
+  return [];
+}
+
+test('kernel format: ELF32/ELF64 with a Multiboot1 header, a.out kludge, and what is not a kernel', () => {
+  assert.equal(kernelFormat(ELF64), { ok: true, kind: 'elf64', headerOffset: 0x1000 });
+  assert.is(findMultiboot1(kernelHead({ at: 8180 })), 8180, 'last aligned slot in 8 KiB');
+  assert.is(findMultiboot1(kernelHead({ badSum: true })), -1, 'bad checksum');
+  assert.is(findMultiboot1(kernelHead({ at: 0x1002 })), -1, 'unaligned');
+  assert.ok(kernelFormat(kernelHead({ flags: 0x10003 })).ok, 'raw with address fields');
+  const cases: [Uint8Array, RegExp][] = [
+    [kernelHead({ flags: 3 }), /not an ELF and the header has no address fields/],
+    [Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2]), /is an ELF64 without a Multiboot1 header/],
+    [Buffer.from([0x7f, 0x45, 0x4c, 0x46, 9]), /unknown class 9/],
+    [Buffer.from([0x1f, 0x8b, 8, 0]), /gzip/],
+    [Buffer.from('#!/bin/sh\necho hi\n'), /a text file/],
+    [Buffer.alloc(0), /an empty file/],
+  ];
+  for (const [head, re] of cases) {
+    const f = kernelFormat(head);
+    assert.ok(!f.ok && re.test(f.problem) && /Multiboot1|address fields/.test(f.problem), String(re));
+  }
+});
+
+test('a full description parses with defaults and resolved paths', () => {
+  const set = parse({
+    vms: [
+      vm({ cmdline: 'a=1 b', modules: [{ path: 'initrd.img', cmdline: 'x' }, { path: 'initrd.img' }], vcpus: 2 }),
+      { name: 'w-2_b', memory_mib: 2, kernel: '/abs/k.elf', on_triple_fault: 'reset' },
+      { name: 'k32', memory_mib: 2, kernel: 'k32.elf' },
+    ],
+  }, 64 + 68);
+  assert.is(set.vms.length, 3);
+  const [a, b] = set.vms;
+  assert.equal(a!.kernel, { given: 'k.elf', path: '/d/k.elf' });
+  assert.is(a!.vcpus, 2);
+  assert.is(a!.cmdline, 'a=1 b');
+  assert.equal(a!.modules, [
+    { given: 'initrd.img', path: '/d/initrd.img', cmdline: 'x' },
+    { given: 'initrd.img', path: '/d/initrd.img', cmdline: '' },
+  ]);
+  assert.is(a!.onTripleFault, 'stop');
+  assert.equal([b!.vcpus, b!.cmdline, b!.modules, b!.onTripleFault], [1, '', [], 'reset']);
+});
+
+test('bad values: every error names the path, the value and the fix', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ vms: [vm({ memory_mib: 1 })] }, /^vms\[0\]\.memory_mib: 1 is below the minimum of 2 MiB; give at least 2$/],
+    [{ vms: [vm({ memory_mib: 70000 })] }, /^vms\[0\]\.memory_mib: 70000 is above the maximum of 65536 MiB; give at most 65536$/],
+    [{ vms: [vm({ memory_mib: 6.5 })] }, /^vms\[0\]\.memory_mib: 6\.5 is not a whole number/],
+    [{ vms: [vm({ memory_mib: '64' })] }, /^vms\[0\]\.memory_mib: "64" is not a whole number/],
+    [{ vms: [vm({ memory_mib: undefined })] }, /^vms\[0\]\.memory_mib: missing/],
+    [{ vms: [vm({ vcpus: 0 })] }, /^vms\[0\]\.vcpus: 0 is below the minimum of 1/],
+    [{ vms: [vm({ vcpus: 17 })] }, /^vms\[0\]\.vcpus: 17 is above the maximum of 16/],
+    [{ vms: [vm({ name: 'Web' })] }, /^vms\[0\]\.name: "Web" is not a valid name; use 1 to 31/],
+    [{ vms: [vm({ name: 'a'.repeat(32) })] }, /^vms\[0\]\.name: .* is not a valid name/],
+    [{ vms: [vm({ name: 7 })] }, /^vms\[0\]\.name: 7 is not a valid name/],
+    [{ vms: [vm({ name: undefined })] }, /^vms\[0\]\.name: missing/],
+    [{ vms: [vm({ kernel: 'nope.elf' })] }, /^vms\[0\]\.kernel: "nope\.elf" does not exist \(looked at \/d\/nope\.elf\); fix the path/],
+    [{ vms: [vm({ kernel: 'noheader.elf' })] }, /^vms\[0\]\.kernel: "noheader\.elf" is an ELF64 without a Multiboot1 header .*; build it as a Multiboot1 kernel/],
+    [{ vms: [vm({ kernel: 'bz' })] }, /^vms\[0\]\.kernel: "bz" is not an ELF .*Linux bzImage/],
+    [{ vms: [vm({ kernel: 'dir' })] }, /^vms\[0\]\.kernel: "dir" cannot be read/],
+    [{ vms: [vm({ kernel: 'my kernel.elf' })] }, /^vms\[0\]\.kernel: .* has a space/],
+    [{ vms: [vm({ kernel: 3 })] }, /^vms\[0\]\.kernel: 3 is not a file path/],
+    [{ vms: [vm({ cmdline: 'x'.repeat(201) })] }, /^vms\[0\]\.cmdline: 201 characters is over the limit of 200; shorten it$/],
+    [{ vms: [vm({ cmdline: 'a\nb' })] }, /^vms\[0\]\.cmdline: "a\\nb" contains a line break/],
+    [{ vms: [vm({ cmdline: 'caf\u00e9' })] }, /^vms\[0\]\.cmdline: .* not printable ASCII/],
+    [{ vms: [vm({ cmdline: ['a'] })] }, /^vms\[0\]\.cmdline: \["a"\] is not a string/],
+    [{ vms: [vm({ kernel: `${'p'.repeat(60)}.elf`, cmdline: 'x'.repeat(200) })] }, /^vms\[0\]\.cmdline: with the kernel path the guest's command line is \d+ characters, over 255/],
+    [{ vms: [vm({ modules: {} })] }, /^vms\[0\]\.modules: \{\} is not a list/],
+    [{ vms: [vm({ modules: Array(9).fill({ path: 'initrd.img' }) })] }, /^vms\[0\]\.modules: 9 modules is over the limit of 8/],
+    [{ vms: [vm({ modules: [{ path: 'initrd.img' }, { path: 'gone.img' }] })] }, /^vms\[0\]\.modules\[1\]\.path: "gone\.img" does not exist/],
+    [{ vms: [vm({ modules: [{ cmdline: 'x' }] })] }, /^vms\[0\]\.modules\[0\]\.path: missing/],
+    [{ vms: [vm({ modules: ['initrd.img'] })] }, /^vms\[0\]\.modules\[0\]: "initrd\.img" is not an object/],
+    [{ vms: [vm({ modules: [{ path: 'initrd.img', cmdline: 'x'.repeat(101) }] })] }, /^vms\[0\]\.modules\[0\]\.cmdline: 101 characters is over the limit of 100/],
+    [{ vms: [vm({ on_triple_fault: 'reboot' })] }, /^vms\[0\]\.on_triple_fault: "reboot" is not "stop" or "reset"/],
+    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, modules, on_triple_fault$/],
+    [{ vms: [vm({ modules: [{ path: 'initrd.img', args: 'x' }] })] }, /^vms\[0\]\.modules\[0\]\.args: unknown key; allowed keys here: path, cmdline$/],
+    [{ vms: [vm()], extra: 1 }, /^extra: unknown key; allowed keys here: vms$/],
+    [{ vms: [] }, /^vms: empty; describe at least one VM$/],
+    [{ vms: Array.from({ length: 17 }, (_, i) => vm({ name: `v${i}` })) }, /^vms: 17 VMs is over the limit of 16/],
+    [{ vms: 'web1' }, /^vms: "web1" is not a list/],
+    [{}, /^vms: missing/],
+    [[1], /^\(top\): \[1\] is not an object/],
+    [{ vms: [vm(), vm()] }, /^vms\[1\]\.name: "web1" is already the name of vms\[0\]; names must be unique$/],
+    [{ vms: [null] }, /^vms\[0\]: null is not an object/],
+  ];
+  for (const [v, re] of cases) {
+    const p = problems(v);
+    assert.ok(p.some((l) => re.test(l)), `${JSON.stringify(v).slice(0, 80)} → ${JSON.stringify(p)} (want ${re})`);
+  }
+});
+
+test('all problems are collected, across VMs', () => {
+  const p = problems({ vms: [vm({ memory_mib: 1, vcpus: 99 }), vm({ name: 'b', kernel: 'gone', junk: 1 })], top: 2 });
+  assert.is(p.length, 5, JSON.stringify(p));
+  try {
+    parse({ vms: [vm({ memory_mib: 1 }), vm({ name: 'x', vcpus: 0 })] });
+  } catch (e) {
+    assert.match((e as Error).message, /^vms\.json: 2 problems: vms\[0\]\.memory_mib: .*; vms\[1\]\.vcpus: /);
+  }
+});
+
+test('total memory must fit the machine minus 64 MiB for the monitor', () => {
+  const two = { vms: [vm({ memory_mib: 200 }), vm({ name: 'b', memory_mib: 248 })] };
+  assert.is(parse(two, 512).vms.length, 2, '448 fits in 512 - 64');
+  const p = problems({ vms: [vm({ memory_mib: 200 }), vm({ name: 'b', memory_mib: 249 })] }, 512);
+  assert.match(p[0]!, /^vms: the VMs need 449 MiB in all but the machine has 512 MiB, 448 after the monitor's 64; .*raise --mem to at least 513$/);
+  assert.is(parse(two).vms.length, 2, 'no machine size: no check');
+});
+
+test('invalid JSON is one problem that says so', () => {
+  try {
+    parseVmDescription('{"vms": [', '/d', { files: fs, source: 'x.json' });
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /^x\.json: 1 problem: not valid JSON \(.*\); fix the syntax$/);
+  }
+});
+
+test('vms.cfg: emitted text and module list', () => {
+  const set = parse({
+    vms: [
+      vm({ cmdline: 'a=1  b', modules: [{ path: 'initrd.img', cmdline: 'root=/dev/ram' }], vcpus: 2, on_triple_fault: 'reset' }),
+      { name: 'b', memory_mib: 2, kernel: '/abs/k.elf' },
+    ],
+  });
+  const cfg = emitVmsCfg(set);
+  assert.is(
+    cfg,
+    [
+      '# generated by crossguard from vms.json',
+      'cgvms 1',
+      'vm web1', 'mem 64', 'vcpus 2', 'kernel web1.kernel', 'cmdline k.elf a=1  b', 'module web1.m0 initrd.img root=/dev/ram', 'on_triple_fault reset', 'end',
+      'vm b', 'mem 2', 'vcpus 1', 'kernel b.kernel', 'cmdline /abs/k.elf', 'on_triple_fault stop', 'end',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(vmModules(set, '/t/vms.cfg'), [
+    { path: '/t/vms.cfg', name: 'vms.cfg' },
+    { path: '/d/k.elf', name: 'web1.kernel' },
+    { path: '/d/initrd.img', name: 'web1.m0' },
+    { path: '/abs/k.elf', name: 'b.kernel' },
+  ]);
+});
+
+const CHECK = join(ROOT, 'build', 'unit', 'vmcfg_check');
+
+function cParse(text: string): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-vmcfg-'));
+  try {
+    writeFileSync(join(dir, 'vms.cfg'), text);
+    const r = spawnSync(CHECK, [join(dir, 'vms.cfg')], { encoding: 'utf8' });
+    return { status: r.status, out: r.stdout + r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter writes', () => {
+  if (!existsSync(CHECK)) {
+    console.log(`  (skipped: ${CHECK} not built; make unit-test builds it)`);
+    return;
+  }
+  const fake: VmFileAccess = { exists: () => true, readHead: () => ELF64 };
+  for (const ex of ['one-guest.json', 'two-guests.json']) {
+    const path = join(ROOT, 'examples', ex);
+    const set = parseVmDescription(readFileSync(path, 'utf8'), join(ROOT, 'examples'), { files: fake, source: `examples/${ex}` });
+    const r = cParse(emitVmsCfg(set));
+    assert.is(r.status, 0, `${ex}: ${r.out}`);
+    assert.match(r.out, new RegExp(`^OK ${set.vms.length} vms`));
+  }
+  // Everything at its limit: 16 VMs, 8 modules, the longest command lines.
+  const long = `${'d/'.repeat(27)}k.elf`;
+  const big = {
+    vms: Array.from({ length: 16 }, (_, i) => ({
+      name: `${'v'.repeat(28)}_${String(i).padStart(2, '0')}`,
+      memory_mib: 65536,
+      vcpus: 16,
+      kernel: long,
+      cmdline: 'c'.repeat(255 - long.length - 1),
+      modules: Array.from({ length: 8 }, () => ({ path: 'm', cmdline: 'x'.repeat(100) })),
+      on_triple_fault: 'reset',
+    })),
+  };
+  const set = parseVmDescription(JSON.stringify(big), '/d', { files: fake });
+  const r = cParse(emitVmsCfg(set));
+  assert.is(r.status, 0, r.out);
+  assert.match(r.out, /^OK 16 vms/);
+  assert.match(r.out, /modules=8 triple=reset/);
+  // And the C side rejects what the TS side would: a sanity check that both read the same format.
+  const bad = cParse(emitVmsCfg(set).replace('mem 65536', 'mem 65537'));
+  assert.is(bad.status, 1);
+  assert.match(bad.out, /^vms\.cfg line 4: mem '65537'/);
+});
+
+test.run();

@@ -1,0 +1,189 @@
+// crossguard run --vms FILE | --kernel FILE: run guests under the monitor
+// (a thin layer over runGuests in ../guests.ts).
+//
+// --kernel runs one VM like `qemu-system-x86_64 -kernel`: the guest's text
+// alone on stdout, and the guest's exit status as the process status.
+// Guest statuses follow QEMU's isa-debug-exit convention ((v << 1) | 1, so
+// odd), which is why these statuses differ from plain `run`'s:
+//   s & 0xff  the guest exited with status s as the monitor reported it
+//   124       --timeout passed before the guest ended
+//   125       the emulator or the monitor died (incl. `@cg fatal`), or the
+//             toolchain could not boot it (build failed, emulator missing)
+//   126       the monitor stopped the VM (reason on stderr)
+//   2         usage error or invalid description
+// --vms runs a set: every VM's tagged output on stdout, a summary line per VM
+// on stderr; 0 when every VM ended, 124 timeout, 125 the monitor died.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pickEmulator } from '../../../qemu/detect.js';
+import type { Machine } from '../../../qemu/emulator.js';
+import { BuildError, CrossguardError, UsageError } from '../../../qemu/errors.js';
+import { runGuests, type RunGuestsResult } from '../guests.js';
+import { defaultElf } from '../paths.js';
+import { checkVmDescription, parseVmDescription, VmConfigError, type VmFileAccess, type VmSet } from '../vms.js';
+import { build } from './build.js';
+import type { RunArgs } from './run.js';
+
+export const GUEST_EXIT = { timeout: 124, died: 125, stopped: 126 } as const;
+/** The VM name in --kernel mode. */
+export const KERNEL_VM = 'guest';
+/** --kernel: guest RAM when --mem is not given, and what the machine gets on top for the monitor. */
+export const KERNEL_DEFAULT_MEM = 64;
+export const KERNEL_MACHINE_EXTRA = 128;
+/** --vms: machine RAM when --mem is not given. */
+export const VMS_DEFAULT_MACHINE_MEM = 512;
+
+/** Toolchain failures in --kernel/--vms mode: 125, so they never look like a guest status. */
+export class GuestRunError extends CrossguardError {
+  override name = 'GuestRunError';
+  override readonly exitCode = GUEST_EXIT.died;
+}
+
+const OPTION_FOR: [RegExp, string][] = [
+  [/^vms\[0\]\.kernel\b/, '--kernel'],
+  [/^vms\[0\]\.cmdline\b/, '--append'],
+  [/^vms\[0\]\.modules\[\d+\]\.path\b/, '--initrd'],
+  [/^vms\[0\]\.modules\[\d+\]\.cmdline\b/, '--initrd'],
+  [/^vms\[0\]\.modules\b/, '--initrd'],
+  [/^vms\[0\]\.memory_mib\b/, '--mem'],
+  [/^vms\[0\]\.vcpus\b/, '--smp'],
+];
+
+/** The one-VM set for --kernel (pure but for `files`); problems name the options. */
+export function kernelModeSet(a: RunArgs, cwd: string, files?: VmFileAccess): VmSet {
+  const guestMem = a.mem ?? KERNEL_DEFAULT_MEM;
+  const initrds = a.initrd === undefined ? [] : [a.initrd].flat();
+  const modules = initrds.map((s) => {
+    const sp = s.indexOf(' ');
+    return sp < 0 ? { path: s } : { path: s.slice(0, sp), cmdline: s.slice(sp + 1) };
+  });
+  const vm = {
+    name: KERNEL_VM,
+    memory_mib: guestMem,
+    vcpus: a.smp ?? 1,
+    kernel: a.kernel,
+    ...(a.append !== undefined ? { cmdline: a.append } : {}),
+    ...(modules.length ? { modules } : {}),
+  };
+  try {
+    return checkVmDescription({ vms: [vm] }, cwd, {
+      machineMemMiB: guestMem + KERNEL_MACHINE_EXTRA,
+      source: '--kernel',
+      ...(files ? { files } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof VmConfigError)) throw e;
+    const problems = e.problems.map((p) => {
+      for (const [re, opt] of OPTION_FOR) if (re.test(p)) return p.replace(re, opt);
+      return p;
+    });
+    throw new VmConfigError('--kernel', problems);
+  }
+}
+
+/** --kernel: the process status and the stderr line for a finished run (pure). */
+export function kernelExitStatus(r: RunGuestsResult, name = KERNEL_VM): { status: number; message?: string } {
+  const vm = r.vms.find((v) => v.name === name);
+  if (vm?.status !== undefined) return { status: vm.status & 0xff };
+  if (vm?.stopReason !== undefined) return { status: GUEST_EXIT.stopped, message: `VM ${name} stopped: ${vm.stopReason}` };
+  if (r.timedOut) return { status: GUEST_EXIT.timeout, message: `VM ${name} did not end before --timeout` };
+  return { status: GUEST_EXIT.died, message: r.died ?? `the monitor reported no end for VM ${name}` };
+}
+
+/** --vms: one summary line per VM and the process status (pure). */
+export function vmsExitStatus(r: RunGuestsResult): { status: number; summary: string[]; message?: string } {
+  const summary = r.vms.map((v) =>
+    v.status !== undefined
+      ? `${v.name}: exit status ${v.status}`
+      : v.stopReason !== undefined
+        ? `${v.name}: stopped (${v.stopReason})`
+        : `${v.name}: still running`,
+  );
+  if (r.died) return { status: GUEST_EXIT.died, summary, message: r.died };
+  if (r.timedOut) return { status: GUEST_EXIT.timeout, summary, message: 'timed out before every VM ended; raise --timeout' };
+  if (!r.done) return { status: GUEST_EXIT.died, summary, message: 'the monitor did not report @cg vms-done' };
+  return { status: 0, summary };
+}
+
+/** Runs --kernel or --vms; returns the process status. */
+export default async function runVms(a: RunArgs): Promise<number> {
+  const kernelMode = a.kernel !== undefined;
+  const say = (line: string) => process.stderr.write(`crossguard: ${line}\n`);
+  const set = kernelMode ? kernelModeSet(a, process.cwd()) : readVmsFile(a.vms!, a.mem ?? VMS_DEFAULT_MACHINE_MEM);
+  const machineMem = kernelMode ? set.vms[0]!.memoryMiB + KERNEL_MACHINE_EXTRA : (a.mem ?? VMS_DEFAULT_MACHINE_MEM);
+  if (a.image !== undefined && /\.iso$/i.test(a.image))
+    throw new UsageError('--vms and --kernel need the monitor ELF (the ISO is rebuilt with the modules); give --image build/crossguard.elf');
+
+  let machine: Machine | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signalled ??= sig;
+    void machine?.stop();
+  };
+  const onExit = () => machine?.killSync();
+  let r: RunGuestsResult;
+  try {
+    const { emulator, reason } = await pickEmulator(a.emulator);
+    if (a.boot === 'elf' && emulator.kind === 'bochs')
+      throw new UsageError(`${reason}, but Bochs cannot load an ELF; use --boot iso or --emulator qemu`);
+    if (a.build && a.image === undefined) await build();
+    if (!kernelMode || a.verbose)
+      say(`booting ${emulator.kind} (${reason}, ${a.cpus} CPU${a.cpus === 1 ? '' : 's'}, ${set.vms.length} VM${set.vms.length === 1 ? '' : 's'})…`);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+    process.on('exit', onExit);
+    r = await runGuests({
+      set,
+      emulator,
+      monitorElf: a.image ?? defaultElf(),
+      cpus: a.cpus,
+      memMiB: machineMem,
+      boot: a.boot,
+      timeoutMs: Math.round(a.timeout * 1000),
+      ...(a.cmdline !== undefined ? { monitorCmdline: a.cmdline } : {}),
+      ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
+      onMachine: (m) => {
+        machine = m;
+        if (signalled) void m.stop();
+      },
+      onLine: (line) => {
+        const tag = /^\[([a-z][a-z0-9_-]{0,30})\] ?(.*)$/.exec(line);
+        const known = tag && set.vms.some((v) => v.name === tag[1]);
+        if (known && kernelMode) process.stdout.write(`${tag![2]}\n`);
+        else if (known) process.stdout.write(`${line}\n`);
+        else if (a.verbose) process.stderr.write(`${line}\n`);
+      },
+    });
+  } catch (e) {
+    if (kernelMode && e instanceof CrossguardError && e.exitCode === 1) throw new GuestRunError(e.message, e.detail);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('exit', onExit);
+  }
+  if (signalled) return signalled === 'SIGINT' ? 130 : signalled === 'SIGTERM' ? 143 : 129;
+  if (r.died && r.diagnostics && a.verbose) process.stderr.write(`${r.diagnostics}\n`);
+  if (kernelMode) {
+    const k = kernelExitStatus(r);
+    if (k.message) say(k.message);
+    return k.status;
+  }
+  const v = vmsExitStatus(r);
+  for (const l of v.summary) process.stderr.write(`${l}\n`);
+  if (v.message) say(v.message);
+  return v.status;
+}
+
+function readVmsFile(file: string, machineMemMiB: number): VmSet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BuildError(`cannot read --vms ${file}: ${(e as Error).message}; give the path of a VM description (see docs/vm-config.md)`);
+  }
+  return parseVmDescription(text, dirname(resolve(file)), { machineMemMiB, source: file });
+}

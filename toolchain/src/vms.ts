@@ -1,0 +1,282 @@
+// VM descriptions: the JSON an operator writes (docs/vm-config.md), checked
+// completely before anything boots. Every problem is collected and named by
+// its JSON path, the bad value and the fix; VmConfigError lists them all.
+// Pure: file access goes through the injectable VmFileAccess.
+
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { CrossguardError } from '../../qemu/errors.js';
+import { kernelFormat, MB1_SEARCH } from './kernel.js';
+
+export const VM_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
+export const LIMITS = {
+  vms: 16,
+  memMin: 2,
+  memMax: 65536,
+  vcpusMax: 16,
+  cmdline: 200,
+  modules: 8,
+  moduleCmdline: 100,
+  /** What the monitor stores (vmcfg.h): guest cmdline incl. kernel path, module cmdline incl. path. */
+  guestCmdline: 255,
+  guestModuleCmdline: 127,
+  /** RAM the monitor keeps for itself out of the machine's. */
+  monitorMiB: 64,
+} as const;
+
+export type TripleFaultAction = 'stop' | 'reset';
+
+export interface VmModuleDesc {
+  /** Path as written in the JSON (what the guest sees in the module's cmdline). */
+  given: string;
+  /** Absolute path on this host. */
+  path: string;
+  /** Arguments after the path. */
+  cmdline: string;
+}
+
+export interface VmDesc {
+  name: string;
+  memoryMiB: number;
+  vcpus: number;
+  kernel: { given: string; path: string };
+  /** Arguments after the kernel path. */
+  cmdline: string;
+  modules: VmModuleDesc[];
+  onTripleFault: TripleFaultAction;
+}
+
+export interface VmSet {
+  vms: VmDesc[];
+  /** Where the description came from (for messages and the generated file's comment). */
+  source: string;
+}
+
+export interface VmFileAccess {
+  exists(path: string): boolean;
+  /** Up to `n` bytes from the start of the file, or null when it cannot be read (a directory…). */
+  readHead(path: string, n: number): Uint8Array | null;
+}
+
+export const realFileAccess: VmFileAccess = {
+  exists: (p) => existsSync(p),
+  readHead: (p, n) => {
+    try {
+      if (!statSync(p).isFile()) return null;
+      const fd = openSync(p, 'r');
+      try {
+        const buf = Buffer.alloc(n);
+        return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return null;
+    }
+  },
+};
+
+export interface VmParseOptions {
+  /** Machine RAM in MiB (run's --mem); the VMs must fit in it minus LIMITS.monitorMiB. */
+  machineMemMiB?: number;
+  files?: VmFileAccess;
+  /** Name used in messages; default "VM description". */
+  source?: string;
+}
+
+/** The description is invalid; `problems` holds one line each. Exit 2. */
+export class VmConfigError extends CrossguardError {
+  override name = 'VmConfigError';
+  override readonly exitCode = 2;
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`);
+  }
+}
+
+const TOP_KEYS = ['vms'];
+const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'modules', 'on_triple_fault'];
+const MODULE_KEYS = ['path', 'cmdline'];
+
+/** A value as it appears in a message: short JSON. */
+function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+class Checker {
+  problems: string[] = [];
+  constructor(
+    private readonly baseDir: string,
+    readonly files: VmFileAccess,
+  ) {}
+
+  bad(path: string, msg: string): void {
+    this.problems.push(`${path}: ${msg}`);
+  }
+
+  keys(path: string, o: Record<string, unknown>, allowed: string[]): void {
+    for (const k of Object.keys(o))
+      if (!allowed.includes(k)) this.bad(path ? `${path}.${k}` : k, `unknown key; allowed keys here: ${allowed.join(', ')}`);
+  }
+
+  int(path: string, v: unknown, lo: number, hi: number, unit: string): number | undefined {
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.bad(path, `${show(v)} is not a whole number; give one from ${lo} to ${hi}${unit}`);
+      return undefined;
+    }
+    if (v < lo) this.bad(path, `${v} is below the minimum of ${lo}${unit}; give at least ${lo}`);
+    else if (v > hi) this.bad(path, `${v} is above the maximum of ${hi}${unit}; give at most ${hi}`);
+    else return v;
+    return undefined;
+  }
+
+  text(path: string, v: unknown, max: number): string | undefined {
+    if (typeof v !== 'string') {
+      this.bad(path, `${show(v)} is not a string; write the arguments as one string`);
+      return undefined;
+    }
+    if (v.length > max) this.bad(path, `${v.length} characters is over the limit of ${max}; shorten it`);
+    else if (/[\r\n]/.test(v)) this.bad(path, `${show(v)} contains a line break; put everything on one line`);
+    else if (!PRINTABLE.test(v)) this.bad(path, `${show(v)} has a character that is not printable ASCII; remove it`);
+    else return v;
+    return undefined;
+  }
+
+  /** A file path: a printable, space-free string naming an existing file. */
+  file(path: string, v: unknown): { given: string; path: string } | undefined {
+    if (typeof v !== 'string' || v === '') {
+      this.bad(path, `${show(v)} is not a file path; give the path as a string`);
+      return undefined;
+    }
+    if (!PRINTABLE.test(v) || v.includes(' ')) {
+      this.bad(path, `${show(v)} has a space or a non-printable character (the guest sees it in a command line); rename the file`);
+      return undefined;
+    }
+    const abs = isAbsolute(v) ? v : resolve(this.baseDir, v);
+    if (!this.files.exists(abs)) {
+      this.bad(path, `${show(v)} does not exist (looked at ${abs}); fix the path, relative to the description's directory`);
+      return undefined;
+    }
+    return { given: v, path: abs };
+  }
+}
+
+/** Checks one VM entry; undefined when it has problems (recorded in `c`). */
+function checkVm(c: Checker, at: string, v: unknown): VmDesc | undefined {
+  if (!isObject(v)) {
+    c.bad(at, `${show(v)} is not an object; describe the VM as { "name": ..., "memory_mib": ..., "kernel": ... }`);
+    return undefined;
+  }
+  const before = c.problems.length;
+  c.keys(at, v, VM_KEYS);
+  let name: string | undefined;
+  if (v.name === undefined) c.bad(`${at}.name`, 'missing; give the VM a name such as "web1"');
+  else if (typeof v.name !== 'string' || !VM_NAME.test(v.name))
+    c.bad(`${at}.name`, `${show(v.name)} is not a valid name; use 1 to 31 of a-z, 0-9, _ and -, starting with a letter`);
+  else name = v.name;
+  const mem =
+    v.memory_mib === undefined
+      ? (c.bad(`${at}.memory_mib`, `missing; give the VM's RAM in MiB (${LIMITS.memMin} to ${LIMITS.memMax})`), undefined)
+      : c.int(`${at}.memory_mib`, v.memory_mib, LIMITS.memMin, LIMITS.memMax, ' MiB');
+  const vcpus = v.vcpus === undefined ? 1 : c.int(`${at}.vcpus`, v.vcpus, 1, LIMITS.vcpusMax, ' vCPUs');
+  let kernel: VmDesc['kernel'] | undefined;
+  if (v.kernel === undefined) c.bad(`${at}.kernel`, 'missing; give the path of a Multiboot1 kernel');
+  else kernel = c.file(`${at}.kernel`, v.kernel);
+  if (kernel) {
+    const head = c.files.readHead(kernel.path, MB1_SEARCH);
+    const f = head ? kernelFormat(head) : { ok: false as const, problem: 'cannot be read (is it a directory?); give a kernel file' };
+    if (!f.ok) c.bad(`${at}.kernel`, `${show(kernel.given)} ${f.problem}`);
+  }
+  const cmdline = v.cmdline === undefined ? '' : c.text(`${at}.cmdline`, v.cmdline, LIMITS.cmdline);
+  if (kernel && cmdline !== undefined) {
+    const full = guestCmdline(kernel.given, cmdline).length;
+    if (full > LIMITS.guestCmdline)
+      c.bad(`${at}.cmdline`, `with the kernel path the guest's command line is ${full} characters, over ${LIMITS.guestCmdline}; shorten the path or the arguments`);
+  }
+  const modules: VmModuleDesc[] = [];
+  if (v.modules !== undefined) {
+    if (!Array.isArray(v.modules)) c.bad(`${at}.modules`, `${show(v.modules)} is not a list; write [ { "path": ... } ]`);
+    else if (v.modules.length > LIMITS.modules)
+      c.bad(`${at}.modules`, `${v.modules.length} modules is over the limit of ${LIMITS.modules}; pack them into fewer files`);
+    else
+      v.modules.forEach((m: unknown, i: number) => {
+        const mat = `${at}.modules[${i}]`;
+        if (!isObject(m)) return c.bad(mat, `${show(m)} is not an object; write { "path": ..., "cmdline": ... }`);
+        c.keys(mat, m, MODULE_KEYS);
+        const file = m.path === undefined ? (c.bad(`${mat}.path`, 'missing; give the module file'), undefined) : c.file(`${mat}.path`, m.path);
+        const mc = m.cmdline === undefined ? '' : c.text(`${mat}.cmdline`, m.cmdline, LIMITS.moduleCmdline);
+        if (file && mc !== undefined) {
+          const full = guestCmdline(file.given, mc).length;
+          if (full > LIMITS.guestModuleCmdline)
+            c.bad(`${mat}.cmdline`, `with the path the module's command line is ${full} characters, over ${LIMITS.guestModuleCmdline}; shorten the path or the arguments`);
+          else modules.push({ ...file, cmdline: mc });
+        }
+      });
+  }
+  let onTripleFault: TripleFaultAction = 'stop';
+  if (v.on_triple_fault !== undefined) {
+    if (v.on_triple_fault === 'stop' || v.on_triple_fault === 'reset') onTripleFault = v.on_triple_fault;
+    else c.bad(`${at}.on_triple_fault`, `${show(v.on_triple_fault)} is not "stop" or "reset"; use one of those ("stop" is the default)`);
+  }
+  if (c.problems.length !== before || !name || mem === undefined || vcpus === undefined || !kernel || cmdline === undefined)
+    return undefined;
+  return { name, memoryMiB: mem, vcpus, kernel, cmdline, modules, onTripleFault };
+}
+
+/** "<path> <args>", as QEMU passes a Multiboot command line. */
+export function guestCmdline(path: string, args: string): string {
+  return args ? `${path} ${args}` : path;
+}
+
+/** Checks an already-parsed description (JSON value). Throws VmConfigError with every problem. */
+export function checkVmDescription(value: unknown, baseDir: string, opts: VmParseOptions = {}): VmSet {
+  const source = opts.source ?? 'VM description';
+  const c = new Checker(baseDir, opts.files ?? realFileAccess);
+  const vms: VmDesc[] = [];
+  if (!isObject(value)) {
+    c.bad('(top)', `${show(value)} is not an object; write { "vms": [ ... ] }`);
+    throw new VmConfigError(source, c.problems);
+  }
+  c.keys('', value, TOP_KEYS);
+  const list = value.vms;
+  if (list === undefined) c.bad('vms', 'missing; write { "vms": [ { "name": ..., ... } ] }');
+  else if (!Array.isArray(list)) c.bad('vms', `${show(list)} is not a list; write "vms": [ ... ]`);
+  else if (list.length === 0) c.bad('vms', 'empty; describe at least one VM');
+  else if (list.length > LIMITS.vms) c.bad('vms', `${list.length} VMs is over the limit of ${LIMITS.vms}; split the set`);
+  else {
+    const seen = new Map<string, number>();
+    list.forEach((v: unknown, i: number) => {
+      const vm = checkVm(c, `vms[${i}]`, v);
+      const name = isObject(v) && typeof v.name === 'string' ? v.name : undefined;
+      if (name !== undefined && seen.has(name))
+        c.bad(`vms[${i}].name`, `${show(name)} is already the name of vms[${seen.get(name)}]; names must be unique`);
+      else if (name !== undefined) seen.set(name, i);
+      if (vm) vms.push(vm);
+    });
+    if (opts.machineMemMiB !== undefined && c.problems.length === 0) {
+      const total = vms.reduce((s, v) => s + v.memoryMiB, 0);
+      const room = opts.machineMemMiB - LIMITS.monitorMiB;
+      if (total > room)
+        c.bad('vms', `the VMs need ${total} MiB in all but the machine has ${opts.machineMemMiB} MiB, ${room} after the monitor's ${LIMITS.monitorMiB}; lower memory_mib or raise --mem to at least ${total + LIMITS.monitorMiB}`);
+    }
+  }
+  if (c.problems.length) throw new VmConfigError(source, c.problems);
+  return { vms, source };
+}
+
+/** Parses and checks a description's text; relative paths resolve against baseDir. */
+export function parseVmDescription(text: string, baseDir: string, opts: VmParseOptions = {}): VmSet {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new VmConfigError(opts.source ?? 'VM description', [`not valid JSON (${(e as Error).message}); fix the syntax`]);
+  }
+  return checkVmDescription(value, baseDir, opts);
+}

@@ -139,6 +139,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	}
 	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
 	vm->on_triple_fault = cfg->on_triple_fault;
+	vm->cfg = cfg;
 	int rc = vm_alloc_ram(vm, cfg->mem_mib);
 	if (rc) {
 		fmt_snprintf(err, n, "not enough free memory for %u MiB of guest RAM in 2 MiB chunks",
@@ -207,10 +208,49 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	dev_console_flush(vm);
 	if (kind == VM_END_EXIT)
 		cg_marker("vm-exit", "name=%s status=%lu", vm->name, status);
+	else if (kind == VM_END_RESET)
+		cg_marker("vm-reset", "name=%s reason=%s", vm->name, vm->stop_reason);
 	else
 		cg_marker("vm-stop", "name=%s reason=%s", vm->name, vm->stop_reason);
 	for (u32 i = 0; i < vm->vcpu_count; i++)
 		sched_kick(vm->vcpus[i]->pcpu);
+}
+
+/* vm_stats_marker: exits by reason, for programs (the console shows them
+ * to people). Only reasons that occurred are listed. */
+static void vm_stats_marker(struct vm *vm)
+{
+	char buf[400];
+	u64 total = 0;
+	int n = 0;
+	for (u32 r = 0; r < VM_EXIT_STATS; r++)
+		total += vm->exit_stats[r];
+	n = fmt_snprintf(buf, sizeof(buf), "name=%s exits=%lu", vm->name, total);
+	for (u32 r = 0; r < VM_EXIT_STATS && n < (int)sizeof(buf); r++) {
+		const char *name = arch_exit_reason_name(r);
+		if (vm->exit_stats[r] && name)
+			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%lu", name,
+					  vm->exit_stats[r]);
+	}
+	cg_marker("vm-stats", "%s", buf);
+}
+
+/* vm_reset: rebuild a VM that triple-faulted with on_triple_fault=reset:
+ * fresh RAM, image and vCPUs from the same description. */
+static void vm_reset(struct vm *old)
+{
+	const struct vmcfg_vm *cfg = old->cfg;
+	u32 resets = old->resets + 1;
+	vm_free(old);
+	char err[160];
+	struct vm *vm = vm_create(cfg, err, sizeof(err));
+	if (!vm) {
+		kprintf("vm %s: reset failed: %s\n", cfg->name, err);
+		cg_marker("vm-stop", "name=%s reason=reset-failed", cfg->name);
+		return;
+	}
+	vm->resets = resets;
+	vm_start(vm);
 }
 
 void vm_release_vcpu(struct vcpu *v)
@@ -221,7 +261,11 @@ void vm_release_vcpu(struct vcpu *v)
 	if (__atomic_sub_fetch(&vm->vcpus_live, 1, __ATOMIC_ACQ_REL))
 		return;
 	vm->state = VM_ENDED;
-	vm_free(vm);
+	vm_stats_marker(vm);
+	if (vm->end_kind == VM_END_RESET)
+		vm_reset(vm); /* starts the new VM before counting the old one out */
+	else
+		vm_free(vm);
 	u32 ended = __atomic_add_fetch(&vms_ended, 1, __ATOMIC_ACQ_REL);
 	if (ended == __atomic_load_n(&vms_started, __ATOMIC_ACQUIRE))
 		cg_marker("vms-done", "count=%u", ended);

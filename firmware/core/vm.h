@@ -14,7 +14,7 @@
 #define VM_EXIT_STATS 72
 
 enum vm_state { VM_FREE = 0, VM_CREATED, VM_RUNNING, VM_ENDING, VM_ENDED };
-enum vm_end_kind { VM_END_EXIT, VM_END_STOP };
+enum vm_end_kind { VM_END_EXIT, VM_END_STOP, VM_END_RESET };
 
 struct arch_vm;
 
@@ -33,6 +33,8 @@ struct vm {
 	volatile u32 vcpus_live; /* vCPUs not yet released by their CPU */
 	struct vm_devices dev;
 	enum vmcfg_triple on_triple_fault;
+	const struct vmcfg_vm *cfg; /* kept for a reset */
+	u32 resets;
 	enum vm_end_kind end_kind;
 	u64 exit_status;
 	char stop_reason[48];
@@ -51,9 +53,10 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t err_size);
 /* vm_start: make the bootstrap vCPU runnable and announce the VM. */
 void vm_start(struct vm *vm);
 
-/* vm_end: the VM ends (guest exit with status, or stopped with reason).
- * The first call wins and prints the marker; every vCPU is then released
- * by its CPU, and the last one frees the VM. Safe from any CPU. */
+/* vm_end: the VM ends (guest exit with status, stopped with reason, or
+ * reset: rebuilt from its description once every vCPU is out). The first
+ * call wins and prints the marker; every vCPU is then released by its CPU,
+ * and the last one frees the VM. Safe from any CPU. */
 void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason);
 
 /* vm_release_vcpu: called by the CPU running v once v has stopped for good.

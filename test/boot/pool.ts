@@ -10,6 +10,8 @@ import { createEmulator } from '../../qemu/detect.js';
 import { tailLines, type BootImage, type EmulatorKind, type Machine } from '../../qemu/emulator.js';
 import { LineSplitter, parseMarker, type Marker } from '../../qemu/markers.js';
 import { makeIso, type BootEntry } from '../../toolchain/src/image.js';
+import { writeVmsCfg } from '../../toolchain/src/vmcfg.js';
+import { checkVmDescription } from '../../toolchain/src/vms.js';
 
 export const ROOT = resolve(process.env.CG_ROOT ?? process.cwd());
 export const ELF = join(ROOT, 'build', 'crossguard.elf');
@@ -32,7 +34,9 @@ async function slot<T>(fn: () => Promise<T>): Promise<T> {
 
 export interface BootCase {
   emulator: EmulatorKind;
-  image: BootImage | { kind: 'iso-variant'; cmdline?: string; entry?: BootEntry; bios?: 'ovmf' };
+  image:
+    | BootImage
+    | { kind: 'iso-variant'; cmdline?: string; entry?: BootEntry; bios?: 'ovmf'; vms?: object; vmsBase?: string };
   cpus: number;
   memMiB?: number;
   until: RegExp;
@@ -68,7 +72,10 @@ export function explain(o: BootOutcome, what: string): string {
 async function resolveImage(c: BootCase, tmp: string): Promise<BootImage> {
   if (c.image.kind !== 'iso-variant') return c.image;
   const out = join(tmp, 'variant.iso');
-  await makeIso({ elf: ELF, out, cmdline: c.image.cmdline, entry: c.image.entry });
+  const modules = c.image.vms
+    ? writeVmsCfg(checkVmDescription(c.image.vms, c.image.vmsBase ?? ROOT, { source: 'test' }), tmp)
+    : undefined;
+  await makeIso({ elf: ELF, out, cmdline: c.image.cmdline, entry: c.image.entry, ...(modules ? { modules } : {}) });
   return { kind: 'iso', path: out };
 }
 

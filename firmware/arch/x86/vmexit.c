@@ -136,9 +136,10 @@ static enum exit_action exit_external_interrupt(struct vcpu *v, u64 q)
 
 static enum exit_action exit_triple_fault(struct vcpu *v, u64 q)
 {
-	kprintf("vm %s: vcpu %u triple fault at rip %lx; VM stopped\n", v->vm->name, v->index,
-		vmcs_read(VMCS_GUEST_RIP));
-	vm_end(v->vm, VM_END_STOP, 0, "triple-fault");
+	bool reset = v->vm->on_triple_fault == VMCFG_TRIPLE_RESET;
+	kprintf("vm %s: vcpu %u triple fault at rip %lx; VM %s\n", v->vm->name, v->index,
+		vmcs_read(VMCS_GUEST_RIP), reset ? "reset" : "stopped");
+	vm_end(v->vm, reset ? VM_END_RESET : VM_END_STOP, 0, "triple-fault");
 	return EXIT_ACT_VM_ENDED;
 }
 

@@ -100,6 +100,7 @@ test: setup
 bench: setup
 	$(MAKE) --no-print-directory all
 	node $(B)/js/test/bench/boot.bench.mjs
+	node $(B)/js/test/bench/exits.bench.mjs
 
 demo: setup
 	$(MAKE) --no-print-directory all

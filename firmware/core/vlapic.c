@@ -70,6 +70,9 @@ static int highest_bit(const u32 *bits)
 
 int vlapic_pending(struct vlapic *l)
 {
+	/* The common case on every VM entry: nothing requested. */
+	if (!__atomic_load_n(&l->irr_count, __ATOMIC_ACQUIRE))
+		return -1;
 	if (!(l->svr & SVR_ENABLE) || !vlapic_enabled(l))
 		return -1;
 	spin_lock(&l->lock);
@@ -89,7 +92,10 @@ int vlapic_pending(struct vlapic *l)
 void vlapic_ack(struct vlapic *l, u8 vector)
 {
 	spin_lock(&l->lock);
-	l->irr[vector / 32] &= ~(1U << (vector % 32));
+	if (l->irr[vector / 32] & (1U << (vector % 32))) {
+		l->irr[vector / 32] &= ~(1U << (vector % 32));
+		__atomic_fetch_sub(&l->irr_count, 1, __ATOMIC_RELEASE);
+	}
 	l->isr[vector / 32] |= 1U << (vector % 32);
 	spin_unlock(&l->lock);
 }
@@ -99,7 +105,10 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
 	if (vector < 16)
 		return; /* illegal vectors are dropped, as the ESR would report */
 	spin_lock(&v->lapic.lock);
-	v->lapic.irr[vector / 32] |= 1U << (vector % 32);
+	if (!(v->lapic.irr[vector / 32] & (1U << (vector % 32)))) {
+		v->lapic.irr[vector / 32] |= 1U << (vector % 32);
+		__atomic_fetch_add(&v->lapic.irr_count, 1, __ATOMIC_RELEASE);
+	}
 	spin_unlock(&v->lapic.lock);
 	sched_wake(v);
 }

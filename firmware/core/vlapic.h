@@ -24,6 +24,7 @@ struct vlapic {
 	u64 apic_base;   /* IA32_APIC_BASE as the guest sees it */
 	u32 irr[8];      /* 256 bits: requested */
 	u32 isr[8];      /* 256 bits: in service */
+	u32 irr_count;   /* bits set in irr: the lock-free "anything?" check */
 	u32 lock;
 };
 

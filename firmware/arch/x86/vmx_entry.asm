@@ -1,13 +1,16 @@
 ; The world switch. Enter the guest with its general registers from
 ; struct vcpu, and come back here on every VM exit with them saved again.
 ;   int vmx_enter(struct vcpu *v, u32 launched);
-; Returns 0 after a VM exit, 1 when VMLAUNCH/VMRESUME itself failed (the
-; caller reads the VM-instruction error). RSP, RIP and everything else of
-; the guest live in the VMCS.
+; Returns 0 after a VM exit that core must see, 1 when VMLAUNCH/VMRESUME
+; itself failed (the caller reads the VM-instruction error). Exits the
+; monitor handles on the spot go straight back into the guest:
+;   bool vmx_exit_fast(struct vcpu *v);   /* true: resume the guest */
+; RSP, RIP and everything else of the guest live in the VMCS.
 
 %include "asm_offsets.inc"
 
 global vmx_enter, vmx_exit_entry
+extern vmx_exit_fast
 
 section .text
 bits 64
@@ -23,6 +26,7 @@ vmx_enter:
 	mov rax, VMCS_FIELD_HOST_RSP
 	vmwrite rax, rsp
 	test esi, esi
+vmx_load_guest:
 	mov rax, [rdi + VCPU_RAX]
 	mov rcx, [rdi + VCPU_RCX]
 	mov rdx, [rdi + VCPU_RDX]
@@ -73,6 +77,14 @@ vmx_exit_entry:
 	mov [rdi + VCPU_R15], r15
 	pop rax
 	mov [rdi + VCPU_RDI], rax
+	call vmx_exit_fast              ; the stack is 16-byte aligned here
+	mov rdi, [rsp]
+	test al, al
+	jz .to_core
+	mov esi, 1                      ; resume: launched, so the test below is non-zero
+	test esi, esi
+	jmp vmx_load_guest
+.to_core:
 	pop rdi
 	pop r15
 	pop r14

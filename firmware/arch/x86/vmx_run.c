@@ -17,7 +17,6 @@
 #include <cg/string.h>
 
 #define RFLAGS_IF (1ULL << 9)
-#define VMX_MISC_TIMER_RATE(m) ((m) & 0x1F)
 #define MSR_STAR 0xC0000081
 #define MSR_LSTAR 0xC0000082
 #define MSR_CSTAR 0xC0000083
@@ -167,6 +166,9 @@ static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
 static void vmx_inject_pending(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
+	/* The common case, checked before any call: nothing to deliver. */
+	if (!a->event.valid && !v->lapic.irr_count && !(a->proc & PROC_INTERRUPT_WINDOW_EXITING))
+		return;
 	if (a->event.valid) {
 		struct pending_event *e = &a->event;
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | e->type | e->vector |
@@ -178,7 +180,8 @@ static void vmx_inject_pending(struct vcpu *v)
 	}
 	int vec = vlapic_pending(&v->lapic);
 	if (vec < 0) {
-		set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
+		if (a->proc & PROC_INTERRUPT_WINDOW_EXITING)
+			set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
 		return;
 	}
 	bool can = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
@@ -223,10 +226,32 @@ static enum virt_run_result run_result(enum exit_action act)
 	}
 }
 
+/* vmx_exit_fast: called by the exit stub on every VM exit. Handles the
+ * exit and, when the guest can simply go on, prepares the next entry and
+ * returns true so the stub resumes at once; otherwise the action is left
+ * in a->exit_action for arch_vcpu_run. */
+bool vmx_exit_fast(struct vcpu *v);
+bool vmx_exit_fast(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	a->launched = true;
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		a->exit_action = vmexit_fatal(v, "VM entry failed on guest state", "invalid-guest-state");
+		return false;
+	}
+	vmx_requeue_vectoring(v);
+	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
+	if (a->exit_action != EXIT_ACT_RESUME || v->vm->state != VM_RUNNING || v->init_pending ||
+	    !a->timer_saved)
+		return false;
+	vmx_inject_pending(v);
+	return true;
+}
+
 enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 {
 	struct arch_vcpu *a = v->arch;
-	u32 rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
 	vmx_vcpu_load(v);
 	if (!a->initialized)
 		vmx_vcpu_setup(v);
@@ -234,35 +259,42 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 		vmx_vcpu_reset_realmode(v, v->sipi_vector);
 		v->sipi_pending = false;
 	}
+	u64 start = rdtsc();
+	enum virt_run_result result = VIRT_RUN_PREEMPTED;
+	/* The timer counts down in the guest only and, with "save preemption
+	 * timer value", keeps its count across exits: one write per slice. */
+	bool first = true;
 	for (;;) {
-		if (v->vm->state != VM_RUNNING)
-			return VIRT_RUN_VM_ENDED;
+		if (v->vm->state != VM_RUNNING) {
+			result = VIRT_RUN_VM_ENDED;
+			break;
+		}
 		if (v->init_pending) {
 			v->init_pending = false;
-			return VIRT_RUN_WAIT_SIPI;
+			result = VIRT_RUN_WAIT_SIPI;
+			break;
 		}
-		u64 now = rdtsc();
-		if (now >= slice_end)
-			return VIRT_RUN_PREEMPTED;
-		u64 timer = (slice_end - now) >> rate;
-		vmcs_write(VMCS_PREEMPTION_TIMER, timer > 0xFFFFFFFFu ? 0xFFFFFFFFu : timer);
+		if (first || !a->timer_saved) {
+			u64 now = rdtsc();
+			if (now >= slice_end)
+				break;
+			u64 timer = (slice_end - now) >> a->timer_rate;
+			vmcs_write(VMCS_PREEMPTION_TIMER, timer > 0xFFFFFFFFu ? 0xFFFFFFFFu : timer);
+			first = false;
+		}
 		vmx_inject_pending(v);
-		int failed = vmx_enter(v, a->launched);
-		v->run_ticks += rdtsc() - now;
-		if (failed) {
+		if (vmx_enter(v, a->launched)) {
 			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,
 				vmcs_read(VMCS_INSTRUCTION_ERROR));
-			return run_result(vmexit_fatal(v, "VMLAUNCH/VMRESUME failed", "vmentry-failed"));
+			result = run_result(vmexit_fatal(v, "VMLAUNCH/VMRESUME failed", "vmentry-failed"));
+			break;
 		}
-		a->launched = true;
-		u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
-		v->exits++;
-		if (reason & EXIT_REASON_ENTRY_FAILURE)
-			return run_result(vmexit_fatal(v, "VM entry failed on guest state",
-						       "invalid-guest-state"));
-		vmx_requeue_vectoring(v);
-		enum exit_action act = vmexit_dispatch(v, reason & 0xFFFF);
-		if (act != EXIT_ACT_RESUME)
-			return run_result(act);
+		if (a->exit_action != EXIT_ACT_RESUME) {
+			result = run_result(a->exit_action);
+			break;
+		}
 	}
+	/* Exits handled on the vCPU's behalf count as its time. */
+	v->run_ticks += rdtsc() - start;
+	return result;
 }

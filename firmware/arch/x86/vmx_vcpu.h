@@ -34,6 +34,9 @@ struct arch_vcpu {
 	u32 entry;         /* current VM-entry controls */
 	struct pending_event event;
 	u16 vpid;
+	u8 timer_rate;     /* preemption timer ticks every 2^rate TSC ticks */
+	bool timer_saved;  /* the CPU keeps the timer count across exits */
+	int exit_action;   /* enum exit_action of the last exit (vmexit.h) */
 };
 
 /* vmx_vcpu_load: make v current on this CPU (VMPTRLD, switch the state

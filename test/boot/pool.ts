@@ -21,7 +21,8 @@ const JOBS = Math.max(1, Number(process.env.CG_TEST_JOBS ?? 2));
 let running = 0;
 const waiting: (() => void)[] = [];
 
-async function slot<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs fn when one of the CG_TEST_JOBS emulator slots is free. */
+export async function slot<T>(fn: () => Promise<T>): Promise<T> {
   if (running >= JOBS) await new Promise<void>((r) => waiting.push(r));
   running++;
   try {

@@ -18,18 +18,28 @@ export const ELF = join(ROOT, 'build', 'crossguard.elf');
 export const ISO = join(ROOT, 'build', 'crossguard.iso');
 
 const JOBS = Math.max(1, Number(process.env.CG_TEST_JOBS ?? 2));
-let running = 0;
-const waiting: (() => void)[] = [];
 
-/** Runs fn when one of the CG_TEST_JOBS emulator slots is free. */
+/* uvu loads every test file into one process, but esbuild bundles each
+ * file with its own copy of this module: the slots live on globalThis so
+ * all files share one limit. */
+interface Slots {
+  running: number;
+  waiting: (() => void)[];
+}
+const slots: Slots = ((globalThis as { __cgEmulatorSlots?: Slots }).__cgEmulatorSlots ??= {
+  running: 0,
+  waiting: [],
+});
+
+/** Runs fn when one of the CG_TEST_JOBS emulator slots is free (shared by all test files). */
 export async function slot<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= JOBS) await new Promise<void>((r) => waiting.push(r));
-  running++;
+  if (slots.running >= JOBS) await new Promise<void>((r) => slots.waiting.push(r));
+  slots.running++;
   try {
     return await fn();
   } finally {
-    running--;
-    waiting.shift()?.();
+    slots.running--;
+    slots.waiting.shift()?.();
   }
 }
 

@@ -16,6 +16,7 @@ import { tailLines, type EmulatorKind } from '../../qemu/emulator.js';
 import { runGuests, type RunGuestsResult } from '../../toolchain/src/guests.js';
 import { checkVmDescription } from '../../toolchain/src/vms.js';
 import { guestSummary, parseManifest, showExpectation, type ManifestEntry } from './manifest.js';
+import { slot } from '../boot/pool.js';
 
 const ROOT = resolve(process.env.CG_ROOT ?? process.cwd());
 const MANIFEST = join(ROOT, 'test', 'guests', 'manifest.ini');
@@ -24,20 +25,6 @@ const ELF = join(ROOT, 'build', 'crossguard.elf');
 const EMULATOR = (process.env.CG_GUEST_EMULATOR ?? 'bochs') as EmulatorKind;
 /** The monitor's own boot under Bochs, on top of each guest's timeout. */
 const BOOT_MS = 90_000;
-const JOBS = Math.max(1, Number(process.env.CG_TEST_JOBS ?? 2));
-
-let running = 0;
-const waiting: (() => void)[] = [];
-async function slot<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= JOBS) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await fn();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
 
 /** Why nothing can run (missing manifest, guests, monitor or emulator), or null. */
 function precondition(): string | null {

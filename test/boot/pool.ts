@@ -55,7 +55,8 @@ export interface BootCase {
   /** After `until` matched: keep watching this long (e.g. to see that nothing reboots). */
   lingerMs?: number;
   /** Runs while the machine is up, after `until` matched (e.g. type at the shell). */
-  interact?: (m: Machine, waitFor: (re: RegExp, ms: number) => Promise<string>) => Promise<void>;
+  /** waitFor looks at lines arriving from now on, or from line `from` (0: the whole boot). */
+  interact?: (m: Machine, waitFor: (re: RegExp, ms: number, from?: number) => Promise<string>) => Promise<void>;
 }
 
 export interface BootOutcome {
@@ -145,7 +146,7 @@ export function boot(c: BootCase): Promise<BootOutcome> {
         if (status === 'matched' && c.interact) {
           const before = lines.length;
           try {
-            await c.interact(machine, (re, ms) => waitFor(re, ms));
+            await c.interact(machine, (re, ms, from) => waitFor(re, ms, from));
           } finally {
             interaction = lines.slice(before).join('\n');
           }

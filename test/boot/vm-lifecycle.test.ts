@@ -30,7 +30,7 @@ const resets = boot({
   interact: async (_m, waitFor) => {
     await waitFor(/^@cg vm-start name=faulty/, 60_000);
     await waitFor(/^@cg vm-start name=faulty/, 60_000);
-    await waitFor(/^@cg vm-exit name=steady/, 60_000);
+    await waitFor(/^@cg vm-exit name=steady/, 60_000, 0);
   },
 });
 

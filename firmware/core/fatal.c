@@ -43,10 +43,9 @@ void panic(const char *fmt, ...)
 	fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fatal_begin();
-	for (char *p = msg; *p; p++)
-		if (*p == '"')
-			*p = '\'';
-	cg_marker("fatal", "cpu=%u kind=panic reason=\"%s\"", arch_cpu_index(), msg);
+	char quoted[300];
+	cg_marker("fatal", "cpu=%u kind=panic reason=\"%s\"", arch_cpu_index(),
+		  cg_quote(quoted, sizeof(quoted), msg));
 	kprintf("FATAL: cpu %u: panic: %s\n", arch_cpu_index(), msg);
 	fatal_end();
 }

@@ -45,3 +45,17 @@ void log_force_unlock(void)
 {
 	spin_unlock(&log_lock);
 }
+
+const char *cg_quote(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+	for (; *src && n + 3 <= size; src++) {
+		char c = *src;
+		if (c == '"' || c == '\\')
+			dst[n++] = '\\';
+		dst[n++] = ((unsigned char)c < 0x20 || c == 0x7F) ? '?' : c;
+	}
+	if (size)
+		dst[n < size ? n : size - 1] = 0;
+	return dst;
+}

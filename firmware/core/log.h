@@ -13,6 +13,11 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cg_marker(const char *kind, const char *fields, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* cg_quote: copy src into dst (size bytes) for a quoted marker value:
+ * '"' and '\\' are escaped with a backslash, control bytes become '?'.
+ * Always NUL-terminated; truncated at a character boundary. Returns dst. */
+const char *cg_quote(char *dst, size_t size, const char *src);
+
 /* log_force_unlock: take the output lock over from a CPU that will never
  * release it (used once, on the fatal path). */
 void log_force_unlock(void);

@@ -68,8 +68,10 @@ void boot_main(u32 magic, u64 info)
 	if (rc)
 		panic("boot_main: loader hand-off unusable (magic 0x%x, info 0x%lx): %s", magic, info,
 		      cg_strerror(rc));
+	char quoted[2 * BOOTINFO_CMDLINE_MAX];
 	cg_marker("boot", "version=%s loader=%s efi=%u cmdline=\"%s\"", CG_VERSION,
-		  loader_name(&boot_info), boot_info.efi ? 1 : 0, boot_info.cmdline);
+		  loader_name(&boot_info), boot_info.efi ? 1 : 0,
+		  cg_quote(quoted, sizeof(quoted), boot_info.cmdline));
 
 	struct cmdline_opts opts;
 	char bad[64];

@@ -38,7 +38,8 @@ u32 vm_modules_start(void)
 	char err[160];
 	if (vmcfg_parse((const char *)text, len, &vm_config, err, sizeof(err))) {
 		kprintf("vms: %s; no VM started\n", err);
-		cg_marker("vms-error", "reason=\"%s\"", err);
+		char quoted[2 * sizeof(err)];
+		cg_marker("vms-error", "reason=\"%s\"", cg_quote(quoted, sizeof(quoted), err));
 		return 0;
 	}
 	struct vm *created[VMCFG_MAX_VMS];

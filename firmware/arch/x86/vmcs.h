@@ -50,6 +50,8 @@
 #define VMCS_ENTRY_EXCEPTION_ERROR   0x4018
 #define VMCS_ENTRY_INSTR_LEN         0x401A
 #define VMCS_PROC_CONTROLS2          0x401E
+#define VMCS_PLE_GAP                 0x4020
+#define VMCS_PLE_WINDOW              0x4022
 #define VMCS_INSTRUCTION_ERROR       0x4400
 #define VMCS_EXIT_REASON             0x4402
 #define VMCS_EXIT_INTR_INFO          0x4404
@@ -146,6 +148,7 @@
 #define PROC2_ENABLE_VPID              (1U << 5)
 #define PROC2_WBINVD_EXITING           (1U << 6)
 #define PROC2_UNRESTRICTED_GUEST       (1U << 7)
+#define PROC2_PAUSE_LOOP_EXITING       (1U << 10)
 #define PROC2_ENABLE_INVPCID           (1U << 12)
 /* VM-exit controls (25.7.1) */
 #define EXIT_SAVE_DEBUG_CONTROLS       (1U << 2)

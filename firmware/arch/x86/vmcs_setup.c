@@ -33,6 +33,9 @@
 #define AR_TSS_BUSY 0x008B
 #define AR_LDT 0x0082
 #define AR_UNUSABLE 0x10000
+/* Pause-loop exiting, in TSC ticks (SDM Vol 3C 25.6.13) */
+#define PLE_GAP 128
+#define PLE_WINDOW 4096
 
 extern void vmx_exit_entry(void);
 
@@ -231,7 +234,8 @@ void vmx_vcpu_setup(struct vcpu *v)
 				  PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY);
 	u32 proc2 = vmx_ctl(MSR_IA32_VMX_PROCBASED_CTLS2,
 			    PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_VPID |
-				    PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_INVPCID);
+				    PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_INVPCID |
+				    PROC2_PAUSE_LOOP_EXITING);
 	u32 exit = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
 			   EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDRESS_SPACE_SIZE |
 				   EXIT_ACK_INTERRUPT_ON_EXIT | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
@@ -249,6 +253,13 @@ void vmx_vcpu_setup(struct vcpu *v)
 	vmcs_write(VMCS_PIN_CONTROLS, pin);
 	vmcs_write(VMCS_PROC_CONTROLS, a->proc);
 	vmcs_write(VMCS_PROC_CONTROLS2, proc2);
+	if (proc2 & PROC2_PAUSE_LOOP_EXITING) {
+		/* A spin of PAUSEs longer than the window exits (reason PAUSE) and
+		 * yields the CPU to another vCPU: an overcommitted guest spinning on
+		 * a lock held by a descheduled vCPU stops burning its slice. */
+		vmcs_write(VMCS_PLE_GAP, PLE_GAP);
+		vmcs_write(VMCS_PLE_WINDOW, PLE_WINDOW);
+	}
 	vmcs_write(VMCS_EXIT_CONTROLS, exit);
 	vmcs_write(VMCS_ENTRY_CONTROLS, a->entry);
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);

@@ -1,143 +1,324 @@
 #include "sched.h"
 #include "arch.h"
 #include "cpu.h"
+#include "log.h"
+#include "sched_ops.h"
 #include "shell.h"
 #include "virt.h"
 #include "vm.h"
+#include "../policy/policy_abi.h"
+#include <cg/errno.h>
 #include <cg/spinlock.h>
+#include <cg/string.h>
 
-#define SCHED_MAX_PINNED 64
-#define SCHED_SLICE_US 10000
-#define SHELL_TICK_HZ 100
+#define SCHED_TICK_HZ 100
+/* A policy call taking longer than this is an overrun: the policy is
+ * treated as faulty (the watchdog), whatever it returned. */
+#define POLICY_CALL_BUDGET_US 2000
 
-struct cpu_queue {
-	struct vcpu *v[SCHED_MAX_PINNED];
-	u32 count;
-	u32 next;
-	u32 lock;
-};
+static u32 sched_lock;
+static const struct sched_ops *policy = &sched_rr_ops;
+static u32 sched_ncpus;
+static struct vcpu *vcpu_by_id[POLICY_MAX_VCPUS];
 
-static struct cpu_queue queues[CG_MAX_CPUS];
-
-void sched_pin(struct vcpu *v)
+const char *sched_policy_name(void)
 {
-	u32 best = 0;
-	for (u32 c = 0; c < CG_MAX_CPUS; c++) {
-		if (cpu_table[c].state != CPU_ONLINE || !cpu_table[c].virt_on)
-			continue;
-		if (!cpu_table[best].virt_on || queues[c].count < queues[best].count)
-			best = c;
-	}
-	struct cpu_queue *q = &queues[best];
-	spin_lock(&q->lock);
-	v->pcpu = best;
-	q->v[q->count++] = v;
-	spin_unlock(&q->lock);
-}
-
-void sched_unpin(struct vcpu *v)
-{
-	struct cpu_queue *q = &queues[v->pcpu];
-	spin_lock(&q->lock);
-	for (u32 i = 0; i < q->count; i++) {
-		if (q->v[i] == v) {
-			q->v[i] = q->v[--q->count];
-			break;
-		}
-	}
-	spin_unlock(&q->lock);
+	return policy->name;
 }
 
 void sched_kick(u32 cpu)
 {
-	if (cpu != arch_cpu_index())
+	if (cpu != arch_cpu_index() && cpu < CG_MAX_CPUS && cpu_table[cpu].state == CPU_ONLINE)
 		arch_kick_cpu(cpu);
+}
+
+/* policy_check: after each call into the policy (sched_lock held): a trap
+ * or an overrun replaces it with the round-robin, which is told about
+ * every live vCPU so nothing is lost. */
+static void policy_check(u64 started)
+{
+	const char *why = policy->fault ? policy->fault() : NULL;
+	u64 took = arch_timestamp() - started;
+	if (!why && took > arch_timestamp_hz() / 1000000 * POLICY_CALL_BUDGET_US)
+		why = "watchdog";
+	if (!why)
+		return;
+	cg_marker("policy-fault", "policy=%s cpu=%u reason=%s fallback=%s", policy->name,
+		  arch_cpu_index(), why, sched_rr_ops.name);
+	policy = &sched_rr_ops;
+	policy->init(sched_ncpus, arch_timestamp_hz());
+	u64 now = arch_timestamp();
+	for (u32 id = 0; id < POLICY_MAX_VCPUS; id++) {
+		struct vcpu *v = vcpu_by_id[id];
+		if (!v)
+			continue;
+		policy->vcpu_add(id, v->vm->id, v->vm->weight, v->vm->cap, 0);
+		if (v->state == VCPU_RUNNABLE || v->state == VCPU_RUNNING)
+			policy->vcpu_wake(id, now);
+	}
+	/* vCPUs on a CPU right now are re-marked running when they come back:
+	 * see sched_ran, which tolerates a vCPU the policy thinks is runnable. */
+	for (u32 c = 0; c < sched_ncpus; c++)
+		sched_kick(c);
+}
+
+#define POLICY_CALL(expr)                        \
+	({                                       \
+		u64 t0_ = arch_timestamp();      \
+		__auto_type r_ = (expr);         \
+		policy_check(t0_);               \
+		r_;                              \
+	})
+#define POLICY_DO(expr)                          \
+	do {                                     \
+		u64 t0_ = arch_timestamp();      \
+		expr;                            \
+		policy_check(t0_);               \
+	} while (0)
+
+void sched_init(const char *name, u32 ncpus)
+{
+	sched_ncpus = ncpus;
+	const struct sched_ops *p = name ? sched_policy_find(name) : sched_policy_default();
+	if (!p) {
+		kprintf("sched: no policy '%s' in this image; using %s\n", name, sched_policy_default()->name);
+		p = sched_policy_default();
+	}
+	spin_lock(&sched_lock);
+	policy = p;
+	if (POLICY_CALL(policy->init(ncpus, arch_timestamp_hz())) && policy != &sched_rr_ops) {
+		kprintf("sched: policy %s refused to start; using %s\n", p->name, sched_rr_ops.name);
+		policy = &sched_rr_ops;
+		policy->init(ncpus, arch_timestamp_hz());
+	}
+	spin_unlock(&sched_lock);
+	cg_marker("sched", "policy=%s cpus=%u", policy->name, ncpus);
+}
+
+static int sched_add_vm(const struct sched_ops *p, struct vm *vm)
+{
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		int rc = p->vcpu_add(v->id, vm->id, vm->weight, vm->cap, 0);
+		if (!rc && vm->rt_period)
+			rc = p->set_param(v->id, POLICY_PARAM_RT_PERIOD, (s64)vm->rt_period);
+		if (!rc && vm->rt_budget)
+			rc = p->set_param(v->id, POLICY_PARAM_RT_BUDGET, (s64)vm->rt_budget);
+		if (rc) {
+			for (u32 j = 0; j <= i; j++)
+				p->vcpu_remove(vm->vcpus[j]->id);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int sched_vm_start(struct vm *vm)
+{
+	spin_lock(&sched_lock);
+	int rc = POLICY_CALL(sched_add_vm(policy, vm));
+	if (rc) {
+		spin_unlock(&sched_lock);
+		return rc;
+	}
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		v->on_cpu = -1;
+		vcpu_by_id[v->id] = v;
+	}
+	struct vcpu *bsp = vm->vcpus[0];
+	u64 now = arch_timestamp();
+	bsp->state = VCPU_RUNNABLE;
+	bsp->runnable_since = now;
+	int cpu = POLICY_CALL(policy->vcpu_wake(bsp->id, now));
+	spin_unlock(&sched_lock);
+	if (cpu >= 0)
+		sched_kick((u32)cpu);
+	return 0;
+}
+
+/* sched_release: the vCPU is done for good (its VM ended); exactly one
+ * caller gets to free it. */
+static void sched_release(struct vcpu *v)
+{
+	if (__atomic_exchange_n(&v->released, 1, __ATOMIC_ACQ_REL))
+		return;
+	spin_lock(&sched_lock);
+	POLICY_DO(policy->vcpu_remove(v->id));
+	vcpu_by_id[v->id] = NULL;
+	v->state = VCPU_STOPPED;
+	spin_unlock(&sched_lock);
+	vm_release_vcpu(v);
+}
+
+void sched_vm_ending(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		spin_lock(&sched_lock);
+		bool held = v->state == VCPU_RUNNING || v->on_cpu >= 0;
+		s32 cpu = v->on_cpu;
+		spin_unlock(&sched_lock);
+		if (!held)
+			sched_release(v);
+		else if (cpu >= 0)
+			sched_kick((u32)cpu);
+	}
 }
 
 void sched_wake(struct vcpu *v)
 {
+	int kick = -1;
+	spin_lock(&sched_lock);
 	u32 s = v->state;
-	if (s == VCPU_BLOCKED || (s == VCPU_WAIT_SIPI && v->sipi_pending))
-		__atomic_compare_exchange_n(&v->state, &s, VCPU_RUNNABLE, false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE);
-	/* A running vCPU must leave the guest to take the event. */
-	sched_kick(v->pcpu);
+	if (s == VCPU_BLOCKED || (s == VCPU_WAIT_SIPI && (v->sipi_pending || v->init_pending))) {
+		u64 now = arch_timestamp();
+		v->state = VCPU_RUNNABLE;
+		v->runnable_since = now;
+		kick = POLICY_CALL(policy->vcpu_wake(v->id, now));
+	} else if (s == VCPU_RUNNING) {
+		kick = v->on_cpu; /* it must leave the guest to take the event */
+	}
+	spin_unlock(&sched_lock);
+	if (kick >= 0)
+		sched_kick((u32)kick);
 }
 
-u64 sched_slice_ticks(void)
+int sched_set_policy(const char *name)
 {
-	return arch_timestamp_hz() / 1000000 * SCHED_SLICE_US;
-}
-
-/* What this CPU must do about vCPUs whose VM ended: release them here,
- * where their VMX state lives. */
-static void sched_reap(struct cpu_queue *q)
-{
-	for (u32 i = 0; i < q->count;) {
-		struct vcpu *v = q->v[i];
-		if (v->vm->state != VM_ENDING) {
-			i++;
+	const struct sched_ops *p = sched_policy_find(name);
+	if (!p)
+		return -CG_ENOENT;
+	spin_lock(&sched_lock);
+	const struct sched_ops *old = policy;
+	policy = p;
+	int rc = POLICY_CALL(p->init(sched_ncpus, arch_timestamp_hz()));
+	u64 now = arch_timestamp();
+	for (u32 id = 0; !rc && id < POLICY_MAX_VCPUS; id++) {
+		struct vcpu *v = vcpu_by_id[id];
+		if (!v)
 			continue;
-		}
-		spin_lock(&q->lock);
-		q->v[i] = q->v[--q->count];
-		spin_unlock(&q->lock);
-		vm_release_vcpu(v);
+		rc = POLICY_CALL(p->vcpu_add(id, v->vm->id, v->vm->weight, v->vm->cap, 0));
+		if (!rc && (v->state == VCPU_RUNNABLE || v->state == VCPU_RUNNING))
+			POLICY_CALL(p->vcpu_wake(id, now));
 	}
+	if (rc && policy == p) {
+		/* Back to the old policy, rebuilt from the same vCPU list. */
+		policy = old;
+		old->init(sched_ncpus, arch_timestamp_hz());
+		for (u32 id = 0; id < POLICY_MAX_VCPUS; id++) {
+			struct vcpu *v = vcpu_by_id[id];
+			if (!v)
+				continue;
+			old->vcpu_add(id, v->vm->id, v->vm->weight, v->vm->cap, 0);
+			if (v->state == VCPU_RUNNABLE || v->state == VCPU_RUNNING)
+				old->vcpu_wake(id, now);
+		}
+	}
+	spin_unlock(&sched_lock);
+	if (!rc)
+		cg_marker("sched", "policy=%s cpus=%u", p->name, sched_ncpus);
+	for (u32 c = 0; c < sched_ncpus; c++)
+		sched_kick(c);
+	return rc;
 }
 
-static struct vcpu *sched_pick(struct cpu_queue *q)
+/* What the policy picks for this CPU, marked running (sched_lock held). */
+static struct vcpu *sched_pick(u32 cpu, u64 now, u64 *slice)
 {
-	for (u32 n = 0; n < q->count; n++) {
-		u32 i = (q->next + n) % q->count;
-		if (q->v[i]->state == VCPU_RUNNABLE) {
-			q->next = i + 1;
-			return q->v[i];
-		}
-	}
-	return NULL;
+	int id = POLICY_CALL(policy->pick_next(cpu, now));
+	*slice = POLICY_CALL(policy->pick_slice(cpu));
+	if (id < 0 || id >= POLICY_MAX_VCPUS)
+		return NULL;
+	struct vcpu *v = vcpu_by_id[id];
+	if (!v || v->state != VCPU_RUNNABLE || v->vm->state != VM_RUNNING)
+		return NULL; /* a policy that names a vCPU it may not run gets an idle slot */
+	v->state = VCPU_RUNNING;
+	v->steal_ticks += now - v->runnable_since;
+	v->switches++;
+	return v;
 }
 
-static void sched_after_run(struct vcpu *v, enum virt_run_result r)
+/* After a run: charge the time, and tell the policy what the vCPU does
+ * now (sched_lock held). */
+static void sched_ran(struct vcpu *v, u32 cpu, u64 ran, u64 now, enum virt_run_result r)
 {
+	v->run_ticks += ran;
+	POLICY_DO(policy->vcpu_ran(v->id, cpu, ran, now));
 	switch (r) {
 	case VIRT_RUN_BLOCKED:
-		v->state = VCPU_BLOCKED;
-		/* An interrupt that arrived while we were deciding to block. */
-		if (vlapic_pending(&v->lapic) >= 0 || v->init_pending)
-			v->state = VCPU_RUNNABLE;
-		break;
 	case VIRT_RUN_WAIT_SIPI:
-		v->state = VCPU_WAIT_SIPI;
-		if (v->sipi_pending)
+		/* An interrupt or SIPI may have arrived while we decided to stop. */
+		if ((r == VIRT_RUN_BLOCKED && (vlapic_pending(&v->lapic) >= 0 || v->init_pending)) ||
+		    (r == VIRT_RUN_WAIT_SIPI && v->sipi_pending)) {
 			v->state = VCPU_RUNNABLE;
+			v->runnable_since = now;
+		} else {
+			v->state = r == VIRT_RUN_BLOCKED ? VCPU_BLOCKED : VCPU_WAIT_SIPI;
+			POLICY_DO(policy->vcpu_block(v->id, now));
+		}
 		break;
 	case VIRT_RUN_VM_ENDED:
-		v->state = VCPU_STOPPED;
+		v->state = VCPU_BLOCKED;
 		break;
 	default:
 		v->state = VCPU_RUNNABLE;
+		v->runnable_since = now;
 		break;
 	}
+}
+
+/* sched_put: this CPU lets go of v's VMX state; if v's VM ended
+ * meanwhile, v is released here. */
+static void sched_put(struct vcpu *v)
+{
+	arch_vcpu_put(v);
+	__atomic_store_n(&v->on_cpu, -1, __ATOMIC_RELEASE);
+	if (v->vm->state == VM_ENDING)
+		sched_release(v);
 }
 
 void sched_cpu_loop(u32 cpu)
 {
-	struct cpu_queue *q = &queues[cpu];
 	bool shell = cpu == 0 && shell_enabled();
-	if (shell)
-		arch_tick_start(SHELL_TICK_HZ);
+	struct vcpu *held = NULL; /* vCPU whose VMX state this CPU holds */
+	arch_tick_start(SCHED_TICK_HZ);
 	for (;;) {
 		if (shell)
 			shell_poll();
-		sched_reap(q);
-		struct vcpu *v = sched_pick(q);
+		u64 slice;
+		u64 now = arch_timestamp();
+		spin_lock(&sched_lock);
+		struct vcpu *v = sched_pick(cpu, now, &slice);
+		spin_unlock(&sched_lock);
+		if (held && held != v) {
+			sched_put(held);
+			held = NULL;
+		}
 		if (!v) {
 			arch_cpu_wait();
 			continue;
 		}
-		v->state = VCPU_RUNNING;
-		enum virt_run_result r = arch_vcpu_run(v, arch_timestamp() + sched_slice_ticks());
-		sched_after_run(v, r);
+		/* Another CPU may still be letting go of v: it does so at once. */
+		while (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE) >= 0 && v->on_cpu != (s32)cpu)
+			arch_cpu_relax();
+		v->on_cpu = (s32)cpu;
+		held = v;
+		u64 start = arch_timestamp();
+		enum virt_run_result r = arch_vcpu_run(v, start + slice);
+		u64 end = arch_timestamp();
+		if (r == VIRT_RUN_KICKED) {
+			spin_lock(&sched_lock);
+			if (POLICY_CALL(policy->on_tick(cpu, end)))
+				r = VIRT_RUN_PREEMPTED;
+			spin_unlock(&sched_lock);
+		}
+		spin_lock(&sched_lock);
+		sched_ran(v, cpu, end - start, end, r);
+		spin_unlock(&sched_lock);
+		if (r == VIRT_RUN_VM_ENDED || v->vm->state == VM_ENDING) {
+			sched_put(v);
+			held = NULL;
+		}
 	}
 }

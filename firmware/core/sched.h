@@ -1,33 +1,49 @@
-/* The built-in scheduler: every vCPU is pinned to one physical CPU, and
- * each CPU runs its runnable vCPUs round-robin in time slices (the VMX
- * preemption timer ends a slice). The policy issue replaces pick_next. */
+/* The scheduler core: per-CPU run loops that ask the current policy (a
+ * WebAssembly module or the built-in round-robin, through struct sched_ops)
+ * which vCPU to run, hand vCPUs between CPUs, and keep the accounting the
+ * policy is charged from (run time measured with the TSC, steal time,
+ * switches). A policy that traps or overruns its budget is replaced by the
+ * round-robin on the spot ("@cg policy-fault"), and every VM keeps running. */
 #ifndef CG_SCHED_H
 #define CG_SCHED_H
 
 #include <cg/types.h>
 
 struct vcpu;
+struct vm;
+struct sched_ops;
 
-/* sched_pin: choose the physical CPU for a new vCPU (least loaded online
- * CPU, so one VM's vCPUs spread out) and add it to that CPU's list. */
-void sched_pin(struct vcpu *v);
+/* sched_init: install the policy named name (NULL or unknown: the first
+ * registered wasm policy, else round-robin) for ncpus CPUs. */
+void sched_init(const char *name, u32 ncpus);
 
-/* sched_unpin: take a stopped vCPU off its CPU's list (that CPU only). */
-void sched_unpin(struct vcpu *v);
+/* sched_vm_start: add a new VM's vCPUs to the policy and make its
+ * bootstrap vCPU runnable. Returns 0, or the policy's negative error (an
+ * admission check refused the VM's reservation): nothing is added then. */
+int sched_vm_start(struct vm *vm);
 
-/* sched_wake: make v runnable if it waits (blocked, or wait-for-SIPI when
- * a SIPI arrived) and kick its CPU. Safe from any CPU. */
+/* sched_vm_ending: the VM ended: let go of every vCPU no CPU holds now;
+ * CPUs holding the others let go of them as soon as they can. */
+void sched_vm_ending(struct vm *vm);
+
+/* sched_wake: v became runnable (an interrupt, a SIPI, an INIT); tell the
+ * policy and kick the CPU it names, or v's CPU if v is running. */
 void sched_wake(struct vcpu *v);
 
-/* sched_kick: interrupt physical CPU cpu so it re-examines its vCPUs
- * (leaves the guest or wakes from idle). No-op for this CPU. */
+/* sched_kick: interrupt physical CPU cpu so it re-examines what to run.
+ * No-op for this CPU. */
 void sched_kick(u32 cpu);
 
-/* sched_slice_ticks: length of one time slice in timestamp ticks. */
-u64 sched_slice_ticks(void);
+/* sched_set_policy: switch the running policy to name without a reboot;
+ * every vCPU is re-added with its parameters. Returns 0, -CG_ENOENT (no
+ * such policy) or the new policy's error (the old one stays). */
+int sched_set_policy(const char *name);
 
-/* sched_cpu_loop: the life of a CPU once the machine is up: run its
- * vCPUs; CPU 0 also serves the operator shell. Never returns. */
+/* sched_policy_name: the running policy. */
+const char *sched_policy_name(void);
+
+/* sched_cpu_loop: the life of a CPU once the machine is up: run vCPUs;
+ * CPU 0 also serves the operator shell. Never returns. */
 NORETURN void sched_cpu_loop(u32 cpu);
 
 #endif

@@ -31,7 +31,6 @@ struct vcpu {
 	struct vm *vm;
 	struct arch_vcpu *arch;
 	u32 index;         /* within its VM; 0 = bootstrap processor */
-	u32 pcpu;          /* physical CPU it is pinned to */
 	volatile u32 state;
 	u64 boot_rip;      /* where the loader says the bootstrap vCPU starts */
 	u64 boot_rax, boot_rbx;
@@ -39,9 +38,13 @@ struct vcpu {
 	bool sipi_pending;
 	bool init_pending;
 	struct vlapic lapic;
-	struct vcpu *rq_next; /* run-queue link */
-	u64 run_ticks;     /* timestamp ticks spent in the guest */
-	u64 exits;
+	u32 id;            /* machine-wide: the scheduler policy's vCPU id */
+	volatile s32 on_cpu; /* CPU whose VMX state holds this vCPU, or -1 */
+	u32 released;      /* set once when its VM ends and it is let go */
+	u64 run_ticks;     /* timestamp ticks on a CPU (guest + its exits) */
+	u64 steal_ticks;   /* runnable but waiting for a CPU */
+	u64 runnable_since;
+	u64 switches;      /* times it was put on a CPU */
 };
 
 #endif

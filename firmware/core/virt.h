@@ -29,9 +29,16 @@ void arch_vm_free(struct vm *vm);
  * any CPU). Returns 0 or -CG_ENOMEM. */
 int arch_vcpu_create(struct vcpu *v);
 
-/* arch_vcpu_free: release a stopped vCPU on the CPU that ran it (clears
- * its VMCS and flushes the VM's translations from this CPU). */
+/* arch_vcpu_put: this CPU lets go of v: the state the VMCS does not hold
+ * is saved and the VMCS cleared, so any CPU may run v next. */
+void arch_vcpu_put(struct vcpu *v);
+
+/* arch_vcpu_free: free a stopped vCPU's VMX state (no CPU holds it). */
 void arch_vcpu_free(struct vcpu *v);
+
+/* arch_vm_retired: a VM's page tables were freed; every CPU flushes the
+ * translations cached for them before its next guest entry. */
+void arch_vm_retired(void);
 
 /* arch_vcpu_run: enter the guest and handle exits until core must decide
  * something (see enum virt_run_result) or slice_end (timestamp) passes. */

@@ -1,4 +1,5 @@
 #include "vm.h"
+#include "arch.h"
 #include "fmt.h"
 #include "guest_mb1.h"
 #include "log.h"
@@ -60,6 +61,7 @@ int vm_write(struct vm *vm, u64 gpa, const void *src, u64 len)
 static void vm_free(struct vm *vm)
 {
 	arch_vm_free(vm);
+	arch_vm_retired();
 	for (u32 i = 0; vm->chunks && i < vm->chunk_count; i++)
 		if (vm->chunks[i])
 			pmm_free(&mem_pmm, vm->chunks[i], VM_CHUNK / PAGE_SIZE);
@@ -140,6 +142,10 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->cfg = cfg;
+	vm->weight = cfg->weight ? cfg->weight : VMCFG_WEIGHT_DEFAULT;
+	vm->cap = cfg->cap_permille;
+	vm->rt_budget = arch_timestamp_hz() / 1000000 * cfg->rt_budget_us;
+	vm->rt_period = arch_timestamp_hz() / 1000000 * cfg->rt_period_us;
 	int rc = vm_alloc_ram(vm, cfg->mem_mib);
 	if (rc) {
 		fmt_snprintf(err, n, "not enough free memory for %u MiB of guest RAM in 2 MiB chunks",
@@ -158,6 +164,8 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 		v->vm = vm;
 		v->index = i;
 		v->state = VCPU_WAIT_SIPI;
+		v->id = vm->id * VM_MAX_VCPUS + i;
+		v->on_cpu = -1;
 		vlapic_reset(&v->lapic, i);
 		if (arch_vcpu_create(v)) {
 			fmt_snprintf(err, n, "not enough memory for vCPU %u", i);
@@ -168,8 +176,6 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	rc = vm_load(vm, cfg, err, n);
 	if (rc)
 		goto fail;
-	for (u32 i = 0; i < vm->vcpu_count; i++)
-		sched_pin(vm->vcpus[i]);
 	return vm;
 fail:
 	/* Nothing ran yet: vCPU state is just pages to give back. */
@@ -180,16 +186,20 @@ fail:
 	return NULL;
 }
 
-void vm_start(struct vm *vm)
+int vm_start(struct vm *vm)
 {
 	vm->vcpus_live = vm->vcpu_count;
 	__atomic_fetch_add(&vms_started, 1, __ATOMIC_RELAXED);
 	cg_marker("vm-start", "name=%s vcpus=%u mem=%lu", vm->name, vm->vcpu_count,
 		  vm->ram_bytes / MIB);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
-	vm->vcpus[0]->state = VCPU_RUNNABLE;
-	for (u32 i = 0; i < vm->vcpu_count; i++)
-		sched_kick(vm->vcpus[i]->pcpu);
+	int rc = sched_vm_start(vm);
+	if (rc) {
+		kprintf("vm %s: the %s scheduler refused it (%d): its reservation does not fit; "
+			"lower budget_us or raise period_us\n", vm->name, sched_policy_name(), rc);
+		vm_end(vm, VM_END_STOP, 0, "admission-refused");
+	}
+	return rc;
 }
 
 void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason)
@@ -212,8 +222,7 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 		cg_marker("vm-reset", "name=%s reason=%s", vm->name, vm->stop_reason);
 	else
 		cg_marker("vm-stop", "name=%s reason=%s", vm->name, vm->stop_reason);
-	for (u32 i = 0; i < vm->vcpu_count; i++)
-		sched_kick(vm->vcpus[i]->pcpu);
+	sched_vm_ending(vm);
 }
 
 /* vm_stats_marker: exits by reason, for programs (the console shows them
@@ -225,7 +234,13 @@ static void vm_stats_marker(struct vm *vm)
 	int n = 0;
 	for (u32 r = 0; r < VM_EXIT_STATS; r++)
 		total += vm->exit_stats[r];
-	n = fmt_snprintf(buf, sizeof(buf), "name=%s exits=%lu", vm->name, total);
+	u64 run = 0, steal = 0;
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		run += vm->vcpus[i]->run_ticks;
+		steal += vm->vcpus[i]->steal_ticks;
+	}
+	n = fmt_snprintf(buf, sizeof(buf), "name=%s run=%lu steal=%lu exits=%lu", vm->name, run, steal,
+			 total);
 	for (u32 r = 0; r < VM_EXIT_STATS && n < (int)sizeof(buf); r++) {
 		const char *name = arch_exit_reason_name(r);
 		if (vm->exit_stats[r] && name)

@@ -34,6 +34,9 @@ struct vm {
 	struct vm_devices dev;
 	enum vmcfg_triple on_triple_fault;
 	const struct vmcfg_vm *cfg; /* kept for a reset */
+	u32 weight;         /* scheduler share, 1..10000 */
+	u32 cap;            /* per mille of one CPU, 0: none */
+	u64 rt_budget, rt_period; /* reservation in TSC ticks, 0: none */
 	u32 resets;
 	enum vm_end_kind end_kind;
 	u64 exit_status;
@@ -50,8 +53,9 @@ extern struct vm vm_table[VM_MAX];
  * err set ("what failed and the fix"); nothing is left allocated then. */
 struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t err_size);
 
-/* vm_start: make the bootstrap vCPU runnable and announce the VM. */
-void vm_start(struct vm *vm);
+/* vm_start: announce the VM and hand its vCPUs to the scheduler. Returns
+ * 0, or the policy's error (the VM is then stopped: admission-refused). */
+int vm_start(struct vm *vm);
 
 /* vm_end: the VM ends (guest exit with status, stopped with reason, or
  * reset: rebuilt from its description once every vCPU is out). The first

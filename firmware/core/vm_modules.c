@@ -1,7 +1,9 @@
 #include "vm_modules.h"
 #include "bootinfo.h"
 #include "log.h"
+#include "cpu.h"
 #include "mem.h"
+#include "sched.h"
 #include "vm.h"
 #include "vmcfg.h"
 #include <cg/errno.h>
@@ -33,15 +35,19 @@ u32 vm_modules_start(void)
 {
 	const u8 *text;
 	u64 len;
-	if (vm_module_find(VMCFG_MODULE_NAME, &text, &len))
+	if (vm_module_find(VMCFG_MODULE_NAME, &text, &len)) {
+		sched_init(NULL, cpu_count_online());
 		return 0;
+	}
 	char err[160];
 	if (vmcfg_parse((const char *)text, len, &vm_config, err, sizeof(err))) {
+		sched_init(NULL, cpu_count_online());
 		kprintf("vms: %s; no VM started\n", err);
 		char quoted[2 * sizeof(err)];
 		cg_marker("vms-error", "reason=\"%s\"", cg_quote(quoted, sizeof(quoted), err));
 		return 0;
 	}
+	sched_init(vm_config.policy[0] ? vm_config.policy : NULL, cpu_count_online());
 	struct vm *created[VMCFG_MAX_VMS];
 	u32 n = 0;
 	for (u32 i = 0; i < vm_config.count; i++) {

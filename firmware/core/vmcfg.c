@@ -118,7 +118,8 @@ static bool word_is(const char *w, size_t n, const char *lit)
 static bool is_vm_key(const char *k, size_t n, bool valued)
 {
 	if (word_is(k, n, "mem") || word_is(k, n, "vcpus") || word_is(k, n, "kernel") ||
-	    word_is(k, n, "on_triple_fault"))
+	    word_is(k, n, "on_triple_fault") || word_is(k, n, "weight") || word_is(k, n, "cap") ||
+	    word_is(k, n, "rt_budget_us") || word_is(k, n, "rt_period_us"))
 		return true;
 	return !valued && (word_is(k, n, "cmdline") || word_is(k, n, "module"));
 }
@@ -131,7 +132,20 @@ enum vmcfg_have {
 	HAVE_KERNEL = 1 << 2,
 	HAVE_CMDLINE = 1 << 3,
 	HAVE_TRIPLE = 1 << 4,
+	HAVE_WEIGHT = 1 << 5,
+	HAVE_CAP = 1 << 6,
+	HAVE_RT_BUDGET = 1 << 7,
+	HAVE_RT_PERIOD = 1 << 8,
 };
+
+/* The scheduler numbers a vm may carry (ranges as in policy_abi.h). */
+#define VMCFG_WEIGHT_MAX 10000u
+#define VMCFG_CAP_MAX 1000u
+#define VMCFG_RT_PERIOD_MIN 100u
+#define VMCFG_RT_PERIOD_MAX 10000000u
+
+#define VMCFG_KEYWORDS "policy, vm, mem, vcpus, kernel, cmdline, module, on_triple_fault, " \
+	"weight, cap, rt_budget_us, rt_period_us or end"
 
 struct vmcfg_state {
 	struct vmcfg *out;
@@ -222,11 +236,14 @@ static int end_vm(struct vmcfg_state *st)
 		{ HAVE_MEM, "mem" }, { HAVE_VCPUS, "vcpus" }, { HAVE_KERNEL, "kernel" },
 	};
 
+	struct vmcfg_vm *vm = st->vm;
+	u32 rt = st->have & (HAVE_RT_BUDGET | HAVE_RT_PERIOD);
+
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
 		if (!(st->have & need[i].bit)) {
 			msg_start(st->msg, st->line);
 			msg_str(st->msg, "vm ");
-			msg_str(st->msg, st->vm->name);
+			msg_str(st->msg, vm->name);
 			msg_str(st->msg, " has no ");
 			msg_str(st->msg, need[i].key);
 			msg_str(st->msg, "; add a '");
@@ -235,7 +252,48 @@ static int end_vm(struct vmcfg_state *st)
 			return -CG_EINVAL;
 		}
 	}
+	/* A reservation is a pair: both lines or neither. */
+	if (rt && rt != (HAVE_RT_BUDGET | HAVE_RT_PERIOD)) {
+		bool budget = rt == HAVE_RT_BUDGET;
+		msg_start(st->msg, st->line);
+		msg_str(st->msg, "vm ");
+		msg_str(st->msg, vm->name);
+		msg_str(st->msg, budget ? " has rt_budget_us but no rt_period_us" : " has rt_period_us but no rt_budget_us");
+		msg_str(st->msg, "; a reservation needs both, add the missing line before 'end' or remove the other");
+		return -CG_EINVAL;
+	}
+	if (rt && vm->rt_budget_us > vm->rt_period_us) {
+		msg_start(st->msg, st->line);
+		msg_str(st->msg, "vm ");
+		msg_str(st->msg, vm->name);
+		msg_str(st->msg, " has rt_budget_us ");
+		msg_num(st->msg, vm->rt_budget_us);
+		msg_str(st->msg, " over its rt_period_us ");
+		msg_num(st->msg, vm->rt_period_us);
+		msg_str(st->msg, "; the budget must fit in the period, lower it or raise the period");
+		return -CG_EINVAL;
+	}
 	st->vm = 0;
+	return 0;
+}
+
+/* policy NAME: top level, once, before the first vm. */
+static int set_policy(struct vmcfg_state *st, const char *v, size_t n, bool has_val)
+{
+	struct vmcfg *c = st->out;
+
+	if (st->vm)
+		return bad_val(st, "policy inside vm ", st->vm->name, strlen(st->vm->name),
+			       "; 'policy' is a top-level line, put it before the first 'vm'");
+	if (c->count)
+		return bad(st, "policy after a vm block; put the 'policy' line before the first 'vm'");
+	if (c->policy[0])
+		return bad(st, "policy given twice; keep one");
+	if (!has_val)
+		return bad(st, "'policy' needs a value; write 'policy <name>'");
+	if (!valid_vm_name(v, n) || n >= VMCFG_POLICY_SIZE)
+		return bad_val(st, "policy name ", v, n, " is not [a-z][a-z0-9_-]{0,30}; use a name such as fair or rt");
+	copy_str(c->policy, v, n);
 	return 0;
 }
 
@@ -300,6 +358,28 @@ static int vm_key(struct vmcfg_state *st, const char *k, size_t kn, const char *
 			return bad_val(st, "on_triple_fault ", v, vn, " is not stop or reset; use one of those");
 		return 0;
 	}
+	if (word_is(k, kn, "weight")) {
+		if ((err = key_once(st, HAVE_WEIGHT, "weight")))
+			return err;
+		return number(st, "weight", v, vn, 1, VMCFG_WEIGHT_MAX, &vm->weight);
+	}
+	if (word_is(k, kn, "cap")) {
+		if ((err = key_once(st, HAVE_CAP, "cap")))
+			return err;
+		return number(st, "cap", v, vn, 0, VMCFG_CAP_MAX, &vm->cap_permille);
+	}
+	/* budget <= period and the pair are checked at 'end'. */
+	if (word_is(k, kn, "rt_budget_us")) {
+		if ((err = key_once(st, HAVE_RT_BUDGET, "rt_budget_us")))
+			return err;
+		return number(st, "rt_budget_us", v, vn, 1, VMCFG_RT_PERIOD_MAX, &vm->rt_budget_us);
+	}
+	if (word_is(k, kn, "rt_period_us")) {
+		if ((err = key_once(st, HAVE_RT_PERIOD, "rt_period_us")))
+			return err;
+		return number(st, "rt_period_us", v, vn, VMCFG_RT_PERIOD_MIN, VMCFG_RT_PERIOD_MAX,
+			      &vm->rt_period_us);
+	}
 	return -CG_ENOENT;
 }
 
@@ -337,6 +417,8 @@ static int parse_line(struct vmcfg_state *st, const char *s, size_t n)
 	}
 	if (word_is(k, kn, "cgvms"))
 		return bad(st, "second 'cgvms' header; keep only the first line");
+	if (word_is(k, kn, "policy"))
+		return set_policy(st, v, vn, has_val);
 	if (word_is(k, kn, "vm"))
 		return begin_vm(st, v, vn);
 	if (word_is(k, kn, "end")) {
@@ -349,15 +431,13 @@ static int parse_line(struct vmcfg_state *st, const char *s, size_t n)
 	if (!st->vm) {
 		if (is_vm_key(k, kn, false))
 			return bad_val(st, "", k, kn, " outside a vm block; put it between 'vm <name>' and 'end'");
-		return bad_val(st, "unknown keyword ", k, kn,
-			       "; expected vm, mem, vcpus, kernel, cmdline, module, on_triple_fault or end");
+		return bad_val(st, "unknown keyword ", k, kn, "; expected " VMCFG_KEYWORDS);
 	}
 	if (!has_val && is_vm_key(k, kn, true))
 		return bad_val(st, "", k, kn, " needs a value; write '<key> <value>'");
 	int err = vm_key(st, k, kn, v, vn, has_val);
 	if (err == -CG_ENOENT)
-		return bad_val(st, "unknown keyword ", k, kn,
-			       "; expected vm, mem, vcpus, kernel, cmdline, module, on_triple_fault or end");
+		return bad_val(st, "unknown keyword ", k, kn, "; expected " VMCFG_KEYWORDS);
 	return err;
 }
 

@@ -2,6 +2,7 @@
  * docs/vm-config.md). A line-oriented text format:
  *
  *   cgvms 1
+ *   policy rt                  (optional, before the first vm)
  *   vm web1
  *   mem 64
  *   vcpus 1
@@ -9,6 +10,10 @@
  *   cmdline /path/kernel.elf args
  *   module web1.m0 initrd args
  *   on_triple_fault stop
+ *   weight 100                 (optional, like the three below)
+ *   cap 500
+ *   rt_budget_us 2000
+ *   rt_period_us 10000
  *   end
  *
  * Every other module is found by the basename of the first word of its
@@ -48,9 +53,17 @@ struct vmcfg_vm {
 	u32 module_count;
 	struct vmcfg_module modules[VMCFG_MAX_MODULES];
 	enum vmcfg_triple on_triple_fault;
+	u32 weight;        /* 1..10000; 0 = not given (VMCFG_WEIGHT_DEFAULT) */
+	u32 cap_permille;  /* 0 = no cap, else 1..1000 per mille of one CPU */
+	u32 rt_budget_us;  /* reservation: budget per period, 0 = none */
+	u32 rt_period_us;
 };
 
+#define VMCFG_WEIGHT_DEFAULT 100
+#define VMCFG_POLICY_SIZE 32
+
 struct vmcfg {
+	char policy[VMCFG_POLICY_SIZE]; /* scheduler policy; "" = the image's default */
 	u32 count;
 	struct vmcfg_vm vms[VMCFG_MAX_VMS];
 };

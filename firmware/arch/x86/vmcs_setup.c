@@ -188,7 +188,7 @@ static void vmcs_guest_pm32(struct vcpu *v)
 	vmx_set_cr4(0);
 }
 
-static void vmcs_host(void)
+void vmx_vcpu_host_state(void)
 {
 	struct percpu *pc = this_percpu();
 	struct {
@@ -281,7 +281,7 @@ void vmx_vcpu_setup(struct vcpu *v)
 	 * its own values of the masked bits from the shadows. */
 	vmcs_write(VMCS_CR0_MASK, CR0_PE | CR0_NE | CR0_PG | CR0_NW | CR0_CD);
 	vmcs_write(VMCS_CR4_MASK, CR4_VMXE | CR4_SMXE);
-	vmcs_host();
+	vmx_vcpu_host_state();
 	vmcs_guest_pm32(v);
 	v->gpr[GPR_RAX] = v->boot_rax;
 	v->gpr[GPR_RBX] = v->boot_rbx;

@@ -102,30 +102,60 @@ static void vcpu_state_restore(struct vcpu *v, bool first)
 		__asm__ volatile("fninit");
 }
 
+/* Bumped whenever a VM's EPT is freed: a new VM may get the same PML4
+ * page, so every CPU flushes EPT-derived translations before it enters a
+ * guest again (INVEPT all-context, SDM Vol 3C 29.4.3). */
+static u32 ept_generation;
+static u32 ept_generation_seen[CG_MAX_CPUS];
+
+void arch_vm_retired(void)
+{
+	__atomic_fetch_add(&ept_generation, 1, __ATOMIC_RELEASE);
+}
+
+static void vmx_flush_retired(u32 cpu)
+{
+	u32 g = __atomic_load_n(&ept_generation, __ATOMIC_ACQUIRE);
+	if (ept_generation_seen[cpu] != g) {
+		struct invept_desc d = { 0, 0 };
+		__asm__ volatile("invept %0, %1" ::"m"(d), "r"(2ULL) : "cc", "memory");
+		ept_generation_seen[cpu] = g;
+	}
+}
+
 void vmx_vcpu_load(struct vcpu *v)
 {
 	u32 cpu = this_percpu()->index;
 	if (loaded[cpu] == v)
 		return;
 	if (loaded[cpu])
-		vcpu_state_save(loaded[cpu]);
+		arch_vcpu_put(loaded[cpu]);
 	if (!vmx_vmptrld(v->arch->vmcs_phys))
 		panic("vmx_vcpu_load: VMPTRLD of vm %s vcpu %u failed", v->vm->name, v->index);
 	vcpu_state_restore(v, !v->arch->initialized);
 	loaded[cpu] = v;
+	/* A VMCS moved to another CPU needs that CPU's host state. */
+	if (v->arch->initialized && v->arch->cpu != cpu)
+		vmx_vcpu_host_state();
+	v->arch->cpu = cpu;
+}
+
+void arch_vcpu_put(struct vcpu *v)
+{
+	u32 cpu = this_percpu()->index;
+	if (loaded[cpu] != v)
+		return;
+	vcpu_state_save(v);
+	vmx_vmclear(v->arch->vmcs_phys);
+	v->arch->launched = false; /* VMCLEAR resets the launch state */
+	loaded[cpu] = NULL;
 }
 
 void arch_vcpu_free(struct vcpu *v)
 {
-	u32 cpu = this_percpu()->index;
 	struct arch_vcpu *a = v->arch;
 	if (!a)
 		return;
-	if (loaded[cpu] == v)
-		loaded[cpu] = NULL;
-	vmx_vmclear(a->vmcs_phys);
-	if (v->vm->arch && v->vm->arch->eptp)
-		vmx_invept(v->vm->arch->eptp);
 	pmm_free(&mem_pmm, a->vmcs_phys, 1);
 	pmm_free(&mem_pmm, a->xsave_phys, 1);
 	v->arch = NULL;
@@ -252,6 +282,7 @@ bool vmx_exit_fast(struct vcpu *v)
 enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 {
 	struct arch_vcpu *a = v->arch;
+	vmx_flush_retired(this_percpu()->index);
 	vmx_vcpu_load(v);
 	if (!a->initialized)
 		vmx_vcpu_setup(v);
@@ -259,7 +290,6 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 		vmx_vcpu_reset_realmode(v, v->sipi_vector);
 		v->sipi_pending = false;
 	}
-	u64 start = rdtsc();
 	enum virt_run_result result = VIRT_RUN_PREEMPTED;
 	/* The timer counts down in the guest only and, with "save preemption
 	 * timer value", keeps its count across exits: one write per slice. */
@@ -294,7 +324,5 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 			break;
 		}
 	}
-	/* Exits handled on the vCPU's behalf count as its time. */
-	v->run_ticks += rdtsc() - start;
 	return result;
 }

@@ -37,6 +37,7 @@ struct arch_vcpu {
 	u8 timer_rate;     /* preemption timer ticks every 2^rate TSC ticks */
 	bool timer_saved;  /* the CPU keeps the timer count across exits */
 	int exit_action;   /* enum exit_action of the last exit (vmexit.h) */
+	u32 cpu;           /* CPU whose host state the VMCS holds */
 };
 
 /* vmx_vcpu_load: make v current on this CPU (VMPTRLD, switch the state
@@ -47,6 +48,9 @@ void vmx_vcpu_load(struct vcpu *v);
  * controls from the capability MSRs, host state, and the guest state the
  * loader left in v (32-bit protected mode, paging off). */
 void vmx_vcpu_setup(struct vcpu *v);
+
+/* vmx_vcpu_host_state: write this CPU's host state into the current VMCS. */
+void vmx_vcpu_host_state(void);
 
 /* vmx_vcpu_reset_realmode: put v in real mode at vector:0 after a SIPI. */
 void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector);

@@ -20,10 +20,19 @@ static u32 sched_lock;
 static const struct sched_ops *policy = &sched_rr_ops;
 static u32 sched_ncpus;
 static struct vcpu *vcpu_by_id[POLICY_MAX_VCPUS];
+static u64 pick_calls, pick_ticks; /* cost of pick_next + pick_slice */
 
 const char *sched_policy_name(void)
 {
 	return policy->name;
+}
+
+void sched_report(void)
+{
+	spin_lock(&sched_lock);
+	u64 calls = pick_calls, ticks = pick_ticks;
+	spin_unlock(&sched_lock);
+	cg_marker("sched-stats", "policy=%s picks=%lu pick_ticks=%lu", policy->name, calls, ticks);
 }
 
 void sched_kick(u32 cpu)
@@ -226,8 +235,11 @@ int sched_set_policy(const char *name)
 /* What the policy picks for this CPU, marked running (sched_lock held). */
 static struct vcpu *sched_pick(u32 cpu, u64 now, u64 *slice)
 {
+	u64 t0 = arch_timestamp();
 	int id = POLICY_CALL(policy->pick_next(cpu, now));
 	*slice = POLICY_CALL(policy->pick_slice(cpu));
+	pick_calls++;
+	pick_ticks += arch_timestamp() - t0;
 	if (id < 0 || id >= POLICY_MAX_VCPUS)
 		return NULL;
 	struct vcpu *v = vcpu_by_id[id];

@@ -39,6 +39,10 @@ void sched_kick(u32 cpu);
  * such policy) or the new policy's error (the old one stays). */
 int sched_set_policy(const char *name);
 
+/* sched_report: print the "@cg sched-stats" marker (policy, picks and the
+ * timestamp ticks they took). */
+void sched_report(void);
+
 /* sched_policy_name: the running policy. */
 const char *sched_policy_name(void);
 

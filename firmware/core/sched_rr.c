@@ -17,6 +17,7 @@ struct rr_vcpu {
 
 static struct rr_vcpu rr[POLICY_MAX_VCPUS];
 static u32 rr_ncpus;
+static u32 rr_hi; /* one past the highest id ever added: bounds every scan */
 static u64 rr_slice;
 static s32 rr_last_pick[POLICY_MAX_CPUS];
 
@@ -26,6 +27,7 @@ static int rr_init(u32 ncpus, u64 tsc_hz)
 		rr[i] = (struct rr_vcpu){ 0, -1, 0 };
 	for (u32 c = 0; c < POLICY_MAX_CPUS; c++)
 		rr_last_pick[c] = -1;
+	rr_hi = 0;
 	rr_ncpus = ncpus;
 	rr_slice = tsc_hz / 1000 * RR_SLICE_MS;
 	return 0;
@@ -37,6 +39,8 @@ static int rr_vcpu_add(u32 id, u32 vm, u32 weight, u32 cap, u32 flags)
 		return POLICY_EINVAL;
 	u32 pref = (flags >> POLICY_FLAG_CPU_SHIFT) & POLICY_FLAG_CPU_MASK;
 	rr[id] = (struct rr_vcpu){ RR_BLOCKED, pref && pref <= rr_ncpus ? (s16)(pref - 1) : -1, 0 };
+	if (id >= rr_hi)
+		rr_hi = id + 1;
 	return 0;
 }
 
@@ -76,7 +80,7 @@ static void rr_vcpu_ran(u32 id, u32 cpu, u64 ran, u64 now)
 static int rr_pick_next(u32 cpu, u64 now)
 {
 	s32 best = -1;
-	for (u32 i = 0; i < POLICY_MAX_VCPUS; i++) {
+	for (u32 i = 0; i < rr_hi; i++) {
 		if (rr[i].state != RR_RUNNABLE || (rr[i].cpu_pref >= 0 && (u32)rr[i].cpu_pref != cpu))
 			continue;
 		if (best < 0 || rr[i].last_ran < rr[best].last_ran)

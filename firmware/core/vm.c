@@ -282,8 +282,10 @@ void vm_release_vcpu(struct vcpu *v)
 	else
 		vm_free(vm);
 	u32 ended = __atomic_add_fetch(&vms_ended, 1, __ATOMIC_ACQ_REL);
-	if (ended == __atomic_load_n(&vms_started, __ATOMIC_ACQUIRE))
+	if (ended == __atomic_load_n(&vms_started, __ATOMIC_ACQUIRE)) {
+		sched_report();
 		cg_marker("vms-done", "count=%u", ended);
+	}
 }
 
 u32 vm_active_count(void)

@@ -46,12 +46,17 @@ const fs = files({
 });
 
 const vm = (o: Record<string, unknown> = {}) => ({ name: 'web1', memory_mib: 64, kernel: 'k.elf', ...o });
-const parse = (v: unknown, machineMemMiB?: number) =>
-  parseVmDescription(JSON.stringify(v), '/d', { files: fs, source: 'vms.json', ...(machineMemMiB ? { machineMemMiB } : {}) });
+const parse = (v: unknown, machineMemMiB?: number, machineCpus?: number) =>
+  parseVmDescription(JSON.stringify(v), '/d', {
+    files: fs,
+    source: 'vms.json',
+    ...(machineMemMiB ? { machineMemMiB } : {}),
+    ...(machineCpus ? { machineCpus } : {}),
+  });
 
-function problems(v: unknown, machineMemMiB?: number): string[] {
+function problems(v: unknown, machineMemMiB?: number, machineCpus?: number): string[] {
   try {
-    parse(v, machineMemMiB);
+    parse(v, machineMemMiB, machineCpus);
   } catch (e) {
     assert.instance(e, VmConfigError);
     assert.is((e as VmConfigError).name, 'VmConfigError');
@@ -135,9 +140,9 @@ test('bad values: every error names the path, the value and the fix', () => {
     [{ vms: [vm({ modules: ['initrd.img'] })] }, /^vms\[0\]\.modules\[0\]: "initrd\.img" is not an object/],
     [{ vms: [vm({ modules: [{ path: 'initrd.img', cmdline: 'x'.repeat(101) }] })] }, /^vms\[0\]\.modules\[0\]\.cmdline: 101 characters is over the limit of 100/],
     [{ vms: [vm({ on_triple_fault: 'reboot' })] }, /^vms\[0\]\.on_triple_fault: "reboot" is not "stop" or "reset"/],
-    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, modules, on_triple_fault$/],
+    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, modules, on_triple_fault, weight, cap_percent, reservation$/],
     [{ vms: [vm({ modules: [{ path: 'initrd.img', args: 'x' }] })] }, /^vms\[0\]\.modules\[0\]\.args: unknown key; allowed keys here: path, cmdline$/],
-    [{ vms: [vm()], extra: 1 }, /^extra: unknown key; allowed keys here: vms$/],
+    [{ vms: [vm()], extra: 1 }, /^extra: unknown key; allowed keys here: policy, vms$/],
     [{ vms: [] }, /^vms: empty; describe at least one VM$/],
     [{ vms: Array.from({ length: 17 }, (_, i) => vm({ name: `v${i}` })) }, /^vms: 17 VMs is over the limit of 16/],
     [{ vms: 'web1' }, /^vms: "web1" is not a list/],
@@ -150,6 +155,81 @@ test('bad values: every error names the path, the value and the fix', () => {
     const p = problems(v);
     assert.ok(p.some((l) => re.test(l)), `${JSON.stringify(v).slice(0, 80)} → ${JSON.stringify(p)} (want ${re})`);
   }
+});
+
+test('scheduler fields: weight, cap_percent (to per mille), reservation, policy', () => {
+  const set = parse({
+    policy: 'rt',
+    vms: [
+      vm({ weight: 10000, cap_percent: 100, reservation: { budget_us: 10_000_000, period_us: 10_000_000 } }),
+      vm({ name: 'b', weight: 1, cap_percent: 0, reservation: { budget_us: 1, period_us: 100 } }),
+      vm({ name: 'c', cap_percent: 1 }),
+      vm({ name: 'd' }),
+    ],
+  });
+  assert.is(set.policy, 'rt');
+  const [a, b, c, d] = set.vms;
+  assert.equal([a!.weight, a!.capPermille, a!.reservation], [10000, 1000, { budgetUs: 10_000_000, periodUs: 10_000_000 }]);
+  assert.equal([b!.weight, b!.capPermille, b!.reservation], [1, undefined, { budgetUs: 1, periodUs: 100 }], 'cap 0: no cap');
+  assert.equal([c!.weight, c!.capPermille], [undefined, 10]);
+  assert.equal(Object.keys(d!).sort(), ['cmdline', 'kernel', 'memoryMiB', 'modules', 'name', 'onTripleFault', 'vcpus'], 'nothing set when not given');
+  assert.not.ok('policy' in parse({ vms: [vm()] }), 'no policy: none in the set');
+  // The toolchain cannot know which policies the image carries: any well-formed name passes.
+  assert.is(parse({ policy: 'my_policy-2', vms: [vm()] }).policy, 'my_policy-2');
+  // A reservation without a policy is the monitor's business (its default may be rt).
+  assert.ok(parse({ vms: [vm({ reservation: { budget_us: 5, period_us: 100 } })] }).vms[0]!.reservation);
+});
+
+test('scheduler fields: bad values name the path, the value and the fix', () => {
+  const res = (r: unknown, o: Record<string, unknown> = {}) => ({ vms: [vm({ reservation: r })], ...o });
+  const cases: [unknown, RegExp][] = [
+    [{ vms: [vm({ weight: 0 })] }, /^vms\[0\]\.weight: 0 is below the minimum of 1; give at least 1$/],
+    [{ vms: [vm({ weight: 10001 })] }, /^vms\[0\]\.weight: 10001 is above the maximum of 10000; give at most 10000$/],
+    [{ vms: [vm({ weight: 1.5 })] }, /^vms\[0\]\.weight: 1\.5 is not a whole number; give one from 1 to 10000$/],
+    [{ vms: [vm({ weight: '100' })] }, /^vms\[0\]\.weight: "100" is not a whole number/],
+    [{ vms: [vm({ cap_percent: 101 })] }, /^vms\[0\]\.cap_percent: 101 is above the maximum of 100 percent; give at most 100$/],
+    [{ vms: [vm({ cap_percent: -1 })] }, /^vms\[0\]\.cap_percent: -1 is below the minimum of 0 percent/],
+    [{ vms: [vm({ cap_percent: 12.5 })] }, /^vms\[0\]\.cap_percent: 12\.5 is not a whole number; give one from 0 to 100 percent$/],
+    [res(500), /^vms\[0\]\.reservation: 500 is not an object; write \{ "budget_us": \.\.\., "period_us": \.\.\. \}$/],
+    [res({ budget_us: 500 }), /^vms\[0\]\.reservation\.period_us: missing; give the period in microseconds \(100 to 10000000\)$/],
+    [res({ period_us: 500 }), /^vms\[0\]\.reservation\.budget_us: missing; give the CPU time per period/],
+    [res({ budget_us: 0, period_us: 500 }), /^vms\[0\]\.reservation\.budget_us: 0 is below the minimum of 1 us; give at least 1$/],
+    [res({ budget_us: 50, period_us: 99 }), /^vms\[0\]\.reservation\.period_us: 99 is below the minimum of 100 us; give at least 100$/],
+    [res({ budget_us: 50, period_us: 10_000_001 }), /^vms\[0\]\.reservation\.period_us: 10000001 is above the maximum of 10000000 us/],
+    [res({ budget_us: 1001, period_us: 1000 }), /^vms\[0\]\.reservation\.budget_us: 1001 is more than period_us 1000; .*lower budget_us or raise period_us$/],
+    [res({ budget_us: 1, period_us: 100, priority: 3 }), /^vms\[0\]\.reservation\.priority: unknown key; allowed keys here: budget_us, period_us$/],
+    [res({ budget_us: 1, period_us: 100 }, { policy: 'fair' }), /^vms\[0\]\.reservation: reservations need "policy": "rt" but the policy is "fair"; set "policy": "rt" or remove the reservation$/],
+    [{ policy: 'Fair', vms: [vm()] }, /^policy: "Fair" is not a valid policy name; use 1 to 31 of a-z, 0-9, _ and -, starting with a letter, such as "fair", "pinned", "rt" or "rr"$/],
+    [{ policy: 3, vms: [vm()] }, /^policy: 3 is not a valid policy name/],
+    [{ policy: '', vms: [vm()] }, /^policy: "" is not a valid policy name/],
+    [{ policy: 'p'.repeat(32), vms: [vm()] }, /^policy: .* is not a valid policy name/],
+  ];
+  for (const [v, re] of cases) {
+    const p = problems(v);
+    assert.ok(p.some((l) => re.test(l)), `${JSON.stringify(v).slice(0, 80)} → ${JSON.stringify(p)} (want ${re})`);
+  }
+  // Only the wrong-policy problem for an otherwise good reservation; an invalid policy does not add it.
+  assert.is(problems(res({ budget_us: 1, period_us: 100 }, { policy: 'pinned' })).length, 1);
+  assert.is(problems(res({ budget_us: 1, period_us: 100 }, { policy: 'RT' })).length, 1);
+});
+
+test('rt admission: reserved vCPUs must fit the machine\'s CPUs when it is given', () => {
+  const r = (name: string, vcpus: number, budget_us: number, period_us: number) =>
+    vm({ name, vcpus, reservation: { budget_us, period_us } });
+  const full = { policy: 'rt', vms: [r('a', 2, 5000, 10000), r('b', 1, 1000, 1000), vm({ name: 'c', vcpus: 4 })] };
+  assert.is(parse(full, undefined, 2).vms.length, 3, '2 x 1/2 + 1 x 1 = 2 CPUs fits 2 exactly; unreserved VMs do not count');
+  const thirds = { vms: [r('a', 1, 1, 3000), r('b', 1, 1000, 3000), r('c', 1, 1999, 3000)] };
+  assert.is(parse(thirds, undefined, 1).vms.length, 3, 'exact arithmetic: three thirds fit one CPU');
+  const p = problems({ vms: [r('a', 1, 1, 3000), r('b', 1, 1000, 3000), r('c', 1, 2000, 3000)] }, undefined, 1);
+  assert.match(p[0]!, /^vms: the reservations need 1\.001 CPUs \(a 1 x 1\/3000, b 1 x 1000\/3000, c 1 x 2000\/3000\) but the machine has 1; /);
+  const over = problems({ vms: [r('web1', 4, 6000, 10000), vm({ name: 'x' })] }, undefined, 2);
+  assert.is(over.length, 1);
+  assert.is(
+    over[0],
+    'vms: the reservations need 2.4 CPUs (web1 4 x 6000/10000) but the machine has 2; lower budget_us, raise period_us or give fewer vcpus to web1, or raise --cpus to at least 3',
+  );
+  assert.is(parse({ vms: [r('web1', 4, 6000, 10000)] }).vms.length, 1, 'no machine CPU count: no check');
+  assert.is(parse({ vms: [vm({ vcpus: 16 })] }, undefined, 1).vms.length, 1, 'no reservation: no check');
 });
 
 test('all problems are collected, across VMs', () => {
@@ -197,6 +277,28 @@ test('vms.cfg: emitted text and module list', () => {
       '',
     ].join('\n'),
   );
+  // Scheduler lines: policy after the header, the rest before 'end', each only when given.
+  const sched = parse({
+    policy: 'rt',
+    vms: [
+      vm({ weight: 250, cap_percent: 40, reservation: { budget_us: 2000, period_us: 10000 } }),
+      vm({ name: 'b', cap_percent: 0 }),
+      vm({ name: 'c', weight: 100 }),
+    ],
+  });
+  assert.is(
+    emitVmsCfg(sched),
+    [
+      '# generated by crossguard from vms.json',
+      'cgvms 1',
+      'policy rt',
+      'vm web1', 'mem 64', 'vcpus 1', 'kernel web1.kernel', 'cmdline k.elf', 'on_triple_fault stop',
+      'weight 250', 'cap 400', 'rt_budget_us 2000', 'rt_period_us 10000', 'end',
+      'vm b', 'mem 64', 'vcpus 1', 'kernel b.kernel', 'cmdline k.elf', 'on_triple_fault stop', 'end',
+      'vm c', 'mem 64', 'vcpus 1', 'kernel c.kernel', 'cmdline k.elf', 'on_triple_fault stop', 'weight 100', 'end',
+      '',
+    ].join('\n'),
+  );
   assert.equal(vmModules(set, '/t/vms.cfg'), [
     { path: '/t/vms.cfg', name: 'vms.cfg' },
     { path: '/d/k.elf', name: 'web1.kernel' },
@@ -224,7 +326,7 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
     return;
   }
   const fake: VmFileAccess = { exists: () => true, readHead: () => ELF64 };
-  for (const ex of ['one-guest.json', 'two-guests.json']) {
+  for (const ex of ['one-guest.json', 'two-guests.json', 'rt-mixed.json']) {
     const path = join(ROOT, 'examples', ex);
     const set = parseVmDescription(readFileSync(path, 'utf8'), join(ROOT, 'examples'), { files: fake, source: `examples/${ex}` });
     const r = cParse(emitVmsCfg(set));
@@ -234,6 +336,7 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
   // Everything at its limit: 16 VMs, 8 modules, the longest command lines.
   const long = `${'d/'.repeat(27)}k.elf`;
   const big = {
+    policy: 'rt',
     vms: Array.from({ length: 16 }, (_, i) => ({
       name: `${'v'.repeat(28)}_${String(i).padStart(2, '0')}`,
       memory_mib: 65536,
@@ -242,6 +345,9 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
       cmdline: 'c'.repeat(255 - long.length - 1),
       modules: Array.from({ length: 8 }, () => ({ path: 'm', cmdline: 'x'.repeat(100) })),
       on_triple_fault: 'reset',
+      weight: 10000,
+      cap_percent: 100,
+      reservation: { budget_us: 10_000_000, period_us: 10_000_000 },
     })),
   };
   const set = parseVmDescription(JSON.stringify(big), '/d', { files: fake });
@@ -252,7 +358,24 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
   // And the C side rejects what the TS side would: a sanity check that both read the same format.
   const bad = cParse(emitVmsCfg(set).replace('mem 65536', 'mem 65537'));
   assert.is(bad.status, 1);
-  assert.match(bad.out, /^vms\.cfg line 4: mem '65537'/);
+  assert.match(bad.out, /^vms\.cfg line 5: mem '65537'/);
+  // The C side reads the scheduler lines: each out-of-range value is refused at its line.
+  const text = emitVmsCfg(set);
+  const lineOf = (s: string) => text.split('\n').indexOf(s) + 1;
+  for (const [from, to, re] of [
+    ['weight 10000', 'weight 10001', /weight '10001' is not a whole number from 1 to 10000/],
+    ['cap 1000', 'cap 1001', /cap '1001' is not a whole number from 0 to 1000/],
+    ['rt_period_us 10000000', 'rt_period_us 99', /rt_period_us '99'/],
+    ['policy rt', 'policy RT', /policy name 'RT'/],
+  ] as const) {
+    const r2 = cParse(text.replace(from, to));
+    assert.is(r2.status, 1, from);
+    assert.match(r2.out, new RegExp(`^vms\\.cfg line ${lineOf(from)}: ${re.source}`));
+  }
+  const unpaired = cParse(text.replace('rt_period_us 10000000\n', ''));
+  assert.match(unpaired.out, /has rt_budget_us but no rt_period_us/);
+  const noPolicy = { ...big, policy: undefined };
+  assert.is(cParse(emitVmsCfg(parseVmDescription(JSON.stringify(noPolicy), '/d', { files: fake }))).status, 0, 'without policy');
 });
 
 test.run();

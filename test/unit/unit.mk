@@ -67,6 +67,101 @@ $(UNIT_OUT)/vmcfg_check: $(UNIT_OUT)/vmcfg_check.o $(UNIT_FW_OBJS)
 	$(UNIT_CC) $(UNIT_CFLAGS) $^ -o $@
 -include $(UNIT_OUT)/vmcfg_check.d
 
+# The policy WebAssembly runtime (firmware/policy/rt): test modules from
+# test/unit/wasm/*.wat go through wat2wasm, wasm2c and the metering sed
+# script into $(UNIT_WASM_OUT)/<name>.c/.h, then link with the runtime.
+# Needs wabt (wat2wasm, wasm2c 1.0.32); skipped with a warning without it.
+UNIT_WASM2C := $(shell command -v wasm2c 2>/dev/null)
+UNIT_WAT2WASM := $(shell command -v wat2wasm 2>/dev/null)
+UNIT_WASM_OUT := $(UNIT_OUT)/wasm
+UNIT_WASM_RT := firmware/policy/rt
+UNIT_WASM_MODS := basic growable toobig
+UNIT_WASM_SRCS := $(addprefix $(UNIT_WASM_OUT)/,$(addsuffix .c,$(UNIT_WASM_MODS)))
+UNIT_WASM_HDRS := $(UNIT_WASM_SRCS:.c=.h)
+UNIT_WASM_OBJS := $(UNIT_WASM_SRCS:.c=.o)
+UNIT_WASM_RT_OBJS := $(UNIT_WASM_OUT)/rt/wasm_rt.o $(UNIT_WASM_OUT)/rt/wasm_rt_jmp.o
+# Generated code: libc shims first; wasm2c's output trips these warnings
+# (TRAP's comma expression, unused float helpers, unused instance).
+UNIT_WASM_GEN_CFLAGS := -I$(UNIT_WASM_RT)/include -I$(UNIT_WASM_RT)
+UNIT_WASM_GEN_CFLAGS += -Wno-unused-value -Wno-unused-function -Wno-unused-parameter
+
+# The monitor's freestanding flags (as in the top-level Makefile), for
+# policy-rt-check: proves the runtime and generated code build for it.
+UNIT_MON_CC ?= gcc
+UNIT_MON_CFLAGS := -std=gnu11 -O2
+UNIT_MON_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter
+UNIT_MON_CFLAGS += -ffreestanding
+UNIT_MON_CFLAGS += -fno-builtin
+UNIT_MON_CFLAGS += -fno-tree-loop-distribute-patterns
+UNIT_MON_CFLAGS += -fno-stack-protector
+UNIT_MON_CFLAGS += -fno-pic -fno-pie
+UNIT_MON_CFLAGS += -fno-asynchronous-unwind-tables
+UNIT_MON_CFLAGS += -mcmodel=small
+UNIT_MON_CFLAGS += -mno-red-zone
+UNIT_MON_CFLAGS += -mgeneral-regs-only
+UNIT_MON_CFLAGS += -Ifirmware/include -Ifirmware/core
+UNIT_MON_OUT := $(UNIT_OUT)/policy-rt-check
+
+.PHONY: policy-rt-check
+ifneq ($(and $(UNIT_WASM2C),$(UNIT_WAT2WASM)),)
+UNIT_BINS += $(UNIT_OUT)/test_wasm_rt
+unit-test unit-build: $(UNIT_OUT)/test_wasm_rt policy-rt-check
+else
+unit-test unit-build: unit-wasm-skip
+.PHONY: unit-wasm-skip
+unit-wasm-skip:
+	@echo "WARNING: wabt (wat2wasm, wasm2c) not found: test_wasm_rt and policy-rt-check skipped"
+endif
+.SECONDARY: $(UNIT_WASM_SRCS) $(UNIT_WASM_HDRS) $(UNIT_WASM_OBJS) $(UNIT_WASM_RT_OBJS)
+.SECONDARY: $(UNIT_WASM_SRCS:.c=.wasm) $(UNIT_OUT)/test_wasm_rt.o
+
+$(UNIT_WASM_OUT)/%.wasm: test/unit/wasm/%.wat
+	@mkdir -p $(dir $@)
+	$(UNIT_WAT2WASM) $< -o $@
+
+# wasm2c writes <name>.c and <name>.h; the sed pass adds fuel/stack metering.
+$(UNIT_WASM_OUT)/%.c $(UNIT_WASM_OUT)/%.h: $(UNIT_WASM_OUT)/%.wasm $(UNIT_WASM_RT)/wasm2c-meter.sed
+	$(UNIT_WASM2C) -n $* $< -o $(UNIT_WASM_OUT)/$*.c
+	sed -i -f $(UNIT_WASM_RT)/wasm2c-meter.sed $(UNIT_WASM_OUT)/$*.c || { rm -f $(UNIT_WASM_OUT)/$*.c; exit 1; }
+
+$(UNIT_WASM_OUT)/%.o: $(UNIT_WASM_OUT)/%.c
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_WASM_GEN_CFLAGS) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_WASM_OUT)/rt/%.o: $(UNIT_WASM_RT)/%.c
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) -I$(UNIT_WASM_RT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_WASM_OUT)/rt/%.o: $(UNIT_WASM_RT)/%.S
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -I$(UNIT_WASM_RT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_OUT)/test_wasm_rt.o: test/unit/test_wasm_rt.c $(UNIT_WASM_HDRS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) -I$(UNIT_WASM_RT) -I$(UNIT_WASM_OUT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_OUT)/test_wasm_rt: $(UNIT_WASM_OBJS) $(UNIT_WASM_RT_OBJS)
+
+# -c only, monitor flags; then no SSE/x87 instruction may appear.
+policy-rt-check: $(UNIT_MON_OUT)/wasm_rt.o $(UNIT_MON_OUT)/wasm_rt_jmp.o $(UNIT_MON_OUT)/basic.o
+	@if objdump -d $^ | grep -Eq "%[xyz]mm|$$(printf '\t')f(ld|st|add|sub|mul|div)"; then \
+		echo "policy-rt-check: floating-point instructions in $^"; exit 1; fi
+	@echo "policy-rt-check: runtime and generated module build freestanding"
+
+$(UNIT_MON_OUT)/%.o: $(UNIT_WASM_RT)/%.c
+	@mkdir -p $(dir $@)
+	$(UNIT_MON_CC) $(UNIT_MON_CFLAGS) -I$(UNIT_WASM_RT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_MON_OUT)/%.o: $(UNIT_WASM_RT)/%.S
+	@mkdir -p $(dir $@)
+	$(UNIT_MON_CC) $(UNIT_MON_CFLAGS) -I$(UNIT_WASM_RT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_MON_OUT)/%.o: $(UNIT_WASM_OUT)/%.c
+	@mkdir -p $(dir $@)
+	$(UNIT_MON_CC) $(UNIT_MON_CFLAGS) $(UNIT_WASM_GEN_CFLAGS) $(UNIT_DEPFLAGS) -c $< -o $@
+
+-include $(UNIT_WASM_OBJS:.o=.d) $(UNIT_WASM_RT_OBJS:.o=.d) $(UNIT_OUT)/test_wasm_rt.d
+-include $(wildcard $(UNIT_MON_OUT)/*.d)
+
 # Included from another makefile: do not steal its default goal.
 ifneq ($(firstword $(MAKEFILE_LIST)),test/unit/unit.mk)
 .DEFAULT_GOAL := $(UNIT_PREV_GOAL)

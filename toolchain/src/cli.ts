@@ -38,6 +38,26 @@ async function main(argv: string[]): Promise<number> {
         await (await import('./commands/image.js')).default(a);
       },
     )
+    .command('policy', 'Scheduler policies (AssemblyScript → WebAssembly): build, check', (y) =>
+      y
+        .command(
+          'build',
+          'Compile every firmware/policy/*.ts to OUT/<name>.wasm and check it against the ABI',
+          (b) => b.option('out', { type: 'string', default: 'build/policy', describe: 'output directory' }),
+          async (a) => {
+            await (await import('./commands/policy.js')).build(a);
+          },
+        )
+        .command(
+          'check <files..>',
+          'Check .wasm files against the policy ABI (firmware/policy/policy_abi.h)',
+          (b) => b.positional('files', { type: 'string', array: true, demandOption: true }),
+          async (a) => {
+            await (await import('./commands/policy.js')).check({ files: a.files as string[] });
+          },
+        )
+        .demandCommand(1, 'name a policy command: build or check'),
+    )
     .command(
       'run',
       'Build, boot in an emulator, and attach the serial line',

@@ -9,6 +9,10 @@ import { CrossguardError } from '../../qemu/errors.js';
 import { kernelFormat, MB1_SEARCH } from './kernel.js';
 
 export const VM_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
+/** Scheduler policy names: the monitor knows its own list (an unknown one is reported and its default used). */
+export const POLICY_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
+/** The policy that honours reservations. */
+export const RT_POLICY = 'rt';
 export const LIMITS = {
   vms: 16,
   memMin: 2,
@@ -22,6 +26,14 @@ export const LIMITS = {
   guestModuleCmdline: 127,
   /** RAM the monitor keeps for itself out of the machine's. */
   monitorMiB: 64,
+  /** Scheduler parameters (firmware/policy/policy_abi.h, vmcfg.c). */
+  weightMin: 1,
+  weightMax: 10000,
+  weightDefault: 100,
+  capPercentMax: 100,
+  rtBudgetMin: 1,
+  rtPeriodMin: 100,
+  rtPeriodMax: 10_000_000,
 } as const;
 
 export type TripleFaultAction = 'stop' | 'reset';
@@ -44,10 +56,23 @@ export interface VmDesc {
   cmdline: string;
   modules: VmModuleDesc[];
   onTripleFault: TripleFaultAction;
+  /** Relative CPU share, 1..10000; absent: not given (the monitor uses LIMITS.weightDefault). */
+  weight?: number;
+  /** Cap on the whole VM, per mille of one CPU (1..1000); absent: no cap. */
+  capPermille?: number;
+  /** CPU reservation per vCPU for the rt policy: budgetUs of every periodUs. */
+  reservation?: VmReservation;
+}
+
+export interface VmReservation {
+  budgetUs: number;
+  periodUs: number;
 }
 
 export interface VmSet {
   vms: VmDesc[];
+  /** Scheduler policy the monitor should run; absent: the image's default. */
+  policy?: string;
   /** Where the description came from (for messages and the generated file's comment). */
   source: string;
 }
@@ -79,6 +104,8 @@ export const realFileAccess: VmFileAccess = {
 export interface VmParseOptions {
   /** Machine RAM in MiB (run's --mem); the VMs must fit in it minus LIMITS.monitorMiB. */
   machineMemMiB?: number;
+  /** The machine's CPU count (run's --cpus); the VMs' reservations must fit in it. */
+  machineCpus?: number;
   files?: VmFileAccess;
   /** Name used in messages; default "VM description". */
   source?: string;
@@ -96,9 +123,10 @@ export class VmConfigError extends CrossguardError {
   }
 }
 
-const TOP_KEYS = ['vms'];
-const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'modules', 'on_triple_fault'];
+const TOP_KEYS = ['policy', 'vms'];
+const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'modules', 'on_triple_fault', 'weight', 'cap_percent', 'reservation'];
 const MODULE_KEYS = ['path', 'cmdline'];
+const RESERVATION_KEYS = ['budget_us', 'period_us'];
 
 /** A value as it appears in a message: short JSON. */
 function show(v: unknown): string {
@@ -167,8 +195,33 @@ class Checker {
   }
 }
 
+/** A VM's reservation; undefined when it has problems (recorded in `c`). */
+function checkReservation(c: Checker, at: string, r: unknown, policy: string | undefined): VmReservation | undefined {
+  const { rtBudgetMin, rtPeriodMin, rtPeriodMax } = LIMITS;
+  if (!isObject(r)) {
+    c.bad(at, `${show(r)} is not an object; write { "budget_us": ..., "period_us": ... }`);
+    return undefined;
+  }
+  const before = c.problems.length;
+  c.keys(at, r, RESERVATION_KEYS);
+  if (policy !== undefined && policy !== RT_POLICY)
+    c.bad(at, `reservations need "policy": "${RT_POLICY}" but the policy is ${show(policy)}; set "policy": "${RT_POLICY}" or remove the reservation`);
+  const budget =
+    r.budget_us === undefined
+      ? (c.bad(`${at}.budget_us`, `missing; give the CPU time per period in microseconds (${rtBudgetMin} to the period)`), undefined)
+      : c.int(`${at}.budget_us`, r.budget_us, rtBudgetMin, rtPeriodMax, ' us');
+  const period =
+    r.period_us === undefined
+      ? (c.bad(`${at}.period_us`, `missing; give the period in microseconds (${rtPeriodMin} to ${rtPeriodMax})`), undefined)
+      : c.int(`${at}.period_us`, r.period_us, rtPeriodMin, rtPeriodMax, ' us');
+  if (budget !== undefined && period !== undefined && budget > period)
+    c.bad(`${at}.budget_us`, `${budget} is more than period_us ${period}; a vCPU cannot run longer than its period, lower budget_us or raise period_us`);
+  if (c.problems.length !== before || budget === undefined || period === undefined) return undefined;
+  return { budgetUs: budget, periodUs: period };
+}
+
 /** Checks one VM entry; undefined when it has problems (recorded in `c`). */
-function checkVm(c: Checker, at: string, v: unknown): VmDesc | undefined {
+function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined): VmDesc | undefined {
   if (!isObject(v)) {
     c.bad(at, `${show(v)} is not an object; describe the VM as { "name": ..., "memory_mib": ..., "kernel": ... }`);
     return undefined;
@@ -224,9 +277,55 @@ function checkVm(c: Checker, at: string, v: unknown): VmDesc | undefined {
     if (v.on_triple_fault === 'stop' || v.on_triple_fault === 'reset') onTripleFault = v.on_triple_fault;
     else c.bad(`${at}.on_triple_fault`, `${show(v.on_triple_fault)} is not "stop" or "reset"; use one of those ("stop" is the default)`);
   }
+  const weight = v.weight === undefined ? undefined : c.int(`${at}.weight`, v.weight, LIMITS.weightMin, LIMITS.weightMax, '');
+  // The monitor takes the cap in per mille of one CPU.
+  const capPercent = v.cap_percent === undefined ? 0 : c.int(`${at}.cap_percent`, v.cap_percent, 0, LIMITS.capPercentMax, ' percent');
+  const reservation = v.reservation === undefined ? undefined : checkReservation(c, `${at}.reservation`, v.reservation, policy);
   if (c.problems.length !== before || !name || mem === undefined || vcpus === undefined || !kernel || cmdline === undefined)
     return undefined;
-  return { name, memoryMiB: mem, vcpus, kernel, cmdline, modules, onTripleFault };
+  return {
+    name,
+    memoryMiB: mem,
+    vcpus,
+    kernel,
+    cmdline,
+    modules,
+    onTripleFault,
+    ...(weight !== undefined ? { weight } : {}),
+    ...(capPercent ? { capPermille: capPercent * 10 } : {}),
+    ...(reservation ? { reservation } : {}),
+  };
+}
+
+/** n/d as a short decimal for messages, rounded up to 3 places (so an overload never reads as a fit). */
+function cpus(n: bigint, d: bigint): string {
+  const milli = (n * 1000n + d - 1n) / d;
+  return (Number(milli) / 1000).toString();
+}
+
+/**
+ * The rt admission check: every reserved vCPU takes budget/period of a CPU, and together
+ * they must fit the machine. Exact (fractions in BigInt); a problem at `vms` when over.
+ */
+function checkAdmission(c: Checker, vms: VmDesc[], machineCpus: number): void {
+  const reserved = vms.filter((v) => v.reservation);
+  if (!reserved.length) return;
+  let num = 0n;
+  let den = 1n;
+  const parts: string[] = [];
+  for (const v of reserved) {
+    const { budgetUs, periodUs } = v.reservation!;
+    const n = BigInt(v.vcpus) * BigInt(budgetUs);
+    num = num * BigInt(periodUs) + n * den;
+    den *= BigInt(periodUs);
+    parts.push(`${v.name} ${v.vcpus} x ${budgetUs}/${periodUs}`);
+  }
+  if (num <= BigInt(machineCpus) * den) return;
+  const need = (num + den - 1n) / den;
+  c.bad(
+    'vms',
+    `the reservations need ${cpus(num, den)} CPUs (${parts.join(', ')}) but the machine has ${machineCpus}; lower budget_us, raise period_us or give fewer vcpus to ${reserved.map((v) => v.name).join(', ')}, or raise --cpus to at least ${need}`,
+  );
 }
 
 /** "<path> <args>", as QEMU passes a Multiboot command line. */
@@ -244,6 +343,12 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
     throw new VmConfigError(source, c.problems);
   }
   c.keys('', value, TOP_KEYS);
+  let policy: string | undefined;
+  if (value.policy !== undefined) {
+    if (typeof value.policy !== 'string' || !POLICY_NAME.test(value.policy))
+      c.bad('policy', `${show(value.policy)} is not a valid policy name; use 1 to 31 of a-z, 0-9, _ and -, starting with a letter, such as "fair", "pinned", "rt" or "rr"`);
+    else policy = value.policy;
+  }
   const list = value.vms;
   if (list === undefined) c.bad('vms', 'missing; write { "vms": [ { "name": ..., ... } ] }');
   else if (!Array.isArray(list)) c.bad('vms', `${show(list)} is not a list; write "vms": [ ... ]`);
@@ -252,7 +357,7 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
   else {
     const seen = new Map<string, number>();
     list.forEach((v: unknown, i: number) => {
-      const vm = checkVm(c, `vms[${i}]`, v);
+      const vm = checkVm(c, `vms[${i}]`, v, policy);
       const name = isObject(v) && typeof v.name === 'string' ? v.name : undefined;
       if (name !== undefined && seen.has(name))
         c.bad(`vms[${i}].name`, `${show(name)} is already the name of vms[${seen.get(name)}]; names must be unique`);
@@ -265,9 +370,10 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
       if (total > room)
         c.bad('vms', `the VMs need ${total} MiB in all but the machine has ${opts.machineMemMiB} MiB, ${room} after the monitor's ${LIMITS.monitorMiB}; lower memory_mib or raise --mem to at least ${total + LIMITS.monitorMiB}`);
     }
+    if (opts.machineCpus !== undefined && c.problems.length === 0) checkAdmission(c, vms, opts.machineCpus);
   }
   if (c.problems.length) throw new VmConfigError(source, c.problems);
-  return { vms, source };
+  return policy !== undefined ? { vms, policy, source } : { vms, source };
 }
 
 /** Parses and checks a description's text; relative paths resolve against baseDir. */

@@ -98,6 +98,7 @@ void wasm_rt_trap(wasm_rt_trap_t trap)
 void wasm_rt_assert_failed(const char *expr) __attribute__((noreturn));
 void wasm_rt_assert_failed(const char *expr)
 {
+	(void)expr;
 	wasm_rt_trap(WASM_RT_TRAP_RUNTIME);
 }
 

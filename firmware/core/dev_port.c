@@ -73,7 +73,7 @@ void dev_console_putc(struct vm *vm, char c)
 	spin_lock(&con->lock);
 	if (c == '\n' || con->len == DEV_LINE_MAX - 1) {
 		con->line[con->len] = 0;
-		kprintf("[%s] %s\n", vm->name, con->line);
+		klog_line("[%s] %s\n", vm->name, con->line);
 		con->len = 0;
 		if (c == '\n') {
 			spin_unlock(&con->lock);
@@ -95,7 +95,7 @@ void dev_console_flush(struct vm *vm)
 	spin_lock(&con->lock);
 	if (con->len) {
 		con->line[con->len] = 0;
-		kprintf("[%s] %s\n", vm->name, con->line);
+		klog_line("[%s] %s\n", vm->name, con->line);
 		con->len = 0;
 	}
 	spin_unlock(&con->lock);

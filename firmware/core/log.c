@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 static u32 log_lock;
+static bool log_mid_line; /* the last byte sent was not a newline */
 
 static void log_write(const char *s)
 {
@@ -12,7 +13,16 @@ static void log_write(const char *s)
 		if (*s == '\n')
 			arch_console_putc('\r');
 		arch_console_putc(*s);
+		log_mid_line = *s != '\n';
 	}
+}
+
+/* Lines that programs read (markers, tagged guest output) must start a
+ * line even when a prompt or an echoed keystroke is pending. */
+static void log_line_start(void)
+{
+	if (log_mid_line)
+		log_write("\n");
 }
 
 void kprintf(const char *fmt, ...)
@@ -36,8 +46,22 @@ void cg_marker(const char *kind, const char *fields, ...)
 	fmt_vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fields, ap);
 	va_end(ap);
 	spin_lock(&log_lock);
+	log_line_start();
 	log_write(buf);
 	log_write("\n");
+	spin_unlock(&log_lock);
+}
+
+void klog_line(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	spin_lock(&log_lock);
+	log_line_start();
+	log_write(buf);
 	spin_unlock(&log_lock);
 }
 

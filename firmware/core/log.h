@@ -9,6 +9,10 @@
 /* kprintf: formatted output to the operator line (fmt.h conversions). */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* klog_line: like kprintf, but starts on a fresh line if the operator line
+ * is in the middle of one (a prompt): for output programs parse. */
+void klog_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* cg_marker: print "@cg <kind> <fields>\n"; fields is a printf format. */
 void cg_marker(const char *kind, const char *fields, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -56,8 +56,7 @@ let sliceLen: i64 = 0;   // default slice: 10 ms
 let window: i64 = 0;     // cap accounting window: 100 ms
 let winStart: i64 = 0;   // start of the current window
 let winStarted: bool = false;
-let credit: i64 = 0;     // most virtual time a sleeper may be behind on wake
-let granularity: i64 = 0; // wake-up preemption needs this much lead: 1 ms
+let granularity: i64 = 0; // wake-up preemption needs this much lead: 1 ms of run time
 let minVr: i64 = 0;      // monotonic floor of runnable vCPUs' virtual times
 
 export function init(n: i32, tsc_hz: i64): i32 {
@@ -69,7 +68,6 @@ export function init(n: i32, tsc_hz: i64): i32 {
   ncpus = n;
   sliceLen = max64(tsc_hz / 100, 1);
   window = max64(tsc_hz / 10, 1);
-  credit = sliceLen / 2;
   granularity = max64(tsc_hz / 1000, 1);
   winStart = 0;
   winStarted = false;
@@ -150,10 +148,14 @@ function budgetLeft(vm: i32): i64 {
   return pref < 0 || pref == cpu;
 }
 
+// Run time `ran` of vCPU id in virtual time.
+@inline function toVr(ran: i64, id: i32): i64 {
+  return min64(max64(ran, 0), TIME_MAX) * NOMINAL / <i64>ld32(WEIGHT, id);
+}
+
 // The virtual time a running vCPU will have when charged for its run so far.
 function vrNow(id: i32, now: i64): i64 {
-  const ran = min64(max64(now - ld64(PICKED_AT, id), 0), TIME_MAX);
-  return ld64(VR, id) + ran * NOMINAL / <i64>ld32(WEIGHT, id);
+  return ld64(VR, id) + toVr(now - ld64(PICKED_AT, id), id);
 }
 
 export function pick_next(cpu: i32, now: i64): i32 {
@@ -212,7 +214,7 @@ export function vcpu_ran(id: i32, cpu: i32, ran: i64, now: i64): void {
   if (!validId(id) || ld32(PRESENT, id) == 0) return;
   refill(now);
   const r = min64(max64(ran, 0), TIME_MAX);
-  st64(VR, id, ld64(VR, id) + r * NOMINAL / <i64>ld32(WEIGHT, id));
+  st64(VR, id, ld64(VR, id) + toVr(r, id));
   const vm = ld32(VM_OF, id);
   if (ld32(CAP, vm) != 0) st64(USED, vm, ld64(USED, vm) + r);
   st32(RUNNING_ON, id, -1);
@@ -235,9 +237,11 @@ export function vcpu_wake(id: i32, now: i64): i32 {
   if (ld32(RUNNABLE, id) != 0) return -1;
   st32(RUNNABLE, id, 1);
   refill(now);
-  // A sleeper keeps at most `credit` of the lead it built while asleep, so
-  // sleeping cannot be saved up and spent later as a burst.
-  const floor = minVr - credit;
+  // A sleeper keeps at most one slice (of its own run time) of the lead it
+  // had over the others, so sleep cannot be saved up and spent later as a
+  // burst. One slice, not less: a vCPU that waited a whole slice for its
+  // turn and then halted briefly has earned that lead honestly.
+  const floor = minVr - toVr(sliceLen, id);
   const vr = ld64(VR, id);
   if (before(vr, floor)) st64(VR, id, floor);
   inflight(now);
@@ -253,7 +257,7 @@ export function vcpu_wake(id: i32, now: i64): i32 {
   }
   // Otherwise preempt the CPU whose vCPU is furthest ahead of it, if that
   // lead is worth a context switch.
-  const mine = ld64(VR, id) + granularity;
+  const mine = ld64(VR, id) + toVr(granularity, id);
   let victim = -1;
   let victimVr: i64 = 0;
   for (let c = 0; c < ncpus; c++) {

@@ -148,6 +148,7 @@ bench: setup
 	$(MAKE) --no-print-directory all
 	node $(B)/js/test/bench/boot.bench.mjs
 	node $(B)/js/test/bench/exits.bench.mjs
+	node $(B)/js/test/bench/sched.bench.mjs
 
 demo: setup
 	$(MAKE) --no-print-directory all

@@ -58,6 +58,9 @@ let winStart: i64 = 0;   // start of the current window
 let winStarted: bool = false;
 let granularity: i64 = 0; // wake-up preemption needs this much lead: 1 ms of run time
 let minVr: i64 = 0;      // monotonic floor of runnable vCPUs' virtual times
+let cappedVms: i32 = 0;  // VMs with a cap: none, and the cap passes are skipped
+let hi: i32 = 0;         // one past the highest id ever added: bounds the scans
+                         // (the monitor numbers vCPUs VM by VM from 0)
 
 export function init(n: i32, tsc_hz: i64): i32 {
   const err = checkInit(n, tsc_hz);
@@ -72,6 +75,8 @@ export function init(n: i32, tsc_hz: i64): i32 {
   winStart = 0;
   winStarted = false;
   minVr = 0;
+  cappedVms = 0;
+  hi = 0;
   return 0;
 }
 
@@ -80,13 +85,14 @@ export function vcpu_add(id: i32, vm: i32, weight: i32, cap: i32, flags: i32): i
   if (err != 0) return err;
   if (ld32(PRESENT, id) != 0) return POLICY_EINVAL;
   st32(PRESENT, id, 1);
+  if (id >= hi) hi = id + 1;
   st32(RUNNABLE, id, 0);
   st32(RUNNING_ON, id, -1);
   st32(VM_OF, id, vm);
   st32(WEIGHT, id, weight);
   st32(PREF, id, flagsCpu(flags));
   st64(VR, id, minVr); // a newcomer starts level with the others
-  st32(CAP, vm, cap); // the cap is the VM's: its vCPUs all pass the same value
+  setCap(vm, cap); // the cap is the VM's: its vCPUs all pass the same value
   return 0;
 }
 
@@ -125,11 +131,19 @@ function refill(now: i64): void {
   return window * <i64>cap / 1000;
 }
 
+function setCap(vm: i32, cap: i32): void {
+  const old = ld32(CAP, vm);
+  if (old == 0 && cap != 0) cappedVms++;
+  if (old != 0 && cap == 0) cappedVms--;
+  st32(CAP, vm, cap);
+}
+
 // Fill INFLIGHT with each VM's run time since its running vCPUs were
 // picked: not charged yet, but already spent from the cap's point of view.
 function inflight(now: i64): void {
+  if (cappedVms == 0) return; // only budgetLeft of a capped VM reads it
   for (let vm = 0; vm < M; vm++) st64(INFLIGHT, vm, 0);
-  for (let i = 0; i < V; i++) {
+  for (let i = 0; i < hi; i++) {
     if (ld32(RUNNING_ON, i) < 0) continue;
     const vm = ld32(VM_OF, i);
     st64(INFLIGHT, vm, ld64(INFLIGHT, vm) + max64(now - ld64(PICKED_AT, i), 0));
@@ -172,7 +186,7 @@ export function pick_next(cpu: i32, now: i64): i32 {
   let throttled = false;
   let haveMin = false;
   let lowest: i64 = 0;
-  for (let i = 0; i < V; i++) {
+  for (let i = 0; i < hi; i++) {
     if (ld32(RUNNABLE, i) == 0) continue;
     const vr = ld64(VR, i);
     if (!haveMin || before(vr, lowest)) lowest = vr;
@@ -296,7 +310,7 @@ export function set_param(id: i32, key: i32, value: i64): i32 {
   }
   if (key == POLICY_PARAM_CAP) {
     if (value < 0 || value > CAP_MAX) return POLICY_EINVAL;
-    st32(CAP, ld32(VM_OF, id), <i32>value);
+    setCap(ld32(VM_OF, id), <i32>value);
     return 0;
   }
   return POLICY_EINVAL; // rt keys mean nothing here

@@ -8,7 +8,8 @@
  * start function, no tables that grow, and no imports except the optional
  *   env.log(code: i32, value: i64): void
  * Times are TSC ticks (i64); vCPU ids are dense small integers (0..255)
- * chosen by the monitor; CPUs are 0..ncpus-1.
+ * chosen by the monitor; VM ids are 0..255 too (per-VM tables, caps);
+ * CPUs are 0..ncpus-1.
  *
  * Exports (name: wasm signature -> meaning):
  *   init(ncpus: i32, tsc_hz: i64): i32

@@ -50,6 +50,7 @@ const UTIL: usize = IDLE + C * 4;            // i32 per mille reserved on this C
 
 let ncpus: i32 = 0;
 let sliceLen: i64 = 0; // best-effort slice: 10 ms
+let hi: i32 = 0;       // one past the highest id ever added: bounds the scans
 
 export function init(n: i32, tsc_hz: i64): i32 {
   const err = checkInit(n, tsc_hz);
@@ -60,6 +61,7 @@ export function init(n: i32, tsc_hz: i64): i32 {
     st32(RCPU, i, -1);
   }
   for (let c = 0; c < C; c++) st32(CUR, c, -1);
+  hi = 0;
   ncpus = n;
   sliceLen = max64(tsc_hz / 100, 1);
   return 0;
@@ -70,6 +72,7 @@ export function vcpu_add(id: i32, vm: i32, weight: i32, cap: i32, flags: i32): i
   if (err != 0) return err;
   if (ld32(PRESENT, id) != 0) return POLICY_EINVAL;
   st32(PRESENT, id, 1);
+  if (id >= hi) hi = id + 1;
   st32(RUNNABLE, id, 0);
   st32(RUNNING_ON, id, -1);
   st32(PREF, id, flagsCpu(flags));
@@ -123,7 +126,7 @@ function replenish(id: i32, now: i64): void {
 // follow each other back to back (deadline += k * period), so a vCPU that
 // runs continuously gets exactly budget per period.
 function advance(now: i64): void {
-  for (let i = 0; i < V; i++) {
+  for (let i = 0; i < hi; i++) {
     if (ld32(RCPU, i) < 0) continue;
     const d = ld64(DEADLINE, i);
     if (before(now, d)) continue;
@@ -138,7 +141,7 @@ function advance(now: i64): void {
 function edf(cpu: i32): i32 {
   let best = -1;
   let bestD: i64 = 0;
-  for (let i = 0; i < V; i++) {
+  for (let i = 0; i < hi; i++) {
     if (ld32(RCPU, i) != cpu || ld32(RUNNABLE, i) == 0 || ld32(RUNNING_ON, i) >= 0) continue;
     if (ld64(LEFT, i) <= 0) continue;
     const d = ld64(DEADLINE, i);
@@ -154,7 +157,7 @@ function edf(cpu: i32): i32 {
 // that is out of budget: the end of any best-effort slice there.
 function nextRefill(cpu: i32, now: i64): i64 {
   let t: i64 = TIME_MAX;
-  for (let i = 0; i < V; i++) {
+  for (let i = 0; i < hi; i++) {
     if (ld32(RCPU, i) != cpu || ld32(RUNNABLE, i) == 0 || ld64(LEFT, i) > 0) continue;
     t = min64(t, ld64(DEADLINE, i) - now);
   }

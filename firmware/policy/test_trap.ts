@@ -30,7 +30,7 @@ let ncpus: i32 = 0;
 let sliceLen: i64 = 0;
 let rotor: i32 = 0;
 let picks: i32 = 0;
-let trapAfter: i32 = TRAP_AFTER_DEFAULT;
+let trapAfter: i32 = 0; // set by init (a non-literal initialiser here would need a start function)
 
 export function init(n: i32, tsc_hz: i64): i32 {
   const err = checkInit(n, tsc_hz);

@@ -115,7 +115,9 @@ export async function policyProblems(bytes: Uint8Array): Promise<PolicyProblem[]
   let where = 'the module';
   let floatReported = false;
 
-  for (const raw of text.split('\n')) {
+  // One item per line, two spaces in; drop the module's closing parenthesis
+  // so that the last item reads like the others.
+  for (const raw of text.trimEnd().replace(/\)$/, '').split('\n')) {
     const line = code(raw);
     let m: RegExpMatchArray | null;
     if ((m = raw.match(/^ {2}\(type \(;(\d+);\) \(func(.*)\)\)$/))) {

@@ -11,8 +11,14 @@ struct vm;
 
 #define DEV_LINE_MAX 160
 
+#define DEV_UART_RX 64
+#define DEV_CONSOLE_RING 2048
+
 struct dev_uart {
 	u8 ier, lcr, mcr, scr, dll, dlm;
+	u8 rx[DEV_UART_RX];   /* operator input while attached */
+	u32 rx_head, rx_tail;
+	u32 rx_lock;
 };
 
 struct dev_fwcfg {
@@ -25,6 +31,8 @@ struct dev_console {
 	char line[DEV_LINE_MAX];
 	u32 len;
 	u32 lock;
+	char ring[DEV_CONSOLE_RING]; /* the VM's recent output, raw */
+	u64 ring_total;
 };
 
 struct vm_devices {
@@ -56,6 +64,18 @@ void dev_console_putc(struct vm *vm, char c);
 
 /* dev_console_flush: print a partial line (the VM is ending). */
 void dev_console_flush(struct vm *vm);
+
+/* dev_console_attach: the operator line now belongs to vm's UART (NULL:
+ * back to the shell). While attached, vm's output goes out raw and
+ * untagged, after the recent output kept in its ring is replayed. */
+void dev_console_attach(struct vm *vm);
+
+/* dev_console_attached: the VM the line is attached to, or NULL. */
+struct vm *dev_console_attached(void);
+
+/* dev_uart_rx_push: one byte typed by the operator for vm's UART; dropped
+ * when its receive buffer is full. */
+void dev_uart_rx_push(struct vm *vm, u8 b);
 
 /* dev_uart_io / dev_fwcfg_io: the individual devices (dev_port_io routes). */
 enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val);

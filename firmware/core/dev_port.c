@@ -67,10 +67,42 @@ enum dev_result dev_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val
 	return DEV_UNHANDLED;
 }
 
+static struct vm *console_attached;
+
+struct vm *dev_console_attached(void)
+{
+	return __atomic_load_n(&console_attached, __ATOMIC_ACQUIRE);
+}
+
+void dev_console_attach(struct vm *vm)
+{
+	if (vm) {
+		struct dev_console *con = &vm->dev.console;
+		char replay[DEV_CONSOLE_RING + 1];
+		spin_lock(&con->lock);
+		u64 have = con->ring_total < DEV_CONSOLE_RING ? con->ring_total : DEV_CONSOLE_RING;
+		for (u64 i = 0; i < have; i++)
+			replay[i] = con->ring[(con->ring_total - have + i) % DEV_CONSOLE_RING];
+		replay[have] = 0;
+		__atomic_store_n(&console_attached, vm, __ATOMIC_RELEASE);
+		spin_unlock(&con->lock);
+		klog_raw(replay, false);
+	} else {
+		__atomic_store_n(&console_attached, NULL, __ATOMIC_RELEASE);
+	}
+}
+
 void dev_console_putc(struct vm *vm, char c)
 {
 	struct dev_console *con = &vm->dev.console;
 	spin_lock(&con->lock);
+	con->ring[con->ring_total++ % DEV_CONSOLE_RING] = c;
+	if (vm == console_attached) {
+		spin_unlock(&con->lock);
+		if (c != '\r')
+			klog_guest_putc(c);
+		return;
+	}
 	if (c == '\n' || con->len == DEV_LINE_MAX - 1) {
 		con->line[con->len] = 0;
 		klog_line("[%s] %s\n", vm->name, con->line);

@@ -1,12 +1,34 @@
-/* A 16550 at 0x3F8 as guests probe and use it: transmit always ready,
- * nothing received yet (the console issue attaches operator input). */
+/* A 16550 at 0x3F8 as guests probe and use it: transmit always ready;
+ * received bytes are what the operator types while attached (polled: no
+ * interrupts yet). */
 #include "dev.h"
 #include "vm.h"
+#include <cg/spinlock.h>
 
 #define UART_LCR_DLAB 0x80
 #define UART_LSR_THRE_TEMT 0x60
+#define UART_LSR_DATA_READY 0x01
 #define UART_IIR_NO_INTERRUPT 0x01
 #define UART_MSR_CTS_DSR_DCD 0xB0
+
+void dev_uart_rx_push(struct vm *vm, u8 b)
+{
+	struct dev_uart *u = &vm->dev.uart;
+	spin_lock(&u->rx_lock);
+	if (u->rx_head - u->rx_tail < DEV_UART_RX)
+		u->rx[u->rx_head++ % DEV_UART_RX] = b;
+	spin_unlock(&u->rx_lock);
+}
+
+static int uart_rx_pop(struct dev_uart *u)
+{
+	int b = -1;
+	spin_lock(&u->rx_lock);
+	if (u->rx_head != u->rx_tail)
+		b = u->rx[u->rx_tail++ % DEV_UART_RX];
+	spin_unlock(&u->rx_lock);
+	return b;
+}
 
 enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val)
 {
@@ -43,7 +65,12 @@ enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val
 	}
 	switch (off) {
 	case 0:
-		b = dlab ? u->dll : 0;
+		if (dlab) {
+			b = u->dll;
+		} else {
+			int r = uart_rx_pop(u);
+			b = r < 0 ? 0 : (u8)r;
+		}
 		break;
 	case 1:
 		b = dlab ? u->dlm : u->ier;
@@ -58,7 +85,7 @@ enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val
 		b = u->mcr;
 		break;
 	case 5:
-		b = UART_LSR_THRE_TEMT;
+		b = UART_LSR_THRE_TEMT | (u->rx_head != u->rx_tail ? UART_LSR_DATA_READY : 0);
 		break;
 	case 6:
 		b = UART_MSR_CTS_DSR_DCD;

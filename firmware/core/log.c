@@ -7,6 +7,12 @@
 static u32 log_lock;
 static bool log_mid_line; /* the last byte sent was not a newline */
 
+/* The log ring: the last LOG_RING_SIZE bytes the monitor itself printed
+ * (not raw guest output), for the console's `log` command. */
+static char log_ring[LOG_RING_SIZE];
+static void log_line_start_locked(void);
+static u64 log_ring_total;
+
 static void log_write(const char *s)
 {
 	for (; *s; s++) {
@@ -14,7 +20,41 @@ static void log_write(const char *s)
 			arch_console_putc('\r');
 		arch_console_putc(*s);
 		log_mid_line = *s != '\n';
+		log_ring[log_ring_total++ % LOG_RING_SIZE] = *s;
 	}
+}
+
+size_t log_ring_copy(char *dst, size_t size)
+{
+	spin_lock(&log_lock);
+	u64 have = log_ring_total < LOG_RING_SIZE ? log_ring_total : LOG_RING_SIZE;
+	if (have > size - 1)
+		have = size - 1;
+	u64 start = log_ring_total - have;
+	for (u64 i = 0; i < have; i++)
+		dst[i] = log_ring[(start + i) % LOG_RING_SIZE];
+	dst[have] = 0;
+	spin_unlock(&log_lock);
+	return (size_t)have;
+}
+
+void klog_raw(const char *s, bool line)
+{
+	spin_lock(&log_lock);
+	if (line)
+		log_line_start_locked();
+	log_write(s);
+	spin_unlock(&log_lock);
+}
+
+void klog_guest_putc(char c)
+{
+	spin_lock(&log_lock);
+	if (c == '\n')
+		arch_console_putc('\r');
+	arch_console_putc(c);
+	log_mid_line = c != '\n';
+	spin_unlock(&log_lock);
 }
 
 /* Lines that programs read (markers, tagged guest output) must start a
@@ -23,6 +63,11 @@ static void log_line_start(void)
 {
 	if (log_mid_line)
 		log_write("\n");
+}
+
+static void log_line_start_locked(void)
+{
+	log_line_start();
 }
 
 void kprintf(const char *fmt, ...)

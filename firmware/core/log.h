@@ -22,6 +22,18 @@ void cg_marker(const char *kind, const char *fields, ...)
  * Always NUL-terminated; truncated at a character boundary. Returns dst. */
 const char *cg_quote(char *dst, size_t size, const char *src);
 
+#define LOG_RING_SIZE 4096
+
+/* log_ring_copy: the monitor's recent output (up to size-1 bytes, the
+ * newest kept), NUL-terminated. Returns its length. */
+size_t log_ring_copy(char *dst, size_t size);
+
+/* klog_raw: print s as is, however long (line: start on a fresh line). */
+void klog_raw(const char *s, bool line);
+
+/* klog_guest_putc: one byte of an attached guest's console, raw. */
+void klog_guest_putc(char c);
+
 /* log_force_unlock: take the output lock over from a CPU that will never
  * release it (used once, on the fatal path). */
 void log_force_unlock(void);

@@ -184,7 +184,10 @@ void sched_wake(struct vcpu *v)
 	int kick = -1;
 	spin_lock(&sched_lock);
 	u32 s = v->state;
-	if (s == VCPU_BLOCKED || (s == VCPU_WAIT_SIPI && (v->sipi_pending || v->init_pending))) {
+	if ((s == VCPU_BLOCKED || (s == VCPU_WAIT_SIPI && (v->sipi_pending || v->init_pending))) &&
+	    v->vm->paused) {
+		v->state = VCPU_PAUSED;
+	} else if (s == VCPU_BLOCKED || (s == VCPU_WAIT_SIPI && (v->sipi_pending || v->init_pending))) {
 		u64 now = arch_timestamp();
 		v->state = VCPU_RUNNABLE;
 		v->runnable_since = now;
@@ -283,6 +286,57 @@ static void sched_ran(struct vcpu *v, u32 cpu, u64 ran, u64 now, enum virt_run_r
 		v->runnable_since = now;
 		break;
 	}
+	if (v->state == VCPU_RUNNABLE && v->vm->paused) {
+		v->state = VCPU_PAUSED;
+		POLICY_DO(policy->vcpu_block(v->id, now));
+	}
+}
+
+int sched_vm_pause(struct vm *vm, bool pause)
+{
+	int kick[VM_MAX_VCPUS];
+	u32 nk = 0;
+	spin_lock(&sched_lock);
+	if (vm->paused == pause) {
+		spin_unlock(&sched_lock);
+		return -CG_EBUSY;
+	}
+	vm->paused = pause;
+	u64 now = arch_timestamp();
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		int k = -1;
+		if (pause && v->state == VCPU_RUNNABLE) {
+			v->state = VCPU_PAUSED;
+			POLICY_DO(policy->vcpu_block(v->id, now));
+		} else if (pause && v->state == VCPU_RUNNING) {
+			k = v->on_cpu; /* it pauses when it comes back (sched_ran) */
+		} else if (!pause && v->state == VCPU_PAUSED) {
+			v->state = VCPU_RUNNABLE;
+			v->runnable_since = now;
+			k = POLICY_CALL(policy->vcpu_wake(v->id, now));
+		}
+		if (k >= 0)
+			kick[nk++] = k;
+	}
+	spin_unlock(&sched_lock);
+	for (u32 i = 0; i < nk; i++)
+		sched_kick((u32)kick[i]);
+	return 0;
+}
+
+int sched_vm_set(struct vm *vm, u32 key, u32 value)
+{
+	int rc = 0;
+	spin_lock(&sched_lock);
+	for (u32 i = 0; !rc && i < vm->vcpu_count; i++)
+		rc = POLICY_CALL(policy->set_param(vm->vcpus[i]->id, key, value));
+	if (!rc && key == POLICY_PARAM_WEIGHT)
+		vm->weight = value;
+	if (!rc && key == POLICY_PARAM_CAP)
+		vm->cap = value;
+	spin_unlock(&sched_lock);
+	return rc;
 }
 
 /* sched_put: this CPU lets go of v's VMX state; if v's VM ended

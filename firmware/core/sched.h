@@ -39,6 +39,14 @@ void sched_kick(u32 cpu);
  * such policy) or the new policy's error (the old one stays). */
 int sched_set_policy(const char *name);
 
+/* sched_vm_pause: pause (or resume) every vCPU of vm: paused vCPUs are
+ * not scheduled until resumed. Returns 0 or -CG_EBUSY (already so). */
+int sched_vm_pause(struct vm *vm, bool pause);
+
+/* sched_vm_set: set a policy parameter (POLICY_PARAM_WEIGHT, _CAP) for
+ * every vCPU of vm. Returns 0 or the policy's negative error. */
+int sched_vm_set(struct vm *vm, u32 key, u32 value);
+
 /* sched_report: print the "@cg sched-stats" marker (policy, picks and the
  * timestamp ticks they took). */
 void sched_report(void);

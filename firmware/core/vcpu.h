@@ -14,6 +14,7 @@ enum vcpu_state {
 	VCPU_RUNNABLE,
 	VCPU_RUNNING,
 	VCPU_BLOCKED,
+	VCPU_PAUSED,   /* would run, but its VM is paused by the operator */
 	VCPU_STOPPED,
 };
 

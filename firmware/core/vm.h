@@ -38,6 +38,7 @@ struct vm {
 	u32 cap;            /* per mille of one CPU, 0: none */
 	u64 rt_budget, rt_period; /* reservation in TSC ticks, 0: none */
 	u32 resets;
+	bool paused;        /* by the operator: its vCPUs are not scheduled */
 	enum vm_end_kind end_kind;
 	u64 exit_status;
 	char stop_reason[48];

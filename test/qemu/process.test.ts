@@ -114,7 +114,8 @@ test('killGroup kills a real child that ignores SIGTERM, and its grandchild', as
   await killGroup(pid, child.exited, { graceMs: 150 });
   const took = Date.now() - t0;
   assert.ok(took >= 140, `waited the grace period (${took} ms)`);
-  assert.ok(took < 2000, `did not hang (${took} ms)`);
+  // Only a hang check: the machine may be busy with emulator boots.
+  assert.ok(took < 15000, `did not hang (${took} ms)`);
   const st = await child.exited;
   assert.is(st.signal, 'SIGKILL');
   assert.equal(groupMembers(pid), [], 'no live process left in the group');

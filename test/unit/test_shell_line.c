@@ -120,9 +120,47 @@ static void test_dropped(void)
 	for (size_t i = 0; i < ARRAY_SIZE(drop); i++)
 		CHECK(!shell_feed(l, drop[i], echo) && line_is(l, "ok"), "control/non-ASCII dropped");
 	CHECK(!strcmp(echoed, "ok"), "dropped bytes not echoed");
-	/* An escape sequence (cursor up) leaves only its printable tail. */
+	/* Cursor keys are escape sequences, consumed whole; with no history,
+	 * cursor up changes nothing. */
+	feed(l, "\x1b[A\x1b[C");
+	CHECK(line_is(l, "ok"), "escape sequences consumed whole");
+	free(l);
+}
+
+static void test_history(void)
+{
+	struct shell_line *l = line_new();
+	shell_history_add(l, "first");
+	shell_history_add(l, "second");
+	shell_history_add(l, "second");
+	shell_history_add(l, "");
+	CHECK(l->history_count == 2, "repeats and empty lines are not stored");
 	feed(l, "\x1b[A");
-	CHECK(line_is(l, "ok[A"), "escape byte dropped, tail kept");
+	CHECK(line_is(l, "second"), "up recalls the newest");
+	feed(l, "\x1b[A");
+	CHECK(line_is(l, "first"), "up again recalls the older");
+	feed(l, "\x1b[A");
+	CHECK(line_is(l, "first"), "up past the oldest stays");
+	feed(l, "\x1b[B\x1b[B");
+	CHECK(line_is(l, ""), "down past the newest gives an empty line");
+	feed(l, "abc\x15");
+	CHECK(line_is(l, ""), "Ctrl-U clears the line");
+	for (int i = 0; i < 40; i++) {
+		char b[8] = { 'c', (char)('a' + i % 26), (char)('a' + i / 26), 0 };
+		shell_history_add(l, b);
+	}
+	CHECK(l->history_count == SHELL_HISTORY, "history keeps the newest 16");
+	free(l);
+}
+
+static void test_machine_line(void)
+{
+	struct shell_line *l = line_new();
+	echoed_len = 0;
+	echoed[0] = 0;
+	feed(l, "@cg-req 1 hello");
+	CHECK(l->quiet && line_is(l, "@cg-req 1 hello"), "a machine line is collected");
+	CHECK(echoed_len == 0, "and never echoed");
 	free(l);
 }
 
@@ -132,5 +170,7 @@ int main(void)
 	test_backspace();
 	test_overflow();
 	test_dropped();
+	test_history();
+	test_machine_line();
 	return check_summary();
 }

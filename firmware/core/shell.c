@@ -1,91 +1,146 @@
+/* The shell's line handling: person or program, attach and detach. The
+ * commands themselves are in shell_cmds.c. */
 #include "shell.h"
 #include "arch.h"
-#include "cpu.h"
+#include "dev.h"
+#include "fmt.h"
 #include "log.h"
-#include "mem.h"
-#include "version.h"
+#include "vm.h"
 #include <cg/string.h>
+#include <stdarg.h>
 
-struct shell_cmd {
-	const char *name;
-	const char *help;
-	void (*run)(void);
-};
+#define DETACH 0x1D /* Ctrl-] */
+#define REPLY_MAX 8192
+#define REQ_PREFIX "@cg-req "
 
-static void cmd_help(void);
+static struct shell_line shell_cur;
+static bool shell_on;
+static bool shell_after_request; /* swallow the LF of a CR LF request */
+static struct vm *attached;
+static char reply[REPLY_MAX];
 
-static void cmd_version(void)
+void shell_fail(struct shell_ctx *c, const char *fmt, ...)
 {
-	kprintf("crossguard %s\n", CG_VERSION);
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+	c->failed = true;
 }
 
-static void cmd_cpus(void)
+static u32 shell_split(char *line, char **argv)
 {
-	for (u32 i = 0; i < CG_MAX_CPUS; i++) {
-		const struct cpu_info *c = &cpu_table[i];
-		if (c->state == CPU_ABSENT)
-			continue;
-		kprintf("cpu %u apic %u %s vmx=%u %s\n", i, c->apic_id,
-			c->state == CPU_ONLINE ? "online" : "failed", c->virt_on ? 1 : 0,
-			c->virt_detail);
+	u32 n = 0;
+	char *p = line;
+	while (*p) {
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		if (n == SHELL_ARGS_MAX)
+			return n + 1; /* too many: the caller reports it */
+		argv[n++] = p;
+		while (*p && *p != ' ')
+			p++;
 	}
+	return n;
 }
 
-static void cmd_mem(void)
+void shell_exec(struct shell_ctx *c, char *line)
 {
-	for (u32 i = 0; i < mem_map.count; i++) {
-		const struct memmap_entry *e = &mem_map.e[i];
-		kprintf("%016lx-%016lx %s\n", e->base, e->base + e->len - 1, memmap_type_name(e->type));
-	}
-	kprintf("free %lu KiB of %lu KiB usable\n", mem_pmm.free_frames * 4, mem_pmm.total_frames * 4);
-}
-
-static void cmd_halt(void)
-{
-	kprintf("halting all CPUs\n");
-	arch_stop_others();
-	arch_halt_forever();
-}
-
-static void cmd_reboot(void)
-{
-	kprintf("rebooting\n");
-	arch_reboot();
-}
-
-static const struct shell_cmd shell_cmds[] = {
-	{ "help", "list commands", cmd_help },
-	{ "version", "monitor version", cmd_version },
-	{ "cpus", "CPUs and their VMX state", cmd_cpus },
-	{ "mem", "physical memory map and free memory", cmd_mem },
-	{ "reboot", "reset the machine", cmd_reboot },
-	{ "halt", "stop every CPU", cmd_halt },
-};
-
-static void cmd_help(void)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++)
-		kprintf("  %-8s %s\n", shell_cmds[i].name, shell_cmds[i].help);
-}
-
-void shell_exec(const char *line)
-{
-	while (*line == ' ')
-		line++;
-	size_t n = strlen(line);
-	while (n && line[n - 1] == ' ')
-		n--;
-	if (!n)
+	char *argv[SHELL_ARGS_MAX];
+	u32 n = shell_split(line, argv);
+	if (!n) {
+		shell_fail(c, "empty command (type 'help' for the list)");
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(shell_cmds); i++) {
-		if (strlen(shell_cmds[i].name) == n && !strncmp(shell_cmds[i].name, line, n)) {
-			shell_cmds[i].run();
+	}
+	if (n > SHELL_ARGS_MAX) {
+		shell_fail(c, "too many arguments (at most %u)", SHELL_ARGS_MAX - 1);
+		return;
+	}
+	for (u32 i = 0; i < shell_cmd_count; i++) {
+		const struct shell_cmd *cmd = &shell_cmds[i];
+		if (strcmp(cmd->name, argv[0]))
+			continue;
+		if (n - 1 < cmd->min_args || n - 1 > cmd->max_args) {
+			shell_fail(c, "usage: %s", cmd->usage);
 			return;
 		}
+		c->argc = n - 1;
+		for (u32 k = 1; k < n; k++)
+			c->argv[k - 1] = argv[k];
+		cmd->run(c);
+		return;
 	}
-	char word[SHELL_LINE_MAX];
-	cg_strlcpy(word, line, n, sizeof(word));
-	kprintf("error: unknown command '%s' (type 'help' for the list)\n", word);
+	shell_fail(c, "unknown command '%s' (type 'help' for the list)", argv[0]);
+}
+
+/* A person's line: run it, print its error if any. */
+static void shell_human(char *line)
+{
+	struct shell_ctx c = { 0 };
+	char copy[SHELL_LINE_MAX];
+	cg_strlcpy(copy, line, SHELL_LINE_MAX, sizeof(copy));
+	if (!line[0])
+		return;
+	shell_exec(&c, line);
+	if (c.failed)
+		kprintf("error: %s\n", c.error);
+	shell_history_add(&shell_cur, copy);
+}
+
+/* A program's line: "@cg-req <id> <command>", answered with one line. */
+static void shell_request(char *line)
+{
+	struct json j;
+	struct shell_ctx c = { .machine = true, .j = &j };
+	u64 id = 0;
+	char *p = line;
+	json_init(&j, reply, sizeof(reply));
+	json_obj_begin(&j);
+	if (strncmp(p, REQ_PREFIX, strlen(REQ_PREFIX))) {
+		shell_fail(&c, "not a request: write '@cg-req <id> <command>'");
+	} else {
+		p += strlen(REQ_PREFIX);
+		bool digits = *p >= '0' && *p <= '9';
+		while (*p >= '0' && *p <= '9' && id <= 0xFFFFFFFFull)
+			id = id * 10 + (u64)(*p++ - '0');
+		if (!digits || (*p != ' ' && *p) || id == 0 || id > 0xFFFFFFFFull) {
+			id = 0;
+			shell_fail(&c, "bad request id: use a number from 1 to 4294967295");
+		}
+	}
+	json_kv_u64(&j, "id", id);
+	if (!c.failed) {
+		struct json data;
+		static char data_buf[REPLY_MAX - 64];
+		json_init(&data, data_buf, sizeof(data_buf));
+		c.j = &data;
+		shell_exec(&c, p);
+		if (!c.failed && data.overflow)
+			shell_fail(&c, "reply too large; ask for one VM at a time");
+		if (!c.failed) {
+			json_kv_bool(&j, "ok", true);
+			json_key(&j, "data");
+			if (!data.len)
+				json_obj_begin(&j), json_obj_end(&j);
+			else {
+				/* splice the data document in as the value */
+				j.after_key = false;
+				for (const char *q = data_buf; *q && j.len + 2 < j.size; q++)
+					j.buf[j.len++] = *q;
+				j.buf[j.len] = 0;
+			}
+		}
+	}
+	if (c.failed) {
+		json_kv_bool(&j, "ok", false);
+		json_kv_str(&j, "error", c.error);
+	}
+	json_obj_end(&j);
+	klog_raw("@cg-rsp ", true);
+	klog_raw(reply, false);
+	klog_raw("\n", false);
 }
 
 static void shell_echo(const char *s)
@@ -93,14 +148,11 @@ static void shell_echo(const char *s)
 	kprintf("%s", s);
 }
 
-static struct shell_line shell_cur;
-static bool shell_on;
-
 void shell_start(bool enabled)
 {
 	shell_on = enabled;
 	if (enabled)
-		kprintf("cg> ");
+		kprintf(SHELL_PROMPT);
 }
 
 bool shell_enabled(void)
@@ -108,22 +160,63 @@ bool shell_enabled(void)
 	return shell_on;
 }
 
+void shell_attach(struct vm *vm)
+{
+	attached = vm;
+	kprintf("attached to %s; Ctrl-] detaches\n", vm->name);
+	dev_console_attach(vm);
+}
+
+static void shell_detach(const char *why)
+{
+	struct vm *vm = attached;
+	attached = NULL;
+	dev_console_attach(NULL);
+	klog_raw("", true);
+	kprintf("detached from %s%s\n", vm->name, why);
+	kprintf(SHELL_PROMPT);
+}
+
 void shell_poll(void)
 {
 	struct shell_line *l = &shell_cur;
-	int c;
-	while ((c = arch_console_getc()) >= 0) {
-		if (!shell_feed(l, c, shell_echo))
+	int ch;
+	if (attached && attached->state != VM_RUNNING)
+		shell_detach(" (the VM ended)");
+	while ((ch = arch_console_getc()) >= 0) {
+		if (attached) {
+			if (ch == DETACH)
+				shell_detach("");
+			else
+				dev_uart_rx_push(attached, (u8)ch);
 			continue;
-		kprintf("\n");
-		if (l->overflow) {
-			kprintf("error: line longer than %u characters ignored\n", SHELL_LINE_MAX - 1);
+		}
+		if (shell_after_request && ch == '\n' && !l->len) {
+			shell_after_request = false;
+			continue;
+		}
+		shell_after_request = false;
+		if (!shell_feed(l, ch, shell_echo))
+			continue;
+		bool machine = l->quiet;
+		l->buf[l->len] = 0;
+		if (machine) {
+			if (l->overflow)
+				shell_request("@");
+			else
+				shell_request(l->buf);
+			shell_after_request = ch == '\r';
 		} else {
-			l->buf[l->len] = 0;
-			shell_exec(l->buf);
+			kprintf("\n");
+			if (l->overflow)
+				kprintf("error: line longer than %u characters ignored\n", SHELL_LINE_MAX - 1);
+			else
+				shell_human(l->buf);
 		}
 		l->len = 0;
 		l->overflow = false;
-		kprintf("cg> ");
+		l->quiet = false;
+		if (!machine && !attached)
+			kprintf(SHELL_PROMPT);
 	}
 }

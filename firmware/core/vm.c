@@ -277,6 +277,8 @@ void vm_release_vcpu(struct vcpu *v)
 		return;
 	vm->state = VM_ENDED;
 	vm_stats_marker(vm);
+	if (vm->end_kind != VM_END_RESET)
+		vm_modules_record_end(vm);
 	if (vm->end_kind == VM_END_RESET)
 		vm_reset(vm); /* starts the new VM before counting the old one out */
 	else

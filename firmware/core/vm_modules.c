@@ -6,11 +6,20 @@
 #include "sched.h"
 #include "vm.h"
 #include "vmcfg.h"
+#include "fmt.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 
 static const struct boot_info *modules_bi;
 static struct vmcfg vm_config;
+
+struct vm_record {
+	bool ended;
+	enum vm_end_kind kind;
+	u64 status;
+	char reason[48];
+};
+static struct vm_record records[VMCFG_MAX_VMS];
 
 void vm_modules_init(const struct boot_info *bi)
 {
@@ -67,4 +76,72 @@ u32 vm_modules_start(void)
 	if (!n && vm_config.count)
 		cg_marker("vms-done", "count=0");
 	return n;
+}
+
+u32 vm_modules_count(void)
+{
+	return vm_config.count;
+}
+
+int vm_modules_find(const char *name)
+{
+	for (u32 i = 0; i < vm_config.count; i++)
+		if (!strcmp(vm_config.vms[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static struct vm *vm_live(const struct vmcfg_vm *cfg)
+{
+	for (u32 i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &vm_table[i];
+		if (vm->state != VM_FREE && vm->state != VM_ENDED && vm->cfg == cfg)
+			return vm;
+	}
+	return NULL;
+}
+
+bool vm_modules_status(u32 i, struct vm_status *out)
+{
+	if (i >= vm_config.count)
+		return false;
+	const struct vmcfg_vm *cfg = &vm_config.vms[i];
+	const struct vm_record *r = &records[i];
+	struct vm *vm = vm_live(cfg);
+	*out = (struct vm_status){ cfg->name, "not-started", vm, cfg->vcpus, cfg->mem_mib, false, 0, "" };
+	if (vm) {
+		out->state = vm->state == VM_RUNNING ? (vm->paused ? "paused" : "running")
+						       : vm->state == VM_CREATED ? "starting" : "ending";
+	} else if (r->ended) {
+		out->state = r->kind == VM_END_EXIT ? "exited" : "stopped";
+		out->has_status = r->kind == VM_END_EXIT;
+		out->status = r->status;
+		out->reason = r->reason;
+	}
+	return true;
+}
+
+void vm_modules_record_end(const struct vm *vm)
+{
+	if (!vm->cfg || vm->cfg < vm_config.vms || vm->cfg >= vm_config.vms + VMCFG_MAX_VMS)
+		return;
+	struct vm_record *r = &records[vm->cfg - vm_config.vms];
+	r->ended = true;
+	r->kind = vm->end_kind;
+	r->status = vm->exit_status;
+	cg_strlcpy(r->reason, vm->stop_reason, sizeof(r->reason), sizeof(r->reason));
+}
+
+int vm_modules_restart(u32 i, char *err, size_t err_size)
+{
+	const struct vmcfg_vm *cfg = &vm_config.vms[i];
+	if (vm_live(cfg)) {
+		fmt_snprintf(err, err_size, "VM '%s' is still running; stop it first", cfg->name);
+		return -CG_EBUSY;
+	}
+	struct vm *vm = vm_create(cfg, err, err_size);
+	if (!vm)
+		return -CG_ENOMEM;
+	records[i].ended = false;
+	return vm_start(vm);
 }

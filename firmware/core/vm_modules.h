@@ -20,4 +20,32 @@ int vm_module_find(const char *name, const u8 **data, u64 *size);
  * why) and the others still start. Returns the number started. */
 u32 vm_modules_start(void);
 
+struct vm;
+struct vmcfg_vm;
+
+/* How a configured VM stands, for the console. */
+struct vm_status {
+	const char *name;
+	const char *state;  /* running, paused, ending, exited, stopped, not-started */
+	struct vm *vm;      /* when it exists now */
+	u32 vcpus, mem_mib;
+	bool has_status;
+	u64 status;         /* exit status (exited) */
+	const char *reason; /* stop reason (stopped), else "" */
+};
+
+/* vm_modules_count / vm_modules_status: the configured VMs, in order. */
+u32 vm_modules_count(void);
+bool vm_modules_status(u32 i, struct vm_status *out);
+
+/* vm_modules_find: index of the configured VM called name, or -1. */
+int vm_modules_find(const char *name);
+
+/* vm_modules_record_end: remember how vm ended (called as it is freed). */
+void vm_modules_record_end(const struct vm *vm);
+
+/* vm_modules_restart: build and start configured VM i again (it must not
+ * exist now). Returns 0 or -CG_EBUSY / -CG_ENOMEM with err set. */
+int vm_modules_restart(u32 i, char *err, size_t err_size);
+
 #endif

@@ -137,6 +137,7 @@ typecheck: node_modules/.package-lock.json
 
 include test/unit/unit.mk
 include test/guests/guests.mk
+include test/bench/pick/pick.mk
 
 test: setup
 	$(MAKE) --no-print-directory all
@@ -149,10 +150,12 @@ bench: setup
 	node $(B)/js/test/bench/boot.bench.mjs
 	node $(B)/js/test/bench/exits.bench.mjs
 	node $(B)/js/test/bench/sched.bench.mjs
+	node $(B)/js/test/bench/policy.bench.mjs
+	$(MAKE) --no-print-directory pick-bench
 
 demo: setup
 	$(MAKE) --no-print-directory all
-	node $(B)/js/crossguard.mjs run --no-build
+	bash toolchain/demo.sh
 
 clean:
 	rm -rf $(B)

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   nasm gcc make binutils               # the monitor
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools  # the ISO
   wabt                                 # wasm2c for scheduler policies
+  openssh-server openssh-client        # the console client's SSH transport test
 )
 
 missing=()

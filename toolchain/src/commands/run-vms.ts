@@ -178,7 +178,7 @@ export default async function runVms(a: RunArgs): Promise<number> {
   return v.status;
 }
 
-function readVmsFile(file: string, machineMemMiB: number): VmSet {
+export function readVmsFile(file: string, machineMemMiB: number): VmSet {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CrossguardError, UsageError } from '../../qemu/errors.js';
 import { RUN_EPILOGUE } from './help.js';
+import { CONSOLE_EPILOGUE } from '../../console/help.js';
 
 async function main(argv: string[]): Promise<number> {
   let status = 0;
@@ -33,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
             choices: ['multiboot2', 'multiboot'] as const,
             default: 'multiboot2' as const,
             describe: 'protocol of the default GRUB entry',
-          }),
+          })
+          .option('vms', { type: 'string', describe: 'pack the VMs of this description (docs/vm-config.md) into the image' })
+          .option('mem', { type: 'number', describe: 'with --vms: machine RAM in MiB the set must fit (default 1024)' }),
       async (a) => {
         await (await import('./commands/image.js')).default(a);
       },
@@ -88,6 +91,34 @@ async function main(argv: string[]): Promise<number> {
           .epilogue(RUN_EPILOGUE),
       async (a) => {
         status = await (await import('./commands/run.js')).default(a);
+      },
+    )
+    .command(
+      'console',
+      'Operator console client: talk to a running monitor (people, or one request with exec)',
+      (y) =>
+        y
+          .option('connect', { type: 'string', demandOption: true, describe: 'where the line is: tcp:HOST:PORT, unix:PATH, serial:DEV[@BAUD], ssh://USER@HOST[:PORT]' })
+          .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for connecting and each reply (0 = forever)' })
+          .option('log', { type: 'string', describe: 'append every byte of the session (both ways) to FILE' })
+          .option('line', { type: 'boolean', default: false, describe: 'local line editing with history and Tab completion (default: raw passthrough)' })
+          .option('identity', { type: 'string', describe: 'ssh: private key file' })
+          .option('known-hosts', { type: 'string', describe: 'ssh: known_hosts file to check the host key (default ~/.ssh/known_hosts)' })
+          .option('insecure-host-key', { type: 'boolean', default: false, describe: 'ssh: do not check the host key (prints its fingerprint)' })
+          .command(
+            'exec <words..>',
+            'Send one request (COMMAND [ARGS...]) and print the reply',
+            (b) =>
+              b
+                .positional('words', { type: 'string', array: true, demandOption: true, describe: 'the command and its arguments, e.g. vm stop web1' })
+                .option('json', { type: 'boolean', default: false, describe: "print the reply's data as JSON" }),
+            async (a) => {
+              status = await (await import('./commands/console.js')).exec(a);
+            },
+          )
+          .epilogue(CONSOLE_EPILOGUE),
+      async (a) => {
+        status = await (await import('./commands/console.js')).interactive(a);
       },
     )
     .demandCommand(1, 'name a command')

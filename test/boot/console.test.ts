@@ -1,0 +1,273 @@
+// The console client against the real monitor under Bochs: most checks
+// through an in-process transport on the machine's serial line (the client
+// code is the same as over TCP), and one end to end with real processes:
+// `crossguard run --console tcp:…` serving the line and `crossguard console
+// --connect tcp:… exec vms --json` asking it.
+//
+// Each check records its own result, so one failure does not hide the rest.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConsoleSession } from '../../console/session.js';
+import { machineTransport } from '../../console/transports/machine.js';
+import { makeIso } from '../../toolchain/src/image.js';
+import { writeVmsCfg } from '../../toolchain/src/vmcfg.js';
+import { checkVmDescription } from '../../toolchain/src/vms.js';
+import { boot, ELF, explain, ROOT, slot } from './pool.js';
+
+const GUESTS = join(ROOT, 'build', 'guests');
+const T = 30_000;
+const VMS = {
+  vms: [
+    { name: 'spin', memory_mib: 16, vcpus: 1, kernel: 'spinner.elf', cmdline: 'window=400' },
+    { name: 'echo', memory_mib: 16, vcpus: 1, kernel: 'echo.elf' },
+    { name: 'quick', memory_mib: 16, vcpus: 1, kernel: 'cpuid.elf' },
+  ],
+};
+
+type Check = { ok: true; note?: string } | { ok: false; why: string };
+const checks = new Map<string, Check>();
+
+async function check(name: string, fn: () => Promise<string | void>): Promise<void> {
+  try {
+    const note = await fn();
+    checks.set(name, note ? { ok: true, note } : { ok: true });
+  } catch (e) {
+    checks.set(name, { ok: false, why: (e as Error).stack ?? String(e) });
+  }
+}
+
+/** Lines received from `from` on, joined (the session's view of people text, markers and guest lines). */
+function waiter(s: ConsoleSession) {
+  const lines: string[] = [];
+  let raw = '';
+  s.onLine((l) => lines.push(l));
+  s.transport.onData((b) => (raw += b.toString('latin1')));
+  return {
+    lines,
+    get raw() {
+      return raw;
+    },
+    mark: () => ({ line: lines.length, raw: raw.length }),
+    async line(re: RegExp, from: number, ms = T): Promise<string> {
+      const t0 = Date.now();
+      for (;;) {
+        const hit = lines.slice(from).find((l) => re.test(l));
+        if (hit !== undefined) return hit;
+        if (Date.now() - t0 > ms) throw new Error(`no line matching ${re} within ${ms} ms; saw:\n${lines.slice(from).slice(-15).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async rawText(re: RegExp, from: number, ms = T): Promise<void> {
+      const t0 = Date.now();
+      while (!re.test(raw.slice(from))) {
+        if (Date.now() - t0 > ms) throw new Error(`no output matching ${re} within ${ms} ms; saw:\n${JSON.stringify(raw.slice(from).slice(-400))}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+const inProcess = boot({
+  emulator: 'bochs',
+  image: { kind: 'iso-variant', vmsBase: GUESTS, vms: VMS },
+  cpus: 1,
+  memMiB: 256,
+  until: /^@cg ready/,
+  timeoutMs: 180_000,
+  interact: async (m) => {
+    const s = new ConsoleSession(machineTransport(m.serial, m.exited, 'bochs COM1'));
+    const w = waiter(s);
+
+    await check('hello answers protocol 1', async () => {
+      const h = await s.hello(T);
+      assert.is(h.protocol, 1);
+      return `version ${h.version}`;
+    });
+
+    await check('vms as JSON', async () => {
+      const vms = (await s.request('vms', T)) as { name: string; state: string; vcpus: number; mem_mib: number }[];
+      assert.ok(Array.isArray(vms), JSON.stringify(vms));
+      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'quick', 'spin']);
+      for (const v of vms) {
+        assert.type(v.state, 'string');
+        assert.is(v.vcpus, 1);
+        assert.is(v.mem_mib, 16);
+      }
+      return vms.map((v) => `${v.name}:${v.state}`).join(' ');
+    });
+
+    await check('stats', async () => {
+      const st = (await s.request('stats', T)) as { name: string; run: number; steal: number; switches: number; exits: Record<string, number> }[];
+      assert.ok(Array.isArray(st) && st.length >= 1, JSON.stringify(st));
+      const spin = st.find((x) => x.name === 'spin');
+      assert.ok(spin, JSON.stringify(st));
+      for (const k of ['run', 'steal', 'switches'] as const) assert.type(spin![k], 'number');
+      assert.type(spin!.exits, 'object');
+      return JSON.stringify(spin);
+    });
+
+    await check('sched policy rr, then sched shows rr', async () => {
+      const before = (await s.request('sched', T)) as { policy: string; policies: string[] };
+      assert.ok(before.policies.includes('rr'), JSON.stringify(before));
+      const at = w.mark();
+      assert.equal(await s.request('sched policy rr', T), {});
+      const after = (await s.request('sched', T)) as { policy: string };
+      assert.is(after.policy, 'rr');
+      await w.line(/^@cg sched policy=rr/, at.line, 5000);
+      return `${before.policy} -> rr`;
+    });
+
+    await check('vm stop and vm start', async () => {
+      let at = w.mark();
+      assert.equal(await s.request('vm stop spin', T), {});
+      await w.line(/^@cg vm-stop name=spin reason=operator/, at.line);
+      const stopped = ((await s.request('vms', T)) as { name: string; state: string }[]).find((v) => v.name === 'spin');
+      assert.ok(stopped && stopped.state !== 'running', JSON.stringify(stopped));
+      at = w.mark();
+      assert.equal(await s.request('vm start spin', T), {});
+      await w.line(/^@cg vm-start name=spin/, at.line);
+      const again = ((await s.request('vms', T)) as { name: string; state: string }[]).find((v) => v.name === 'spin');
+      assert.is(again?.state, 'running');
+      return `stopped state ${stopped!.state}`;
+    });
+
+    await check('an unknown VM is ok:false with the fix', async () => {
+      const r = await s.call('vm stop web3', T);
+      assert.is(r.ok, false);
+      assert.match((r as { error: string }).error, /web3/);
+      return (r as { error: string }).error;
+    });
+
+    await check('attach to a guest console, type, read, detach with Ctrl-]', async () => {
+      const at = w.mark();
+      s.send('console echo\r');
+      await w.line(/attached to echo/, at.line);
+      await w.rawText(/echo: ready/, at.raw); // the ring is replayed on attach
+      const typed = w.mark();
+      s.send('hi there\r');
+      await w.rawText(/echo: hi there/, typed.raw);
+      s.send(Buffer.from([0x1d]));
+      await w.line(/detached from echo/, at.line);
+      await s.hello(T);
+    });
+
+    await check('bad input gets error lines and the monitor keeps answering', async () => {
+      let seed = 12345;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+      const junk = Buffer.from(Array.from({ length: 200 }, rnd).filter((b) => b !== 0x0a && b !== 0x0d && b !== 0x1b && b !== 0x1d));
+      let at = w.mark();
+      s.send(Buffer.concat([junk, Buffer.from('\r')]));
+      await w.line(/error: /, at.line);
+      at = w.mark();
+      s.send('A'.repeat(10 * 1024) + '\r');
+      await w.line(/error: line longer than/, at.line);
+      at = w.mark();
+      s.send('frobnicate now\r');
+      await w.line(/error: .*frobnicate/, at.line);
+      // An overlong request cannot be answered with its id: the spec says an
+      // `error:` line; an id-0 ok:false reply is accepted too (noted).
+      at = w.mark();
+      s.send(`@cg-req 77 ${'x'.repeat(200)}\n`);
+      const long = await w.line(/^error: |^@cg-rsp \{"id":0,"ok":false/, at.line);
+      const unknown = await s.call('frobnicate', T);
+      assert.is(unknown.ok, false);
+      const h = await s.hello(T);
+      assert.is(h.protocol, 1);
+      assert.equal(((await s.request('vms', T)) as unknown[]).length, 3);
+      return `overlong request answered: ${long}`;
+    });
+    s.close();
+  },
+});
+
+/** The real processes: run --console serves the line, console exec asks it. */
+const endToEnd = slot(async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cg-console-e2e-'));
+  const cli = join(ROOT, 'build', 'js', 'crossguard.mjs');
+  let run: ReturnType<typeof spawn> | undefined;
+  let runErr = '';
+  try {
+    const iso = join(tmp, 'console.iso');
+    const modules = writeVmsCfg(checkVmDescription(VMS, GUESTS, { source: 'test' }), tmp);
+    await makeIso({ elf: ELF, out: iso, modules });
+    run = spawn(process.execPath, [cli, 'run', '--emulator', 'bochs', '--cpus', '1', '--no-build', '--image', iso, '--console', 'tcp:127.0.0.1:0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    run.stderr!.on('data', (b) => (runErr += b));
+    const t0 = Date.now();
+    let spec: string | undefined;
+    while (!(spec = /serial console on (tcp:\S+)/.exec(runErr)?.[1])) {
+      if (Date.now() - t0 > 60_000 || run.exitCode !== null) throw new Error(`run did not serve the console:\n${runErr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Wait for the monitor to be up (the backlog is replayed to the first client), then let go.
+    const [host, port] = [spec.slice(4, spec.lastIndexOf(':')), Number(spec.slice(spec.lastIndexOf(':') + 1))];
+    await new Promise<void>((res, rej) => {
+      const sock = netConnect(port, host);
+      let seen = '';
+      const timer = setTimeout(() => (sock.destroy(), rej(new Error(`no @cg ready on ${spec}:\n${seen.slice(-500)}`))), 180_000);
+      sock.on('data', (b) => {
+        seen += b.toString('latin1');
+        if (/@cg ready/.test(seen) && /@cg vm-start name=quick/.test(seen)) {
+          clearTimeout(timer);
+          sock.end();
+          sock.once('close', () => res());
+        }
+      });
+      sock.on('error', rej);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+      const c = spawn(process.execPath, [cli, 'console', '--connect', spec!, '--timeout', '60', 'exec', 'vms', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (b) => (stdout += b));
+      c.stderr.on('data', (b) => (stderr += b));
+      c.on('close', (code) => res({ code, stdout, stderr }));
+    });
+    return { ...out, runErr };
+  } finally {
+    if (run && run.exitCode === null) {
+      const gone = new Promise((r) => run!.once('exit', r));
+      run.kill('SIGTERM');
+      await gone;
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+const NAMES = [
+  'hello answers protocol 1',
+  'vms as JSON',
+  'stats',
+  'sched policy rr, then sched shows rr',
+  'vm stop and vm start',
+  'an unknown VM is ok:false with the fix',
+  'attach to a guest console, type, read, detach with Ctrl-]',
+  'bad input gets error lines and the monitor keeps answering',
+];
+
+for (const name of NAMES)
+  test(`console (in-process, Bochs): ${name}`, async () => {
+    const o = await inProcess;
+    assert.is(o.status, 'matched', explain(o, 'the monitor never reported ready'));
+    const c = checks.get(name);
+    assert.ok(c, explain(o, `check "${name}" did not run`));
+    if (!c!.ok) assert.unreachable(explain(o, c!.why));
+  });
+
+test('console (processes): run --console tcp + console exec vms --json', async () => {
+  const r = await endToEnd;
+  assert.is(r.code, 0, `exec: ${r.stderr}\nrun: ${r.runErr}`);
+  const vms = JSON.parse(r.stdout) as { name: string }[];
+  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'quick', 'spin']);
+});
+
+test.run();

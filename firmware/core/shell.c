@@ -89,8 +89,9 @@ static void shell_human(char *line)
 	shell_history_add(&shell_cur, copy);
 }
 
-/* A program's line: "@cg-req <id> <command>", answered with one line. */
-static void shell_request(char *line)
+/* A program's line: "@cg-req <id> <command>", answered with one line.
+ * overlong: the line did not fit; only its id (if readable) is used. */
+static void shell_request(char *line, bool overlong)
 {
 	struct json j;
 	struct shell_ctx c = { .machine = true, .j = &j };
@@ -111,6 +112,8 @@ static void shell_request(char *line)
 		}
 	}
 	json_kv_u64(&j, "id", id);
+	if (!c.failed && overlong)
+		shell_fail(&c, "request longer than %u characters; shorten it", SHELL_LINE_MAX - 1);
 	if (!c.failed) {
 		struct json data;
 		static char data_buf[REPLY_MAX - 64];
@@ -201,10 +204,7 @@ void shell_poll(void)
 		bool machine = l->quiet;
 		l->buf[l->len] = 0;
 		if (machine) {
-			if (l->overflow)
-				shell_request("@");
-			else
-				shell_request(l->buf);
+			shell_request(l->buf, l->overflow);
 			shell_after_request = ch == '\r';
 		} else {
 			kprintf("\n");

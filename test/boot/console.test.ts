@@ -170,11 +170,10 @@ const inProcess = boot({
       at = w.mark();
       s.send('frobnicate now\r');
       await w.line(/error: .*frobnicate/, at.line);
-      // An overlong request cannot be answered with its id: the spec says an
-      // `error:` line; an id-0 ok:false reply is accepted too (noted).
+      // An overlong request is answered with its id and says so.
       at = w.mark();
       s.send(`@cg-req 77 ${'x'.repeat(200)}\n`);
-      const long = await w.line(/^error: |^@cg-rsp \{"id":0,"ok":false/, at.line);
+      const long = await w.line(/^@cg-rsp \{"id":77,"ok":false,"error":"request longer than 127 characters/, at.line);
       const unknown = await s.call('frobnicate', T);
       assert.is(unknown.ok, false);
       const h = await s.hello(T);

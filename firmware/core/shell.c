@@ -1,6 +1,7 @@
 /* The shell's line handling: person or program, attach and detach. The
  * commands themselves are in shell_cmds.c. */
 #include "shell.h"
+#include "console_proto.h"
 #include "arch.h"
 #include "dev.h"
 #include "fmt.h"
@@ -9,9 +10,7 @@
 #include <cg/string.h>
 #include <stdarg.h>
 
-#define DETACH 0x1D /* Ctrl-] */
 #define REPLY_MAX 8192
-#define REQ_PREFIX "@cg-req "
 
 static struct shell_line shell_cur;
 static bool shell_on;
@@ -99,14 +98,14 @@ static void shell_request(char *line, bool overlong)
 	char *p = line;
 	json_init(&j, reply, sizeof(reply));
 	json_obj_begin(&j);
-	if (strncmp(p, REQ_PREFIX, strlen(REQ_PREFIX))) {
+	if (strncmp(p, CONSOLE_REQ_PREFIX, strlen(CONSOLE_REQ_PREFIX))) {
 		shell_fail(&c, "not a request: write '@cg-req <id> <command>'");
 	} else {
-		p += strlen(REQ_PREFIX);
+		p += strlen(CONSOLE_REQ_PREFIX);
 		bool digits = *p >= '0' && *p <= '9';
-		while (*p >= '0' && *p <= '9' && id <= 0xFFFFFFFFull)
+		while (*p >= '0' && *p <= '9' && id <= CONSOLE_ID_MAX)
 			id = id * 10 + (u64)(*p++ - '0');
-		if (!digits || (*p != ' ' && *p) || id == 0 || id > 0xFFFFFFFFull) {
+		if (!digits || (*p != ' ' && *p) || id == 0 || id > CONSOLE_ID_MAX) {
 			id = 0;
 			shell_fail(&c, "bad request id: use a number from 1 to 4294967295");
 		}
@@ -141,7 +140,7 @@ static void shell_request(char *line, bool overlong)
 		json_kv_str(&j, "error", c.error);
 	}
 	json_obj_end(&j);
-	klog_raw("@cg-rsp ", true);
+	klog_raw(CONSOLE_RSP_PREFIX, true);
 	klog_raw(reply, false);
 	klog_raw("\n", false);
 }
@@ -188,7 +187,7 @@ void shell_poll(void)
 		shell_detach(" (the VM ended)");
 	while ((ch = arch_console_getc()) >= 0) {
 		if (attached) {
-			if (ch == DETACH)
+			if (ch == CONSOLE_DETACH)
 				shell_detach("");
 			else
 				dev_uart_rx_push(attached, (u8)ch);

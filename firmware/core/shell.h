@@ -5,13 +5,14 @@
 #define CG_SHELL_H
 
 #include <cg/types.h>
+#include "console_proto.h"
 #include "json.h"
 #include "shell_line.h"
 
 #define SHELL_ARGS_MAX 8
 
 struct vm;
-#define SHELL_PROTOCOL 1
+#define SHELL_PROTOCOL CONSOLE_PROTOCOL_VERSION
 
 /* What a command sees: its arguments, and where its answer goes. A
  * command prints for a person with kprintf when !machine, and fills j

@@ -5,7 +5,7 @@
 
 #include <cg/types.h>
 
-#define SHELL_LINE_MAX 128
+#define SHELL_LINE_MAX 128 /* CONSOLE_LINE_MAX + NUL */
 #define SHELL_HISTORY 16
 #define SHELL_PROMPT "cg> "
 

@@ -21,7 +21,8 @@ UNIT_FW_SRCS := errno memmap bootinfo pmm acpi
 # vms.cfg parser (firmware/core/vmcfg.c) and its host checker tool.
 UNIT_TESTS += test_vmcfg
 UNIT_FW_SRCS += vmcfg
-UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line
+UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line json
+UNIT_TESTS += test_json
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

@@ -264,7 +264,6 @@ bool vmx_exit_fast(struct vcpu *v);
 bool vmx_exit_fast(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
-	a->launched = true;
 	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
 	if (reason & EXIT_REASON_ENTRY_FAILURE) {
 		a->exit_action = vmexit_fatal(v, "VM entry failed on guest state", "invalid-guest-state");
@@ -319,6 +318,9 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 			result = run_result(vmexit_fatal(v, "VMLAUNCH/VMRESUME failed", "vmentry-failed"));
 			break;
 		}
+		/* Exits resumed from the stub use VMRESUME; this is the first
+		 * return to C since the (possible) VMLAUNCH. */
+		a->launched = true;
 		if (a->exit_action != EXIT_ACT_RESUME) {
 			result = run_result(a->exit_action);
 			break;

@@ -23,6 +23,12 @@ UNIT_TESTS += test_vmcfg
 UNIT_FW_SRCS += vmcfg
 UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line json
 UNIT_TESTS += test_json
+# Linux bzImage loader (firmware/core/guest_linux.c).
+UNIT_TESTS += test_guest_linux
+UNIT_FW_SRCS += guest_linux
+# Split virtqueue and virtio-blk parsing; copy-on-write disk overlay.
+UNIT_TESTS += test_virtq test_blk_overlay
+UNIT_FW_SRCS += virtq blk_overlay
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

@@ -43,3 +43,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
+bash "$(dirname "$0")/fetch-kernel.sh"

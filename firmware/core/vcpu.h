@@ -35,6 +35,11 @@ struct vcpu {
 	volatile u32 state;
 	u64 boot_rip;      /* where the loader says the bootstrap vCPU starts */
 	u64 boot_rax, boot_rbx;
+	/* Linux's 64-bit entry (boot protocol): long mode with the loader's
+	 * identity map and GDT, RSI = boot_params. */
+	bool boot_long64;
+	u64 boot_cr3, boot_gdt, boot_rsi;
+	u16 boot_gdt_limit;
 	u8 sipi_vector;
 	bool sipi_pending;
 	bool init_pending;

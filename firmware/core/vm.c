@@ -1,6 +1,7 @@
 #include "vm.h"
 #include "arch.h"
 #include "fmt.h"
+#include "guest_linux.h"
 #include "guest_mb1.h"
 #include "log.h"
 #include "mem.h"
@@ -93,6 +94,51 @@ static int vm_alloc_ram(struct vm *vm, u32 mem_mib)
 	return 0;
 }
 
+static int vm_linux_write(void *ctx, u64 gpa, const void *src, u64 len)
+{
+	return vm_write(ctx, gpa, src, len);
+}
+
+/* A Linux bzImage ("HdrS" at 0x202): loaded per the boot protocol and
+ * entered at its 64-bit entry; the VM's first module is its initrd. */
+static int vm_load_linux(struct vm *vm, const struct vmcfg_vm *cfg, const u8 *image, u64 size,
+			 char *err, size_t n)
+{
+	const u8 *initrd = NULL;
+	u64 initrd_size = 0;
+	if (cfg->module_count &&
+	    vm_module_find(cfg->modules[0].name, &initrd, &initrd_size)) {
+		fmt_snprintf(err, n, "initrd module '%s' is not among the boot modules; rebuild the image",
+			     cfg->modules[0].name);
+		return -CG_ENOENT;
+	}
+	const struct linux_e820 map[] = {
+		{ 0, 0x9FC00, LINUX_E820_RAM },
+		{ 0x9FC00, 0x100000 - 0x9FC00, LINUX_E820_RESERVED },
+		{ 0x100000, vm->ram_bytes - 0x100000, LINUX_E820_RAM },
+	};
+	struct linux_guest_mem m = { vm_linux_write, vm->ram_bytes, vm };
+	struct linux_boot b;
+	/* The guest sees its command line without the kernel path QEMU-style
+	 * Multiboot kernels get: skip the first word. */
+	const char *args = cfg->cmdline;
+	while (*args && *args != ' ')
+		args++;
+	while (*args == ' ')
+		args++;
+	int rc = linux_load(&m, image, size, args, initrd, initrd_size, map, ARRAY_SIZE(map), &b, err, n);
+	if (rc)
+		return rc;
+	struct vcpu *bsp = vm->vcpus[0];
+	bsp->boot_long64 = true;
+	bsp->boot_rip = b.entry64;
+	bsp->boot_rsi = b.boot_params;
+	bsp->boot_cr3 = b.page_tables;
+	bsp->boot_gdt = b.gdt;
+	bsp->boot_gdt_limit = b.gdt_limit;
+	return 0;
+}
+
 static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t n)
 {
 	struct mb1_image kernel;
@@ -101,6 +147,8 @@ static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t 
 			     cfg->kernel);
 		return -CG_ENOENT;
 	}
+	if (kernel.size > 0x206 && !memcmp(kernel.data + 0x202, "HdrS", 4))
+		return vm_load_linux(vm, cfg, kernel.data, kernel.size, err, n);
 	struct mb1_module mods[VMCFG_MAX_MODULES];
 	for (u32 i = 0; i < cfg->module_count; i++) {
 		if (vm_module_find(cfg->modules[i].name, &mods[i].image.data, &mods[i].image.size)) {

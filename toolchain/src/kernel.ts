@@ -10,7 +10,7 @@ export const MB1_SEARCH = 8192;
 export const MB1_AOUT_KLUDGE = 1 << 16;
 
 export type KernelFormat =
-  | { ok: true; kind: 'elf32' | 'elf64' | 'multiboot-aout'; headerOffset: number }
+  | { ok: true; kind: 'elf32' | 'elf64' | 'multiboot-aout' | 'bzimage'; headerOffset: number }
   | { ok: false; problem: string };
 
 /** Offset of the first valid Multiboot1 header in `head`, or -1. */
@@ -46,6 +46,10 @@ function sniff(head: Uint8Array): string {
 export function kernelFormat(head: Uint8Array): KernelFormat {
   const elf = elfClass(head);
   const mb = findMultiboot1(head);
+  // A Linux bzImage: "HdrS" at 0x202 (the boot protocol's setup header);
+  // the monitor checks the protocol version and 64-bit support itself.
+  if (head.length > 0x206 && head[0x202] === 0x48 && head[0x203] === 0x64 && head[0x204] === 0x72 && head[0x205] === 0x53)
+    return { ok: true, kind: 'bzimage', headerOffset: 0x1f1 };
   const fix = 'build it as a Multiboot1 kernel (an ELF with a 0x1BADB002 header in its first 8 KiB, as QEMU -kernel takes)';
   if (elf === 'elf?') return { ok: false, problem: `is an ELF of unknown class ${head[4]}; ${fix}` };
   if (elf && mb >= 0) return { ok: true, kind: elf, headerOffset: mb };

@@ -3,6 +3,7 @@
 #include "../../core/fatal.h"
 #include "../../core/log.h"
 #include "../../core/mem.h"
+#include "../../core/guest_linux.h"
 #include "../../core/vm.h"
 #include "insn.h"
 #include "msr.h"
@@ -22,11 +23,14 @@
 #define CR0_NW (1ULL << 29)
 #define CR0_CD (1ULL << 30)
 #define CR4_SMXE (1ULL << 14)
+#define CR4_PAE (1ULL << 5)
+#define EFER_LME (1ULL << 8)
 #define PAT_POWER_ON 0x0007040600070406ULL
 #define DR7_INIT 0x400
 #define RFLAGS_RESERVED1 0x2
 /* Access rights (25.4.1): type, S, DPL, P, D/B, G; bit 16 = unusable */
 #define AR_CODE32 0xC09B
+#define AR_CODE64 0xA09B
 #define AR_DATA32 0xC093
 #define AR_CODE16 0x009B
 #define AR_DATA16 0x0093
@@ -174,6 +178,26 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector)
 	v->arch->event.valid = false;
 }
 
+/* Linux's 64-bit boot state (boot protocol, "64-bit boot protocol"):
+ * paging on with the loader's identity map, flat __BOOT_CS/__BOOT_DS. */
+static void vmcs_guest_long64(struct vcpu *v)
+{
+	SEG(CS, LINUX_BOOT_CS, 0, 0xFFFFFFFF, AR_CODE64);
+	SEG(DS, LINUX_BOOT_DS, 0, 0xFFFFFFFF, AR_DATA32);
+	SEG(ES, LINUX_BOOT_DS, 0, 0xFFFFFFFF, AR_DATA32);
+	SEG(SS, LINUX_BOOT_DS, 0, 0xFFFFFFFF, AR_DATA32);
+	SEG(FS, LINUX_BOOT_DS, 0, 0xFFFFFFFF, AR_DATA32);
+	SEG(GS, LINUX_BOOT_DS, 0, 0xFFFFFFFF, AR_DATA32);
+	vmcs_guest_common();
+	vmcs_write(VMCS_GUEST_GDTR_BASE, v->boot_gdt);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, v->boot_gdt_limit);
+	vmcs_write(VMCS_GUEST_CR3, v->boot_cr3);
+	vmcs_write(VMCS_GUEST_RIP, v->boot_rip);
+	vmcs_write(VMCS_GUEST_EFER, EFER_LME);
+	vmx_set_cr4(CR4_PAE);
+	vmx_set_cr0(v, CR0_PE | CR0_ET | CR0_PG); /* sets EFER.LMA and IA-32e mode */
+}
+
 static void vmcs_guest_pm32(struct vcpu *v)
 {
 	SEG(CS, 0x08, 0, 0xFFFFFFFF, AR_CODE32);
@@ -282,9 +306,14 @@ void vmx_vcpu_setup(struct vcpu *v)
 	vmcs_write(VMCS_CR0_MASK, CR0_PE | CR0_NE | CR0_PG | CR0_NW | CR0_CD);
 	vmcs_write(VMCS_CR4_MASK, CR4_VMXE | CR4_SMXE);
 	vmx_vcpu_host_state();
-	vmcs_guest_pm32(v);
-	v->gpr[GPR_RAX] = v->boot_rax;
-	v->gpr[GPR_RBX] = v->boot_rbx;
+	if (v->boot_long64) {
+		vmcs_guest_long64(v);
+		v->gpr[GPR_RSI] = v->boot_rsi;
+	} else {
+		vmcs_guest_pm32(v);
+		v->gpr[GPR_RAX] = v->boot_rax;
+		v->gpr[GPR_RBX] = v->boot_rbx;
+	}
 	a->initialized = true;
 }
 

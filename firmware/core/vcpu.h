@@ -43,6 +43,10 @@ struct vcpu {
 	u8 sipi_vector;
 	bool sipi_pending;
 	bool init_pending;
+	/* Set by whoever needs this vCPU back in its run loop (its VM ended, an
+	 * INIT arrived): the exit path then returns to core instead of
+	 * resuming the guest directly. */
+	volatile bool attention;
 	struct vlapic lapic;
 	u32 id;            /* machine-wide: the scheduler policy's vCPU id */
 	volatile s32 on_cpu; /* CPU whose VMX state holds this vCPU, or -1 */

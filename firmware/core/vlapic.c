@@ -143,6 +143,7 @@ static void vlapic_deliver(struct vcpu *to, u32 icr_low)
 			break; /* INIT level de-assert: no effect on modern CPUs */
 		if (to->state != VCPU_WAIT_SIPI) {
 			to->init_pending = true;
+			to->attention = true;
 			sched_wake(to);
 		}
 		break;

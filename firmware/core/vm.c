@@ -263,6 +263,8 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	if (reason)
 		cg_strlcpy(vm->stop_reason, reason, sizeof(vm->stop_reason), sizeof(vm->stop_reason));
 	spin_unlock(&vm->lock);
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		vm->vcpus[i]->attention = true;
 	dev_console_flush(vm);
 	if (kind == VM_END_EXIT)
 		cg_marker("vm-exit", "name=%s status=%lu", vm->name, status);

@@ -36,11 +36,6 @@ const fs = files({
   '/d/initrd.img': Buffer.from('data'),
   '/abs/k.elf': ELF64,
   '/d/noheader.elf': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 0, 0, 0]),
-  '/d/bz': (() => {
-    const b = Buffer.alloc(1024);
-    b.write('HdrS', 0x202);
-    return b;
-  })(),
   '/d/dir': 'dir',
   [`/d/${'p'.repeat(60)}.elf`]: ELF64,
 });
@@ -68,12 +63,15 @@ function problems(v: unknown, machineMemMiB?: number, machineCpus?: number): str
   return [];
 }
 
-test('kernel format: ELF32/ELF64 with a Multiboot1 header, a.out kludge, and what is not a kernel', () => {
+test('kernel format: ELF32/ELF64 with a Multiboot1 header, a.out kludge, a Linux bzImage, and what is not a kernel', () => {
   assert.equal(kernelFormat(ELF64), { ok: true, kind: 'elf64', headerOffset: 0x1000 });
   assert.is(findMultiboot1(kernelHead({ at: 8180 })), 8180, 'last aligned slot in 8 KiB');
   assert.is(findMultiboot1(kernelHead({ badSum: true })), -1, 'bad checksum');
   assert.is(findMultiboot1(kernelHead({ at: 0x1002 })), -1, 'unaligned');
   assert.ok(kernelFormat(kernelHead({ flags: 0x10003 })).ok, 'raw with address fields');
+  const bz = Buffer.alloc(1024);
+  bz.write('HdrS', 0x202);
+  assert.equal(kernelFormat(bz), { ok: true, kind: 'bzimage', headerOffset: 0x1f1 }, 'a Linux bzImage (boot protocol)');
   const cases: [Uint8Array, RegExp][] = [
     [kernelHead({ flags: 3 }), /not an ELF and the header has no address fields/],
     [Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2]), /is an ELF64 without a Multiboot1 header/],
@@ -124,7 +122,6 @@ test('bad values: every error names the path, the value and the fix', () => {
     [{ vms: [vm({ name: undefined })] }, /^vms\[0\]\.name: missing/],
     [{ vms: [vm({ kernel: 'nope.elf' })] }, /^vms\[0\]\.kernel: "nope\.elf" does not exist \(looked at \/d\/nope\.elf\); fix the path/],
     [{ vms: [vm({ kernel: 'noheader.elf' })] }, /^vms\[0\]\.kernel: "noheader\.elf" is an ELF64 without a Multiboot1 header .*; build it as a Multiboot1 kernel/],
-    [{ vms: [vm({ kernel: 'bz' })] }, /^vms\[0\]\.kernel: "bz" is not an ELF .*Linux bzImage/],
     [{ vms: [vm({ kernel: 'dir' })] }, /^vms\[0\]\.kernel: "dir" cannot be read/],
     [{ vms: [vm({ kernel: 'my kernel.elf' })] }, /^vms\[0\]\.kernel: .* has a space/],
     [{ vms: [vm({ kernel: 3 })] }, /^vms\[0\]\.kernel: 3 is not a file path/],

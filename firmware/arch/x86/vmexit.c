@@ -111,7 +111,7 @@ enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reaso
 	return EXIT_ACT_VM_ENDED;
 }
 
-static enum exit_action exit_unhandled(struct vcpu *v, u64 q)
+enum exit_action vmexit_unhandled(struct vcpu *v, u64 q)
 {
 	return vmexit_fatal(v, "unhandled VM exit", "unhandled-exit");
 }
@@ -203,7 +203,7 @@ static enum exit_action exit_xsetbv(struct vcpu *v, u64 q)
 	return EXIT_ACT_RESUME;
 }
 
-static const exit_handler exit_table[VM_EXIT_STATS] = {
+const exit_handler vmexit_table[VM_EXIT_STATS] = {
 	[EXIT_EXCEPTION_NMI] = exit_exception_nmi,
 	[EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
 	[EXIT_TRIPLE_FAULT] = exit_triple_fault,
@@ -242,13 +242,3 @@ static const exit_handler exit_table[VM_EXIT_STATS] = {
 	[EXIT_VMFUNC] = exit_ud,
 };
 
-enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason)
-{
-	if (reason >= VM_EXIT_STATS)
-		return exit_unhandled(v, 0);
-	__atomic_fetch_add(&v->vm->exit_stats[reason], 1, __ATOMIC_RELAXED);
-	exit_handler h = exit_table[reason];
-	if (!h)
-		h = exit_unhandled;
-	return h(v, vmcs_read(VMCS_EXIT_QUALIFICATION));
-}

@@ -4,6 +4,7 @@
 #define X86_VMEXIT_H
 
 #include <cg/types.h>
+#include "../../core/vm.h"
 
 struct vcpu;
 
@@ -18,8 +19,33 @@ enum exit_action {
 
 typedef enum exit_action (*exit_handler)(struct vcpu *v, u64 qualification);
 
-/* vmexit_dispatch: handle basic exit reason r of v. */
-enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason);
+/* The dispatch table (vmexit.c): one handler per basic exit reason, NULL
+ * where crossguard has none (vmexit_unhandled: the FATAL path). */
+extern const exit_handler vmexit_table[];
+enum exit_action vmexit_unhandled(struct vcpu *v, u64 q);
+
+/* vmexit_dispatch: count and handle basic exit reason r of v. Inline: it
+ * is on every exit's path. */
+static inline enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason)
+{
+	if (reason >= VM_EXIT_STATS)
+		return vmexit_unhandled(v, 0);
+	__atomic_fetch_add(&v->vm->exit_stats[reason], 1, __ATOMIC_RELAXED);
+	exit_handler h = vmexit_table[reason];
+	u64 q;
+	__asm__ volatile("vmread %1, %0" : "=r"(q) : "r"(0x6400ULL) : "cc"); /* exit qualification */
+	return (h ? h : vmexit_unhandled)(v, q);
+}
+
+/* vmexit_is_instruction: r is caused by executing an instruction (so it
+ * cannot interrupt the delivery of an event). */
+static inline bool vmexit_is_instruction(u32 r)
+{
+	/* CPUID 10, HLT 12, VMCALL 18, CR 28, I/O 30, RDMSR 31, WRMSR 32,
+	 * PAUSE 40, XSETBV 55 */
+	return r == 10 || r == 12 || r == 18 || r == 28 || r == 30 || r == 31 || r == 32 ||
+	       r == 40 || r == 55;
+}
 
 /* vmexit_fatal: dump v's guest state with why, and stop its VM (not the
  * machine). Returns EXIT_ACT_VM_ENDED. */

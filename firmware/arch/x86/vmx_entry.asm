@@ -15,18 +15,7 @@ extern vmx_exit_fast
 section .text
 bits 64
 
-vmx_enter:
-	push rbx
-	push rbp
-	push r12
-	push r13
-	push r14
-	push r15
-	push rdi                        ; the vcpu, found again at exit
-	mov rax, VMCS_FIELD_HOST_RSP
-	vmwrite rax, rsp
-	test esi, esi
-vmx_load_guest:
+%macro LOAD_GUEST 0                     ; rdi = vcpu; rdi itself last
 	mov rax, [rdi + VCPU_RAX]
 	mov rcx, [rdi + VCPU_RCX]
 	mov rdx, [rdi + VCPU_RDX]
@@ -41,11 +30,27 @@ vmx_load_guest:
 	mov r13, [rdi + VCPU_R13]
 	mov r14, [rdi + VCPU_R14]
 	mov r15, [rdi + VCPU_R15]
-	mov rdi, [rdi + VCPU_RDI]       ; flags from the test above survive the movs
+	mov rdi, [rdi + VCPU_RDI]
+%endmacro
+
+vmx_enter:
+	push rbx
+	push rbp
+	push r12
+	push r13
+	push r14
+	push r15
+	push rdi                        ; the vcpu, found again at exit
+	mov rax, VMCS_FIELD_HOST_RSP
+	vmwrite rax, rsp
+	test esi, esi
 	jz .launch
+.resume:
+	LOAD_GUEST
 	vmresume
 	jmp .failed
 .launch:
+	LOAD_GUEST
 	vmlaunch
 .failed:
 	pop rdi
@@ -78,12 +83,10 @@ vmx_exit_entry:
 	pop rax
 	mov [rdi + VCPU_RDI], rax
 	call vmx_exit_fast              ; the stack is 16-byte aligned here
-	mov rdi, [rsp]
 	test al, al
 	jz .to_core
-	mov esi, 1                      ; resume: launched, so the test below is non-zero
-	test esi, esi
-	jmp vmx_load_guest
+	mov rdi, [rsp]
+	jmp vmx_enter.resume
 .to_core:
 	pop rdi
 	pop r15

@@ -171,15 +171,6 @@ void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 	e->error = error;
 }
 
-void vmx_skip_instruction(void)
-{
-	u64 rip = vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTR_LEN);
-	vmcs_write(VMCS_GUEST_RIP, rip);
-	u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
-			   intr & ~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-}
 
 static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
 {
@@ -269,10 +260,12 @@ bool vmx_exit_fast(struct vcpu *v)
 		a->exit_action = vmexit_fatal(v, "VM entry failed on guest state", "invalid-guest-state");
 		return false;
 	}
-	vmx_requeue_vectoring(v);
+	/* Instruction exits never happen while an event is being delivered
+	 * (SDM Vol 3C 28.2.4): only the others can carry IDT-vectoring info. */
+	if (!vmexit_is_instruction(reason & 0xFFFF))
+		vmx_requeue_vectoring(v);
 	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
-	if (a->exit_action != EXIT_ACT_RESUME || v->vm->state != VM_RUNNING || v->init_pending ||
-	    !a->timer_saved)
+	if (a->exit_action != EXIT_ACT_RESUME || v->attention)
 		return false;
 	vmx_inject_pending(v);
 	return true;
@@ -290,6 +283,10 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 		v->sipi_pending = false;
 	}
 	enum virt_run_result result = VIRT_RUN_PREEMPTED;
+	/* Cleared before the checks below, so a request that comes later is
+	 * seen at the next exit; without a saved timer every exit comes back
+	 * here to rearm it. */
+	__atomic_store_n(&v->attention, !a->timer_saved, __ATOMIC_SEQ_CST);
 	/* The timer counts down in the guest only and, with "save preemption
 	 * timer value", keeps its count across exits: one write per slice. */
 	bool first = true;

@@ -58,8 +58,19 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector);
 /* vmx_inject: queue an exception or interrupt for the next entry. */
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
-/* vmx_skip_instruction: advance the guest RIP past the exiting instruction. */
-void vmx_skip_instruction(void);
+/* vmx_skip_instruction: advance the guest RIP past the exiting instruction
+ * (and end an STI/MOV SS interrupt shadow, which the instruction consumed).
+ * Inline: it is on every instruction exit's path. */
+static inline void vmx_skip_instruction(void)
+{
+	u64 rip, len, intr;
+	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"(0x681EULL) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(len) : "r"(0x440CULL) : "cc");
+	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"(0x681EULL) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"(0x4824ULL) : "cc");
+	if (intr & 3)
+		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL), "r"(0x4824ULL) : "cc");
+}
 
 /* ept_map_2m: map guest-physical gpa to host hpa (2 MiB, RWX, WB) in vm.
  * Returns 0 or -CG_ENOMEM. */

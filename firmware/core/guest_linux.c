@@ -1,6 +1,7 @@
 #include "guest_linux.h"
 #include "fmt.h"
 #include <cg/errno.h>
+#include <cg/unaligned.h>
 #include <stdarg.h>
 #include <cg/string.h>
 
@@ -93,25 +94,6 @@ static int fail(char *err, size_t n, const char *msg, ...)
 	return -CG_EINVAL;
 }
 
-static u16 rd16(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
-static u32 rd32(const u8 *p)
-{
-	u32 v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static u64 rd64(const u8 *p)
-{
-	u64 v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static u64 mib_up(u64 bytes)
 {
 	return (bytes + MIB - 1) / MIB;
@@ -134,12 +116,12 @@ static int parse_hdr(const u8 *img, u64 size, struct bz_hdr *h, char *err, size_
 
 	if (size < HDR_VERSION + 2)
 		return fail(err, n, "kernel image is %lu bytes, too small for a Linux setup header; %s", size, fix);
-	if (rd16(img + HDR_BOOT_FLAG) != BOOT_FLAG)
+	if (le16_at(img + HDR_BOOT_FLAG) != BOOT_FLAG)
 		return fail(err, n, "kernel image has boot_flag 0x%x, not 0xAA55: not a Linux bzImage; %s",
-			    rd16(img + HDR_BOOT_FLAG), fix);
-	if (rd32(img + HDR_HEADER) != HDRS_MAGIC)
+			    le16_at(img + HDR_BOOT_FLAG), fix);
+	if (le32_at(img + HDR_HEADER) != HDRS_MAGIC)
 		return fail(err, n, "kernel image has no \"HdrS\" magic: boot protocol before 2.00; %s", fix);
-	u16 ver = rd16(img + HDR_VERSION);
+	u16 ver = le16_at(img + HDR_VERSION);
 	if (ver < PROTO_MIN)
 		return fail(err, n, "kernel uses boot protocol %u.%02u, which has no 64-bit entry point; %s",
 			    ver >> 8, ver & 0xFF, fix);
@@ -150,24 +132,24 @@ static int parse_hdr(const u8 *img, u64 size, struct bz_hdr *h, char *err, size_
 	if (h->hdr_end > size)
 		return fail(err, n, "kernel image is %lu bytes, cut short inside its setup header (0x%lx bytes)",
 			    size, h->hdr_end);
-	u16 xlf = rd16(img + HDR_XLOADFLAGS);
+	u16 xlf = le16_at(img + HDR_XLOADFLAGS);
 	if (!(xlf & XLF_KERNEL_64))
 		return fail(err, n, "kernel has no 64-bit entry point (xloadflags 0x%x lacks XLF_KERNEL_64); %s",
 			    xlf, fix);
 	u64 sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : SETUP_SECTS_DEFAULT;
 	h->setup_len = (sects + 1) * SECTOR;
-	h->pm_len = (u64)rd32(img + HDR_SYSSIZE) * 16;
+	h->pm_len = (u64)le32_at(img + HDR_SYSSIZE) * 16;
 	if (!h->pm_len)
 		return fail(err, n, "kernel setup header has syssize 0: no protected-mode code");
 	if (h->setup_len > size || h->pm_len > size - h->setup_len)
 		return fail(err, n,
 			    "kernel image is %lu bytes but its header claims %lu bytes of setup and %lu of kernel: truncated file",
 			    size, h->setup_len, h->pm_len);
-	h->pref = rd64(img + HDR_PREF_ADDRESS);
-	h->align = rd32(img + HDR_KERNEL_ALIGNMENT);
-	h->init_size = rd32(img + HDR_INIT_SIZE);
-	h->initrd_max = rd32(img + HDR_INITRD_ADDR_MAX);
-	h->cmdline_max = rd32(img + HDR_CMDLINE_SIZE);
+	h->pref = le64_at(img + HDR_PREF_ADDRESS);
+	h->align = le32_at(img + HDR_KERNEL_ALIGNMENT);
+	h->init_size = le32_at(img + HDR_INIT_SIZE);
+	h->initrd_max = le32_at(img + HDR_INITRD_ADDR_MAX);
+	h->cmdline_max = le32_at(img + HDR_CMDLINE_SIZE);
 	h->relocatable = img[HDR_RELOCATABLE] != 0;
 	if (h->align < PAGE_SIZE || h->align > ALIGN_MAX || (h->align & (h->align - 1)))
 		return fail(err, n, "kernel_alignment 0x%lx is not a power of two between 4 KiB and 1 GiB",

@@ -2,6 +2,7 @@
 #include "fmt.h"
 #include "vm.h"
 #include <cg/errno.h>
+#include <cg/unaligned.h>
 #include <stdarg.h>
 #include <cg/string.h>
 
@@ -49,20 +50,6 @@ static int fail(char *err, size_t n, const char *msg, ...)
 	return -CG_EINVAL;
 }
 
-static u32 rd32(const u8 *p)
-{
-	u32 v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static u64 rd64(const u8 *p)
-{
-	u64 v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static int place(struct vm *vm, u64 gpa, const u8 *src, u64 filesz, u64 memsz, char *err, size_t n)
 {
 	if (memsz < filesz || gpa + memsz < gpa || gpa + memsz > vm->ram_bytes)
@@ -83,23 +70,23 @@ static int load_elf(struct vm *vm, struct mb1_image k, u64 *entry, u64 *end, cha
 {
 	const u8 *d = k.data;
 	bool is64 = d[4] == 2;
-	u64 phoff = is64 ? rd64(d + 32) : rd32(d + 28);
+	u64 phoff = is64 ? le64_at(d + 32) : le32_at(d + 28);
 	u32 phentsize = d[is64 ? 54 : 42] | (d[is64 ? 55 : 43] << 8);
 	u32 phnum = d[is64 ? 56 : 44] | (d[is64 ? 57 : 45] << 8);
 	if (d[4] != 1 && d[4] != 2)
 		return fail(err, n, "kernel ELF class %u is neither 32 nor 64-bit", d[4]);
 	if (phentsize < (is64 ? 56u : 32u) || phoff > k.size || (u64)phnum * phentsize > k.size - phoff)
 		return fail(err, n, "kernel ELF program headers at 0x%lx run past the file (%lu bytes)", phoff, k.size);
-	*entry = is64 ? rd64(d + 24) : rd32(d + 24);
+	*entry = is64 ? le64_at(d + 24) : le32_at(d + 24);
 	*end = 0;
 	for (u32 i = 0; i < phnum; i++) {
 		const u8 *ph = d + phoff + (u64)i * phentsize;
-		if (rd32(ph) != ELF_PT_LOAD)
+		if (le32_at(ph) != ELF_PT_LOAD)
 			continue;
-		u64 off = is64 ? rd64(ph + 8) : rd32(ph + 4);
-		u64 paddr = is64 ? rd64(ph + 24) : rd32(ph + 12);
-		u64 filesz = is64 ? rd64(ph + 32) : rd32(ph + 16);
-		u64 memsz = is64 ? rd64(ph + 40) : rd32(ph + 20);
+		u64 off = is64 ? le64_at(ph + 8) : le32_at(ph + 4);
+		u64 paddr = is64 ? le64_at(ph + 24) : le32_at(ph + 12);
+		u64 filesz = is64 ? le64_at(ph + 32) : le32_at(ph + 16);
+		u64 memsz = is64 ? le64_at(ph + 40) : le32_at(ph + 20);
 		if (off > k.size || filesz > k.size - off)
 			return fail(err, n, "kernel segment at file offset 0x%lx runs past the file (%lu bytes)", off,
 				    k.size);
@@ -118,8 +105,8 @@ static int load_aout(struct vm *vm, struct mb1_image k, u64 hdr_off, u64 *entry,
 		     size_t n)
 {
 	const u8 *h = k.data + hdr_off;
-	u32 header_addr = rd32(h + 12), load_addr = rd32(h + 16), load_end = rd32(h + 20);
-	u32 bss_end = rd32(h + 24);
+	u32 header_addr = le32_at(h + 12), load_addr = le32_at(h + 16), load_end = le32_at(h + 20);
+	u32 bss_end = le32_at(h + 24);
 	if (load_addr > header_addr || header_addr - load_addr > hdr_off)
 		return fail(err, n, "Multiboot address fields are inconsistent (load 0x%x, header 0x%x)",
 			    load_addr, header_addr);
@@ -130,7 +117,7 @@ static int load_aout(struct vm *vm, struct mb1_image k, u64 hdr_off, u64 *entry,
 	if (size > k.size - file_off)
 		size = k.size - file_off;
 	u64 memsz = bss_end > load_addr + size ? bss_end - load_addr : size;
-	*entry = rd32(h + 28);
+	*entry = le32_at(h + 28);
 	*end = load_addr + memsz;
 	return place(vm, load_addr, k.data + file_off, size, memsz, err, n);
 }
@@ -141,8 +128,8 @@ int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
 {
 	u64 hdr = ~0ULL;
 	for (u64 off = 0; off + 32 <= kernel.size && off < MB1_SEARCH; off += 4) {
-		u32 magic = rd32(kernel.data + off), flags = rd32(kernel.data + off + 4);
-		if (magic == MB1_MAGIC && (u32)(magic + flags + rd32(kernel.data + off + 8)) == 0) {
+		u32 magic = le32_at(kernel.data + off), flags = le32_at(kernel.data + off + 4);
+		if (magic == MB1_MAGIC && (u32)(magic + flags + le32_at(kernel.data + off + 8)) == 0) {
 			hdr = off;
 			break;
 		}
@@ -151,7 +138,7 @@ int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
 		return fail(err, err_size,
 			    "kernel has no Multiboot1 header in its first %lu bytes (%lu bytes in all)",
 			    (u64)MB1_SEARCH, kernel.size);
-	u32 flags = rd32(kernel.data + hdr + 4);
+	u32 flags = le32_at(kernel.data + hdr + 4);
 	u64 end = 0;
 	int rc;
 	bool elf = kernel.size >= 64 && !memcmp(kernel.data, "\177ELF", 4);

@@ -15,6 +15,7 @@
 #include <cg/errno.h>
 #include <cg/string.h>
 #include "virtq.h"
+#include <cg/unaligned.h>
 
 #define DESC_BYTES 16u
 #define RING_HDR 4u	/* flags and idx, in front of both rings */
@@ -320,11 +321,6 @@ int virtq_chain_write(const struct virtq_chain *c, u64 off, const void *src, u64
 	return chain_copy(c, true, true, off, (u8 *)src, n);
 }
 
-static u32 get_le32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
 int virtio_blk_parse(const struct virtq_chain *c, struct blk_req *r)
 {
 	u8 hdr[VIRTIO_BLK_HDR_BYTES];
@@ -339,8 +335,8 @@ int virtio_blk_parse(const struct virtq_chain *c, struct blk_req *r)
 	err = virtq_chain_read(c, 0, hdr, sizeof(hdr));
 	if (err)
 		return err;
-	r->type = get_le32(hdr);
-	r->sector = get_le32(hdr + 8) | (u64)get_le32(hdr + 12) << 32;
+	r->type = le32_at(hdr);
+	r->sector = le32_at(hdr + 8) | (u64)le32_at(hdr + 12) << 32;
 	r->status_off = c->write_len - 1;
 
 	switch (r->type) {

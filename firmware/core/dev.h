@@ -5,6 +5,7 @@
 #define CG_DEV_H
 
 #include <cg/types.h>
+#include "dev_pit.h"
 
 struct vcpu;
 struct vm;
@@ -39,7 +40,13 @@ struct vm_devices {
 	struct dev_uart uart;
 	struct dev_fwcfg fwcfg;
 	struct dev_console console;
+	struct pit pit;   /* 8254 at 0x40-0x43 and port 0x61 */
+	u32 pit_lock;
 };
+
+/* dev_now_ns: the guests' clock for device timers: the TSC in
+ * nanoseconds (guests see the host TSC unchanged). */
+u64 dev_now_ns(void);
 
 enum dev_result {
 	DEV_OK = 0,      /* access done, guest continues */

@@ -2,6 +2,7 @@
 #include "dev.h"
 #include "log.h"
 #include "vm.h"
+#include "arch.h"
 #include <cg/spinlock.h>
 
 #define PORT_DEBUG_EXIT 0xF4
@@ -35,6 +36,25 @@ static enum dev_result port_uart(struct vcpu *v, u16 port, bool in, u32 size, u3
 	return dev_uart_io(v, port - PORT_COM1, in, size, val);
 }
 
+u64 dev_now_ns(void)
+{
+	u64 t = arch_timestamp(), hz = arch_timestamp_hz();
+	return t / hz * 1000000000ULL + t % hz * 1000000000ULL / hz;
+}
+
+static enum dev_result port_pit(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	u64 now = dev_now_ns();
+	spin_lock(&d->pit_lock);
+	if (in)
+		*val = pit_read(&d->pit, port, now) | (size > 1 ? 0xFFFFFF00u : 0);
+	else
+		pit_write(&d->pit, port, (u8)*val, now);
+	spin_unlock(&d->pit_lock);
+	return DEV_OK;
+}
+
 struct port_range {
 	u16 base;
 	u16 count;
@@ -46,6 +66,8 @@ static const struct port_range port_map[] = {
 	{ PORT_DEBUG_CONSOLE, 1, port_debug_console },
 	{ PORT_COM1, 8, port_uart },
 	{ PORT_FWCFG, 2, dev_fwcfg_io },
+	{ PIT_PORT_CH0, 4, port_pit },
+	{ PIT_PORT_SYS, 1, port_pit },
 };
 
 enum dev_result dev_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)

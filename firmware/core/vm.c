@@ -1,6 +1,7 @@
 #include "vm.h"
 #include "arch.h"
 #include "fmt.h"
+#include "guest_acpi.h"
 #include "guest_linux.h"
 #include "guest_mb1.h"
 #include "log.h"
@@ -139,8 +140,26 @@ static int vm_load_linux(struct vm *vm, const struct vmcfg_vm *cfg, const u8 *im
 	return 0;
 }
 
+/* ACPI tables for the guest at 0xE0000, where an OS scans for the RSDP:
+ * the MADT tells it its vCPUs and their local APICs. */
+static int vm_load_acpi(struct vm *vm, char *err, size_t n)
+{
+	u8 buf[4096];
+	struct guest_acpi_cfg acfg = { vm->vcpu_count, false, false };
+	u64 rsdp;
+	int used = guest_acpi_build(&acfg, GUEST_ACPI_BASE, buf, sizeof(buf), &rsdp);
+	if (used < 0 || vm_write(vm, GUEST_ACPI_BASE, buf, (u64)used)) {
+		fmt_snprintf(err, n, "cannot build the ACPI tables (%d)", used);
+		return -CG_EINVAL;
+	}
+	return 0;
+}
+
 static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t n)
 {
+	int acpi = vm_load_acpi(vm, err, n);
+	if (acpi)
+		return acpi;
 	struct mb1_image kernel;
 	if (vm_module_find(cfg->kernel, &kernel.data, &kernel.size)) {
 		fmt_snprintf(err, n, "kernel module '%s' is not among the boot modules; rebuild the image",
@@ -190,6 +209,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->cfg = cfg;
+	pit_reset(&vm->dev.pit, dev_now_ns());
 	vm->weight = cfg->weight ? cfg->weight : VMCFG_WEIGHT_DEFAULT;
 	vm->cap = cfg->cap_permille;
 	vm->rt_budget = arch_timestamp_hz() / 1000000 * cfg->rt_budget_us;

@@ -29,6 +29,12 @@ UNIT_FW_SRCS += guest_linux
 # Split virtqueue and virtio-blk parsing; copy-on-write disk overlay.
 UNIT_TESTS += test_virtq test_blk_overlay
 UNIT_FW_SRCS += virtq blk_overlay
+# 8254 PIT and port 0x61 model (firmware/core/dev_pit.c).
+UNIT_TESTS += test_pit
+UNIT_FW_SRCS += dev_pit
+# Guest ACPI tables (firmware/core/guest_acpi.c), checked with acpi.c.
+UNIT_TESTS += test_guest_acpi
+UNIT_FW_SRCS += guest_acpi
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

@@ -1,0 +1,250 @@
+/* Guest ACPI tables: see guest_acpi.h for the layout and the choice of a
+ * hardware-reduced FADT. Field offsets are from ACPI 6.0 (5.2.5.3 RSDP,
+ * 5.2.6 table header, 5.2.8 XSDT, 5.2.9 FADT, 5.2.12 MADT). All
+ * fields are written byte by byte, little-endian, so buf needs no alignment. */
+#include <cg/errno.h>
+#include <cg/string.h>
+#include "guest_acpi.h"
+
+#define GA_OEM_ID "CRSGRD"        /* 6 bytes */
+#define GA_OEM_TABLE_ID "CGGUEST " /* 8 bytes */
+#define GA_CREATOR_ID "CRSG"      /* 4 bytes */
+#define GA_OEM_REV 1
+#define GA_CREATOR_REV 1
+
+/* RSDP (5.2.5.3). */
+#define RSDP_LEN 36
+#define RSDP_V1_LEN 20
+#define RSDP_OFF_CSUM 8
+#define RSDP_OFF_OEM 9
+#define RSDP_OFF_REV 15
+#define RSDP_OFF_LEN 20
+#define RSDP_OFF_XSDT 24
+#define RSDP_OFF_XCSUM 32
+
+/* System description table header (5.2.6). */
+#define SDT_HDR_LEN 36
+#define SDT_OFF_LEN 4
+#define SDT_OFF_REV 8
+#define SDT_OFF_CSUM 9
+#define SDT_OFF_OEM 10
+#define SDT_OFF_OEM_TABLE 16
+#define SDT_OFF_OEM_REV 24
+#define SDT_OFF_CREATOR 28
+#define SDT_OFF_CREATOR_REV 32
+
+#define XSDT_REV 1
+#define XSDT_ENTRIES 2
+#define XSDT_LEN (SDT_HDR_LEN + 8 * XSDT_ENTRIES)
+
+/* FADT (5.2.9), ACPI 6.0: major 6, minor 0, 276 bytes. */
+#define FADT_REV 6
+#define FADT_MINOR 0
+#define FADT_LEN 276
+#define FADT_OFF_DSDT 40
+#define FADT_OFF_SCI_INT 46
+#define FADT_OFF_FLAGS 112
+#define FADT_OFF_MINOR 131
+#define FADT_OFF_X_DSDT 140
+/* Fixed feature flags (5.2.9.1). WBINVD: the CPU's WBINVD works. PWR_BUTTON and
+ * SLP_BUTTON set: no fixed-feature buttons. */
+#define FADT_F_WBINVD (1u << 0)
+#define FADT_F_PWR_BUTTON (1u << 4)
+#define FADT_F_SLP_BUTTON (1u << 5)
+#define FADT_F_HW_REDUCED_ACPI (1u << 20)
+
+/* DSDT (5.2.11.1): revision 2 means 64-bit AML integers. */
+#define DSDT_REV 2
+#define DSDT_LEN SDT_HDR_LEN
+
+/* MADT (5.2.12). Revision 4 is ACPI 6.0's. */
+#define MADT_REV 4
+#define MADT_OFF_LAPIC 36
+#define MADT_OFF_FLAGS 40
+#define MADT_HDR_LEN 44
+#define MADT_PCAT_COMPAT (1u << 0)
+#define MADT_LAPIC 0                /* 5.2.12.2 */
+#define MADT_LAPIC_LEN 8
+#define MADT_LAPIC_ENABLED (1u << 0)
+#define MADT_IOAPIC 1               /* 5.2.12.3 */
+#define MADT_IOAPIC_LEN 12
+#define MADT_ISO 2                  /* 5.2.12.5 */
+#define MADT_ISO_LEN 10
+#define MADT_ISO_BUS_ISA 0
+/* MPS INTI flags (5.2.12.5): polarity bits 1:0, trigger mode bits 3:2;
+ * 01 = active high, 01 = edge. */
+#define MADT_INTI_HIGH_EDGE 0x0005
+#define GA_PIT_IRQ 0
+#define GA_PIT_GSI 2
+
+/* The offsets in guest_acpi.h follow from the table lengths, 16-aligned. */
+#define GA_ALIGN16(x) (((x) + 15) & ~15)
+_Static_assert(GUEST_ACPI_OFF_XSDT == GA_ALIGN16(GUEST_ACPI_OFF_RSDP + RSDP_LEN), "XSDT offset");
+_Static_assert(GUEST_ACPI_OFF_FADT == GA_ALIGN16(GUEST_ACPI_OFF_XSDT + XSDT_LEN), "FADT offset");
+_Static_assert(GUEST_ACPI_OFF_DSDT == GA_ALIGN16(GUEST_ACPI_OFF_FADT + FADT_LEN), "DSDT offset");
+_Static_assert(GUEST_ACPI_OFF_MADT == GA_ALIGN16(GUEST_ACPI_OFF_DSDT + DSDT_LEN), "MADT offset");
+
+static void ga_put16(u8 *p, u16 v)
+{
+	p[0] = (u8)v;
+	p[1] = (u8)(v >> 8);
+}
+
+static void ga_put32(u8 *p, u32 v)
+{
+	ga_put16(p, (u16)v);
+	ga_put16(p + 2, (u16)(v >> 16));
+}
+
+static void ga_put64(u8 *p, u64 v)
+{
+	ga_put32(p, (u32)v);
+	ga_put32(p + 4, (u32)(v >> 32));
+}
+
+/* Byte that makes the len bytes at p sum to zero once stored in a field
+ * that currently holds 0. */
+static u8 ga_checksum(const u8 *p, size_t len)
+{
+	u8 s = 0;
+
+	while (len--)
+		s = (u8)(s + *p++);
+	return (u8)-s;
+}
+
+static size_t ga_madt_len(const struct guest_acpi_cfg *cfg)
+{
+	size_t len = MADT_HDR_LEN + (size_t)cfg->vcpus * MADT_LAPIC_LEN;
+
+	if (cfg->ioapic)
+		len += MADT_IOAPIC_LEN + MADT_ISO_LEN;
+	return len;
+}
+
+/* guest_acpi_size: see guest_acpi.h. */
+size_t guest_acpi_size(const struct guest_acpi_cfg *cfg)
+{
+	return GUEST_ACPI_OFF_MADT + ga_madt_len(cfg);
+}
+
+/* Header of the table at t (already zeroed); the checksum is set by
+ * ga_sdt_finish once the body is written. */
+static void ga_sdt_header(u8 *t, const char sig[4], u32 len, u8 rev)
+{
+	memcpy(t, sig, 4);
+	ga_put32(t + SDT_OFF_LEN, len);
+	t[SDT_OFF_REV] = rev;
+	memcpy(t + SDT_OFF_OEM, GA_OEM_ID, 6);
+	memcpy(t + SDT_OFF_OEM_TABLE, GA_OEM_TABLE_ID, 8);
+	ga_put32(t + SDT_OFF_OEM_REV, GA_OEM_REV);
+	memcpy(t + SDT_OFF_CREATOR, GA_CREATOR_ID, 4);
+	ga_put32(t + SDT_OFF_CREATOR_REV, GA_CREATOR_REV);
+}
+
+static void ga_sdt_finish(u8 *t, u32 len)
+{
+	t[SDT_OFF_CSUM] = ga_checksum(t, len);
+}
+
+static void ga_build_rsdp(u8 *r, u64 base)
+{
+	memcpy(r, "RSD PTR ", 8);
+	memcpy(r + RSDP_OFF_OEM, GA_OEM_ID, 6);
+	r[RSDP_OFF_REV] = 2;
+	/* RsdtAddress stays 0: revision 2 OSes use the XSDT. */
+	ga_put32(r + RSDP_OFF_LEN, RSDP_LEN);
+	ga_put64(r + RSDP_OFF_XSDT, base + GUEST_ACPI_OFF_XSDT);
+	r[RSDP_OFF_CSUM] = ga_checksum(r, RSDP_V1_LEN);
+	r[RSDP_OFF_XCSUM] = ga_checksum(r, RSDP_LEN);
+}
+
+static void ga_build_xsdt(u8 *t, u64 base)
+{
+	ga_sdt_header(t, "XSDT", XSDT_LEN, XSDT_REV);
+	ga_put64(t + SDT_HDR_LEN, base + GUEST_ACPI_OFF_FADT);
+	ga_put64(t + SDT_HDR_LEN + 8, base + GUEST_ACPI_OFF_MADT);
+	ga_sdt_finish(t, XSDT_LEN);
+}
+
+/* Everything not set here is 0: no FACS, no SMI_CMD (already in ACPI
+ * mode), no fixed-hardware blocks, no reset register, no sleep registers. */
+static void ga_build_fadt(u8 *t, u64 base)
+{
+	u64 dsdt = base + GUEST_ACPI_OFF_DSDT;
+
+	ga_sdt_header(t, "FACP", FADT_LEN, FADT_REV);
+	ga_put32(t + FADT_OFF_DSDT, (u32)dsdt);
+	ga_put16(t + FADT_OFF_SCI_INT, GUEST_ACPI_SCI_INT);
+	ga_put32(t + FADT_OFF_FLAGS, FADT_F_WBINVD | FADT_F_PWR_BUTTON |
+				     FADT_F_SLP_BUTTON | FADT_F_HW_REDUCED_ACPI);
+	t[FADT_OFF_MINOR] = FADT_MINOR;
+	ga_put64(t + FADT_OFF_X_DSDT, dsdt);
+	ga_sdt_finish(t, FADT_LEN);
+}
+
+static void ga_build_dsdt(u8 *t)
+{
+	ga_sdt_header(t, "DSDT", DSDT_LEN, DSDT_REV);
+	ga_sdt_finish(t, DSDT_LEN);
+}
+
+static void ga_build_madt(u8 *t, const struct guest_acpi_cfg *cfg)
+{
+	u32 len = (u32)ga_madt_len(cfg);
+	u8 *e = t + MADT_HDR_LEN;
+	u32 i;
+
+	ga_sdt_header(t, "APIC", len, MADT_REV);
+	ga_put32(t + MADT_OFF_LAPIC, GUEST_ACPI_LAPIC_ADDR);
+	ga_put32(t + MADT_OFF_FLAGS, cfg->pcat_compat ? MADT_PCAT_COMPAT : 0);
+	for (i = 0; i < cfg->vcpus; i++, e += MADT_LAPIC_LEN) {
+		e[0] = MADT_LAPIC;
+		e[1] = MADT_LAPIC_LEN;
+		e[2] = (u8)i; /* ACPI processor UID */
+		e[3] = (u8)i; /* APIC ID */
+		ga_put32(e + 4, MADT_LAPIC_ENABLED);
+	}
+	if (cfg->ioapic) {
+		e[0] = MADT_IOAPIC;
+		e[1] = MADT_IOAPIC_LEN;
+		e[2] = (u8)cfg->vcpus; /* I/O APIC ID, after the local APIC IDs */
+		ga_put32(e + 4, GUEST_ACPI_IOAPIC_ADDR);
+		ga_put32(e + 8, 0); /* GSI base */
+		e += MADT_IOAPIC_LEN;
+
+		e[0] = MADT_ISO;
+		e[1] = MADT_ISO_LEN;
+		e[2] = MADT_ISO_BUS_ISA;
+		e[3] = GA_PIT_IRQ;
+		ga_put32(e + 4, GA_PIT_GSI);
+		ga_put16(e + 8, MADT_INTI_HIGH_EDGE);
+	}
+	ga_sdt_finish(t, len);
+}
+
+/* guest_acpi_build: see guest_acpi.h. */
+int guest_acpi_build(const struct guest_acpi_cfg *cfg, u64 base, u8 *buf, size_t size,
+		     u64 *rsdp_addr)
+{
+	size_t need;
+
+	if (!cfg || !rsdp_addr || (!buf && size))
+		return -CG_EINVAL;
+	if (cfg->vcpus == 0 || cfg->vcpus > GUEST_ACPI_MAX_VCPUS)
+		return -CG_EINVAL;
+	need = guest_acpi_size(cfg);
+	if ((base & 15) || base > UINT64_C(0x100000000) - need)
+		return -CG_EINVAL;
+	if (size < need)
+		return -CG_ENOMEM;
+
+	memset(buf, 0, need);
+	ga_build_rsdp(buf + GUEST_ACPI_OFF_RSDP, base);
+	ga_build_xsdt(buf + GUEST_ACPI_OFF_XSDT, base);
+	ga_build_fadt(buf + GUEST_ACPI_OFF_FADT, base);
+	ga_build_dsdt(buf + GUEST_ACPI_OFF_DSDT);
+	ga_build_madt(buf + GUEST_ACPI_OFF_MADT, cfg);
+	*rsdp_addr = base + GUEST_ACPI_OFF_RSDP;
+	return (int)need;
+}

@@ -257,69 +257,38 @@ static uint32_t table_cap(uint32_t elements, uint32_t max_elements)
 	return cap;
 }
 
-void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t *t, uint32_t elements,
-				    uint32_t max_elements)
-{
-	uint32_t cap = table_cap(elements, max_elements);
+/* The two table kinds differ only in their element type and null value. */
+#define WASM_RT_TABLE_OPS(kind, null)                                                        \
+	void wasm_rt_allocate_##kind##_table(wasm_rt_##kind##_table_t *t, uint32_t elements, \
+					     uint32_t max_elements)                          \
+	{                                                                                    \
+		uint32_t cap = table_cap(elements, max_elements);                            \
+		t->data = arena_alloc((size_t)cap * sizeof(*t->data));                       \
+		t->max_size = cap;                                                           \
+		t->size = elements;                                                          \
+		for (uint32_t i = 0; i < elements; i++)                                      \
+			t->data[i] = null;                                                   \
+	}                                                                                    \
+	void wasm_rt_free_##kind##_table(wasm_rt_##kind##_table_t *t)                        \
+	{                                                                                    \
+		arena_release(t->data, (size_t)t->max_size * sizeof(*t->data));              \
+		t->data = NULL;                                                              \
+		t->max_size = t->size = 0;                                                   \
+	}                                                                                    \
+	uint32_t wasm_rt_grow_##kind##_table(wasm_rt_##kind##_table_t *t, uint32_t delta,    \
+					     wasm_rt_##kind##_t init)                        \
+	{                                                                                    \
+		uint32_t old = t->size;                                                      \
+		if ((uint64_t)old + delta > t->max_size)                                     \
+			return UINT32_MAX;                                                   \
+		for (uint32_t i = old; i < old + delta; i++)                                 \
+			t->data[i] = init;                                                   \
+		t->size = old + delta;                                                       \
+		return old;                                                                  \
+	}
 
-	t->data = arena_alloc((size_t)cap * sizeof(*t->data));
-	t->max_size = cap;
-	t->size = elements;
-	for (uint32_t i = 0; i < elements; i++)
-		t->data[i] = wasm_rt_funcref_null_value;
-}
-
-void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t *t)
-{
-	arena_release(t->data, (size_t)t->max_size * sizeof(*t->data));
-	t->data = NULL;
-	t->max_size = t->size = 0;
-}
-
-uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t *t, uint32_t delta,
-				    wasm_rt_funcref_t init)
-{
-	uint32_t old = t->size;
-
-	if ((uint64_t)old + delta > t->max_size)
-		return UINT32_MAX;
-	for (uint32_t i = old; i < old + delta; i++)
-		t->data[i] = init;
-	t->size = old + delta;
-	return old;
-}
-
-void wasm_rt_allocate_externref_table(wasm_rt_externref_table_t *t, uint32_t elements,
-				      uint32_t max_elements)
-{
-	uint32_t cap = table_cap(elements, max_elements);
-
-	t->data = arena_alloc((size_t)cap * sizeof(*t->data));
-	t->max_size = cap;
-	t->size = elements;
-	for (uint32_t i = 0; i < elements; i++)
-		t->data[i] = wasm_rt_externref_null_value;
-}
-
-void wasm_rt_free_externref_table(wasm_rt_externref_table_t *t)
-{
-	arena_release(t->data, (size_t)t->max_size * sizeof(*t->data));
-	t->data = NULL;
-	t->max_size = t->size = 0;
-}
-
-uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t *t, uint32_t delta,
-				      wasm_rt_externref_t init)
-{
-	uint32_t old = t->size;
-
-	if ((uint64_t)old + delta > t->max_size)
-		return UINT32_MAX;
-	for (uint32_t i = old; i < old + delta; i++)
-		t->data[i] = init;
-	t->size = old + delta;
-	return old;
-}
+WASM_RT_TABLE_OPS(funcref, wasm_rt_funcref_null_value)
+WASM_RT_TABLE_OPS(externref, wasm_rt_externref_null_value)
 
 /* ---- signatures ---- */
 

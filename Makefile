@@ -42,8 +42,11 @@ FW_OBJ += $(POLICY_OBJ)
 RT_CFLAGS := -Ifirmware/policy/rt/include -Ifirmware/policy/rt
 POLICY_CFLAGS := $(CFLAGS) $(RT_CFLAGS) -I$(B)/policy -Wno-unused-value -Wno-unused-function
 
-.PHONY: all firmware iso js setup test typecheck bench demo clean
-all: firmware iso js guests
+.PHONY: all firmware iso js setup test typecheck bench demo clean initramfs example-disks
+# The Linux guests' initramfs only where set-up cached Debian's kernel (toolchain/fetch-kernel.sh).
+CG_KERNEL_CACHE ?= /var/cache/crossguard
+export CG_KERNEL_CACHE
+all: firmware iso js guests example-disks $(if $(wildcard $(CG_KERNEL_CACHE)/linux-image-*.deb),initramfs)
 
 firmware: $(B)/crossguard.elf
 iso: $(B)/crossguard.iso
@@ -126,6 +129,18 @@ $(B)/js/crossguard.mjs: $(JS_SRC) node_modules/.package-lock.json
 $(B)/crossguard.iso: $(B)/crossguard.elf $(B)/js/crossguard.mjs
 	node $(B)/js/crossguard.mjs image --elf $< --out $@
 
+# Linux guests: a busybox initramfs with the virtio-blk modules (make-initramfs.sh), and
+# the example disk image (generated, never committed).
+initramfs: $(B)/linux/initramfs.cpio.gz
+$(B)/linux/initramfs.cpio.gz: toolchain/make-initramfs.sh toolchain/initramfs-init.sh $(wildcard $(CG_KERNEL_CACHE)/linux-image-*.deb $(CG_KERNEL_CACHE)/busybox-static_*.deb)
+	@echo "  CPIO  $@"
+	@bash toolchain/make-initramfs.sh $@
+
+example-disks: examples/disks/base.img
+examples/disks/base.img: examples/disks/make-base.sh
+	@echo "  DISK  $@"
+	@bash $< $@
+
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
@@ -151,6 +166,7 @@ bench: setup
 	node $(B)/js/test/bench/exits.bench.mjs
 	node $(B)/js/test/bench/sched.bench.mjs
 	node $(B)/js/test/bench/policy.bench.mjs
+	node $(B)/js/test/bench/linux.bench.mjs
 	$(MAKE) --no-print-directory pick-bench
 
 demo: setup

@@ -44,6 +44,12 @@ export interface BootOptions {
   serialLog?: string;
   /** Platform firmware: legacy BIOS (default) or UEFI (QEMU with OVMF; Bochs has no UEFI). */
   firmware?: 'bios' | 'uefi';
+  /**
+   * Bochs only: emulated instructions per emulated second (its `ips`, 4 000 000 by default),
+   * i.e. the TSC rate guests see. Stock Linux wants a faster clock than the default, so its
+   * 250 Hz tick does not come every 16 000 instructions.
+   */
+  ips?: number;
 }
 
 export interface Serial {

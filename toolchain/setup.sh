@@ -11,6 +11,8 @@ APT_PACKAGES=(
   nasm gcc make binutils               # the monitor
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools  # the ISO
   wabt                                 # wasm2c for scheduler policies
+  cpio                                 # the Linux guests' initramfs (make-initramfs.sh)
+  acpica-tools                         # iasl: disassembles the guest DSDT in the unit tests
   openssh-server openssh-client        # the console client's SSH transport test
 )
 

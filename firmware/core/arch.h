@@ -29,6 +29,17 @@ u64 arch_timestamp(void);
 /* arch_timestamp_hz: timestamp ticks per second (calibrated at boot). */
 u64 arch_timestamp_hz(void);
 
+/* arch_wallclock_seconds: wall-clock time as Unix seconds (UTC): the
+ * host's RTC read once, on the first call, then advanced by the timestamp
+ * counter. A host RTC with no valid date gives 2000-01-01 (logged once).
+ * Safe from any CPU. */
+u64 arch_wallclock_seconds(void);
+
+/* arch_cpu_wait_until: like arch_cpu_wait (sleep until an interrupt:
+ * a kick or the periodic tick), but also wake by TSC deadline (0: none).
+ * Returns at once when the deadline has passed. */
+void arch_cpu_wait_until(u64 deadline);
+
 /* arch_stop_others: stop every other CPU (NMI); they never return. */
 void arch_stop_others(void);
 

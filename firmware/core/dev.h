@@ -6,9 +6,29 @@
 
 #include <cg/types.h>
 #include "dev_pit.h"
+#include "dev_rtc.h"
+#include "dev_sysctl.h"
+#include "dev_ioapic.h"
 
 struct vcpu;
 struct vm;
+struct pci_bus;
+
+/* Device exits by device class (dev_port_io and dev_mmio count them). */
+enum dev_exit_class {
+	DEV_EXIT_UART,
+	DEV_EXIT_PIT,
+	DEV_EXIT_RTC,
+	DEV_EXIT_PCI_CONFIG,
+	DEV_EXIT_VIRTIO,	/* MMIO in the PCI window: device BARs */
+	DEV_EXIT_LAPIC,
+	DEV_EXIT_IOAPIC,
+	DEV_EXIT_OTHER,
+	DEV_EXIT_CLASSES
+};
+
+/* dev_exit_class_name: "uart", "pit", ... for stats; NULL past the end. */
+const char *dev_exit_class_name(u32 c);
 
 #define DEV_LINE_MAX 160
 
@@ -17,9 +37,11 @@ struct vm;
 
 struct dev_uart {
 	u8 ier, lcr, mcr, scr, dll, dlm;
+	bool thre_pending;    /* "transmitter empty" interrupt not yet taken */
+	bool irq_level;       /* what the IOAPIC pin was last told */
 	u8 rx[DEV_UART_RX];   /* operator input while attached */
 	u32 rx_head, rx_tail;
-	u32 rx_lock;
+	u32 rx_lock;          /* the whole UART */
 };
 
 struct dev_fwcfg {
@@ -42,6 +64,13 @@ struct vm_devices {
 	struct dev_console console;
 	struct pit pit;   /* 8254 at 0x40-0x43 and port 0x61 */
 	u32 pit_lock;
+	struct ioapic ioapic; /* at 0xFEC00000 */
+	struct rtc rtc;       /* CMOS RTC at 0x70-0x71 (dev_chipset.c) */
+	bool rtc_ready;       /* set from the wall clock on first access */
+	struct sysctl sysctl; /* 0xCF9, i8042, ACPI sleep registers */
+	u32 chipset_lock;     /* rtc, rtc_ready, sysctl */
+	struct pci_bus *pci;  /* bus 0 and its devices (vm_disks.c, dev_pci.c) */
+	u64 exits[DEV_EXIT_CLASSES]; /* enum dev_exit_class */
 };
 
 /* dev_now_ns: the guests' clock for device timers: the TSC in
@@ -87,5 +116,11 @@ void dev_uart_rx_push(struct vm *vm, u8 b);
 /* dev_uart_io / dev_fwcfg_io: the individual devices (dev_port_io routes). */
 enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val);
 enum dev_result dev_fwcfg_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+
+/* dev_rtc_io: the CMOS RTC (ports 0x70-0x71); always DEV_OK.
+ * dev_sysctl_io: reset (0xCF9, i8042 0x60/0x64) and ACPI sleep registers
+ * (dev_sysctl.h); DEV_VM_ENDED when the write reset or powered off the VM. */
+enum dev_result dev_rtc_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+enum dev_result dev_sysctl_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
 
 #endif

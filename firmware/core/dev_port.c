@@ -1,5 +1,6 @@
 /* The I/O port map of a VM: one table, first match wins. */
 #include "dev.h"
+#include "dev_pci.h"
 #include "log.h"
 #include "vm.h"
 #include "arch.h"
@@ -55,6 +56,56 @@ static enum dev_result port_pit(struct vcpu *v, u16 port, bool in, u32 size, u32
 	return DEV_OK;
 }
 
+static enum dev_result port_pci(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct pci_bus *b = v->vm->dev.pci;
+
+	if (b)
+		return pci_config_io(b, port, in, size, val);
+	if (in)
+		*val = 0xFFFFFFFFu;
+	return DEV_OK;
+}
+
+static const char *const exit_class_names[DEV_EXIT_CLASSES] = {
+	"uart", "pit", "rtc", "pci-config", "virtio", "lapic", "ioapic", "other",
+};
+
+const char *dev_exit_class_name(u32 c)
+{
+	return c < DEV_EXIT_CLASSES ? exit_class_names[c] : NULL;
+}
+
+/* Per-class exit counts: many vCPUs of a VM may exit at once. */
+static void count_exit(struct vcpu *v, enum dev_exit_class c)
+{
+	__atomic_fetch_add(&v->vm->dev.exits[c], 1, __ATOMIC_RELAXED);
+}
+
+static enum dev_exit_class port_class(u16 port)
+{
+	if (port >= PORT_COM1 && port < PORT_COM1 + 8)
+		return DEV_EXIT_UART;
+	if ((port >= PIT_PORT_CH0 && port < PIT_PORT_CH0 + 4) || port == PIT_PORT_SYS)
+		return DEV_EXIT_PIT;
+	if (port >= RTC_PORT_INDEX && port < RTC_PORT_INDEX + 2)
+		return DEV_EXIT_RTC;
+	if (port >= PCI_CONFIG_ADDRESS && port < PCI_CONFIG_ADDRESS + 8 && port != SYSCTL_PORT_RST_CNT)
+		return DEV_EXIT_PCI_CONFIG;
+	return DEV_EXIT_OTHER;
+}
+
+static enum dev_exit_class mmio_class(u64 gpa)
+{
+	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE)
+		return DEV_EXIT_LAPIC;
+	if (gpa >= IRQ_IOAPIC_BASE && gpa < IRQ_IOAPIC_BASE + IRQ_IOAPIC_SIZE)
+		return DEV_EXIT_IOAPIC;
+	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END)
+		return DEV_EXIT_VIRTIO;
+	return DEV_EXIT_OTHER;
+}
+
 struct port_range {
 	u16 base;
 	u16 count;
@@ -68,10 +119,18 @@ static const struct port_range port_map[] = {
 	{ PORT_FWCFG, 2, dev_fwcfg_io },
 	{ PIT_PORT_CH0, 4, port_pit },
 	{ PIT_PORT_SYS, 1, port_pit },
+	{ RTC_PORT_INDEX, 2, dev_rtc_io },
+	/* 0xCF9 before any PCI range over 0xCF8-0xCFF: first match wins. */
+	{ SYSCTL_PORT_RST_CNT, 1, dev_sysctl_io },
+	{ SYSCTL_PORT_KBD_DATA, 1, dev_sysctl_io },
+	{ SYSCTL_PORT_KBD_CMD, 1, dev_sysctl_io },
+	{ SYSCTL_PORT_SLEEP_CTL, 2, dev_sysctl_io },
+	{ PCI_CONFIG_ADDRESS, 8, port_pci },
 };
 
 enum dev_result dev_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
 {
+	count_exit(v, port_class(port));
 	for (size_t i = 0; i < ARRAY_SIZE(port_map); i++) {
 		const struct port_range *r = &port_map[i];
 		if (port >= r->base && port < r->base + r->count)
@@ -84,8 +143,15 @@ enum dev_result dev_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *va
 
 enum dev_result dev_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val)
 {
+	if (size) /* size 0 is the EPT handler's probe, not an access */
+		count_exit(v, mmio_class(gpa));
 	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE && vlapic_enabled(&v->lapic))
 		return vlapic_mmio(v, gpa - VLAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS : DEV_OK;
+	if (gpa >= IRQ_IOAPIC_BASE && gpa < IRQ_IOAPIC_BASE + IRQ_IOAPIC_SIZE)
+		return ioapic_mmio(v->vm, gpa - IRQ_IOAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS
+											: DEV_OK;
+	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END && v->vm->dev.pci)
+		return pci_mmio(v->vm->dev.pci, gpa, write, size, val);
 	return DEV_UNHANDLED;
 }
 

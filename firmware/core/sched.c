@@ -349,6 +349,28 @@ static void sched_put(struct vcpu *v)
 		sched_release(v);
 }
 
+/* sched_timers: fire the APIC timers of blocked vCPUs that are due at
+ * now (which wakes them) and return the earliest deadline still ahead,
+ * 0 if none. Running and runnable vCPUs fire their own timers when they
+ * next enter the guest. */
+static u64 sched_timers(u64 now)
+{
+	u64 next = 0;
+	for (u32 id = 0; id < POLICY_MAX_VCPUS; id++) {
+		struct vcpu *v = __atomic_load_n(&vcpu_by_id[id], __ATOMIC_ACQUIRE);
+		if (!v || v->state != VCPU_BLOCKED)
+			continue;
+		u64 dl = __atomic_load_n(&v->lapic.timer_deadline, __ATOMIC_ACQUIRE);
+		if (!dl)
+			continue;
+		if (dl <= now && vlapic_timer_fire(v, now))
+			continue;
+		if (!next || dl < next)
+			next = dl;
+	}
+	return next;
+}
+
 void sched_cpu_loop(u32 cpu)
 {
 	bool shell = cpu == 0 && shell_enabled();
@@ -359,6 +381,7 @@ void sched_cpu_loop(u32 cpu)
 			shell_poll();
 		u64 slice;
 		u64 now = arch_timestamp();
+		u64 next_timer = sched_timers(now);
 		spin_lock(&sched_lock);
 		struct vcpu *v = sched_pick(cpu, now, &slice);
 		spin_unlock(&sched_lock);
@@ -367,7 +390,7 @@ void sched_cpu_loop(u32 cpu)
 			held = NULL;
 		}
 		if (!v) {
-			arch_cpu_wait();
+			arch_cpu_wait_until(next_timer);
 			continue;
 		}
 		/* Another CPU may still be letting go of v: it does so at once. */

@@ -1,4 +1,6 @@
 #include "vlapic.h"
+#include "arch.h"
+#include "dev_ioapic.h"
 #include "sched.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -22,11 +24,11 @@
 #define REG_ESR 0x280
 #define REG_ICR_LOW 0x300
 #define REG_ICR_HIGH 0x310
-#define REG_LVT_TIMER 0x320
+#define REG_LVT_TIMER VLAPIC_REG_LVT_TIMER
 #define REG_LVT_ERROR 0x370
-#define REG_TIMER_INITIAL 0x380
-#define REG_TIMER_CURRENT 0x390
-#define REG_TIMER_DIVIDE 0x3E0
+#define REG_TIMER_INITIAL VLAPIC_REG_TIMER_INITIAL
+#define REG_TIMER_CURRENT VLAPIC_REG_TIMER_CURRENT
+#define REG_TIMER_DIVIDE VLAPIC_REG_TIMER_DIVIDE
 
 /* Version 0x14 with 6 LVT entries, as QEMU's APIC reports */
 #define VLAPIC_VERSION 0x00050014u
@@ -113,22 +115,50 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
 	sched_wake(v);
 }
 
-static void vlapic_eoi(struct vlapic *l)
+static void vlapic_eoi(struct vcpu *v)
 {
+	struct vlapic *l = &v->lapic;
 	spin_lock(&l->lock);
 	int isr = highest_bit(l->isr);
-	if (isr >= 0)
+	bool level = false;
+	if (isr >= 0) {
 		l->isr[isr / 32] &= ~(1U << (isr % 32));
+		level = l->tmr[isr / 32] & (1U << (isr % 32));
+		l->tmr[isr / 32] &= ~(1U << (isr % 32));
+	}
 	spin_unlock(&l->lock);
+	/* A level-triggered source may still be asserted: its IOAPIC pin
+	 * learns of the EOI and delivers again if so. */
+	if (level)
+		ioapic_eoi(v->vm, (u8)isr);
 }
 
-static bool vlapic_matches(const struct vlapic *target, u32 icr_low, u32 dest)
+static bool dest_matches(const struct vlapic *target, bool logical, u32 dest)
 {
-	if (icr_low & ICR_LOGICAL) {
-		/* flat model: one bit per APIC in LDR[31:24] */
-		return ((target->ldr >> 24) & dest) != 0;
-	}
+	if (logical)
+		return ((target->ldr >> 24) & dest) != 0; /* flat model */
 	return dest == 0xFF || dest == target->id;
+}
+
+u32 vlapic_deliver_irq(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector,
+		       bool level)
+{
+	u32 n = 0;
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *t = vm->vcpus[i];
+		if (!t || !dest_matches(&t->lapic, logical, dest))
+			continue;
+		if (level) {
+			spin_lock(&t->lapic.lock);
+			t->lapic.tmr[vector / 32] |= 1U << (vector % 32);
+			spin_unlock(&t->lapic.lock);
+		}
+		vlapic_set_irq(t, vector);
+		n++;
+		if (lowest)
+			break; /* one of them: the first is as good as any */
+	}
+	return n;
 }
 
 static void vlapic_deliver(struct vcpu *to, u32 icr_low)
@@ -177,7 +207,7 @@ static void vlapic_send_ipi(struct vcpu *v, u32 icr_low)
 			hit = t != v;
 			break;
 		default:
-			hit = vlapic_matches(&t->lapic, icr_low, dest);
+			hit = dest_matches(&t->lapic, icr_low & ICR_LOGICAL, dest);
 			break;
 		}
 		if (hit)
@@ -191,6 +221,8 @@ static u32 vlapic_read(struct vlapic *l, u32 reg)
 		return l->isr[(reg - REG_ISR) / 16];
 	if (reg >= REG_IRR && reg < REG_IRR + 0x80)
 		return l->irr[(reg - REG_IRR) / 16];
+	if (reg >= REG_TMR && reg < REG_TMR + 0x80)
+		return l->tmr[(reg - REG_TMR) / 16];
 	if (reg >= REG_LVT_TIMER && reg <= REG_LVT_ERROR)
 		return l->lvt[(reg - REG_LVT_TIMER) / 16];
 	switch (reg) {
@@ -214,6 +246,12 @@ static u32 vlapic_read(struct vlapic *l, u32 reg)
 		return 0; /* delivery is instantaneous: never "send pending" */
 	case REG_ICR_HIGH:
 		return l->icr_high;
+	case REG_TIMER_INITIAL:
+		return l->timer_initial;
+	case REG_TIMER_CURRENT:
+		return vlapic_timer_current(l, arch_timestamp());
+	case REG_TIMER_DIVIDE:
+		return l->timer_divide;
 	default:
 		return 0;
 	}
@@ -222,7 +260,11 @@ static u32 vlapic_read(struct vlapic *l, u32 reg)
 static void vlapic_write(struct vcpu *v, u32 reg, u32 val)
 {
 	struct vlapic *l = &v->lapic;
-	if (reg >= REG_LVT_TIMER && reg <= REG_LVT_ERROR) {
+	if (reg == REG_LVT_TIMER || reg == REG_TIMER_INITIAL || reg == REG_TIMER_DIVIDE) {
+		vlapic_timer_write(v, reg, val);
+		return;
+	}
+	if (reg > REG_LVT_TIMER && reg <= REG_LVT_ERROR) {
 		l->lvt[(reg - REG_LVT_TIMER) / 16] = val;
 		return;
 	}
@@ -234,7 +276,7 @@ static void vlapic_write(struct vcpu *v, u32 reg, u32 val)
 		l->tpr = val & 0xFF;
 		break;
 	case REG_EOI:
-		vlapic_eoi(l);
+		vlapic_eoi(v);
 		break;
 	case REG_LDR:
 		l->ldr = val & 0xFF000000u;
@@ -255,7 +297,7 @@ static void vlapic_write(struct vcpu *v, u32 reg, u32 val)
 		vlapic_send_ipi(v, val);
 		break;
 	default:
-		break; /* read-only and timer registers: ignored for now */
+		break; /* read-only registers */
 	}
 }
 

@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "sched.h"
 #include "virt.h"
+#include "vm_disks.h"
 #include "vm_modules.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
@@ -62,6 +63,7 @@ int vm_write(struct vm *vm, u64 gpa, const void *src, u64 len)
 /* vm_free: give back everything a VM holds; nothing else is touched. */
 static void vm_free(struct vm *vm)
 {
+	vm_disks_free(vm); /* a resetting VM's disks are kept for its rebuild */
 	arch_vm_free(vm);
 	arch_vm_retired();
 	for (u32 i = 0; vm->chunks && i < vm->chunk_count; i++)
@@ -145,7 +147,7 @@ static int vm_load_linux(struct vm *vm, const struct vmcfg_vm *cfg, const u8 *im
 static int vm_load_acpi(struct vm *vm, char *err, size_t n)
 {
 	u8 buf[4096];
-	struct guest_acpi_cfg acfg = { vm->vcpu_count, false, false };
+	struct guest_acpi_cfg acfg = { .vcpus = vm->vcpu_count, .ioapic = true, .pcat_compat = false, .pci = false };
 	u64 rsdp;
 	int used = guest_acpi_build(&acfg, GUEST_ACPI_BASE, buf, sizeof(buf), &rsdp);
 	if (used < 0 || vm_write(vm, GUEST_ACPI_BASE, buf, (u64)used)) {
@@ -191,6 +193,7 @@ static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t 
 struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 {
 	struct vm *vm = NULL;
+	u64 free_before = mem_pmm.free_frames;
 	spin_lock(&vm_table_lock);
 	for (u32 i = 0; i < VM_MAX; i++) {
 		if (vm_table[i].state == VM_FREE) {
@@ -210,6 +213,8 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->cfg = cfg;
 	pit_reset(&vm->dev.pit, dev_now_ns());
+	/* The MADT gives the IOAPIC the ID after the vCPUs' (guest_acpi.c). */
+	ioapic_reset(&vm->dev.ioapic, cfg->vcpus);
 	vm->weight = cfg->weight ? cfg->weight : VMCFG_WEIGHT_DEFAULT;
 	vm->cap = cfg->cap_permille;
 	vm->rt_budget = arch_timestamp_hz() / 1000000 * cfg->rt_budget_us;
@@ -225,6 +230,9 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 		fmt_snprintf(err, n, "not enough memory for the VM's page tables");
 		goto fail;
 	}
+	rc = vm_disks_create(vm, cfg, err, n);
+	if (rc)
+		goto fail;
 	vm->vcpu_count = cfg->vcpus;
 	for (u32 i = 0; i < cfg->vcpus; i++) {
 		struct vcpu *v = &vcpu_pool[vm->id * VM_MAX_VCPUS + i];
@@ -244,6 +252,11 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	rc = vm_load(vm, cfg, err, n);
 	if (rc)
 		goto fail;
+	/* What the VM costs the monitor beyond its RAM: every page taken
+	 * since the start of vm_create (VMCS, XSAVE, EPT, chunk list, device
+	 * pages) plus its slots in the static VM and vCPU tables. */
+	vm->overhead_bytes = (free_before - mem_pmm.free_frames) * PAGE_SIZE - vm->ram_bytes +
+			     sizeof(struct vm) + vm->vcpu_count * sizeof(struct vcpu);
 	return vm;
 fail:
 	/* Nothing ran yet: vCPU state is just pages to give back. */
@@ -258,8 +271,8 @@ int vm_start(struct vm *vm)
 {
 	vm->vcpus_live = vm->vcpu_count;
 	__atomic_fetch_add(&vms_started, 1, __ATOMIC_RELAXED);
-	cg_marker("vm-start", "name=%s vcpus=%u mem=%lu", vm->name, vm->vcpu_count,
-		  vm->ram_bytes / MIB);
+	cg_marker("vm-start", "name=%s vcpus=%u mem=%lu overhead=%lu", vm->name, vm->vcpu_count,
+		  vm->ram_bytes / MIB, vm->overhead_bytes);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	int rc = sched_vm_start(vm);
 	if (rc) {
@@ -286,7 +299,9 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	for (u32 i = 0; i < vm->vcpu_count; i++)
 		vm->vcpus[i]->attention = true;
 	dev_console_flush(vm);
-	if (kind == VM_END_EXIT)
+	if (kind == VM_END_EXIT && reason) /* e.g. poweroff: ACPI S5 */
+		cg_marker("vm-exit", "name=%s status=%lu reason=%s", vm->name, status, reason);
+	else if (kind == VM_END_EXIT)
 		cg_marker("vm-exit", "name=%s status=%lu", vm->name, status);
 	else if (kind == VM_END_RESET)
 		cg_marker("vm-reset", "name=%s reason=%s", vm->name, vm->stop_reason);

@@ -23,6 +23,7 @@ struct vm {
 	volatile u32 state;
 	char name[32];
 	u64 ram_bytes;
+	u64 overhead_bytes; /* monitor memory it took beyond its RAM (vm_create) */
 	u64 *chunks;        /* host physical address of each 2 MiB chunk */
 	u32 chunk_count;
 	u64 chunks_phys;    /* the page(s) holding the chunks array */

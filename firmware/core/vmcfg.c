@@ -103,6 +103,24 @@ static bool parse_u32(const char *s, size_t n, u32 *v)
 	return true;
 }
 
+/* Strict decimal up to 13 digits; false when not a number or > max. */
+static bool parse_u64(const char *s, size_t n, u64 max, u64 *v)
+{
+	u64 x = 0;
+
+	if (n < 1 || n > 13)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (u64)(s[i] - '0');
+	}
+	if (x > max)
+		return false;
+	*v = x;
+	return true;
+}
+
 static void copy_str(char *dst, const char *src, size_t n)
 {
 	memcpy(dst, src, n);
@@ -119,7 +137,7 @@ static bool is_vm_key(const char *k, size_t n, bool valued)
 {
 	if (word_is(k, n, "mem") || word_is(k, n, "vcpus") || word_is(k, n, "kernel") ||
 	    word_is(k, n, "on_triple_fault") || word_is(k, n, "weight") || word_is(k, n, "cap") ||
-	    word_is(k, n, "rt_budget_us") || word_is(k, n, "rt_period_us"))
+	    word_is(k, n, "rt_budget_us") || word_is(k, n, "rt_period_us") || word_is(k, n, "disk"))
 		return true;
 	return !valued && (word_is(k, n, "cmdline") || word_is(k, n, "module"));
 }
@@ -145,7 +163,7 @@ enum vmcfg_have {
 #define VMCFG_RT_PERIOD_MAX 10000000u
 
 #define VMCFG_KEYWORDS "policy, vm, mem, vcpus, kernel, cmdline, module, on_triple_fault, " \
-	"weight, cap, rt_budget_us, rt_period_us or end"
+	"weight, cap, rt_budget_us, rt_period_us, image, disk or end"
 
 struct vmcfg_state {
 	struct vmcfg *out;
@@ -297,6 +315,109 @@ static int set_policy(struct vmcfg_state *st, const char *v, size_t n, bool has_
 	return 0;
 }
 
+/* Split v into space-separated fields (single spaces, as the toolchain
+ * writes them): at most max, each as pointer and length. Returns how many
+ * there are (max + 1 when there are more). */
+static u32 split_fields(const char *v, size_t vn, const char **f, size_t *fn, u32 max)
+{
+	u32 count = 0;
+	size_t i = 0;
+
+	while (i < vn) {
+		size_t j = i;
+
+		while (j < vn && v[j] != ' ')
+			j++;
+		if (count == max)
+			return max + 1;
+		f[count] = v + i;
+		fn[count] = j - i;
+		count++;
+		i = j + 1;
+		if (j < vn && i == vn) /* a trailing space: an empty last field */
+			return max + 1;
+	}
+	return count;
+}
+
+/* image NAME MODULE: top level, before the first vm. */
+static int add_image(struct vmcfg_state *st, const char *v, size_t vn)
+{
+	struct vmcfg *c = st->out;
+	const char *f[2];
+	size_t fn[2];
+
+	if (st->vm)
+		return bad_val(st, "image inside vm ", st->vm->name, strlen(st->vm->name),
+			       "; 'image' is a top-level line, put it before the first 'vm'");
+	if (c->count)
+		return bad(st, "image after a vm block; put the 'image' lines before the first 'vm'");
+	if (split_fields(v, vn, f, fn, 2) != 2)
+		return bad(st, "'image' takes two values; write 'image <name> <module-name>'");
+	if (!valid_vm_name(f[0], fn[0]))
+		return bad_val(st, "image name ", f[0], fn[0], " is not [a-z][a-z0-9_-]{0,30}; rename it");
+	if (!valid_module_name(f[1], fn[1]))
+		return bad_val(st, "image module name ", f[1], fn[1],
+			       " is not [A-Za-z0-9._-]{1,48}; use the name the toolchain assigned");
+	for (u32 i = 0; i < c->image_count; i++)
+		if (word_is(f[0], fn[0], c->images[i].name))
+			return bad_val(st, "image name ", f[0], fn[0], " is used twice; names must be unique");
+	if (c->image_count >= VMCFG_MAX_IMAGES)
+		return bad(st, "more than 8 images; share images between VMs or remove some");
+	struct vmcfg_image *img = &c->images[c->image_count++];
+	copy_str(img->name, f[0], fn[0]);
+	copy_str(img->module, f[1], fn[1]);
+	return 0;
+}
+
+/* disk IMAGE ro|rw keep|discard IOPS BYTES_PER_S, inside a vm. */
+static int add_disk(struct vmcfg_state *st, const char *v, size_t vn)
+{
+	struct vmcfg *c = st->out;
+	struct vmcfg_vm *vm = st->vm;
+	const struct vmcfg_image *img = 0;
+	struct vmcfg_disk *d;
+	const char *f[5];
+	size_t fn[5];
+	u64 n;
+
+	if (split_fields(v, vn, f, fn, 5) != 5)
+		return bad(st, "'disk' takes five values; write 'disk <image> <ro|rw> <keep|discard> <iops> <bytes_per_s>'");
+	for (u32 i = 0; i < c->image_count; i++)
+		if (word_is(f[0], fn[0], c->images[i].name))
+			img = &c->images[i];
+	if (!img)
+		return bad_val(st, "disk image ", f[0], fn[0],
+			       " is not declared; add 'image <name> <module-name>' before the first 'vm'");
+	if (vm->disk_count >= VMCFG_MAX_DISKS)
+		return bad(st, "more than 4 disks in one vm; remove some");
+	d = &vm->disks[vm->disk_count];
+	memset(d, 0, sizeof(*d));
+	d->image = (u32)(img - c->images);
+	copy_str(d->image_name, img->name, strlen(img->name));
+	copy_str(d->module, img->module, strlen(img->module));
+	if (word_is(f[1], fn[1], "rw"))
+		d->rw = true;
+	else if (!word_is(f[1], fn[1], "ro"))
+		return bad_val(st, "disk mode ", f[1], fn[1], " is not ro or rw; use one of those");
+	if (word_is(f[2], fn[2], "discard"))
+		d->discard = true;
+	else if (!word_is(f[2], fn[2], "keep"))
+		return bad_val(st, "disk overlay ", f[2], fn[2], " is not keep or discard; use one of those");
+	if (d->discard && !d->rw)
+		return bad(st, "a ro disk has no overlay to discard; write 'keep' for it");
+	if (!parse_u64(f[3], fn[3], VMCFG_IOPS_MAX, &n))
+		return bad_val(st, "disk iops ", f[3], fn[3],
+			       " is not a whole number from 0 to 1000000; give one (0 = unlimited)");
+	d->iops = (u32)n;
+	if (!parse_u64(f[4], fn[4], VMCFG_BPS_MAX, &n) || (n && n < VMCFG_BPS_MIN))
+		return bad_val(st, "disk bytes_per_s ", f[4], fn[4],
+			       " is not 0 or a whole number from 512 to 1000000000000; give one (0 = unlimited)");
+	d->bytes_per_s = n;
+	vm->disk_count++;
+	return 0;
+}
+
 static int vm_key(struct vmcfg_state *st, const char *k, size_t kn, const char *v, size_t vn, bool has_val)
 {
 	struct vmcfg_vm *vm = st->vm;
@@ -347,6 +468,8 @@ static int vm_key(struct vmcfg_state *st, const char *k, size_t kn, const char *
 		copy_str(m->cmdline, mc, mcn);
 		return 0;
 	}
+	if (word_is(k, kn, "disk"))
+		return add_disk(st, v, vn);
 	if (word_is(k, kn, "on_triple_fault")) {
 		if ((err = key_once(st, HAVE_TRIPLE, "on_triple_fault")))
 			return err;
@@ -419,6 +542,11 @@ static int parse_line(struct vmcfg_state *st, const char *s, size_t n)
 		return bad(st, "second 'cgvms' header; keep only the first line");
 	if (word_is(k, kn, "policy"))
 		return set_policy(st, v, vn, has_val);
+	if (word_is(k, kn, "image")) {
+		if (!has_val)
+			return bad(st, "'image' needs values; write 'image <name> <module-name>'");
+		return add_image(st, v, vn);
+	}
 	if (word_is(k, kn, "vm"))
 		return begin_vm(st, v, vn);
 	if (word_is(k, kn, "end")) {

@@ -3,6 +3,8 @@
  *
  *   cgvms 1
  *   policy rt                  (optional, before the first vm)
+ *   image base base.img        (optional, before the first vm: a disk
+ *                               image and the module holding it)
  *   vm web1
  *   mem 64
  *   vcpus 1
@@ -14,6 +16,8 @@
  *   cap 500
  *   rt_budget_us 2000
  *   rt_period_us 10000
+ *   disk base rw discard 200 1048576  (image, ro|rw, keep|discard,
+ *                               iops, bytes per second; 0 = unlimited)
  *   end
  *
  * Every other module is found by the basename of the first word of its
@@ -44,6 +48,33 @@ struct vmcfg_module {
 
 enum vmcfg_triple { VMCFG_TRIPLE_STOP, VMCFG_TRIPLE_RESET };
 
+#define VMCFG_MAX_IMAGES 8
+#define VMCFG_MAX_DISKS 4
+#define VMCFG_IOPS_MAX 1000000u
+#define VMCFG_BPS_MIN 512ull		/* one sector a second */
+#define VMCFG_BPS_MAX 1000000000000ull
+
+/* image <name> <module>: a raw disk image, one module shared by every VM
+ * that attaches it. */
+struct vmcfg_image {
+	char name[VMCFG_NAME_SIZE];	/* [a-z][a-z0-9_-]{0,30} */
+	char module[VMCFG_MODNAME_SIZE];
+};
+
+/* disk <image> <ro|rw> <keep|discard> <iops> <bytes_per_s>: a virtio-blk
+ * device on the image; rw writes go to the VM's own overlay, which a VM
+ * reset keeps or discards (ro: always keep). The image's names are copied
+ * here so a VM's description stands alone. */
+struct vmcfg_disk {
+	u32 image;			/* index into vmcfg.images */
+	char image_name[VMCFG_NAME_SIZE];
+	char module[VMCFG_MODNAME_SIZE];
+	bool rw;
+	bool discard;
+	u32 iops;			/* 0 = unlimited, else 1..VMCFG_IOPS_MAX */
+	u64 bytes_per_s;		/* 0 = unlimited, else BPS_MIN..BPS_MAX */
+};
+
 struct vmcfg_vm {
 	char name[VMCFG_NAME_SIZE];
 	u32 mem_mib;
@@ -57,6 +88,8 @@ struct vmcfg_vm {
 	u32 cap_permille;  /* 0 = no cap, else 1..1000 per mille of one CPU */
 	u32 rt_budget_us;  /* reservation: budget per period, 0 = none */
 	u32 rt_period_us;
+	u32 disk_count;
+	struct vmcfg_disk disks[VMCFG_MAX_DISKS];
 };
 
 #define VMCFG_WEIGHT_DEFAULT 100
@@ -64,6 +97,8 @@ struct vmcfg_vm {
 
 struct vmcfg {
 	char policy[VMCFG_POLICY_SIZE]; /* scheduler policy; "" = the image's default */
+	u32 image_count;
+	struct vmcfg_image images[VMCFG_MAX_IMAGES];
 	u32 count;
 	struct vmcfg_vm vms[VMCFG_MAX_VMS];
 };

@@ -50,6 +50,8 @@ export interface BootCase {
     | { kind: 'iso-variant'; cmdline?: string; entry?: BootEntry; bios?: 'ovmf'; vms?: object; vmsBase?: string };
   cpus: number;
   memMiB?: number;
+  /** Bochs' emulated clock rate (BootOptions.ips). */
+  ips?: number;
   until: RegExp;
   timeoutMs: number;
   /** After `until` matched: keep watching this long (e.g. to see that nothing reboots). */
@@ -110,7 +112,13 @@ export function boot(c: BootCase): Promise<BootOutcome> {
       const avail = await emu.available();
       if (!avail.ok) throw new Error(`${c.emulator} unavailable: ${avail.reason}`);
       const uefi = c.image.kind === 'iso-variant' && c.image.bios === 'ovmf';
-      const machine = await emu.boot({ image, cpus: c.cpus, memMiB: c.memMiB ?? 256, ...(uefi ? { firmware: 'uefi' as const } : {}) });
+      const machine = await emu.boot({
+        image,
+        cpus: c.cpus,
+        memMiB: c.memMiB ?? 256,
+        ...(uefi ? { firmware: 'uefi' as const } : {}),
+        ...(c.ips ? { ips: c.ips } : {}),
+      });
       // One subscriber for the machine's whole life: it gets the backlog too.
       const lines: string[] = [];
       const splitter = new LineSplitter();

@@ -90,6 +90,32 @@ test('--kernel builds a one-VM set; problems name the options', () => {
   }
 });
 
+test('--kernel with a Linux bzImage: --initrd is its one initrd, like qemu -initrd', () => {
+  const bz = Buffer.alloc(1024);
+  bz.write('HdrS', 0x202);
+  const lx: VmFileAccess = { exists: (p) => p.startsWith('/w/'), readHead: (p) => (p === '/w/vmlinuz' ? bz : elf) };
+  const set = kernelModeSet({ ...base, kernel: 'vmlinuz', initrd: 'rd.gz', append: 'console=ttyS0 cg.action=poweroff', mem: 128 }, '/w', lx);
+  const vm = set.vms[0]!;
+  assert.equal([vm.linux, vm.cmdline, vm.memoryMiB], [true, 'console=ttyS0 cg.action=poweroff', 128]);
+  assert.equal(vm.modules, [{ given: 'rd.gz', path: '/w/rd.gz', cmdline: '' }]);
+  assert.is(kernelModeSet({ ...base, kernel: 'vmlinuz', initrd: ['rd.gz'] }, '/w', lx).vms[0]!.modules.length, 1, 'yargs gives an array');
+  assert.is(kernelModeSet({ ...base, kernel: 'vmlinuz' }, '/w', lx).vms[0]!.modules.length, 0, 'no initrd');
+  const cases: [Partial<RunArgs>, RegExp][] = [
+    [{ initrd: ['a.gz', 'b.gz'] }, /^--kernel: 1 problem: --initrd: given 2 times, but a Linux kernel takes one initrd; concatenate/],
+    [{ initrd: '/gone.gz' }, /^--kernel: 1 problem: --initrd: "\/gone\.gz" does not exist/],
+    [{ initrd: 'rd.gz x=1' }, /^--kernel: 1 problem: --initrd: "rd\.gz x=1" has a space/],
+  ];
+  for (const [args, re] of cases) {
+    try {
+      kernelModeSet({ ...base, kernel: 'vmlinuz', ...args }, '/w', lx);
+      assert.unreachable(JSON.stringify(args));
+    } catch (e) {
+      assert.is((e as Error).name, 'VmConfigError');
+      assert.match((e as Error).message, re);
+    }
+  }
+});
+
 test('planRun: --vms/--kernel usage errors', () => {
   const bad: Partial<RunArgs>[] = [
     { vms: 'a.json', kernel: 'k' },

@@ -29,7 +29,16 @@ const files = (map: Record<string, Uint8Array | 'dir'>): VmFileAccess => ({
     const v = map[p];
     return v === undefined || v === 'dir' ? null : v;
   },
+  size: (p) => {
+    const v = map[p];
+    return v === undefined || v === 'dir' ? null : v.length;
+  },
 });
+const BZIMAGE = (() => {
+  const b = Buffer.alloc(1024);
+  b.write('HdrS', 0x202);
+  return b;
+})();
 const fs = files({
   '/d/k.elf': ELF64,
   '/d/k32.elf': kernelHead({ elf: 1, at: 8180 }),
@@ -38,6 +47,7 @@ const fs = files({
   '/d/noheader.elf': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 0, 0, 0]),
   '/d/dir': 'dir',
   [`/d/${'p'.repeat(60)}.elf`]: ELF64,
+  '/d/vmlinuz': BZIMAGE,
 });
 
 const vm = (o: Record<string, unknown> = {}) => ({ name: 'web1', memory_mib: 64, kernel: 'k.elf', ...o });
@@ -107,6 +117,28 @@ test('a full description parses with defaults and resolved paths', () => {
   assert.equal([b!.vcpus, b!.cmdline, b!.modules, b!.onTripleFault], [1, '', [], 'reset']);
 });
 
+test('initrd: the first module, for a Linux bzImage its only one', () => {
+  const mb = parse({ vms: [vm({ initrd: 'initrd.img', modules: [{ path: 'k32.elf', cmdline: 'x' }] })] }).vms[0]!;
+  assert.equal(mb.modules.map((m) => [m.given, m.cmdline]), [['initrd.img', ''], ['k32.elf', 'x']], 'Multiboot: initrd, then the modules');
+  assert.not.ok('linux' in mb);
+  const lx = parse({ vms: [vm({ kernel: 'vmlinuz', initrd: 'initrd.img', cmdline: 'console=ttyS0' })] }).vms[0]!;
+  assert.is(lx.linux, true);
+  assert.equal(lx.modules, [{ given: 'initrd.img', path: '/d/initrd.img', cmdline: '' }]);
+  assert.is(emitVmsCfg({ vms: [lx], source: 't' }).split('\n').filter((l) => l.startsWith('module ')).join(), 'module web1.m0 initrd.img');
+  assert.is(parse({ vms: [vm({ kernel: 'vmlinuz', modules: [{ path: 'initrd.img' }] })] }).vms[0]!.modules.length, 1, 'one module is the initrd');
+  const cases: [unknown, RegExp][] = [
+    [{ vms: [vm({ kernel: 'vmlinuz', initrd: 'initrd.img', modules: [{ path: 'initrd.img' }] })] }, /^vms\[0\]\.modules: a Linux kernel takes one initrd and "initrd" is given; remove "modules"/],
+    [{ vms: [vm({ kernel: 'vmlinuz', modules: [{ path: 'initrd.img' }, { path: 'initrd.img' }] })] }, /^vms\[0\]\.modules: 2 modules, but a Linux kernel takes one initrd; give one file as "initrd"/],
+    [{ vms: [vm({ initrd: 'gone.img' })] }, /^vms\[0\]\.initrd: "gone\.img" does not exist \(looked at \/d\/gone\.img\); fix the path/],
+    [{ vms: [vm({ initrd: 3 })] }, /^vms\[0\]\.initrd: 3 is not a file path/],
+    [{ vms: [vm({ initrd: 'initrd.img', modules: Array.from({ length: 8 }, () => ({ path: 'initrd.img' })) })] }, /^vms\[0\]\.modules: 9 modules with the initrd is over the limit of 8/],
+  ];
+  for (const [v, re] of cases) {
+    const p = problems(v);
+    assert.ok(p.some((l) => re.test(l)), `${JSON.stringify(v).slice(0, 80)} → ${JSON.stringify(p)} (want ${re})`);
+  }
+});
+
 test('bad values: every error names the path, the value and the fix', () => {
   const cases: [unknown, RegExp][] = [
     [{ vms: [vm({ memory_mib: 1 })] }, /^vms\[0\]\.memory_mib: 1 is below the minimum of 2 MiB; give at least 2$/],
@@ -137,9 +169,9 @@ test('bad values: every error names the path, the value and the fix', () => {
     [{ vms: [vm({ modules: ['initrd.img'] })] }, /^vms\[0\]\.modules\[0\]: "initrd\.img" is not an object/],
     [{ vms: [vm({ modules: [{ path: 'initrd.img', cmdline: 'x'.repeat(101) }] })] }, /^vms\[0\]\.modules\[0\]\.cmdline: 101 characters is over the limit of 100/],
     [{ vms: [vm({ on_triple_fault: 'reboot' })] }, /^vms\[0\]\.on_triple_fault: "reboot" is not "stop" or "reset"/],
-    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, modules, on_triple_fault, weight, cap_percent, reservation$/],
+    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, initrd, modules, on_triple_fault, weight, cap_percent, reservation, disks$/],
     [{ vms: [vm({ modules: [{ path: 'initrd.img', args: 'x' }] })] }, /^vms\[0\]\.modules\[0\]\.args: unknown key; allowed keys here: path, cmdline$/],
-    [{ vms: [vm()], extra: 1 }, /^extra: unknown key; allowed keys here: policy, vms$/],
+    [{ vms: [vm()], extra: 1 }, /^extra: unknown key; allowed keys here: policy, images, vms$/],
     [{ vms: [] }, /^vms: empty; describe at least one VM$/],
     [{ vms: Array.from({ length: 17 }, (_, i) => vm({ name: `v${i}` })) }, /^vms: 17 VMs is over the limit of 16/],
     [{ vms: 'web1' }, /^vms: "web1" is not a list/],

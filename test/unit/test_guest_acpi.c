@@ -1,14 +1,19 @@
 /* guest_acpi: tables built for 1, 2, 16 and 255 vCPUs, with and without an
- * I/O APIC, read back through the monitor's own ACPI parser (acpi.c) from a
- * physical window over the BIOS area 0xE0000-0xFFFFF; raw checks of every
- * checksum, the FADT fields and the MADT entries; too-small exact-size heap
- * buffers (AddressSanitizer catches any write past them). */
+ * I/O APIC and the PCI host bridge, read back through the monitor's own
+ * ACPI parser (acpi.c) from a physical window over the BIOS area
+ * 0xE0000-0xFFFFF; raw checks of every checksum, the FADT fields and the
+ * MADT entries; the DSDT's AML walked by a small independent decoder
+ * (every PkgLength nested, every name and value, the resource templates
+ * and their checksums); too-small exact-size heap buffers
+ * (AddressSanitizer catches any write past them). iasl's view of the same
+ * tables is test_guest_acpi_iasl.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
 #include "phys_window.h"
 #include "acpi.h"
+#include "aml_walk.h"
 #include "guest_acpi.h"
 
 static u8 sum(const u8 *p, u64 n)
@@ -36,9 +41,77 @@ static const u8 *table_at(struct phys_window *w, u64 addr, const char *sig)
 	return t;
 }
 
-static void check_config(u32 vcpus, bool ioapic, bool pcat)
+/* The DSDT's AML, decoded: names, values and the resource templates. */
+static void check_dsdt(const u8 *d, bool pci)
 {
-	struct guest_acpi_cfg cfg = { .vcpus = vcpus, .ioapic = ioapic, .pcat_compat = pcat };
+	struct aml_walk w;
+	const struct aml_obj *o;
+	struct aml_rd rd[8];
+	u32 aml_len = le32(d + 4) - 36;
+
+	CHECK(d[8] == 2, "DSDT revision 2 (64-bit integers)");
+	CHECK(aml_walk(&w, d + 36, aml_len) == 0, "AML decodes, every PkgLength nests");
+	CHECK(w.count == (pci ? 15u : 9u), "object count");
+
+	o = aml_walk_find(&w, "\\_S5_");
+	CHECK(o && o->kind == AML_OBJ_PACKAGE && o->elements == 4 && o->ints[0] == 5 &&
+	      o->ints[1] == 5 && o->ints[2] == 0 && o->ints[3] == 0, "\\_S5 = {5, 5, 0, 0}");
+	CHECK(aml_walk_find(&w, "\\_SB_") && aml_walk_find(&w, "\\_SB_")->kind == AML_OBJ_SCOPE,
+	      "Scope (\\_SB)");
+
+	o = aml_walk_find(&w, "\\_SB_.COM1._HID");
+	CHECK(o && o->kind == AML_OBJ_INT && o->value == 0x0105D041, "COM1 _HID PNP0501");
+	o = aml_walk_find(&w, "\\_SB_.COM1._UID");
+	CHECK(o && o->kind == AML_OBJ_INT && o->value == 1, "COM1 _UID 1");
+	o = aml_walk_find(&w, "\\_SB_.COM1._CRS");
+	CHECK(o && o->kind == AML_OBJ_BUFFER && aml_walk_resources(o, rd, 8) == 3, "COM1 _CRS");
+	if (o && aml_walk_resources(o, rd, 8) == 3) {
+		CHECK(rd[0].tag == AML_RD_IO && rd[0].min == 0x3F8 && rd[0].max == 0x3F8 &&
+		      rd[0].len == 8 && rd[0].decode16, "COM1 IO 0x3F8, 8 ports");
+		CHECK(rd[1].tag == AML_RD_IRQ && rd[1].irq_mask == 1u << 4 && !rd[1].has_flags,
+		      "COM1 IRQNoFlags {4}");
+		CHECK(rd[2].tag == AML_RD_END, "COM1 end tag");
+	}
+	o = aml_walk_find(&w, "\\_SB_.RTC_._HID");
+	CHECK(o && o->kind == AML_OBJ_INT && o->value == 0x000BD041, "RTC _HID PNP0B00");
+	o = aml_walk_find(&w, "\\_SB_.RTC_._CRS");
+	CHECK(o && aml_walk_resources(o, rd, 8) == 3 && rd[0].tag == AML_RD_IO && rd[0].min == 0x70 &&
+	      rd[0].len == 2 && rd[1].tag == AML_RD_IRQ && rd[1].irq_mask == 1u << 8,
+	      "RTC IO 0x70-0x71, IRQ 8");
+
+	o = aml_walk_find(&w, "\\_SB_.PCI0");
+	CHECK(pci == (o != NULL), "PCI0 only with cfg.pci");
+	if (!pci)
+		return;
+	CHECK(o->kind == AML_OBJ_DEVICE, "PCI0 is a device");
+	o = aml_walk_find(&w, "\\_SB_.PCI0._HID");
+	CHECK(o && o->value == 0x030AD041, "PCI0 _HID PNP0A03");
+	static const char *const zero[] = { "\\_SB_.PCI0._UID", "\\_SB_.PCI0._SEG",
+					    "\\_SB_.PCI0._BBN" };
+	for (int i = 0; i < 3; i++) {
+		o = aml_walk_find(&w, zero[i]);
+		CHECK(o && o->kind == AML_OBJ_INT && o->value == 0, zero[i]);
+	}
+	o = aml_walk_find(&w, "\\_SB_.PCI0._CRS");
+	CHECK(o && aml_walk_resources(o, rd, 8) == 5, "PCI0 _CRS: 4 descriptors + end");
+	if (o && aml_walk_resources(o, rd, 8) == 5) {
+		CHECK(rd[0].tag == AML_RD_WORD && rd[0].type == 2 && rd[0].min == 0 && rd[0].max == 0 &&
+		      rd[0].len == 1 && rd[0].producer && rd[0].min_fixed && rd[0].max_fixed,
+		      "WordBusNumber 0-0");
+		CHECK(rd[1].tag == AML_RD_IO && rd[1].min == 0xCF8 && rd[1].len == 8,
+		      "IO 0xCF8-0xCFF (consumed)");
+		CHECK(rd[2].tag == AML_RD_WORD && rd[2].type == 1 && rd[2].min == 0xC000 &&
+		      rd[2].max == 0xFFFF && rd[2].len == 0x4000 && rd[2].producer, "WordIO 0xC000-0xFFFF");
+		CHECK(rd[3].tag == AML_RD_DWORD && rd[3].type == 0 && rd[3].min == 0xE0000000 &&
+		      rd[3].max == 0xFEBFFFFF && rd[3].len == 0x1EC00000 && rd[3].producer &&
+		      (rd[3].type_flags & 1), "DWordMemory 0xE0000000-0xFEBFFFFF, read-write");
+	}
+}
+
+static void check_config(u32 vcpus, bool ioapic, bool pcat, bool pci)
+{
+	struct guest_acpi_cfg cfg = { .vcpus = vcpus, .ioapic = ioapic, .pcat_compat = pcat,
+				      .pci = pci };
 	struct phys_window w;
 	struct acpi_madt_info info;
 	u64 rsdp = 0, fadt = 0, madt = 0, dsdt = 0, xsdt;
@@ -115,14 +188,27 @@ static void check_config(u32 vcpus, bool ioapic, bool pcat)
 	CHECK(f[131] == 0, "FADT minor version 0");
 	CHECK(le32(f + 36) == 0 && le64(f + 132) == 0, "no FACS (FIRMWARE_CTRL, X_)");
 	dsdt = le32(f + 40);
-	CHECK(dsdt == GUEST_ACPI_BASE + GUEST_ACPI_OFF_DSDT, "DSDT");
+	CHECK(dsdt == GUEST_ACPI_BASE + guest_acpi_dsdt_offset(&cfg), "DSDT");
 	CHECK(le64(f + 140) == dsdt, "X_DSDT == DSDT");
 	CHECK(le32(f + 112) & (1u << 20), "HW_REDUCED_ACPI");
 	CHECK(le16(f + 46) == 9, "SCI_INT 9");
-	CHECK(le32(f + 76) == 0 && le32(f + 80) == 0 && le32(f + 56) == 0,
-	      "no PM timer, GPE0, PM1a event blocks");
+	CHECK(le32(f + 76) == 0 && le32(f + 80) == 0 && le32(f + 56) == 0 && le32(f + 64) == 0,
+	      "no PM timer, GPE0, PM1a event and control blocks");
+	CHECK(le32(f + 112) & (1u << 10), "RESET_REG_SUP");
+	CHECK(f[116] == 1 && f[117] == 8 && f[118] == 0 && f[119] == 1 && le64(f + 120) == 0xCF9,
+	      "RESET_REG: System I/O 0xCF9, 8 bits, byte access");
+	CHECK(f[128] == 0x06, "RESET_VALUE 6");
+	CHECK(le16(f + 109) == 0x0007, "IAPC_BOOT_ARCH: legacy devices, 8042, no VGA; MSI, RTC ok");
+	CHECK(f[108] == 0x32, "CENTURY at CMOS 0x32");
+	CHECK(f[244] == 1 && f[245] == 8 && f[247] == 1 && le64(f + 248) == 0x600,
+	      "SLEEP_CONTROL_REG: System I/O 0x600, 8 bits");
+	CHECK(f[256] == 1 && f[257] == 8 && f[259] == 1 && le64(f + 260) == 0x601,
+	      "SLEEP_STATUS_REG: System I/O 0x601, 8 bits");
 	d = table_at(&w, dsdt, "DSDT");
-	CHECK(le32(d + 4) == 36, "DSDT header only");
+	CHECK(dsdt == GUEST_ACPI_BASE + guest_acpi_dsdt_offset(&cfg) && dsdt % 16 == 0 &&
+	      dsdt >= madt + le32(m + 4), "DSDT after the MADT, 16-byte aligned");
+	CHECK(dsdt + le32(d + 4) == GUEST_ACPI_BASE + (u64)used, "DSDT ends the tables");
+	check_dsdt(d, pci);
 
 	/* Nothing past the tables. */
 	for (i = (u32)used; i < w.size && !w.buf[i]; i++)
@@ -136,7 +222,7 @@ out:
  * the exact size works in an exact buffer. */
 static void check_small(u32 vcpus, bool ioapic)
 {
-	struct guest_acpi_cfg cfg = { .vcpus = vcpus, .ioapic = ioapic };
+	struct guest_acpi_cfg cfg = { .vcpus = vcpus, .ioapic = ioapic, .pci = ioapic };
 	size_t need = guest_acpi_size(&cfg), n, j;
 	int bad = 0, dirty = 0, ret;
 	u64 rsdp = 0x1234;
@@ -191,7 +277,9 @@ static void check_errors(void)
 	CHECK(guest_acpi_build(&cfg, GUEST_ACPI_BASE, buf, sizeof(buf), NULL) == -CG_EINVAL,
 	      "NULL rsdp_addr");
 	cfg.vcpus = 255;
-	CHECK(guest_acpi_size(&cfg) == 0x9FA, "255 vCPUs + I/O APIC: 0x9FA bytes (header)");
+	cfg.pci = true;
+	CHECK(guest_acpi_dsdt_offset(&cfg) == 0x9D0, "255 vCPUs + I/O APIC: DSDT at 0x9D0");
+	CHECK(guest_acpi_size(&cfg) < 0xC00, "255 vCPUs + I/O APIC + PCI: under 0xC00 (header)");
 }
 
 int main(void)
@@ -199,9 +287,10 @@ int main(void)
 	static const u32 counts[] = { 1, 2, 16, 255 };
 
 	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		check_config(counts[i], false, false);
-		check_config(counts[i], true, false);
-		check_config(counts[i], true, true);
+		check_config(counts[i], false, false, false);
+		check_config(counts[i], true, false, false);
+		check_config(counts[i], true, true, true);
+		check_config(counts[i], true, false, true);
 		check_small(counts[i], false);
 		check_small(counts[i], true);
 	}

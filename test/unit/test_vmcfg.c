@@ -171,6 +171,31 @@ static const struct reject rejects[] = {
 	{ "cgvms 1\npolicy \n", 2, "policy name ''" },
 	{ "cgvms 1\npolicy abcdefghijabcdefghijabcdefghijab\n", 2, "policy name" }, /* 32 chars */
 	{ "cgvms 1\npolicies rt\n", 2, "expected policy, vm," },
+	/* images and disks */
+	{ "cgvms 1\nvm a\nimage b b.img\n", 3, "image inside vm 'a'" },
+	{ "cgvms 1\nvm a\nmem 2\nvcpus 1\nkernel k\nend\nimage b b.img\n", 7, "image after a vm block" },
+	{ "cgvms 1\nimage\n", 2, "'image' needs values" },
+	{ "cgvms 1\nimage b\n", 2, "'image' takes two values" },
+	{ "cgvms 1\nimage b b.img x\n", 2, "'image' takes two values" },
+	{ "cgvms 1\nimage b b.img \n", 2, "'image' takes two values" },
+	{ "cgvms 1\nimage B b.img\n", 2, "image name 'B'" },
+	{ "cgvms 1\nimage b b/img\n", 2, "image module name 'b/img'" },
+	{ "cgvms 1\nimage b b.img\nimage b c.img\n", 3, "image name 'b' is used twice" },
+	{ "cgvms 1\nvm a\ndisk\n", 3, "'disk' needs a value" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0\n", 4, "'disk' takes five values" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 0 0\n", 4, "'disk' takes five values" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk c rw keep 0 0\n", 4, "disk image 'c' is not declared" },
+	{ "cgvms 1\nvm a\ndisk b ro keep 0 0\n", 3, "disk image 'b' is not declared" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b wo keep 0 0\n", 4, "disk mode 'wo' is not ro or rw" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw drop 0 0\n", 4, "disk overlay 'drop' is not keep or discard" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b ro discard 0 0\n", 4, "a ro disk has no overlay to discard" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 1000001 0\n", 4, "disk iops '1000001'" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep -1 0\n", 4, "disk iops '-1'" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 511\n", 4, "disk bytes_per_s '511'" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 1000000000001\n", 4, "disk bytes_per_s" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 99999999999999\n", 4, "disk bytes_per_s" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw  keep 0 0\n", 4, "'disk' takes five values" },
+	{ "cgvms 1\ndisk b ro keep 0 0\n", 2, "'disk' outside a vm block" },
 };
 
 static bool line_is(unsigned line)
@@ -237,6 +262,54 @@ static void test_lengths(void)
 	for (int i = 0; i < 9; i++)
 		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "module m%d x\n", i);
 	CHECK(parse(buf) == -CG_EINVAL && line_is(6 + 8) && strstr(err, "more than 8 modules"), "9th module rejected");
+}
+
+/* image and disk lines: the agreed syntax, limits, and sharing. */
+static void test_disks(void)
+{
+	static char buf[8192];
+	size_t at;
+
+	CHECK(parse("cgvms 1\npolicy fair\nimage base disks.base\nimage scratch s.img\n"
+		    "vm a\nmem 2\nvcpus 1\nkernel k\ndisk base rw discard 200 1048576\n"
+		    "disk base ro keep 0 0\ndisk scratch rw keep 1000000 1000000000000\nend\n"
+		    "vm b\nmem 2\nvcpus 1\nkernel k\ndisk base rw keep 0 512\nend\n") == 0,
+	      "images and disks parse");
+	CHECK(cfg.image_count == 2 && !strcmp(cfg.images[0].name, "base") &&
+	      !strcmp(cfg.images[0].module, "disks.base") && !strcmp(cfg.images[1].module, "s.img"),
+	      "image table");
+	const struct vmcfg_vm *a = &cfg.vms[0], *b = &cfg.vms[1];
+	CHECK(a->disk_count == 3 && b->disk_count == 1, "disk counts");
+	CHECK(a->disks[0].image == 0 && a->disks[0].rw && a->disks[0].discard && a->disks[0].iops == 200 &&
+	      a->disks[0].bytes_per_s == 1048576 && !strcmp(a->disks[0].image_name, "base") &&
+	      !strcmp(a->disks[0].module, "disks.base"), "rw discard disk with limits");
+	CHECK(!a->disks[1].rw && !a->disks[1].discard && a->disks[1].iops == 0 && a->disks[1].bytes_per_s == 0,
+	      "ro keep unlimited");
+	CHECK(a->disks[2].image == 1 && a->disks[2].iops == 1000000 &&
+	      a->disks[2].bytes_per_s == 1000000000000ull && !strcmp(a->disks[2].module, "s.img"),
+	      "largest limits; second image");
+	CHECK(b->disks[0].image == 0 && b->disks[0].rw && !b->disks[0].discard && b->disks[0].bytes_per_s == 512,
+	      "the image shared by another vm");
+
+	/* 8 images fit, 9 do not; 4 disks fit, 5 do not. */
+	at = (size_t)snprintf(buf, sizeof(buf), "cgvms 1\n");
+	for (int i = 0; i < 9; i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "image i%d i%d.img\n", i, i);
+	CHECK(parse(buf) == -CG_EINVAL && line_is(10) && strstr(err, "more than 8 images"), "9th image rejected");
+	at = (size_t)snprintf(buf, sizeof(buf), "cgvms 1\n");
+	for (int i = 0; i < 8; i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "image i%d i%d.img\n", i, i);
+	at += (size_t)snprintf(buf + at, sizeof(buf) - at, "vm a\nmem 2\nvcpus 1\nkernel k\n");
+	for (int i = 0; i < 4; i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "disk i%d rw discard 0 0\n", i * 2 + 1);
+	snprintf(buf + at, sizeof(buf) - at, "end\n");
+	CHECK(parse(buf) == 0 && cfg.image_count == 8 && cfg.vms[0].disk_count == 4 &&
+	      cfg.vms[0].disks[3].image == 7, "8 images and 4 disks accepted");
+	snprintf(buf + at, sizeof(buf) - at, "disk i0 ro keep 0 0\nend\n");
+	CHECK(parse(buf) == -CG_EINVAL && line_is(18) && strstr(err, "more than 4 disks"), "5th disk rejected");
+	/* A disk line is not once-only: the same image twice is two disks. */
+	CHECK(parse("cgvms 1\nimage b b.img\nvm a\nmem 2\nvcpus 1\nkernel k\ndisk b ro keep 0 0\n"
+		    "disk b ro keep 0 0\nend\n") == 0 && cfg.vms[0].disk_count == 2, "same image twice");
 }
 
 /* A NUL inside len is an error, not an early end. */
@@ -353,6 +426,7 @@ int main(void)
 	test_sched_limits();
 	test_rejects();
 	test_lengths();
+	test_disks();
 	test_nul();
 	test_small_err();
 	test_truncations();

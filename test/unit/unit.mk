@@ -29,12 +29,28 @@ UNIT_FW_SRCS += guest_linux
 # Split virtqueue and virtio-blk parsing; copy-on-write disk overlay.
 UNIT_TESTS += test_virtq test_blk_overlay
 UNIT_FW_SRCS += virtq blk_overlay
+# PCI bus, virtio-pci transport, virtio-blk, disks and token buckets.
+UNIT_TESTS += test_pci test_token_bucket test_virtio_blk
+UNIT_FW_SRCS += dev_pci virtio_pci virtio_blk disk token_bucket
 # 8254 PIT and port 0x61 model (firmware/core/dev_pit.c).
 UNIT_TESTS += test_pit
 UNIT_FW_SRCS += dev_pit
 # Guest ACPI tables (firmware/core/guest_acpi.c), checked with acpi.c.
 UNIT_TESTS += test_guest_acpi
 UNIT_FW_SRCS += guest_acpi
+# The DSDT's AML emitter (guest_aml.c); the tables through iasl (acpica-tools).
+UNIT_TESTS += test_guest_aml test_guest_acpi_iasl
+UNIT_FW_SRCS += guest_aml
+# CMOS RTC model and civil-time arithmetic (dev_rtc.c, calendar.c).
+UNIT_TESTS += test_rtc
+UNIT_FW_SRCS += dev_rtc calendar
+# Reset control, i8042 and ACPI sleep registers (dev_sysctl.c).
+UNIT_TESTS += test_sysctl
+UNIT_FW_SRCS += dev_sysctl
+
+# vLAPIC timer, IOAPIC and MSI delivery (vlapic*.c, dev_ioapic.c, irq.c).
+UNIT_TESTS += test_vlapic
+UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))
@@ -66,8 +82,15 @@ $(UNIT_OUT)/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_DEPFLAGS) -c $< -o $@
 
-# Each test links every core object: the linker only pulls what it uses.
-$(UNIT_OUT)/test_%: $(UNIT_OUT)/test_%.o $(UNIT_FW_OBJS)
+# The core objects go into one archive, so each test links only the
+# objects it uses (and a test supplies the stubs those need, e.g. a fake
+# arch_timestamp for the timer code).
+UNIT_FW_LIB := $(UNIT_OUT)/libfw.a
+$(UNIT_FW_LIB): $(UNIT_FW_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(UNIT_OUT)/test_%: $(UNIT_OUT)/test_%.o $(UNIT_FW_LIB)
 	$(UNIT_CC) $(UNIT_CFLAGS) $^ -o $@
 
 -include $(UNIT_FW_OBJS:.o=.d) $(UNIT_TEST_OBJS:.o=.d)
@@ -76,7 +99,7 @@ $(UNIT_OUT)/test_%: $(UNIT_OUT)/test_%.o $(UNIT_FW_OBJS)
 # test/toolchain/vms.test.ts to check what the TypeScript emitter writes.
 unit-test unit-build: $(UNIT_OUT)/vmcfg_check
 .SECONDARY: $(UNIT_OUT)/vmcfg_check.o
-$(UNIT_OUT)/vmcfg_check: $(UNIT_OUT)/vmcfg_check.o $(UNIT_FW_OBJS)
+$(UNIT_OUT)/vmcfg_check: $(UNIT_OUT)/vmcfg_check.o $(UNIT_FW_LIB)
 	$(UNIT_CC) $(UNIT_CFLAGS) $^ -o $@
 -include $(UNIT_OUT)/vmcfg_check.d
 

@@ -83,9 +83,9 @@ async function main(argv: string[]): Promise<number> {
           .option('image', { type: 'string', describe: 'boot this ISO/ELF instead of build/crossguard.{iso,elf} (skips the build)' })
           .option('build', { type: 'boolean', default: true, describe: 'build first (--no-build to skip)' })
           .option('vms', { type: 'string', describe: 'run the VMs described in this JSON file (docs/vm-config.md)' })
-          .option('kernel', { type: 'string', describe: 'run this Multiboot1 kernel as one VM, like qemu -kernel' })
+          .option('kernel', { type: 'string', describe: 'run this Multiboot1 kernel or Linux bzImage as one VM, like qemu -kernel' })
           .option('append', { type: 'string', describe: 'with --kernel: the kernel arguments' })
-          .option('initrd', { type: 'string', describe: 'with --kernel: a module "FILE [ARGS]" (repeatable)' })
+          .option('initrd', { type: 'string', describe: 'with --kernel: a Linux kernel\'s initrd, or a Multiboot module "FILE [ARGS]" (repeatable)' })
           .option('smp', { type: 'number', describe: 'with --kernel: guest vCPUs (default 1)' })
           .option('verbose', { type: 'boolean', default: false, describe: 'with --vms/--kernel: monitor output to stderr' })
           .epilogue(RUN_EPILOGUE),

@@ -3,10 +3,13 @@
 // its JSON path, the bad value and the fix; VmConfigError lists them all.
 // Pure: file access goes through the injectable VmFileAccess.
 
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { CrossguardError } from '../../qemu/errors.js';
+import { Checker, isObject, realFileAccess, show, type VmFileAccess } from './checker.js';
+import { checkDisks, checkImages, usedImages, type VmDiskDesc, type VmImageDesc } from './disks.js';
 import { kernelFormat, MB1_SEARCH } from './kernel.js';
+
+export { realFileAccess, type VmFileAccess } from './checker.js';
+export type { VmDiskDesc, VmImageDesc } from './disks.js';
 
 export const VM_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
 /** Scheduler policy names: the monitor knows its own list (an unknown one is reported and its default used). */
@@ -54,7 +57,10 @@ export interface VmDesc {
   kernel: { given: string; path: string };
   /** Arguments after the kernel path. */
   cmdline: string;
+  /** Multiboot modules in order; for a Linux kernel at most one, its initrd ("initrd" in the JSON becomes modules[0]). */
   modules: VmModuleDesc[];
+  /** The kernel is a Linux bzImage (boot protocol), not a Multiboot kernel. */
+  linux?: true;
   onTripleFault: TripleFaultAction;
   /** Relative CPU share, 1..10000; absent: not given (the monitor uses LIMITS.weightDefault). */
   weight?: number;
@@ -62,6 +68,8 @@ export interface VmDesc {
   capPermille?: number;
   /** CPU reservation per vCPU for the rt policy: budgetUs of every periodUs. */
   reservation?: VmReservation;
+  /** virtio-blk disks, in PCI slot order; absent: none. */
+  disks?: VmDiskDesc[];
 }
 
 export interface VmReservation {
@@ -73,33 +81,11 @@ export interface VmSet {
   vms: VmDesc[];
   /** Scheduler policy the monitor should run; absent: the image's default. */
   policy?: string;
+  /** Disk images some VM uses (unused ones are left out), each packed once; absent: none. */
+  images?: VmImageDesc[];
   /** Where the description came from (for messages and the generated file's comment). */
   source: string;
 }
-
-export interface VmFileAccess {
-  exists(path: string): boolean;
-  /** Up to `n` bytes from the start of the file, or null when it cannot be read (a directory…). */
-  readHead(path: string, n: number): Uint8Array | null;
-}
-
-export const realFileAccess: VmFileAccess = {
-  exists: (p) => existsSync(p),
-  readHead: (p, n) => {
-    try {
-      if (!statSync(p).isFile()) return null;
-      const fd = openSync(p, 'r');
-      try {
-        const buf = Buffer.alloc(n);
-        return buf.subarray(0, readSync(fd, buf, 0, n, 0));
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      return null;
-    }
-  },
-};
 
 export interface VmParseOptions {
   /** Machine RAM in MiB (run's --mem); the VMs must fit in it minus LIMITS.monitorMiB. */
@@ -123,77 +109,10 @@ export class VmConfigError extends CrossguardError {
   }
 }
 
-const TOP_KEYS = ['policy', 'vms'];
-const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'modules', 'on_triple_fault', 'weight', 'cap_percent', 'reservation'];
+const TOP_KEYS = ['policy', 'images', 'vms'];
+const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'initrd', 'modules', 'on_triple_fault', 'weight', 'cap_percent', 'reservation', 'disks'];
 const MODULE_KEYS = ['path', 'cmdline'];
 const RESERVATION_KEYS = ['budget_us', 'period_us'];
-
-/** A value as it appears in a message: short JSON. */
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const PRINTABLE = /^[\x20-\x7e]*$/;
-
-class Checker {
-  problems: string[] = [];
-  constructor(
-    private readonly baseDir: string,
-    readonly files: VmFileAccess,
-  ) {}
-
-  bad(path: string, msg: string): void {
-    this.problems.push(`${path}: ${msg}`);
-  }
-
-  keys(path: string, o: Record<string, unknown>, allowed: string[]): void {
-    for (const k of Object.keys(o))
-      if (!allowed.includes(k)) this.bad(path ? `${path}.${k}` : k, `unknown key; allowed keys here: ${allowed.join(', ')}`);
-  }
-
-  int(path: string, v: unknown, lo: number, hi: number, unit: string): number | undefined {
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      this.bad(path, `${show(v)} is not a whole number; give one from ${lo} to ${hi}${unit}`);
-      return undefined;
-    }
-    if (v < lo) this.bad(path, `${v} is below the minimum of ${lo}${unit}; give at least ${lo}`);
-    else if (v > hi) this.bad(path, `${v} is above the maximum of ${hi}${unit}; give at most ${hi}`);
-    else return v;
-    return undefined;
-  }
-
-  text(path: string, v: unknown, max: number): string | undefined {
-    if (typeof v !== 'string') {
-      this.bad(path, `${show(v)} is not a string; write the arguments as one string`);
-      return undefined;
-    }
-    if (v.length > max) this.bad(path, `${v.length} characters is over the limit of ${max}; shorten it`);
-    else if (/[\r\n]/.test(v)) this.bad(path, `${show(v)} contains a line break; put everything on one line`);
-    else if (!PRINTABLE.test(v)) this.bad(path, `${show(v)} has a character that is not printable ASCII; remove it`);
-    else return v;
-    return undefined;
-  }
-
-  /** A file path: a printable, space-free string naming an existing file. */
-  file(path: string, v: unknown): { given: string; path: string } | undefined {
-    if (typeof v !== 'string' || v === '') {
-      this.bad(path, `${show(v)} is not a file path; give the path as a string`);
-      return undefined;
-    }
-    if (!PRINTABLE.test(v) || v.includes(' ')) {
-      this.bad(path, `${show(v)} has a space or a non-printable character (the guest sees it in a command line); rename the file`);
-      return undefined;
-    }
-    const abs = isAbsolute(v) ? v : resolve(this.baseDir, v);
-    if (!this.files.exists(abs)) {
-      this.bad(path, `${show(v)} does not exist (looked at ${abs}); fix the path, relative to the description's directory`);
-      return undefined;
-    }
-    return { given: v, path: abs };
-  }
-}
 
 /** A VM's reservation; undefined when it has problems (recorded in `c`). */
 function checkReservation(c: Checker, at: string, r: unknown, policy: string | undefined): VmReservation | undefined {
@@ -220,8 +139,13 @@ function checkReservation(c: Checker, at: string, r: unknown, policy: string | u
   return { budgetUs: budget, periodUs: period };
 }
 
+interface ImageScope {
+  images: Map<string, VmImageDesc>;
+  declared: Set<string>;
+}
+
 /** Checks one VM entry; undefined when it has problems (recorded in `c`). */
-function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined): VmDesc | undefined {
+function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined, scope: ImageScope): VmDesc | undefined {
   if (!isObject(v)) {
     c.bad(at, `${show(v)} is not an object; describe the VM as { "name": ..., "memory_mib": ..., "kernel": ... }`);
     return undefined;
@@ -239,12 +163,14 @@ function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined)
       : c.int(`${at}.memory_mib`, v.memory_mib, LIMITS.memMin, LIMITS.memMax, ' MiB');
   const vcpus = v.vcpus === undefined ? 1 : c.int(`${at}.vcpus`, v.vcpus, 1, LIMITS.vcpusMax, ' vCPUs');
   let kernel: VmDesc['kernel'] | undefined;
-  if (v.kernel === undefined) c.bad(`${at}.kernel`, 'missing; give the path of a Multiboot1 kernel');
+  let linux = false;
+  if (v.kernel === undefined) c.bad(`${at}.kernel`, 'missing; give the path of a Multiboot1 kernel or a Linux bzImage');
   else kernel = c.file(`${at}.kernel`, v.kernel);
   if (kernel) {
     const head = c.files.readHead(kernel.path, MB1_SEARCH);
     const f = head ? kernelFormat(head) : { ok: false as const, problem: 'cannot be read (is it a directory?); give a kernel file' };
     if (!f.ok) c.bad(`${at}.kernel`, `${show(kernel.given)} ${f.problem}`);
+    else linux = f.kind === 'bzimage';
   }
   const cmdline = v.cmdline === undefined ? '' : c.text(`${at}.cmdline`, v.cmdline, LIMITS.cmdline);
   if (kernel && cmdline !== undefined) {
@@ -253,10 +179,26 @@ function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined)
       c.bad(`${at}.cmdline`, `with the kernel path the guest's command line is ${full} characters, over ${LIMITS.guestCmdline}; shorten the path or the arguments`);
   }
   const modules: VmModuleDesc[] = [];
+  // "initrd" is the first module, as QEMU's -initrd is for both kinds of kernel.
+  if (v.initrd !== undefined) {
+    const file = c.file(`${at}.initrd`, v.initrd);
+    if (file) {
+      const full = file.given.length;
+      if (full > LIMITS.guestModuleCmdline)
+        c.bad(`${at}.initrd`, `the path is ${full} characters, over ${LIMITS.guestModuleCmdline}; shorten it`);
+      else modules.push({ ...file, cmdline: '' });
+    }
+  }
+  if (linux && v.modules !== undefined) {
+    if (v.initrd !== undefined)
+      c.bad(`${at}.modules`, 'a Linux kernel takes one initrd and "initrd" is given; remove "modules" (concatenate cpio archives into one initrd if you need several)');
+    else if (Array.isArray(v.modules) && v.modules.length > 1)
+      c.bad(`${at}.modules`, `${v.modules.length} modules, but a Linux kernel takes one initrd; give one file as "initrd" (concatenate cpio archives into one)`);
+  }
   if (v.modules !== undefined) {
     if (!Array.isArray(v.modules)) c.bad(`${at}.modules`, `${show(v.modules)} is not a list; write [ { "path": ... } ]`);
-    else if (v.modules.length > LIMITS.modules)
-      c.bad(`${at}.modules`, `${v.modules.length} modules is over the limit of ${LIMITS.modules}; pack them into fewer files`);
+    else if (v.modules.length + modules.length > LIMITS.modules)
+      c.bad(`${at}.modules`, `${v.modules.length + modules.length} modules${modules.length ? ' with the initrd' : ''} is over the limit of ${LIMITS.modules}; pack them into fewer files`);
     else
       v.modules.forEach((m: unknown, i: number) => {
         const mat = `${at}.modules[${i}]`;
@@ -281,7 +223,8 @@ function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined)
   // The monitor takes the cap in per mille of one CPU.
   const capPercent = v.cap_percent === undefined ? 0 : c.int(`${at}.cap_percent`, v.cap_percent, 0, LIMITS.capPercentMax, ' percent');
   const reservation = v.reservation === undefined ? undefined : checkReservation(c, `${at}.reservation`, v.reservation, policy);
-  if (c.problems.length !== before || !name || mem === undefined || vcpus === undefined || !kernel || cmdline === undefined)
+  const disks = v.disks === undefined ? [] : checkDisks(c, `${at}.disks`, v.disks, scope.images, scope.declared);
+  if (c.problems.length !== before || !name || mem === undefined || vcpus === undefined || !kernel || cmdline === undefined || !disks)
     return undefined;
   return {
     name,
@@ -290,10 +233,12 @@ function checkVm(c: Checker, at: string, v: unknown, policy: string | undefined)
     kernel,
     cmdline,
     modules,
+    ...(linux ? { linux: true as const } : {}),
     onTripleFault,
     ...(weight !== undefined ? { weight } : {}),
     ...(capPercent ? { capPermille: capPercent * 10 } : {}),
     ...(reservation ? { reservation } : {}),
+    ...(disks.length ? { disks } : {}),
   };
 }
 
@@ -349,6 +294,8 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
       c.bad('policy', `${show(value.policy)} is not a valid policy name; use 1 to 31 of a-z, 0-9, _ and -, starting with a letter, such as "fair", "pinned", "rt" or "rr"`);
     else policy = value.policy;
   }
+  const { images, declared } = checkImages(c, value.images);
+  const scope: ImageScope = { images: new Map(images.map((i) => [i.name, i])), declared };
   const list = value.vms;
   if (list === undefined) c.bad('vms', 'missing; write { "vms": [ { "name": ..., ... } ] }');
   else if (!Array.isArray(list)) c.bad('vms', `${show(list)} is not a list; write "vms": [ ... ]`);
@@ -357,7 +304,7 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
   else {
     const seen = new Map<string, number>();
     list.forEach((v: unknown, i: number) => {
-      const vm = checkVm(c, `vms[${i}]`, v, policy);
+      const vm = checkVm(c, `vms[${i}]`, v, policy, scope);
       const name = isObject(v) && typeof v.name === 'string' ? v.name : undefined;
       if (name !== undefined && seen.has(name))
         c.bad(`vms[${i}].name`, `${show(name)} is already the name of vms[${seen.get(name)}]; names must be unique`);
@@ -365,15 +312,19 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
       if (vm) vms.push(vm);
     });
     if (opts.machineMemMiB !== undefined && c.problems.length === 0) {
-      const total = vms.reduce((s, v) => s + v.memoryMiB, 0);
+      // Disk images sit in the machine's RAM too (loaded as boot modules).
+      const imageMiB = Math.ceil(usedImages(images, vms.map((v) => v.disks)).reduce((s, i) => s + i.bytes, 0) / (1024 * 1024));
+      const total = vms.reduce((s, v) => s + v.memoryMiB, 0) + imageMiB;
       const room = opts.machineMemMiB - LIMITS.monitorMiB;
+      const what = imageMiB ? `the VMs and their disk images (${imageMiB} MiB) need` : 'the VMs need';
       if (total > room)
-        c.bad('vms', `the VMs need ${total} MiB in all but the machine has ${opts.machineMemMiB} MiB, ${room} after the monitor's ${LIMITS.monitorMiB}; lower memory_mib or raise --mem to at least ${total + LIMITS.monitorMiB}`);
+        c.bad('vms', `${what} ${total} MiB in all but the machine has ${opts.machineMemMiB} MiB, ${room} after the monitor's ${LIMITS.monitorMiB}; lower memory_mib${imageMiB ? ', use smaller images' : ''} or raise --mem to at least ${total + LIMITS.monitorMiB}`);
     }
     if (opts.machineCpus !== undefined && c.problems.length === 0) checkAdmission(c, vms, opts.machineCpus);
   }
   if (c.problems.length) throw new VmConfigError(source, c.problems);
-  return policy !== undefined ? { vms, policy, source } : { vms, source };
+  const used = usedImages(images, vms.map((v) => v.disks));
+  return { vms, ...(policy !== undefined ? { policy } : {}), ...(used.length ? { images: used } : {}), source };
 }
 
 /** Parses and checks a description's text; relative paths resolve against baseDir. */

@@ -2,6 +2,7 @@
  * what crossguard does not virtualize hidden, the hypervisor bit set, the
  * guest's own APIC ID and CPU count, and the crossguard leaves. */
 #include "../../core/vm.h"
+#include "../../core/arch.h"
 #include "insn.h"
 #include "vmexit.h"
 #include "vmx_vcpu.h"
@@ -27,12 +28,15 @@
 #define L1_ECX_X2APIC (1U << 21)
 #define L1_ECX_TSC_DEADLINE (1U << 24)
 #define L1_ECX_HYPERVISOR (1U << 31)
+#define L1_EDX_MCE (1U << 7)
+#define L1_EDX_MCA (1U << 14)
 #define L1_EDX_DS (1U << 21)
 #define L1_EDX_ACPI (1U << 22)
 #define L1_EDX_HTT (1U << 28)
 #define L1_EDX_TM (1U << 29)
 #define L1_EDX_PBE (1U << 31)
 /* CPUID.7.0 */
+#define L7_EBX_TSC_ADJUST (1U << 1)
 #define L7_EBX_SGX (1U << 2)
 #define L7_EBX_RTM (1U << 11)
 #define L7_EBX_PQM (1U << 12)
@@ -41,22 +45,72 @@
 #define L7_EBX_PT (1U << 25)
 #define L7_ECX_WAITPKG (1U << 5)
 #define L7_ECX_SGX_LC (1U << 30)
+#define L6_EAX_ARAT (1U << 2)
+#define LEAF_TSC_CRYSTAL 0x15u
+#define LEAF_FREQ 0x16u
+#define LEAF_POWER_MGMT 0x80000007u
+#define L80000007_EDX_INVARIANT_TSC (1U << 8)
+
+static u32 host_max_leaf(void)
+{
+	static u32 max;
+	if (!max)
+		max = cpuid(0, 0).eax;
+	return max;
+}
 
 static void cpuid_filter(struct vcpu *v, u32 leaf, struct cpuid_regs *r)
 {
 	switch (leaf) {
 	case 1:
 		r->ecx &= ~(L1_ECX_DTES64 | L1_ECX_MONITOR | L1_ECX_DSCPL | L1_ECX_VMX | L1_ECX_SMX |
-			    L1_ECX_EST | L1_ECX_TM2 | L1_ECX_PDCM | L1_ECX_PCID | L1_ECX_X2APIC |
-			    L1_ECX_TSC_DEADLINE);
+			    L1_ECX_EST | L1_ECX_TM2 | L1_ECX_PDCM | L1_ECX_PCID | L1_ECX_X2APIC);
+		/* The vLAPIC always has the TSC-deadline timer (vlapic_timer.c). */
+		r->ecx |= L1_ECX_TSC_DEADLINE;
 		r->ecx |= L1_ECX_HYPERVISOR;
-		r->edx &= ~(L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE | L1_EDX_HTT);
+		/* Machine-check banks are not emulated: no MCE, no MCA. */
+		r->edx &= ~(L1_EDX_MCE | L1_EDX_MCA | L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE |
+			    L1_EDX_HTT);
 		if (v->vm->vcpu_count > 1)
 			r->edx |= L1_EDX_HTT;
 		r->ebx = (r->ebx & 0x0000FFFFu) | (v->vm->vcpu_count << 16) | (v->lapic.id << 24);
 		break;
+	case 0:
+		/* Up to the frequency leaf: Linux takes the TSC and APIC timer
+		 * rates from 0x15/0x16 instead of calibrating against the PIT. */
+		if (r->eax < LEAF_FREQ)
+			r->eax = LEAF_FREQ;
+		break;
+	case 6: /* thermal and power: only "APIC timer always running" */
+		r->eax = L6_EAX_ARAT;
+		r->ebx = r->ecx = r->edx = 0;
+		break;
+	case LEAF_TSC_CRYSTAL: {
+		/* SDM Vol 2A CPUID.15H: TSC = crystal * EBX / EAX; the APIC
+		 * timer counts at the crystal clock. */
+		u64 hz = arch_timestamp_hz();
+		u32 div = vlapic_crystal_div(hz);
+		r->eax = 1;
+		r->ebx = div;
+		r->ecx = (u32)(hz / div);
+		r->edx = 0;
+		break;
+	}
+	case LEAF_FREQ: { /* CPUID.16H: base, maximum and bus frequency in MHz */
+		u64 hz = arch_timestamp_hz();
+		r->eax = r->ebx = (u32)(hz / 1000000);
+		r->ecx = (u32)(hz / vlapic_crystal_div(hz) / 1000000);
+		r->edx = 0;
+		break;
+	}
+	case LEAF_POWER_MGMT:
+		/* The guest's TSC is the host's, and the monitor needs that to
+		 * be invariant (every CPU with EPT has one): saying so lets
+		 * Linux trust it without a clocksource watchdog. */
+		r->edx = L80000007_EDX_INVARIANT_TSC;
+		r->eax = r->ebx = r->ecx = 0;
+		break;
 	case 5: /* MONITOR/MWAIT */
-	case 6: /* thermal and power */
 	case 0xA: /* performance monitoring */
 	case 0xB: /* x2APIC topology: not offered */
 	case 0x12: /* SGX */
@@ -69,6 +123,10 @@ static void cpuid_filter(struct vcpu *v, u32 leaf, struct cpuid_regs *r)
 		r->ecx &= ~(L7_ECX_WAITPKG | L7_ECX_SGX_LC);
 		break;
 	default:
+		/* Leaves between the host's maximum and ours read as zero
+		 * (a CPU would repeat its highest leaf). */
+		if (leaf < 0x80000000u && leaf > host_max_leaf())
+			r->eax = r->ebx = r->ecx = r->edx = 0;
 		break;
 	}
 }

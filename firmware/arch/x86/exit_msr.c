@@ -15,6 +15,8 @@
 #define MSR_MISC_ENABLE 0x1A0
 #define MSR_MTRR_DEF_TYPE 0x2FF
 #define MSR_PAT 0x277
+#define MSR_TSC_ADJUST 0x3B
+#define MSR_TSC_DEADLINE 0x6E0
 #define MSR_EFER 0xC0000080
 #define EFER_SCE (1ULL << 0)
 #define EFER_LME (1ULL << 8)
@@ -44,6 +46,10 @@ static u64 msr_read(struct vcpu *v, u32 msr, bool *ok)
 		return MISC_ENABLE_FAST_STRINGS;
 	case MSR_MTRR_DEF_TYPE:
 		return MTRR_DEF_TYPE_ENABLED_WB;
+	case MSR_TSC_DEADLINE:
+		return vlapic_tsc_deadline_read(&v->lapic);
+	case MSR_TSC_ADJUST:
+		return 0; /* guest TSC = host TSC: never adjusted */
 	default:
 		*ok = false;
 		return 0;
@@ -107,6 +113,15 @@ enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 		break;
 	case MSR_MTRR_DEF_TYPE:
 		ok = (value & ~0xCFFULL) == 0;
+		break;
+	case MSR_TSC_DEADLINE:
+		vlapic_tsc_deadline_write(v, value);
+		ok = true;
+		break;
+	case MSR_TSC_ADJUST:
+		/* Only the value it has: the TSCs of a VM's vCPUs are the host's
+		 * and already in step, so there is nothing to adjust. */
+		ok = value == 0;
 		break;
 	case MSR_PAT:
 		ok = pat_valid(value);

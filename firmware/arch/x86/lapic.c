@@ -91,6 +91,13 @@ void lapic_timer_periodic(u8 vector, u32 ticks)
 	lapic_write(LAPIC_REG_TIMER_INITIAL, ticks);
 }
 
+void lapic_timer_oneshot(u8 vector, u32 ticks)
+{
+	lapic_write(LAPIC_REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	lapic_write(LAPIC_REG_LVT_TIMER, vector);
+	lapic_write(LAPIC_REG_TIMER_INITIAL, ticks ? ticks : 1);
+}
+
 u32 lapic_timer_calibrate(void)
 {
 	lapic_write(LAPIC_REG_TIMER_DIVIDE, TIMER_DIVIDE_16);

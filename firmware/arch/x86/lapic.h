@@ -31,6 +31,10 @@ void lapic_eoi(void);
  * by 16); 0 stops it. */
 void lapic_timer_periodic(u8 vector, u32 ticks);
 
+/* lapic_timer_oneshot: fire vector once after ticks LAPIC timer ticks
+ * (divide by 16; 0 counts as 1). */
+void lapic_timer_oneshot(u8 vector, u32 ticks);
+
 /* lapic_timer_calibrate: LAPIC timer ticks (divide by 16) per millisecond,
  * measured against the TSC. */
 u32 lapic_timer_calibrate(void);

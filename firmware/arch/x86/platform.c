@@ -86,8 +86,33 @@ void arch_kick_cpu(u32 cpu)
 	lapic_send_ipi(percpu_table[cpu].apic_id, TRAP_KICK);
 }
 
+/* Per CPU: the periodic tick, restored after a shorter idle wait. */
+static u32 tick_lapic_ticks[CG_MAX_CPUS], lapic_per_ms[CG_MAX_CPUS];
+
 void arch_tick_start(u32 hz)
 {
-	u32 per_ms = lapic_timer_calibrate();
-	lapic_timer_periodic(TRAP_TICK, per_ms * 1000 / hz);
+	u32 cpu = arch_cpu_index();
+	lapic_per_ms[cpu] = lapic_timer_calibrate();
+	tick_lapic_ticks[cpu] = lapic_per_ms[cpu] * 1000 / hz;
+	lapic_timer_periodic(TRAP_TICK, tick_lapic_ticks[cpu]);
+}
+
+void arch_cpu_wait_until(u64 deadline)
+{
+	u32 cpu = arch_cpu_index();
+	u64 now = rdtsc(), per_ms_tsc = arch_timestamp_hz() / 1000;
+	if (deadline && deadline <= now)
+		return;
+	u64 lapic_ticks = deadline && per_ms_tsc
+				  ? (deadline - now) * lapic_per_ms[cpu] / per_ms_tsc + 1
+				  : ~0ULL;
+	if (!tick_lapic_ticks[cpu] || lapic_ticks >= tick_lapic_ticks[cpu]) {
+		arch_cpu_wait(); /* the tick comes first anyway */
+		return;
+	}
+	/* A guest timer is due before the next tick: wake for it, then
+	 * give the tick its period back. */
+	lapic_timer_oneshot(TRAP_TICK, (u32)lapic_ticks);
+	arch_cpu_wait();
+	lapic_timer_periodic(TRAP_TICK, tick_lapic_ticks[cpu]);
 }

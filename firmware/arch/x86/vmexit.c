@@ -185,7 +185,12 @@ static enum exit_action exit_pause(struct vcpu *v, u64 q)
 
 static enum exit_action exit_preempt(struct vcpu *v, u64 q)
 {
-	return EXIT_ACT_PREEMPT;
+	/* Either the slice ended or the guest's APIC timer is due: the run
+	 * loop fires the timer and rearms for what is left of the slice. */
+	if (rdtsc() >= v->arch->slice_end)
+		return EXIT_ACT_PREEMPT;
+	v->lapic.timer_dirty = true;
+	return EXIT_ACT_RESUME;
 }
 
 static enum exit_action exit_xsetbv(struct vcpu *v, u64 q)

@@ -265,7 +265,7 @@ bool vmx_exit_fast(struct vcpu *v)
 	if (!vmexit_is_instruction(reason & 0xFFFF))
 		vmx_requeue_vectoring(v);
 	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
-	if (a->exit_action != EXIT_ACT_RESUME || v->attention)
+	if (a->exit_action != EXIT_ACT_RESUME || v->attention || v->lapic.timer_dirty)
 		return false;
 	vmx_inject_pending(v);
 	return true;
@@ -283,6 +283,7 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 		v->sipi_pending = false;
 	}
 	enum virt_run_result result = VIRT_RUN_PREEMPTED;
+	a->slice_end = slice_end;
 	/* Cleared before the checks below, so a request that comes later is
 	 * seen at the next exit; without a saved timer every exit comes back
 	 * here to rearm it. */
@@ -300,11 +301,18 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 			result = VIRT_RUN_WAIT_SIPI;
 			break;
 		}
-		if (first || !a->timer_saved) {
+		if (first || !a->timer_saved || v->lapic.timer_dirty) {
 			u64 now = rdtsc();
 			if (now >= slice_end)
 				break;
-			u64 timer = (slice_end - now) >> a->timer_rate;
+			/* The guest's APIC timer and the slice share the one
+			 * preemption timer: it stops at whichever comes first. */
+			v->lapic.timer_dirty = false;
+			vlapic_timer_fire(v, now);
+			u64 until = slice_end, dl = v->lapic.timer_deadline;
+			if (dl && dl < until)
+				until = dl;
+			u64 timer = until > now ? (until - now) >> a->timer_rate : 0;
 			vmcs_write(VMCS_PREEMPTION_TIMER, timer > 0xFFFFFFFFu ? 0xFFFFFFFFu : timer);
 			first = false;
 		}

@@ -36,6 +36,7 @@ struct arch_vcpu {
 	u16 vpid;
 	u8 timer_rate;     /* preemption timer ticks every 2^rate TSC ticks */
 	bool timer_saved;  /* the CPU keeps the timer count across exits */
+	u64 slice_end;     /* TSC at which this run's slice ends */
 	int exit_action;   /* enum exit_action of the last exit (vmexit.h) */
 	u32 cpu;           /* CPU whose host state the VMCS holds */
 };

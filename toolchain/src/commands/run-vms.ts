@@ -15,13 +15,14 @@
 // on stderr; 0 when every VM ended, 124 timeout, 125 the monitor died.
 
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { pickEmulator } from '../../../qemu/detect.js';
 import type { Machine } from '../../../qemu/emulator.js';
 import { BuildError, CrossguardError, UsageError } from '../../../qemu/errors.js';
 import { runGuests, type RunGuestsResult } from '../guests.js';
+import { kernelFormat, MB1_SEARCH } from '../kernel.js';
 import { defaultElf } from '../paths.js';
-import { checkVmDescription, parseVmDescription, VmConfigError, type VmFileAccess, type VmSet } from '../vms.js';
+import { checkVmDescription, parseVmDescription, realFileAccess, VmConfigError, type VmFileAccess, type VmSet } from '../vms.js';
 import { build } from './build.js';
 import type { RunArgs } from './run.js';
 
@@ -42,6 +43,7 @@ export class GuestRunError extends CrossguardError {
 
 const OPTION_FOR: [RegExp, string][] = [
   [/^vms\[0\]\.kernel\b/, '--kernel'],
+  [/^vms\[0\]\.initrd\b/, '--initrd'],
   [/^vms\[0\]\.cmdline\b/, '--append'],
   [/^vms\[0\]\.modules\[\d+\]\.path\b/, '--initrd'],
   [/^vms\[0\]\.modules\[\d+\]\.cmdline\b/, '--initrd'],
@@ -50,10 +52,19 @@ const OPTION_FOR: [RegExp, string][] = [
   [/^vms\[0\]\.vcpus\b/, '--smp'],
 ];
 
-/** The one-VM set for --kernel (pure but for `files`); problems name the options. */
+/**
+ * The one-VM set for --kernel (pure but for `files`); problems name the
+ * options. As with QEMU, --initrd is a Linux kernel's one initrd, or a
+ * Multiboot kernel's modules ("FILE [ARGS]", repeatable).
+ */
 export function kernelModeSet(a: RunArgs, cwd: string, files?: VmFileAccess): VmSet {
   const guestMem = a.mem ?? KERNEL_DEFAULT_MEM;
   const initrds = a.initrd === undefined ? [] : [a.initrd].flat();
+  const linux = a.kernel !== undefined && isBzImage(resolve(cwd, a.kernel), files ?? realFileAccess);
+  if (linux && initrds.length > 1)
+    throw new VmConfigError('--kernel', [
+      `--initrd: given ${initrds.length} times, but a Linux kernel takes one initrd; concatenate the cpio archives into one file (cat a.cpio.gz b.cpio.gz > both.cpio.gz)`,
+    ]);
   const modules = initrds.map((s) => {
     const sp = s.indexOf(' ');
     return sp < 0 ? { path: s } : { path: s.slice(0, sp), cmdline: s.slice(sp + 1) };
@@ -64,7 +75,7 @@ export function kernelModeSet(a: RunArgs, cwd: string, files?: VmFileAccess): Vm
     vcpus: a.smp ?? 1,
     kernel: a.kernel,
     ...(a.append !== undefined ? { cmdline: a.append } : {}),
-    ...(modules.length ? { modules } : {}),
+    ...(linux && initrds.length ? { initrd: initrds[0] } : modules.length ? { modules } : {}),
   };
   try {
     return checkVmDescription({ vms: [vm] }, cwd, {
@@ -80,6 +91,14 @@ export function kernelModeSet(a: RunArgs, cwd: string, files?: VmFileAccess): Vm
     });
     throw new VmConfigError('--kernel', problems);
   }
+}
+
+/** True when `path` is a Linux bzImage (false when unreadable: the checker reports that). */
+function isBzImage(path: string, files: VmFileAccess): boolean {
+  const head = isAbsolute(path) ? files.readHead(path, MB1_SEARCH) : null;
+  if (!head) return false;
+  const f = kernelFormat(head);
+  return f.ok && f.kind === 'bzimage';
 }
 
 /** --kernel: the process status and the stderr line for a finished run (pure). */

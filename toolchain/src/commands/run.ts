@@ -30,7 +30,7 @@ export interface RunArgs {
   build: boolean;
   /** Run the VM set described in this JSON file (docs/vm-config.md). */
   vms?: string;
-  /** Run one Multiboot1 kernel as a VM, like qemu -kernel (with --append, --initrd, --smp). */
+  /** Run one Multiboot1 kernel or Linux bzImage as a VM, like qemu -kernel (with --append, --initrd, --smp). */
   kernel?: string;
   append?: string;
   initrd?: string | string[];

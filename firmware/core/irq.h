@@ -1,0 +1,34 @@
+/* Interrupts from a VM's devices to its vCPUs. Devices never touch a
+ * vLAPIC directly: line interrupts (ISA IRQs, GSIs) go through the VM's
+ * IOAPIC (its redirection table decides vector and destination), message
+ * interrupts (PCI MSI/MSI-X) carry vector and destination themselves
+ * (SDM Vol 3A 10.11, Intel format). */
+#ifndef CG_IRQ_H
+#define CG_IRQ_H
+
+#include <cg/types.h>
+
+struct vm;
+
+#define IRQ_IOAPIC_BASE 0xFEC00000ULL
+#define IRQ_IOAPIC_SIZE 0x1000ULL
+#define IRQ_IOAPIC_PINS 24
+#define IRQ_MSI_BASE 0xFEE00000ULL /* SDM 10.11.1: address bits 31:20 = 0xFEE */
+
+/* irq_msi: deliver a message-signalled interrupt of vm: addr/data as the
+ * guest programmed them into the device. Fixed and lowest-priority
+ * deliveries to a physical or logical destination are delivered; returns
+ * 0, or -CG_EINVAL for an address outside 0xFEExxxxx or a delivery mode
+ * that is not emulated (the message is dropped, the VM goes on). */
+int irq_msi(struct vm *vm, u64 addr, u32 data);
+
+/* irq_line: the level of input pin gsi of vm's IOAPIC. Edge-triggered
+ * pins interrupt on a rising level; level-triggered pins while high and
+ * unmasked (re-raised after the guest's EOI). Pins >= IRQ_IOAPIC_PINS are
+ * ignored. Safe from any CPU. */
+void irq_line(struct vm *vm, u32 gsi, bool level);
+
+/* irq_pulse: an edge on pin gsi (raise then lower). */
+void irq_pulse(struct vm *vm, u32 gsi);
+
+#endif

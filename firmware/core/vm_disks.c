@@ -1,0 +1,300 @@
+/* VM storage wiring: see vm_disks.h. Three kinds of state, one lock:
+ *   images   the shared image table (disk.c), filled as VMs attach;
+ *   sets     per configured VM, its disks (overlays, buckets, counters),
+ *	      keyed by the VM's description so a reset finds them again;
+ *   devs     per VM slot, its bus and virtio-blk devices, which end with
+ *	      the VM instance.
+ * The lock guards the tables; device work runs under each device's own
+ * lock (taken inside virtio_blk_service while this one is held: order
+ * tables, then device). */
+#include <cg/errno.h>
+#include <cg/spinlock.h>
+#include <cg/string.h>
+#include "dev_pci.h"
+#include "fmt.h"
+#include "irq.h"
+#include "log.h"
+#include "mem.h"
+#include "virtio_blk.h"
+#include "vm.h"
+#include "vm_disks.h"
+#include "vm_modules.h"
+
+#define BLK_BOUNCE_PAGES 8	/* 32 KiB of staging per device */
+#define BLK_DEV_PAGES ((sizeof(struct virtio_blk) + PAGE_SIZE - 1) / PAGE_SIZE)
+#define BUS_PAGES ((sizeof(struct pci_bus) + PAGE_SIZE - 1) / PAGE_SIZE)
+
+struct disk_set {
+	const struct vmcfg_vm *owner;	/* NULL: free */
+	u32 count;
+	struct disk disks[VMCFG_MAX_DISKS];
+};
+
+struct vm_devs {
+	struct pci_bus *bus;
+	u32 count;
+	struct virtio_blk *blk[VMCFG_MAX_DISKS];
+};
+
+static u32 disks_lock;
+static struct disk_images images;
+static struct disk_set sets[VM_MAX];
+static struct vm_devs devs[VM_MAX];
+
+/* Guest RAM for the virtqueues: a range may cross 2 MiB backing chunks
+ * only where they are adjacent in host memory too (the rings and buffers
+ * are then one host range, as virtq.c needs). */
+static void *guest_map(void *ctx, u64 gpa, u64 len)
+{
+	struct vm *vm = ctx;
+	u64 first, last;
+
+	if (!len || gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
+		return NULL;
+	first = gpa / VM_CHUNK;
+	last = (gpa + len - 1) / VM_CHUNK;
+	for (u64 c = first; c < last; c++)
+		if (vm->chunks[c + 1] != vm->chunks[c] + VM_CHUNK)
+			return NULL;
+	return mem_ptr(vm->chunks[first] + gpa % VM_CHUNK);
+}
+
+static void *overlay_alloc(void *ctx, u64 npages)
+{
+	(void)ctx;
+	/* Not zeroed: the overlay initialises what it takes. */
+	u64 p = npages == 1 ? pmm_alloc(&mem_pmm) : pmm_alloc_contig(&mem_pmm, npages, PAGE_SIZE);
+	return p ? mem_ptr(p) : NULL;
+}
+
+static void overlay_free(void *ctx, void *p, u64 npages)
+{
+	(void)ctx;
+	pmm_free(&mem_pmm, (u64)(uintptr_t)p, npages);
+}
+
+static const struct virtio_pci_env vm_env = { irq_msi, irq_line, kprintf };
+
+static const struct blk_overlay_alloc overlay_pages = { overlay_alloc, overlay_free, NULL };
+
+static struct disk_set *set_find(const struct vmcfg_vm *cfg)
+{
+	for (u32 i = 0; i < VM_MAX; i++)
+		if (sets[i].owner == cfg)
+			return &sets[i];
+	return NULL;
+}
+
+static void set_drop(struct disk_set *s)
+{
+	for (u32 i = 0; i < s->count; i++)
+		disk_detach(&s->disks[i]);
+	s->count = 0;
+	s->owner = NULL;
+}
+
+/* Attach cfg's disks into a free set. Lock held. */
+static int set_build(const struct vmcfg_vm *cfg, struct disk_set **out, char *err, size_t n)
+{
+	struct disk_set *s = set_find(NULL);
+	int rc;
+
+	if (!s) {
+		fmt_snprintf(err, n, "no free disk set (at most %u VMs)", VM_MAX);
+		return -CG_ENOMEM;
+	}
+	s->owner = cfg;
+	s->count = 0;
+	for (u32 i = 0; i < cfg->disk_count; i++) {
+		const struct vmcfg_disk *c = &cfg->disks[i];
+		struct disk_image *img;
+		const u8 *data;
+		u64 size;
+
+		if (vm_module_find(c->module, &data, &size)) {
+			fmt_snprintf(err, n, "disk image '%s': module '%s' is not among the boot modules; rebuild the image",
+				     c->image_name, c->module);
+			rc = -CG_ENOENT;
+			goto fail;
+		}
+		rc = disk_image_get(&images, c->image_name, c->module, data, size, &img, err, n);
+		if (rc)
+			goto fail;
+		rc = disk_attach(&s->disks[i], img, c->rw ? DISK_RW : DISK_RO,
+				 c->discard ? DISK_DISCARD : DISK_KEEP, c->iops, c->bytes_per_s,
+				 &overlay_pages, dev_now_ns());
+		if (rc) {
+			fmt_snprintf(err, n, "not enough memory for the overlay directory of disk %u (image '%s')",
+				     i, c->image_name);
+			goto fail;
+		}
+		s->count = i + 1;
+	}
+	*out = s;
+	return 0;
+fail:
+	set_drop(s);
+	return rc;
+}
+
+static void devs_release(struct vm *vm, struct vm_devs *d)
+{
+	for (u32 i = 0; i < d->count; i++) {
+		struct virtio_blk *b = d->blk[i];
+
+		if (!b)
+			continue;
+		if (b->bounce)
+			pmm_free(&mem_pmm, (u64)(uintptr_t)b->bounce, BLK_BOUNCE_PAGES);
+		pmm_free(&mem_pmm, (u64)(uintptr_t)b, BLK_DEV_PAGES);
+	}
+	if (d->bus)
+		pmm_free(&mem_pmm, (u64)(uintptr_t)d->bus, BUS_PAGES);
+	memset(d, 0, sizeof(*d));
+	vm->dev.pci = NULL;
+}
+
+/* One virtio-blk device for disk i of set s, on vm's bus. */
+static int blk_create(struct vm *vm, struct vm_devs *d, struct disk_set *s, u32 i,
+		      char *err, size_t n)
+{
+	u64 bp = mem_alloc_pages(BLK_DEV_PAGES), bounce = bp ? mem_alloc_pages(BLK_BOUNCE_PAGES) : 0;
+	struct virtq_mem m = { guest_map, vm };
+	struct virtio_blk *b;
+
+	if (!bounce) {
+		if (bp)
+			pmm_free(&mem_pmm, bp, BLK_DEV_PAGES);
+		fmt_snprintf(err, n, "not enough memory for virtio-blk device %u", i);
+		return -CG_ENOMEM;
+	}
+	b = mem_ptr(bp);
+	if (virtio_blk_init(b, vm, &vm_env, vm->name, i, &s->disks[i], &m, dev_now_ns, mem_ptr(bounce),
+			    BLK_BOUNCE_PAGES * PAGE_SIZE) ||
+	    pci_bus_add(d->bus, &b->tp.pci) < 0) {
+		pmm_free(&mem_pmm, bounce, BLK_BOUNCE_PAGES);
+		pmm_free(&mem_pmm, bp, BLK_DEV_PAGES);
+		fmt_snprintf(err, n, "cannot set up virtio-blk device %u on the PCI bus", i);
+		return -CG_EINVAL;
+	}
+	virtio_pci_attached(&b->tp);
+	d->blk[d->count++] = b;
+	return 0;
+}
+
+int vm_disks_create(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t n)
+{
+	struct vm_devs built;
+	struct disk_set *s;
+	u64 bus;
+	int rc = 0;
+
+	memset(&built, 0, sizeof(built));
+	bus = mem_alloc_pages(BUS_PAGES);
+	if (!bus) {
+		fmt_snprintf(err, n, "not enough memory for the VM's PCI bus");
+		return -CG_ENOMEM;
+	}
+	built.bus = mem_ptr(bus);
+	pci_bus_init(built.bus);
+
+	spin_lock(&disks_lock);
+	s = set_find(cfg);
+	if (!s && cfg->disk_count)
+		rc = set_build(cfg, &s, err, n);
+	spin_unlock(&disks_lock);
+	for (u32 i = 0; !rc && s && i < s->count; i++)
+		rc = blk_create(vm, &built, s, i, err, n);
+
+	/* Published even on failure, so vm_disks_free finds what to undo. */
+	spin_lock(&disks_lock);
+	devs[vm->id] = built;
+	spin_unlock(&disks_lock);
+	vm->dev.pci = built.bus;
+	return rc;
+}
+
+void vm_disks_free(struct vm *vm)
+{
+	struct vm_devs d;
+	struct disk_set *s;
+
+	spin_lock(&disks_lock);
+	d = devs[vm->id];
+	memset(&devs[vm->id], 0, sizeof(devs[vm->id]));
+	s = vm->cfg ? set_find(vm->cfg) : NULL;
+	if (s) {
+		if (vm->end_kind == VM_END_RESET && vm->state == VM_ENDED) {
+			for (u32 i = 0; i < s->count; i++)
+				disk_vm_reset(&s->disks[i]);
+		} else {
+			set_drop(s);
+		}
+	}
+	spin_unlock(&disks_lock);
+	devs_release(vm, &d);
+}
+
+u64 vm_disks_poll(struct vm *vm, u64 now)
+{
+	struct vm_devs *d = &devs[vm->id];
+	u64 next = 0;
+
+	spin_lock(&disks_lock);
+	for (u32 i = 0; i < d->count; i++) {
+		u64 t = virtio_blk_service(d->blk[i], now);
+
+		if (t && (!next || t < next))
+			next = t;
+	}
+	spin_unlock(&disks_lock);
+	return next;
+}
+
+u64 vm_disks_poll_all(u64 now)
+{
+	u64 next = 0;
+
+	for (u32 i = 0; i < VM_MAX; i++) {
+		u64 t = vm_disks_poll(&vm_table[i], now);
+
+		if (t && (!next || t < next))
+			next = t;
+	}
+	return next;
+}
+
+u32 vm_disks_info(struct vm *vm, struct vm_disk_info *out, u32 max)
+{
+	struct vm_devs *d = &devs[vm->id];
+	u32 count;
+
+	spin_lock(&disks_lock);
+	count = d->count;
+	for (u32 i = 0; i < count && i < max; i++) {
+		const struct virtio_blk *b = d->blk[i];
+		const struct disk *k = b->disk;
+		struct vm_disk_info *o = &out[i];
+
+		memset(o, 0, sizeof(*o));
+		o->index = i;
+		o->slot = b->tp.pci.slot;
+		cg_strlcpy(o->image, k->image->name, DISK_NAME_SIZE, DISK_NAME_SIZE);
+		cg_strlcpy(o->module, k->image->module, DISK_MODULE_SIZE, DISK_MODULE_SIZE);
+		o->image_users = k->image->users;
+		o->capacity = k->sectors * DISK_SECTOR;
+		o->mode = k->mode;
+		o->on_reset = k->on_reset;
+		o->iops_limit = k->iops_limit;
+		o->bps_limit = k->bps_limit;
+		disk_overlay_stats(k, &o->overlay);
+		o->st = k->st;
+		o->status = b->tp.status;
+		o->fail_reason = b->tp.fail_reason;
+		o->waiting = b->pending;
+		o->notifies = b->notifies;
+		o->interrupts = b->interrupts;
+	}
+	spin_unlock(&disks_lock);
+	return count;
+}

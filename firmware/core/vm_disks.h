@@ -1,0 +1,60 @@
+/* A VM's storage, wired into the monitor: its PCI bus (every VM has one,
+ * with the host bridge), one virtio-blk device per `disk` line of its
+ * description, the images they share, and the disks themselves, which
+ * outlive a VM reset (a keep overlay stays, a discard overlay is emptied)
+ * and end with the VM. Overlays live in monitor memory only: they do not
+ * survive a power cycle of the machine. */
+#ifndef CG_VM_DISKS_H
+#define CG_VM_DISKS_H
+
+#include <cg/types.h>
+#include "disk.h"
+
+struct vm;
+struct vmcfg_vm;
+
+/* vm_disks_create: build vm's PCI bus and its disks' devices from cfg
+ * (reusing the disks a reset kept). Returns 0, or a negative error with
+ * err set ("what failed and the fix"); vm_disks_free undoes a partial
+ * build. */
+int vm_disks_create(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t err_size);
+
+/* vm_disks_free: give back vm's bus and devices (no vCPU of vm may run).
+ * Its disks are kept for the rebuilt VM when vm is resetting
+ * (end_kind VM_END_RESET), with discard overlays emptied; otherwise they
+ * are detached and their overlays freed. */
+void vm_disks_free(struct vm *vm);
+
+/* vm_disks_poll: complete vm's throttled requests whose time has come
+ * (now: dev_now_ns()). Safe from any CPU at any time. Returns the time it
+ * next needs a call, or 0 when nothing waits. */
+u64 vm_disks_poll(struct vm *vm, u64 now);
+
+/* vm_disks_poll_all: vm_disks_poll for every VM; the earliest next time,
+ * or 0. */
+u64 vm_disks_poll_all(u64 now);
+
+/* One disk as the console shows it. */
+struct vm_disk_info {
+	u32 index;
+	u32 slot;		/* PCI device number on bus 0 */
+	char image[DISK_NAME_SIZE];
+	char module[DISK_MODULE_SIZE];
+	u32 image_users;	/* disks sharing the image now */
+	u64 capacity;		/* bytes */
+	enum disk_mode mode;
+	enum disk_reset on_reset;
+	u64 iops_limit, bps_limit;
+	struct blk_overlay_stats overlay;
+	struct disk_stats st;
+	u8 status;		/* virtio device_status */
+	const char *fail_reason; /* why NEEDS_RESET, or NULL */
+	bool waiting;		/* a request waits for the buckets now */
+	u64 notifies, interrupts;
+};
+
+/* vm_disks_info: vm's disks, at most max of them, into out. Returns how
+ * many it has. */
+u32 vm_disks_info(struct vm *vm, struct vm_disk_info *out, u32 max);
+
+#endif

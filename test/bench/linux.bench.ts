@@ -1,0 +1,92 @@
+// What a stock Linux guest costs, for `make bench`. Bochs with
+// `clock: sync=none` counts time in instructions, so TSC ticks are
+// instructions and the figures repeat exactly run to run.
+//   linux_init_instructions        Debian's kernel + the test initramfs as a
+//                                  crossguard VM (1 vCPU, 128 MiB): TSC ticks
+//                                  from the kernel's clock start to
+//                                  "Run /init as init process" (its printk
+//                                  timestamp x its TSC frequency)
+//   linux_init_bare_instructions   the same kernel, initramfs and command line
+//                                  booted by GRUB straight in Bochs (128 MiB)
+//   linux_init_ratio               the two divided (goal <= 1.15)
+//   vm_overhead_bytes              monitor memory the VM took beyond its RAM
+//                                  (the vm-start marker's overhead= field)
+// Both runs use the same emulated clock (ips), one CPU, the same kernel
+// command line. The platforms differ (crossguard's devices vs Bochs' PC),
+// so part of the ratio is device probing, not virtualization.
+
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boot, explain, markersOf, ROOT, type BootOutcome } from '../boot/pool.js';
+
+const KERNEL = process.env.CG_LINUX_KERNEL ?? '/var/cache/crossguard/vmlinuz';
+const INITRD = join(ROOT, 'build', 'linux', 'initramfs.cpio.gz');
+const IPS = 50_000_000;
+const CMDLINE = 'console=ttyS0 cg.action=poweroff cg.wait=0';
+const INIT_LINE = /^\[\s*(\d+\.\d+)\] Run \/init as init process/;
+const TSC_LINE = /tsc: Detected (\d+\.\d+) MHz (?:TSC|processor)/;
+
+function bench(name: string, value: number | string, unit: string): void {
+  console.log(`BENCH ${name} ${value} ${unit}`);
+}
+
+/** TSC ticks from the kernel's clock start to /init, read off its own log. */
+function initTicks(o: BootOutcome, prefix: string, what: string): number {
+  const lines = o.lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+  const init = lines.map((l) => INIT_LINE.exec(l)).find(Boolean);
+  const mhz = lines.map((l) => TSC_LINE.exec(l)).filter(Boolean).at(-1);
+  if (o.status !== 'matched' || !init || !mhz) {
+    console.error(explain(o, `bench: ${what} did not reach /init with a TSC line`));
+    process.exit(1);
+  }
+  return Math.round(Number(init[1]) * Number(mhz[1]) * 1e6);
+}
+
+if (!existsSync(KERNEL) || !existsSync(INITRD)) {
+  console.error(`bench: ${!existsSync(KERNEL) ? KERNEL : INITRD} is missing: run make (toolchain/fetch-kernel.sh, make-initramfs.sh)`);
+  process.exit(1);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'cg-linux-bench-'));
+try {
+  // Bare: GRUB loads the kernel and initramfs itself, Linux runs on Bochs' PC.
+  const tree = join(tmp, 'iso');
+  mkdirSync(join(tree, 'boot', 'grub'), { recursive: true });
+  copyFileSync(KERNEL, join(tree, 'boot', 'vmlinuz'));
+  copyFileSync(INITRD, join(tree, 'boot', 'initrd'));
+  writeFileSync(
+    join(tree, 'boot', 'grub', 'grub.cfg'),
+    ['serial --unit=0 --speed=115200', 'terminal_input serial', 'terminal_output serial', 'set timeout=0',
+      'menuentry linux {', `\tlinux /boot/vmlinuz ${CMDLINE}`, '\tinitrd /boot/initrd', '}', ''].join('\n'),
+  );
+  const iso = join(tmp, 'bare.iso');
+  const mk = spawnSync('grub-mkrescue', ['-o', iso, '--locales=', '--themes=', '--fonts=', tree], { encoding: 'utf8' });
+  if (mk.status !== 0) {
+    console.error(`bench: grub-mkrescue failed: ${mk.stderr.slice(-2000)}`);
+    process.exit(1);
+  }
+  const [guest, bare] = await Promise.all([
+    boot({
+      emulator: 'bochs',
+      image: { kind: 'iso-variant', vms: { vms: [{ name: 'linux', memory_mib: 128, vcpus: 1, kernel: KERNEL, initrd: INITRD, cmdline: CMDLINE }] } },
+      cpus: 1,
+      memMiB: 384,
+      ips: IPS,
+      until: /^\[linux\] .*Run \/init as init process/,
+      timeoutMs: 1_500_000,
+    }),
+    boot({ emulator: 'bochs', image: { kind: 'iso', path: iso }, cpus: 1, memMiB: 128, ips: IPS, until: /Run \/init as init process/, timeoutMs: 1_500_000 }),
+  ]);
+  const under = initTicks(guest, '[linux] ', 'the crossguard VM');
+  const straight = initTicks(bare, '', 'bare Bochs');
+  bench('linux_init_instructions', under, 'instructions');
+  bench('linux_init_bare_instructions', straight, 'instructions');
+  bench('linux_init_ratio', (under / straight).toFixed(3), 'x');
+  const start = markersOf(guest, 'vm-start')[0];
+  if (start?.fields.overhead) bench('vm_overhead_bytes', start.fields.overhead, 'bytes');
+  else console.error('bench: the vm-start marker has no overhead= field');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,139 @@
+/* apic_timer: the local APIC timer in its three modes, with interrupts
+ * taken through HLT, as a guest OS uses it: one-shot, periodic and
+ * TSC-deadline (CPUID.1:ECX[24], IA32_TSC_DEADLINE), plus the masked LVT.
+ * Each wait is checked for "not early" (the TSC must have passed the
+ * programmed time) and "not lost" (it comes within a generous bound);
+ * nothing here measures performance. */
+#include "guest.h"
+#include "cpu.h"
+#include "smp.h"
+#include "tsc.h"
+#include "div64.h"
+
+#define TIMER_VECTOR 0xE0
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE 0x3E0
+#define LVT_MASKED (1U << 16)
+#define LVT_PERIODIC (1U << 17)
+#define LVT_TSC_DEADLINE (2U << 17)
+#define DIVIDE_BY_1 0xB
+#define MSR_TSC_DEADLINE 0x6E0
+
+static volatile u32 fired;
+static u64 us_ticks = 1; /* TSC ticks per microsecond */
+
+static u32 div(u64 n, u64 d)
+{
+	return (u32)udiv64(n, d, NULL);
+}
+
+static u32 us(u64 ticks)
+{
+	return div(ticks, us_ticks);
+}
+static volatile u64 fired_at;
+
+static void timer_handler(u32 vector)
+{
+	(void)vector;
+	fired_at = rdtsc();
+	__atomic_fetch_add(&fired, 1, __ATOMIC_SEQ_CST);
+	apic_eoi();
+}
+
+/* Halts until fired reaches n or the TSC passes limit. */
+static bool wait_fired(u32 n, u64 limit)
+{
+	while (fired < n && rdtsc() < limit) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	return fired >= n;
+}
+
+/* Spins with interrupts on until the TSC passes until. */
+static void idle_until(u64 until)
+{
+	sti();
+	while (rdtsc() < until)
+		relax();
+	cli();
+}
+
+int main(void)
+{
+	struct cpuid_regs r1 = cpuid(1, 0);
+	report(r1.ecx & (1U << 24), "CPUID.1:ECX.TSC-deadline is offered");
+	enum tsc_source src;
+	u64 hz = tsc_hz(&src);
+	report(hz != 0, "TSC frequency known (%u kHz, from %s)", div(hz, 1000), tsc_source_name(src));
+	if (!hz)
+		return report_summary();
+	struct cpuid_regs r15 = cpuid(0x15, 0);
+	u64 crystal = r15.ecx ? r15.ecx : hz;
+	report_info("APIC timer clock %u kHz", div(crystal, 1000));
+	u64 ms = div(hz, 1000), bound = hz; /* nothing may take a whole second */
+	u32 c_2ms = div(crystal, 500), c_1ms = div(crystal, 1000);
+	if (ms >= 1000)
+		us_ticks = div(ms, 1000);
+
+	irq_register(TIMER_VECTOR, timer_handler);
+	apic_enable();
+	cli();
+
+	/* one-shot, 2 ms */
+	apic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_1);
+	apic_write(APIC_LVT_TIMER, TIMER_VECTOR);
+	u64 t0 = rdtsc();
+	apic_write(APIC_TIMER_INITIAL, c_2ms);
+	u32 cur1 = apic_read(APIC_TIMER_CURRENT);
+	bool ok = wait_fired(1, t0 + bound);
+	report(ok, "one-shot interrupt arrived");
+	report(ok && fired_at - t0 >= 2 * ms, "not before 2 ms (%u us)", us(fired_at - t0));
+	report(cur1 > 0 && cur1 <= c_2ms, "current count counts down (%u)", cur1);
+	report(apic_read(APIC_TIMER_CURRENT) == 0, "current count 0 after expiry");
+	idle_until(rdtsc() + 4 * ms);
+	report(fired == 1, "one-shot fires once (%u)", fired);
+
+	/* periodic, 1 ms: five interrupts take at least 5 ms */
+	fired = 0;
+	apic_write(APIC_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
+	t0 = rdtsc();
+	apic_write(APIC_TIMER_INITIAL, c_1ms);
+	ok = wait_fired(5, t0 + bound);
+	u64 took = fired_at - t0;
+	apic_write(APIC_TIMER_INITIAL, 0);
+	report(ok, "periodic: five interrupts");
+	report(ok && took >= 5 * ms - div(ms, 10), "periodic: not early (%u us for five)", us(took));
+	u32 after_stop = fired;
+	idle_until(rdtsc() + 3 * ms);
+	report(fired == after_stop, "initial count 0 stops the periodic timer");
+
+	/* TSC-deadline, 3 ms ahead */
+	fired = 0;
+	apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+	t0 = rdtsc();
+	u64 deadline = t0 + 3 * ms;
+	report(wrmsr_safe(MSR_TSC_DEADLINE, deadline) == NO_EXCEPTION, "IA32_TSC_DEADLINE writable");
+	u64 back = 0;
+	rdmsr_safe(MSR_TSC_DEADLINE, &back);
+	report(back == deadline, "IA32_TSC_DEADLINE reads back");
+	ok = wait_fired(1, t0 + bound);
+	report(ok, "TSC-deadline interrupt arrived");
+	report(ok && fired_at >= deadline, "not before the deadline");
+	rdmsr_safe(MSR_TSC_DEADLINE, &back);
+	report(back == 0, "IA32_TSC_DEADLINE reads 0 after it fired");
+	wrmsr_safe(MSR_TSC_DEADLINE, rdtsc() + ms);
+	wrmsr_safe(MSR_TSC_DEADLINE, 0);
+	idle_until(rdtsc() + 3 * ms);
+	report(fired == 1, "writing 0 disarms (%u)", fired);
+
+	/* masked one-shot: it expires, nothing is delivered */
+	fired = 0;
+	apic_write(APIC_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
+	apic_write(APIC_TIMER_INITIAL, c_1ms);
+	idle_until(rdtsc() + 3 * ms);
+	report(fired == 0 && apic_read(APIC_TIMER_CURRENT) == 0, "masked timer expires silently");
+	return report_summary();
+}

@@ -1,0 +1,129 @@
+#!/bin/sh
+# /init of the Linux guests' test initramfs (toolchain/make-initramfs.sh).
+# It prints stable `CG-LINUX ...` lines on the console for the tests:
+#   CG-LINUX init
+#   CG-LINUX cpus=<n>
+#   CG-LINUX modules ok                      (virtio-blk modules loaded)
+#   CG-LINUX disk-size sectors=<n>
+#   CG-LINUX disk-read <hex of the first 16 bytes> sha256=<of sector 0>
+#   CG-LINUX disk-before sector=<s> <hex of its first 16 bytes>
+#   CG-LINUX disk-write ok sector=<s>        (marker written, read back from the device)
+#   CG-LINUX done errors=<n>
+#   CG-LINUX poweroff | reboot | shell
+# and `CG-LINUX error <what>` for anything that failed; it always goes on to
+# the action. Kernel command line (read from /proc/cmdline):
+#   cg.action=poweroff|reboot|shell   what to do at the end (default poweroff)
+#   cg.disk=vda                        the disk to test
+#   cg.sector=<n>                      where the marker goes (default 1)
+#   cg.tag=<word>                      written in the marker (default linux)
+#   cg.write=0                         read only (for a read-only disk)
+#   cg.wait=<seconds>                  how long to wait for the disk (default 20)
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+# No redirections before this: /dev/null only exists once devtmpfs is mounted.
+mount -t devtmpfs devtmpfs /dev
+[ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+
+errors=0
+say() { echo "CG-LINUX $*"; }
+fail() {
+	say "error $*"
+	errors=$((errors + 1))
+}
+# arg KEY DEFAULT: the value of cg.KEY= on the kernel command line.
+arg() {
+	for w in $(cat /proc/cmdline); do
+		case "$w" in "cg.$1="*) echo "${w#*=}"; return ;; esac
+	done
+	echo "$2"
+}
+# hex16: the first 16 bytes of stdin as 32 hex digits.
+hex16() { od -An -tx1 -N16 | tr -d ' \n'; }
+
+say init
+say "cpus=$(grep -c '^processor' /proc/cpuinfo)"
+action=$(arg action poweroff)
+disk=$(arg disk vda)
+sector=$(arg sector 1)
+tag=$(arg tag linux)
+wait=$(arg wait 20)
+case "$action" in
+poweroff | reboot | shell) ;;
+*)
+	fail "unknown cg.action=$action; use poweroff, reboot or shell"
+	action=poweroff
+	;;
+esac
+
+want=$(cat /etc/cg-kernel)
+if [ "$(uname -r)" != "$want" ]; then
+	fail "kernel $(uname -r) but the modules are for $want; rebuild with toolchain/make-initramfs.sh"
+else
+	ok=1
+	while read -r m; do
+		insmod "/lib/modules/$m.ko" || { fail "insmod $m"; ok=0; }
+	done </etc/cg-modules
+	[ $ok = 1 ] && say "modules ok"
+fi
+
+dev=/dev/$disk
+i=0
+while [ ! -b "$dev" ] && [ $i -lt "$wait" ]; do
+	mdev -s 2>/dev/null
+	[ -b "$dev" ] || sleep 1
+	i=$((i + 1))
+done
+if [ ! -b "$dev" ]; then
+	fail "no $dev after ${wait}s (no virtio-blk device found; is a disk attached?)"
+else
+	say "disk-size sectors=$(cat /sys/block/$disk/size)"
+	if dd if="$dev" of=/tmp/s0 bs=512 count=1 2>/dev/null && [ -s /tmp/s0 ]; then
+		say "disk-read $(hex16 </tmp/s0) sha256=$(sha256sum </tmp/s0 | cut -d' ' -f1)"
+	else
+		fail "disk-read: cannot read sector 0 of $dev"
+	fi
+	if dd if="$dev" of=/tmp/before bs=512 skip="$sector" count=1 2>/dev/null && [ -s /tmp/before ]; then
+		say "disk-before sector=$sector $(hex16 </tmp/before)"
+	else
+		fail "disk-read: cannot read sector $sector of $dev"
+	fi
+	if [ "$(arg write 1)" != 0 ]; then
+		# One sector: the marker text, zero-padded.
+		echo "cg-mark $tag" | dd of=/tmp/mark bs=512 count=1 conv=sync 2>/dev/null
+		if dd if=/tmp/mark of="$dev" bs=512 seek="$sector" count=1 conv=fsync 2>/dev/null; then
+			# Read it back from the device, not the page cache.
+			blockdev --flushbufs "$dev"
+			echo 3 >/proc/sys/vm/drop_caches
+			dd if="$dev" of=/tmp/back bs=512 skip="$sector" count=1 2>/dev/null
+			if cmp -s /tmp/mark /tmp/back; then
+				say "disk-write ok sector=$sector"
+			else
+				fail "disk-write: sector $sector read back differs: $(hex16 </tmp/back)"
+			fi
+		else
+			fail "disk-write: writing sector $sector of $dev failed (a read-only disk? give cg.write=0)"
+		fi
+	fi
+fi
+
+say "done errors=$errors"
+case "$action" in
+poweroff) ;;
+reboot)
+	say reboot
+	sync
+	reboot -f
+	;;
+shell)
+	say shell
+	setsid cttyhack sh
+	;;
+esac
+say poweroff
+sync
+poweroff -f
+# Should power-off not work, stay here: /init must not exit (the kernel would panic).
+while :; do sleep 3600; done

@@ -66,6 +66,7 @@ export const COMMANDS: readonly string[] = [
   'vm pause',
   'vm resume',
   'stats',
+  'disks',
   'sched',
   'sched policy',
   'sched weight',

@@ -40,12 +40,6 @@ export interface BochsrcParams {
   ips?: number;
 }
 
-/** The clock rate for a run: the caller's, else $CG_BOCHS_IPS, else Bochs' default (undefined). */
-export function bochsIps(requested?: number, env = process.env): number | undefined {
-  const v = requested ?? Number(env.CG_BOCHS_IPS ?? NaN);
-  return Number.isInteger(v) && v >= 1_000_000 ? v : undefined;
-}
-
 /** The bochsrc text for one run (pure). */
 export function bochsrc(p: BochsrcParams): string {
   return [
@@ -155,7 +149,7 @@ export class BochsEmulator implements Emulator {
         memMiB: opts.memMiB,
         serialPort: port,
         logPath,
-        ...(bochsIps(opts.ips) ? { ips: bochsIps(opts.ips) } : {}),
+        ...(opts.ips ? { ips: opts.ips } : {}),
       }),
     );
     writeFileSync(join(dir, 'cmds'), 'c\n');

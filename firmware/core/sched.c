@@ -6,6 +6,7 @@
 #include "shell.h"
 #include "virt.h"
 #include "vm.h"
+#include "vm_disks.h"
 #include "../policy/policy_abi.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
@@ -371,6 +372,19 @@ static u64 sched_timers(u64 now)
 	return next;
 }
 
+/* sched_disks: complete throttled disk requests whose tokens have come
+ * (the guest may be halted waiting for them) and return the TSC at which
+ * the next one is due, 0 if none. */
+static u64 sched_disks(u64 now)
+{
+	u64 now_ns = dev_now_ns();
+	u64 next_ns = vm_disks_poll_all(now_ns);
+	if (!next_ns)
+		return 0;
+	u64 hz = arch_timestamp_hz(), wait = next_ns > now_ns ? next_ns - now_ns : 0;
+	return now + wait / 1000000000ULL * hz + wait % 1000000000ULL * hz / 1000000000ULL + 1;
+}
+
 void sched_cpu_loop(u32 cpu)
 {
 	bool shell = cpu == 0 && shell_enabled();
@@ -382,6 +396,9 @@ void sched_cpu_loop(u32 cpu)
 		u64 slice;
 		u64 now = arch_timestamp();
 		u64 next_timer = sched_timers(now);
+		u64 next_disk = sched_disks(now);
+		if (next_disk && (!next_timer || next_disk < next_timer))
+			next_timer = next_disk;
 		spin_lock(&sched_lock);
 		struct vcpu *v = sched_pick(cpu, now, &slice);
 		spin_unlock(&sched_lock);

@@ -291,12 +291,15 @@ static void disk_json(struct shell_ctx *c, const struct vm_disk_info *d)
 
 static void disk_text(const struct vm_disk_info *d)
 {
-	kprintf("  disk %u (00:%02x.0): image %s (module %s, %lu bytes, %u attached) %s %s\n", d->index,
-		d->slot, d->image, d->module, d->capacity, d->image_users, d->mode == DISK_RW ? "rw" : "ro",
-		d->mode == DISK_RO ? "" : d->on_reset == DISK_DISCARD ? "discard" : "keep");
-	kprintf("    overlay %lu bytes (%lu blocks of 4 KiB); %lu requests, %lu bytes read, %lu written, %lu errors\n",
-		d->overlay.bytes, d->overlay.data_blocks, d->st.requests, d->st.read_bytes,
-		d->st.write_bytes, d->st.errors);
+	kprintf("  disk %u (00:%02x.0): image %s (module %s, %lu bytes, %u attached) %s\n", d->index,
+		d->slot, d->image, d->module, d->capacity, d->image_users,
+		d->mode == DISK_RO ? "ro" : d->on_reset == DISK_DISCARD ? "rw discard" : "rw keep");
+	if (d->mode == DISK_RO)
+		kprintf("    no overlay (read-only)");
+	else
+		kprintf("    overlay %lu bytes (%lu blocks of 4 KiB)", d->overlay.bytes, d->overlay.data_blocks);
+	kprintf("; %lu requests, %lu bytes read, %lu written, %lu errors\n", d->st.requests,
+		d->st.read_bytes, d->st.write_bytes, d->st.errors);
 	kprintf("    throttled %lu requests, %lu bytes (limits: ", d->st.throttled_requests,
 		d->st.throttled_bytes);
 	if (d->iops_limit)

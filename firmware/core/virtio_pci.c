@@ -8,12 +8,6 @@
 #include <cg/unaligned.h>
 #include "virtio_pci.h"
 
-/* MSI-X capability (PCI 3.0 6.8.2): message control at +2, table
- * offset/BIR at +4, PBA offset/BIR at +8. */
-#define MSIX_CAP_LEN 12
-#define MSIX_CTRL_ENABLE 0x80	/* in the high byte of message control */
-#define MSIX_CTRL_MASKALL 0x40
-#define MSIX_ENTRY_MASKED 1u
 /* struct virtio_pci_cap: vndr, next, len, cfg_type, bar, id, pad[2],
  * le32 offset, le32 length; notify adds le32 notify_off_multiplier, the
  * PCI configuration access capability u8 pci_cfg_data[4]. */
@@ -55,17 +49,12 @@ static u32 add_vcap(struct pci_dev *d, u8 type, u32 len, u8 bar, u32 off, u32 le
 	return c;
 }
 
-static bool msix_enabled(const struct virtio_pci *t)
-{
-	return t->pci.cfg[t->msix_cap + 3] & MSIX_CTRL_ENABLE;
-}
-
 /* Interrupt Status in the PCI status register mirrors the ISR; INTA is
  * asserted while it is set, unless INTx is disabled or MSI-X is on. */
 static void intx_update(struct virtio_pci *t)
 {
 	u16 cmd = le16_at(t->pci.cfg + PCI_COMMAND);
-	bool level = t->isr && !(cmd & PCI_COMMAND_INTX_DISABLE) && !msix_enabled(t);
+	bool level = t->isr && !(cmd & PCI_COMMAND_INTX_DISABLE) && !pci_msix_enabled(&t->msix);
 
 	if (t->isr)
 		t->pci.cfg[PCI_STATUS] |= PCI_STATUS_INTX;
@@ -77,44 +66,11 @@ static void intx_update(struct virtio_pci *t)
 	t->env->line(t->vm, PCI_INTX_GSI(t->pci.slot), level);
 }
 
-static void msix_send(struct virtio_pci *t, u32 vec)
-{
-	const struct virtio_msix_entry *e = &t->msix[vec];
-
-	/* An address or mode the platform cannot deliver is dropped there
-	 * (irq_msi says so); the device goes on. */
-	t->env->msi(t->vm, (u64)e->addr_hi << 32 | e->addr_lo, e->data);
-}
-
-/* Signal vector vec: delivered, or left pending while masked (6.8.2.9). */
-static void msix_signal(struct virtio_pci *t, u32 vec)
-{
-	if (vec >= t->vectors)
-		return; /* VIRTIO_NO_VECTOR: the driver wants none */
-	if ((t->pci.cfg[t->msix_cap + 3] & MSIX_CTRL_MASKALL) || (t->msix[vec].ctrl & MSIX_ENTRY_MASKED)) {
-		t->pba |= 1u << vec;
-		return;
-	}
-	msix_send(t, vec);
-}
-
-/* Deliver what became unmasked. */
-static void msix_flush(struct virtio_pci *t)
-{
-	if (!msix_enabled(t) || (t->pci.cfg[t->msix_cap + 3] & MSIX_CTRL_MASKALL))
-		return;
-	for (u32 v = 0; v < t->vectors; v++) {
-		if ((t->pba & (1u << v)) && !(t->msix[v].ctrl & MSIX_ENTRY_MASKED)) {
-			t->pba &= ~(1u << v);
-			msix_send(t, v);
-		}
-	}
-}
-
+/* VIRTIO_NO_VECTOR lies past the table: pci_msix_signal ignores it. */
 static void config_interrupt(struct virtio_pci *t)
 {
-	if (msix_enabled(t)) {
-		msix_signal(t, t->msix_config);
+	if (pci_msix_enabled(&t->msix)) {
+		pci_msix_signal(&t->msix, t->msix_config);
 	} else {
 		t->isr |= VIRTIO_ISR_CONFIG;
 		intx_update(t);
@@ -125,8 +81,8 @@ void virtio_pci_queue_interrupt(struct virtio_pci *t, u32 q)
 {
 	if (q >= t->num_queues)
 		return;
-	if (msix_enabled(t)) {
-		msix_signal(t, t->q[q].vector);
+	if (pci_msix_enabled(&t->msix)) {
+		pci_msix_signal(&t->msix, t->q[q].vector);
 	} else {
 		t->isr |= VIRTIO_ISR_QUEUE;
 		intx_update(t);
@@ -180,7 +136,7 @@ static void device_reset(struct virtio_pci *t)
 		q->enabled = false;
 		q->desc = q->driver = q->device = 0;
 	}
-	t->pba = 0;
+	pci_msix_clear_pending(&t->msix);
 	t->isr = 0;
 	t->fail_reason = NULL;
 	intx_update(t);
@@ -295,7 +251,7 @@ static void common_write(struct virtio_pci *t, u32 off, u32 size, u64 v)
 		/* 4.1.5.1.2: a vector the device cannot map reads back as
 		 * NO_VECTOR. */
 		if (size == 2)
-			t->msix_config = v < t->vectors ? (u16)v : VIRTIO_NO_VECTOR;
+			t->msix_config = v < t->msix.vectors ? (u16)v : VIRTIO_NO_VECTOR;
 		return;
 	case VIRTIO_PCI_STATUS:
 		if (size == 1)
@@ -311,7 +267,7 @@ static void common_write(struct virtio_pci *t, u32 off, u32 size, u64 v)
 		return;
 	case VIRTIO_PCI_Q_MSIX:
 		if (size == 2 && q)
-			q->vector = v < t->vectors ? (u16)v : VIRTIO_NO_VECTOR;
+			q->vector = v < t->msix.vectors ? (u16)v : VIRTIO_NO_VECTOR;
 		return;
 	case VIRTIO_PCI_Q_ENABLE:
 		/* 4.1.4.3.2: the driver never writes 0 here. */
@@ -331,53 +287,12 @@ static void common_write(struct virtio_pci *t, u32 off, u32 size, u64 v)
 		set_addr(&q->device, off, size, v);
 }
 
-static void msix_access(struct virtio_pci *t, u64 off, bool write, u32 size, u64 *val)
-{
-	u32 n = size == 8 ? 2 : 1;
-
-	if (!(size == 4 || size == 8) || (off & (size - 1))) {
-		if (!write)
-			*val = 0;
-		return; /* PCI 6.8.2: dword or aligned qword accesses only */
-	}
-	if (!write)
-		*val = 0;
-	for (u32 k = 0; k < n; k++) {
-		u64 o = off + 4 * k;
-		u32 word = 0;
-
-		if (o >= VIRTIO_PCI_MSIX_PBA) {
-			if (!write && o == VIRTIO_PCI_MSIX_PBA)
-				word = t->pba;
-		} else if (o / 16 < t->vectors) {
-			struct virtio_msix_entry *e = &t->msix[o / 16];
-			u32 *f = (o & 15) == 0 ? &e->addr_lo : (o & 15) == 4 ? &e->addr_hi
-				 : (o & 15) == 8 ? &e->data : &e->ctrl;
-
-			if (write) {
-				bool was_masked = e->ctrl & MSIX_ENTRY_MASKED;
-
-				*f = (u32)(*val >> (32 * k));
-				if (f == &e->ctrl) {
-					e->ctrl &= MSIX_ENTRY_MASKED; /* other bits reserved */
-					if (was_masked && !(e->ctrl & MSIX_ENTRY_MASKED))
-						msix_flush(t);
-				}
-			} else {
-				word = *f;
-			}
-		}
-		if (!write)
-			*val |= (u64)word << (32 * k);
-	}
-}
-
 /* The BAR access itself, lock held. */
 static enum dev_result bar_access_locked(struct virtio_pci *t, u32 bar, u64 off, bool write,
 					 u32 size, u64 *val)
 {
 	if (bar == VIRTIO_PCI_MSIX_BAR) {
-		msix_access(t, off, write, size, val);
+		pci_msix_bar_access(&t->msix, off, write, size, val);
 		return DEV_OK;
 	}
 	if (bar != VIRTIO_PCI_BAR) {
@@ -430,6 +345,8 @@ enum dev_result virtio_pci_bar_access(struct pci_dev *d, u32 bar, u64 off, bool 
 	enum dev_result r;
 
 	spin_lock(&t->lock);
+	if (t->ops->access)
+		t->ops->access(t->ctx);
 	r = bar_access_locked(t, bar, off, write, size, val);
 	spin_unlock(&t->lock);
 	return r;
@@ -477,11 +394,11 @@ static void cfg_written(struct pci_dev *d, u32 off, u32 size)
 	u32 data = t->cfg_cap + VCAP_EXTRA, bar, boff, len;
 
 	spin_lock(&t->lock);
-	if (touches(off, size, t->msix_cap + 2, 2)) {
+	if (touches(off, size, t->msix.cap + 2, 2)) {
 		/* Enable or mask-all changed: INTA goes or comes back, and
 		 * what was pending may go out now. */
 		intx_update(t);
-		msix_flush(t);
+		pci_msix_flush(&t->msix);
 	}
 	if (touches(off, size, data, 4) && cfg_window(t, &bar, &boff, &len)) {
 		u64 v = le32_at(d->cfg + data) & (len == 4 ? 0xFFFFFFFFull : (1ull << (8 * len)) - 1);
@@ -524,15 +441,12 @@ int virtio_pci_init(struct virtio_pci *t, struct vm *vm, const struct virtio_pci
 	t->label = label;
 	t->device_features = features | VIRTIO_BIT(VIRTIO_F_VERSION_1);
 	t->num_queues = (u16)num_queues;
-	t->vectors = (u16)(num_queues + 1);
 	t->ops = ops;
 	t->ctx = ctx;
 	memcpy(t->config, config, config_len);
 	t->config_len = config_len;
 	for (u32 i = 0; i < num_queues; i++)
 		t->q[i].size_max = (u16)queue_max;
-	for (u32 v = 0; v < t->vectors; v++)
-		t->msix[v].ctrl = MSIX_ENTRY_MASKED; /* PCI 6.8.2.9: masked at reset */
 
 	pci_dev_init(d, VIRTIO_PCI_VENDOR, (u16)(VIRTIO_PCI_DEVICE_BASE + device_id),
 		     VIRTIO_PCI_REVISION, class_code, VIRTIO_PCI_VENDOR,
@@ -541,12 +455,9 @@ int virtio_pci_init(struct virtio_pci *t, struct vm *vm, const struct virtio_pci
 	    pci_dev_add_bar(d, VIRTIO_PCI_MSIX_BAR, VIRTIO_PCI_MSIX_BAR_SIZE))
 		return -CG_EINVAL;
 
-	c = pci_dev_add_cap(d, PCI_CAP_ID_MSIX, MSIX_CAP_LEN);
-	t->msix_cap = (u8)c;
-	put16(d->cfg + c + 2, (u16)(t->vectors - 1));
-	d->wmask[c + 3] = MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL;
-	put32(d->cfg + c + 4, 0 | VIRTIO_PCI_MSIX_BAR);
-	put32(d->cfg + c + 8, VIRTIO_PCI_MSIX_PBA | VIRTIO_PCI_MSIX_BAR);
+	if (pci_msix_init(&t->msix, d, num_queues + 1, VIRTIO_PCI_MSIX_BAR, VIRTIO_PCI_MSIX_PBA,
+			  env->msi, vm))
+		return -CG_EINVAL;
 
 	add_vcap(d, VIRTIO_PCI_CAP_COMMON_CFG, VCAP_LEN, VIRTIO_PCI_BAR, VIRTIO_PCI_COMMON, VIRTIO_PCI_REGION);
 	c = add_vcap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VCAP_LEN + 4, VIRTIO_PCI_BAR, VIRTIO_PCI_NOTIFY,

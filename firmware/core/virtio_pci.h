@@ -25,6 +25,7 @@
 
 #include <cg/types.h>
 #include "dev_pci.h"
+#include "pci_msix.h"
 
 struct vm;
 
@@ -32,7 +33,6 @@ struct vm;
 #define VIRTIO_PCI_DEVICE_BASE 0x1040	/* + device id (4.1.2) */
 #define VIRTIO_PCI_REVISION 1
 #define VIRTIO_PCI_QUEUES_MAX 2
-#define VIRTIO_PCI_VECTORS_MAX (VIRTIO_PCI_QUEUES_MAX + 1)
 #define VIRTIO_PCI_CONFIG_MAX 64	/* device configuration bytes kept */
 #define VIRTIO_NO_VECTOR 0xFFFF
 
@@ -105,6 +105,9 @@ struct virtio_pci_ops {
 	void (*queue_notify)(void *ctx, u32 q);
 	/* Device reset: forget every queue and request in flight. */
 	void (*reset)(void *ctx);
+	/* Optional: the guest touched a BAR (before the access is done), a
+	 * chance to finish deferred work for drivers that poll. */
+	void (*access)(void *ctx);
 };
 
 /* How the transport reaches the rest of the monitor: irq_msi, irq_line
@@ -124,10 +127,6 @@ struct virtio_pci_queue {
 	u64 desc, driver, device;
 };
 
-struct virtio_msix_entry {
-	u32 addr_lo, addr_hi, data, ctrl; /* ctrl bit 0: masked */
-};
-
 struct virtio_pci {
 	struct pci_dev pci;
 	u32 lock;
@@ -143,11 +142,9 @@ struct virtio_pci {
 	u16 msix_config;
 	u16 queue_select;
 	u16 num_queues;
-	u16 vectors;			/* MSI-X table size */
-	u8 msix_cap, cfg_cap;		/* capability offsets */
+	u8 cfg_cap;			/* PCI cfg access capability offset */
 	struct virtio_pci_queue q[VIRTIO_PCI_QUEUES_MAX];
-	struct virtio_msix_entry msix[VIRTIO_PCI_VECTORS_MAX];
-	u32 pba;
+	struct pci_msix msix;		/* one vector per queue + config */
 	u8 config[VIRTIO_PCI_CONFIG_MAX];
 	u32 config_len;
 	const char *fail_reason;	/* why NEEDS_RESET was set, or NULL */

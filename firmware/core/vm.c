@@ -87,8 +87,12 @@ static int vm_alloc_ram(struct vm *vm, u32 mem_mib)
 	if (!vm->chunks_phys)
 		return -CG_ENOMEM;
 	vm->chunks = mem_ptr(vm->chunks_phys);
+	/* One host range when there is one: device buffers (virtio) that
+	 * cross a 2 MiB guest boundary then stay one host range too. */
+	u64 all = pmm_alloc_contig(&mem_pmm, (u64)vm->chunk_count * (VM_CHUNK / PAGE_SIZE), VM_CHUNK);
 	for (u32 i = 0; i < vm->chunk_count; i++) {
-		u64 c = pmm_alloc_contig(&mem_pmm, VM_CHUNK / PAGE_SIZE, VM_CHUNK);
+		u64 c = all ? all + (u64)i * VM_CHUNK
+			    : pmm_alloc_contig(&mem_pmm, VM_CHUNK / PAGE_SIZE, VM_CHUNK);
 		if (!c)
 			return -CG_ENOMEM;
 		memset(mem_ptr(c), 0, VM_CHUNK);
@@ -147,7 +151,7 @@ static int vm_load_linux(struct vm *vm, const struct vmcfg_vm *cfg, const u8 *im
 static int vm_load_acpi(struct vm *vm, char *err, size_t n)
 {
 	u8 buf[4096];
-	struct guest_acpi_cfg acfg = { .vcpus = vm->vcpu_count, .ioapic = true, .pcat_compat = false, .pci = false };
+	struct guest_acpi_cfg acfg = { .vcpus = vm->vcpu_count, .ioapic = true, .pcat_compat = false, .pci = true };
 	u64 rsdp;
 	int used = guest_acpi_build(&acfg, GUEST_ACPI_BASE, buf, sizeof(buf), &rsdp);
 	if (used < 0 || vm_write(vm, GUEST_ACPI_BASE, buf, (u64)used)) {
@@ -219,6 +223,11 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	vm->cap = cfg->cap_permille;
 	vm->rt_budget = arch_timestamp_hz() / 1000000 * cfg->rt_budget_us;
 	vm->rt_period = arch_timestamp_hz() / 1000000 * cfg->rt_period_us;
+	if ((u64)cfg->mem_mib * MIB > GUEST_RAM_MAX) {
+		fmt_snprintf(err, n, "%u MiB of RAM would reach the PCI window at 0x%lx; give at most %lu MiB",
+			     cfg->mem_mib, GUEST_RAM_MAX, GUEST_RAM_MAX / MIB);
+		goto fail;
+	}
 	int rc = vm_alloc_ram(vm, cfg->mem_mib);
 	if (rc) {
 		fmt_snprintf(err, n, "not enough free memory for %u MiB of guest RAM in 2 MiB chunks",

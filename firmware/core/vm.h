@@ -12,6 +12,9 @@
 #define VM_MAX_VCPUS 16
 #define VM_CHUNK (2 * MIB) /* guest RAM is backed in 2 MiB host chunks */
 #define VM_EXIT_STATS 72
+/* Guest RAM is one range from 0: it must end below the PCI MMIO window
+ * (docs/guest-abi.md) until RAM above 4 GiB is mapped around it. */
+#define GUEST_RAM_MAX 0xE0000000UL
 
 enum vm_state { VM_FREE = 0, VM_CREATED, VM_RUNNING, VM_ENDING, VM_ENDED };
 enum vm_end_kind { VM_END_EXIT, VM_END_STOP, VM_END_RESET };

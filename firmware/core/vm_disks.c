@@ -251,6 +251,20 @@ u64 vm_disks_poll(struct vm *vm, u64 now)
 	return next;
 }
 
+u64 vm_disks_next(struct vm *vm)
+{
+	const struct vm_devs *d = &devs[vm->id];
+	u64 next = 0;
+
+	for (u32 i = 0; i < d->count && i < VMCFG_MAX_DISKS; i++) {
+		u64 t = virtio_blk_ready_at(d->blk[i]);
+
+		if (t && (!next || t < next))
+			next = t;
+	}
+	return next;
+}
+
 u64 vm_disks_poll_all(u64 now)
 {
 	u64 next = 0;

@@ -34,6 +34,12 @@ u64 vm_disks_poll(struct vm *vm, u64 now);
  * or 0. */
 u64 vm_disks_poll_all(u64 now);
 
+/* vm_disks_next: when vm_disks_poll(vm, ...) next has work, or 0 for
+ * never: a few plain loads, for a check on every exit or scheduler pass
+ * ("if (t && now >= t) vm_disks_poll(vm, now)"). Call it only while vm
+ * exists (from its vCPUs, or with its lifetime otherwise held). */
+u64 vm_disks_next(struct vm *vm);
+
 /* One disk as the console shows it. */
 struct vm_disk_info {
 	u32 index;

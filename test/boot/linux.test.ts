@@ -1,44 +1,90 @@
-// Debian's stock kernel (linux-image-amd64, fetched and cached by set-up)
-// as a VM under crossguard in Bochs: loaded by the Linux boot protocol
-// (bzImage, boot_params, e820, command line) and entered at its 64-bit
-// entry point, it runs its early boot, finds crossguard's ACPI tables and
-// talks on the guest UART. The devices it needs past that (LAPIC timer,
-// IOAPIC, PIC, RTC, PCI) are the next step; this test pins what works now.
+// Stock Linux under crossguard, the slow tier: two Debian kernels
+// (linux-image-amd64, fetched and cached by set-up) with the test initramfs
+// (toolchain/make-initramfs.sh: busybox-static and the package's own
+// virtio modules) run side by side in Bochs on one shared base image, as
+// examples/two-linux.json does. Each is entered at its 64-bit entry by the
+// boot protocol, takes its TSC rate from CPUID, its clock events from the
+// TSC-deadline timer and its console interrupts from the IOAPIC, finds
+// its vCPUs in the MADT and its disk on the PCI bus, reads the base,
+// writes a marker into its own copy-on-write overlay and reads it back,
+// and powers off through ACPI S5. Neither sees the other's marker.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
-import { boot, explain, markersOf } from './pool.js';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boot, explain, markersOf, ROOT } from './pool.js';
+import { baseImage, hex16, SECTOR } from './vblk.js';
 
 const KERNEL = process.env.CG_LINUX_KERNEL ?? '/var/cache/crossguard/vmlinuz';
-const CMDLINE = 'console=ttyS0 earlyprintk=serial,ttyS0,115200,keep';
+const INITRD = join(ROOT, 'build', 'linux', 'initramfs.cpio.gz');
+const MARK = 100;
 
-const run = existsSync(KERNEL)
-  ? boot({
+const dir = mkdtempSync(join(tmpdir(), 'cg-linux-'));
+const image = baseImage(2048);
+const basePath = join(dir, 'base.img');
+writeFileSync(basePath, image);
+const debian = (name: string, vcpus: number) => ({
+  name,
+  memory_mib: 128,
+  vcpus,
+  kernel: KERNEL,
+  initrd: INITRD,
+  cmdline: `console=ttyS0 cg.tag=${name} cg.sector=${MARK} cg.action=poweroff`,
+  disks: [{ image: 'base', mode: 'rw', overlay: 'discard' }],
+});
+const missing = [KERNEL, INITRD].find((f) => !existsSync(f));
+
+const run = missing
+  ? null
+  : boot({
       emulator: 'bochs',
-      image: {
-        kind: 'iso-variant',
-        vms: { vms: [{ name: 'linux', memory_mib: 128, vcpus: 1, kernel: KERNEL, cmdline: CMDLINE }] },
-      },
-      cpus: 1,
+      image: { kind: 'iso-variant', vms: { images: { base: basePath }, vms: [debian('deb1', 2), debian('deb2', 1)] } },
+      cpus: 2,
       memMiB: 512,
-      until: /^\[linux\] .*printk: console \[ttyS0\] enabled/,
-      timeoutMs: 300_000,
-    })
-  : null;
+      ips: 50_000_000,
+      until: /^@cg vms-done /,
+      timeoutMs: 1_500_000,
+    });
 run?.catch(() => {});
 
-test('stock Debian kernel: 64-bit entry, our e820 map and command line, console on the UART', async () => {
-  assert.ok(run, `${KERNEL} is missing: make test fetches it (toolchain/fetch-kernel.sh)`);
+function guestLines(lines: string[], vm: string): string[] {
+  const p = `[${vm}] `;
+  return lines.filter((l) => l.startsWith(p)).map((l) => l.slice(p.length));
+}
+
+test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, private overlays, ACPI power-off', async () => {
+  assert.ok(!missing, `${missing} is missing: make test fetches the kernel (toolchain/fetch-kernel.sh) and builds the initramfs`);
   const o = await run!;
-  assert.is(o.status, 'matched', explain(o, 'the kernel did not reach its serial console'));
-  const lines = o.lines.filter((l) => l.startsWith('[linux] ')).map((l) => l.slice(8));
-  assert.ok(lines.some((l) => /Linux version \d+\.\d+/.test(l)), explain(o, 'banner'));
-  assert.ok(lines.some((l) => l.endsWith(`Kernel command line: ${CMDLINE}`)), explain(o, 'our command line, without the kernel path'));
-  assert.ok(lines.some((l) => /BIOS-e820: \[mem 0x0000000000100000-0x0000000007ffffff\] usable/.test(l)), explain(o, 'our e820 map: 1 MiB to 128 MiB usable'));
-  assert.ok(lines.some((l) => /ACPI: RSDP 0x00000000000E0000 .*CRSGRD/.test(l)), explain(o, 'our ACPI tables found at 0xE0000'));
-  assert.ok(lines.some((l) => /ACPI: Using ACPI for processor \(LAPIC\) configuration/.test(l)), explain(o, 'the MADT used for the CPUs'));
-  assert.is(markersOf(o, 'vm-stop').length, 0, explain(o, 'the monitor stopped nothing'));
+  assert.is(o.status, 'matched', explain(o, 'both VMs should end'));
+  for (const [vm, cpus] of [['deb1', 2], ['deb2', 1]] as const) {
+    const log = guestLines(o.lines, vm);
+    const has = (re: RegExp, what: string) => assert.ok(log.some((l) => re.test(l)), explain(o, `${vm}: ${what}`));
+    has(/Linux version \d+\.\d+/, 'banner');
+    has(/BIOS-e820: \[mem 0x0000000000100000-0x0000000007ffffff\] usable/, 'our e820 map: 1 MiB to 128 MiB usable');
+    has(/ACPI: RSDP 0x00000000000E0000 .*CRSGRD/, 'our ACPI tables at 0xE0000');
+    has(/IOAPIC\[0\]: apic_id \d+, version 17, address 0xfec00000, GSI 0-23/, 'the IOAPIC from the MADT');
+    has(/tsc: Detected (49\.9\d\d|50\.0\d\d) MHz TSC/, 'the TSC rate from CPUID 0x15 (Bochs ips=50M, as the monitor calibrated it)');
+    has(/clocksource: Switched to clocksource tsc$/, 'the TSC kept as clocksource');
+    assert.not.ok(log.some((l) => /Marking TSC unstable|TSC.*unstable/.test(l)), explain(o, `${vm}: the TSC is never marked unstable`));
+    has(/ttyS0 at I\/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A/, 'the UART with its ACPI IRQ');
+    has(new RegExp(`smp: Brought up 1 node, ${cpus} CPUs?`), `${cpus} CPU(s) up`);
+    has(/virtio_blk virtio\d+: \[vda\]/, 'the virtio-blk disk found on PCI');
+    const cg = log.filter((l) => l.startsWith('CG-LINUX ')).map((l) => l.slice(9));
+    assert.equal(cg.slice(0, 3), ['init', `cpus=${cpus}`, 'modules ok'], explain(o, `${vm}: /init, its CPUs, the virtio modules`));
+    assert.ok(cg.includes(`disk-size sectors=${image.length / SECTOR}`), explain(o, `${vm}: the disk has the image's size`));
+    assert.ok(cg.some((l) => l.startsWith(`disk-read ${hex16(image)} `)), explain(o, `${vm}: sector 0 reads as the base image`));
+    assert.ok(cg.includes(`disk-before sector=${MARK} ${hex16(image, MARK * SECTOR)}`), explain(o, `${vm}: sees the base, not the other VM's marker`));
+    assert.ok(cg.includes(`disk-write ok sector=${MARK}`), explain(o, `${vm}: its marker reads back from the device`));
+    assert.ok(cg.includes('done errors=0') && cg.at(-1) === 'poweroff', explain(o, `${vm}: no errors, then power-off`));
+    const exit = markersOf(o, 'vm-exit').find((m) => m.fields.name === vm);
+    assert.equal(exit?.fields, { name: vm, status: '0', reason: 'poweroff' }, explain(o, `${vm}: ended by ACPI S5`));
+  }
+  assert.is(markersOf(o, 'vm-stop').length, 0, explain(o, 'the monitor stopped no VM'));
+  assert.is(markersOf(o, 'fatal').length, 0, explain(o, 'the monitor did not fail'));
 });
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

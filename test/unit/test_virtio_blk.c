@@ -190,7 +190,7 @@ static bool negotiate(u64 f)
 
 static void msix_enable(bool on)
 {
-	u32 c = blk->tp.msix_cap;
+	u32 c = blk->tp.msix.cap;
 
 	pci_cfg_write(&bus, blk->tp.pci.slot, c + 2, 2, on ? 0x8000 : 0);
 }
@@ -359,7 +359,7 @@ static void test_discovery(void)
 	CHECK(find_vcap(VIRTIO_PCI_CAP_DEVICE_CFG, &c) == VIRTIO_PCI_DEVICE, "device cfg capability");
 	find_vcap(VIRTIO_PCI_CAP_PCI_CFG, &c);
 	CHECK(c != 0, "PCI cfg access capability");
-	u32 m = blk->tp.msix_cap;
+	u32 m = blk->tp.msix.cap;
 	CHECK(pci_cfg_read(&bus, slot, m, 1) == PCI_CAP_ID_MSIX &&
 	      (pci_cfg_read(&bus, slot, m + 2, 2) & 0x7FF) == 1, "MSI-X with 2 vectors");
 	CHECK(pci_cfg_read(&bus, slot, m + 4, 4) == VIRTIO_PCI_MSIX_BAR &&
@@ -561,7 +561,7 @@ static void test_interrupts(void)
 	msix_wr(16 + 12, 0);
 	CHECK(nmsi == 1 && msis[0].data == 0x41 && !(msix_rd(VIRTIO_PCI_MSIX_PBA) & 2),
 	      "unmask delivers it");
-	u32 m = blk->tp.msix_cap;
+	u32 m = blk->tp.msix.cap;
 	pci_cfg_write(&bus, slot, m + 2, 2, 0xC000); /* enable + mask all */
 	set_used_event(1);
 	submit(VIRTIO_BLK_T_IN, 0, DATA, 512, true);
@@ -611,11 +611,18 @@ static void test_throttle(void)
 	notify();
 	CHECK(used_idx() == 1 && disk.st.throttled_bytes == 8192, "bytes bucket defers the second");
 	CHECK(virtio_blk_ready_at(blk) == fake_now + 125000000ull - 100000000ull, "ready when paid");
+	/* A driver that polls its status gets it without a timer's help. */
+	fake_now = virtio_blk_ready_at(blk) - 1;
+	(void)status();
+	CHECK(used_idx() == 1, "register access before it is due: nothing");
+	fake_now++;
+	(void)status();
+	CHECK(used_idx() == 2 && blk->pending, "register access when due completes it; the next waits");
 
 	/* A device reset with a request waiting forgets it cleanly. */
 	set_status(0);
 	CHECK(!blk->pending && virtio_blk_service(blk, ~0ull) == 0, "reset drops the waiting request");
-	CHECK(disk.st.requests == 1, "nothing completed after the reset");
+	CHECK(disk.st.requests == 2, "nothing completed after the reset");
 }
 
 /* Each malformed shape: NEEDS_RESET, a config interrupt, a report, and

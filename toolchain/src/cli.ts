@@ -87,6 +87,10 @@ async function main(argv: string[]): Promise<number> {
           .option('append', { type: 'string', describe: 'with --kernel: the kernel arguments' })
           .option('initrd', { type: 'string', describe: 'with --kernel: a Linux kernel\'s initrd, or a Multiboot module "FILE [ARGS]" (repeatable)' })
           .option('smp', { type: 'number', describe: 'with --kernel: guest vCPUs (default 1)' })
+          .option('ips', {
+            type: 'number',
+            describe: "Bochs: emulated instructions per second, the guests' TSC rate (default 4000000; 50000000 when a VM is a Linux kernel)",
+          })
           .option('verbose', { type: 'boolean', default: false, describe: 'with --vms/--kernel: monitor output to stderr' })
           .epilogue(RUN_EPILOGUE),
       async (a) => {

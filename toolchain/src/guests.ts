@@ -115,6 +115,8 @@ export interface RunGuestsOptions {
   bootDeps?: BootDeps;
   /** How long to keep reading after `@cg fatal` for the FATAL: dump; default 500 ms. */
   fatalLingerMs?: number;
+  /** Bochs: emulated instructions per second (BootOptions.ips). */
+  ips?: number;
 }
 
 /** Boots the set and waits for it to finish; never throws for guest or monitor failures (see `died`). */
@@ -134,7 +136,13 @@ export async function runGuests(opts: RunGuestsOptions): Promise<RunGuestsResult
       image = { kind: 'elf', path: opts.monitorElf, modules, ...(opts.monitorCmdline ? { cmdline: opts.monitorCmdline } : {}) };
     }
     const m = await opts.emulator.boot(
-      { image, cpus: opts.cpus, memMiB: opts.memMiB, ...(opts.serialLog ? { serialLog: opts.serialLog } : {}) },
+      {
+        image,
+        cpus: opts.cpus,
+        memMiB: opts.memMiB,
+        ...(opts.serialLog ? { serialLog: opts.serialLog } : {}),
+        ...(opts.ips ? { ips: opts.ips } : {}),
+      },
       opts.bootDeps,
     );
     machine = m;

@@ -32,8 +32,10 @@ static bool cr0_write(struct vcpu *v, u64 val)
 	 * without CD, and long mode without PAE */
 	if (val >> 32 || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)))
 		return false;
+	/* PAE is not under the CR4 guest/host mask: the guest sets it without
+	 * an exit, so the read shadow does not have it; CR4 itself does. */
 	if ((val & CR0_PG) && (vmcs_read(VMCS_GUEST_EFER) & EFER_LME) &&
-	    !(vmcs_read(VMCS_CR4_SHADOW) & CR4_PAE))
+	    !(vmcs_read(VMCS_GUEST_CR4) & CR4_PAE))
 		return false;
 	vmx_set_cr0(v, val);
 	return true;
@@ -84,7 +86,7 @@ enum exit_action exit_cr_access(struct vcpu *v, u64 q)
 		break;
 	case CR_LMSW: {
 		/* LMSW loads CR0[3:0] but cannot clear PE */
-		u64 old = vmcs_read(VMCS_CR0_SHADOW);
+		u64 old = vmx_guest_cr0();
 		u64 val = (old & ~0xEULL) | (CR_LMSW_SRC(q) & 0xF) | (old & CR0_PE);
 		vmx_set_cr0(v, val);
 		break;

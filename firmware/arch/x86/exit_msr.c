@@ -77,10 +77,11 @@ static bool efer_write(struct vcpu *v, u64 value)
 	u64 old = vmcs_read(VMCS_GUEST_EFER);
 	/* LMA is the CPU's to set; LME may not change while paging is on */
 	value = (value & ~EFER_LMA) | (old & EFER_LMA);
-	if ((value ^ old) & EFER_LME && (vmcs_read(VMCS_CR0_SHADOW) & (1ULL << 31)))
+	u64 cr0 = vmx_guest_cr0();
+	if ((value ^ old) & EFER_LME && (cr0 & (1ULL << 31)))
 		return false;
 	vmcs_write(VMCS_GUEST_EFER, value);
-	vmx_set_cr0(v, vmcs_read(VMCS_CR0_SHADOW));
+	vmx_set_cr0(v, cr0);
 	return true;
 }
 

@@ -135,6 +135,12 @@ static void vmcs_guest_common(void)
 /* The guest-visible CR0/CR4 (the read shadows) and the real registers,
  * which must keep the bits VMX operation fixes (with unrestricted guest,
  * PE and PG are free; 23.8, 25.8). */
+u64 vmx_guest_cr0(void)
+{
+	u64 mask = vmcs_read(VMCS_CR0_MASK);
+	return (vmcs_read(VMCS_GUEST_CR0) & ~mask) | (vmcs_read(VMCS_CR0_SHADOW) & mask);
+}
+
 void vmx_set_cr0(struct vcpu *v, u64 guest_value);
 void vmx_set_cr0(struct vcpu *v, u64 val)
 {

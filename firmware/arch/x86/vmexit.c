@@ -90,13 +90,9 @@ enum exit_action vmexit_inject_ud(struct vcpu *v)
 	return EXIT_ACT_RESUME;
 }
 
-enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reason_word)
+/* The guest state an engineer needs to see where a VM went wrong. */
+static void vmexit_dump_guest(struct vcpu *v)
 {
-	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
-	const char *name = arch_exit_reason_name(reason & 0xFFFF);
-	kprintf("FATAL: vm %s vcpu %u: %s (exit reason %u %s, qualification 0x%lx)\n",
-		v->vm->name, v->index, why, reason & 0xFFFF, name ? name : "?",
-		vmcs_read(VMCS_EXIT_QUALIFICATION));
 	kprintf("  rip=%016lx rsp=%016lx rflags=%016lx cs=%04lx base %lx ss=%04lx\n",
 		vmcs_read(VMCS_GUEST_RIP), vmcs_read(VMCS_GUEST_RSP), vmcs_read(VMCS_GUEST_RFLAGS),
 		vmcs_read(VMCS_GUEST_CS_SEL), vmcs_read(VMCS_GUEST_CS_BASE),
@@ -107,6 +103,20 @@ enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reaso
 		v->gpr[GPR_RCX], v->gpr[GPR_RDX]);
 	kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx\n", v->gpr[GPR_RSI], v->gpr[GPR_RDI],
 		v->gpr[GPR_RBP]);
+	kprintf("  cr0 read-shadow=%lx cr4 read-shadow=%lx gdt=%lx/%lx idt=%lx/%lx\n",
+		vmcs_read(VMCS_CR0_SHADOW), vmcs_read(VMCS_CR4_SHADOW), vmcs_read(VMCS_GUEST_GDTR_BASE),
+		vmcs_read(VMCS_GUEST_GDTR_LIMIT), vmcs_read(VMCS_GUEST_IDTR_BASE),
+		vmcs_read(VMCS_GUEST_IDTR_LIMIT));
+}
+
+enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reason_word)
+{
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	const char *name = arch_exit_reason_name(reason & 0xFFFF);
+	kprintf("FATAL: vm %s vcpu %u: %s (exit reason %u %s, qualification 0x%lx)\n",
+		v->vm->name, v->index, why, reason & 0xFFFF, name ? name : "?",
+		vmcs_read(VMCS_EXIT_QUALIFICATION));
+	vmexit_dump_guest(v);
 	vm_end(v->vm, VM_END_STOP, 0, reason_word);
 	return EXIT_ACT_VM_ENDED;
 }
@@ -139,6 +149,7 @@ static enum exit_action exit_triple_fault(struct vcpu *v, u64 q)
 	bool reset = v->vm->on_triple_fault == VMCFG_TRIPLE_RESET;
 	kprintf("vm %s: vcpu %u triple fault at rip %lx; VM %s\n", v->vm->name, v->index,
 		vmcs_read(VMCS_GUEST_RIP), reset ? "reset" : "stopped");
+	vmexit_dump_guest(v);
 	vm_end(v->vm, reset ? VM_END_RESET : VM_END_STOP, 0, "triple-fault");
 	return EXIT_ACT_VM_ENDED;
 }

@@ -56,6 +56,11 @@ void vmx_vcpu_host_state(void);
 /* vmx_vcpu_reset_realmode: put v in real mode at vector:0 after a SIPI. */
 void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector);
 
+/* vmx_guest_cr0: CR0 as the guest last wrote it: the bits it owns from
+ * the VMCS guest CR0 (it changes them without an exit), the rest from the
+ * read shadow. */
+u64 vmx_guest_cr0(void);
+
 /* vmx_inject: queue an exception or interrupt for the next entry. */
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 

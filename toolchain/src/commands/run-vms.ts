@@ -93,6 +93,21 @@ export function kernelModeSet(a: RunArgs, cwd: string, files?: VmFileAccess): Vm
   }
 }
 
+/**
+ * Bochs' clock for a run: --ips, else 50 MHz when a VM is a Linux kernel (at Bochs' default
+ * 4 MHz its 250 Hz tick would come every 16 000 instructions), else Bochs' default.
+ */
+export function runIps(a: Pick<RunArgs, 'ips'>, set: VmSet, files: VmFileAccess = realFileAccess): number | undefined {
+  if (a.ips !== undefined) {
+    if (!Number.isInteger(a.ips) || a.ips < 1_000_000 || a.ips > 2_000_000_000)
+      throw new UsageError(`--ips ${a.ips} is not a whole number from 1000000 to 2000000000; give e.g. --ips 50000000`);
+    return a.ips;
+  }
+  return set.vms.some((v) => isBzImage(v.kernel.path, files)) ? LINUX_IPS : undefined;
+}
+
+export const LINUX_IPS = 50_000_000;
+
 /** True when `path` is a Linux bzImage (false when unreadable: the checker reports that). */
 function isBzImage(path: string, files: VmFileAccess): boolean {
   const head = isAbsolute(path) ? files.readHead(path, MB1_SEARCH) : null;
@@ -161,6 +176,7 @@ export default async function runVms(a: RunArgs): Promise<number> {
       memMiB: machineMem,
       boot: a.boot,
       timeoutMs: Math.round(a.timeout * 1000),
+      ...(runIps(a, set) ? { ips: runIps(a, set) } : {}),
       ...(a.cmdline !== undefined ? { monitorCmdline: a.cmdline } : {}),
       ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
       onMachine: (m) => {

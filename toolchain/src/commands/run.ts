@@ -35,6 +35,8 @@ export interface RunArgs {
   append?: string;
   initrd?: string | string[];
   smp?: number;
+  /** Bochs' emulated clock rate (instructions per second). */
+  ips?: number;
   verbose?: boolean;
 }
 

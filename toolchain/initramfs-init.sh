@@ -8,6 +8,7 @@
 #   CG-LINUX disk-read <hex of the first 16 bytes> sha256=<of sector 0>
 #   CG-LINUX disk-before sector=<s> <hex of its first 16 bytes>
 #   CG-LINUX disk-write ok sector=<s>        (marker written, read back from the device)
+#   CG-LINUX seqread sectors=<n>             (with cg.seqread=1: the whole disk read once, for benchmarks)
 #   CG-LINUX done errors=<n>
 #   CG-LINUX poweroff | reboot | shell
 # and `CG-LINUX error <what>` for anything that failed; it always goes on to
@@ -18,6 +19,7 @@
 #   cg.tag=<word>                      written in the marker (default linux)
 #   cg.write=0                         read only (for a read-only disk)
 #   cg.wait=<seconds>                  how long to wait for the disk (default 20)
+#   cg.seqread=1                       then read the whole disk sequentially (1 MiB blocks, no page cache)
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -106,6 +108,16 @@ else
 		else
 			fail "disk-write: writing sector $sector of $dev failed (a read-only disk? give cg.write=0)"
 		fi
+	fi
+fi
+
+if [ -b "$dev" ] && [ "$(arg seqread 0)" = 1 ]; then
+	blockdev --flushbufs "$dev"
+	echo 3 >/proc/sys/vm/drop_caches
+	if dd if="$dev" of=/dev/null bs=1048576 2>/dev/null; then
+		say "seqread sectors=$(cat /sys/block/$disk/size)"
+	else
+		fail "seqread: reading $dev failed"
 	fi
 fi
 

@@ -17,18 +17,6 @@
  * dword register (bits 30:24 and 1:0 are reserved and read as zero). */
 #define CFG_ADDR_MASK 0x80FFFFFCu
 
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)v);
-	put16(p + 2, (u16)(v >> 16));
-}
-
 static u32 ones(u32 size)
 {
 	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
@@ -38,17 +26,17 @@ void pci_dev_init(struct pci_dev *d, u16 vendor, u16 device, u8 revision, u32 cl
 		  u16 subsys_vendor, u16 subsys_id, const struct pci_dev_ops *ops, void *ctx)
 {
 	memset(d, 0, sizeof(*d));
-	put16(d->cfg + PCI_VENDOR_ID, vendor);
-	put16(d->cfg + PCI_DEVICE_ID, device);
+	le16_put(d->cfg + PCI_VENDOR_ID, vendor);
+	le16_put(d->cfg + PCI_DEVICE_ID, device);
 	d->cfg[PCI_REVISION] = revision;
 	d->cfg[PCI_CLASS_PROG] = (u8)class_code;
 	d->cfg[PCI_CLASS_PROG + 1] = (u8)(class_code >> 8);
 	d->cfg[PCI_CLASS_PROG + 2] = (u8)(class_code >> 16);
-	put16(d->cfg + PCI_SUBSYS_VENDOR, subsys_vendor);
-	put16(d->cfg + PCI_SUBSYS_ID, subsys_id);
+	le16_put(d->cfg + PCI_SUBSYS_VENDOR, subsys_vendor);
+	le16_put(d->cfg + PCI_SUBSYS_ID, subsys_id);
 	/* Command: memory space, bus master, INTx disable; no I/O BARs, so
 	 * I/O space stays hardwired off. */
-	put16(d->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	le16_put(d->wmask + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 	d->wmask[PCI_CACHE_LINE] = 0xFF;
 	d->wmask[PCI_LATENCY] = 0xFF;
 	d->wmask[PCI_INT_LINE] = 0xFF;
@@ -64,7 +52,7 @@ int pci_dev_add_bar(struct pci_dev *d, u32 i, u32 size)
 	d->bar_size[i] = size;
 	/* Bits below the size read as zero (type: 32-bit memory, not
 	 * prefetchable): writing all ones reads back the size mask. */
-	put32(d->wmask + PCI_BAR0 + 4 * i, ~(size - 1));
+	le32_put(d->wmask + PCI_BAR0 + 4 * i, ~(size - 1));
 	return 0;
 }
 
@@ -98,7 +86,7 @@ void pci_bus_init(struct pci_bus *b)
 	pci_dev_init(&b->bridge, PCI_BRIDGE_VENDOR, PCI_BRIDGE_DEVICE, 0, PCI_CLASS_HOST_BRIDGE,
 		     0, 0, NULL, NULL);
 	memset(b->bridge.wmask, 0, sizeof(b->bridge.wmask));
-	put16(b->bridge.cfg + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+	le16_put(b->bridge.cfg + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
 	b->devs[0] = &b->bridge;
 }
 
@@ -119,7 +107,7 @@ int pci_bus_add(struct pci_bus *b, struct pci_dev *d)
 		cursor = ALIGN_UP(cursor, (u64)d->bar_size[i]);
 		if (cursor + d->bar_size[i] > PCI_SLOT_MMIO)
 			return -CG_EINVAL;
-		put32(d->cfg + PCI_BAR0 + 4 * i, (u32)(base + cursor));
+		le32_put(d->cfg + PCI_BAR0 + 4 * i, (u32)(base + cursor));
 		cursor += d->bar_size[i];
 		any = true;
 	}

@@ -8,6 +8,7 @@
 #include "dev_sysctl.h"
 #include "guest_acpi.h"
 #include "guest_aml.h"
+#include <cg/unaligned.h>
 
 #define GA_OEM_ID "CRSGRD"        /* 6 bytes */
 #define GA_OEM_TABLE_ID "CGGUEST " /* 8 bytes */
@@ -106,24 +107,6 @@
 _Static_assert(GUEST_ACPI_OFF_XSDT == GA_ALIGN16(GUEST_ACPI_OFF_RSDP + RSDP_LEN), "XSDT offset");
 _Static_assert(GUEST_ACPI_OFF_FADT == GA_ALIGN16(GUEST_ACPI_OFF_XSDT + XSDT_LEN), "FADT offset");
 _Static_assert(GUEST_ACPI_OFF_MADT == GA_ALIGN16(GUEST_ACPI_OFF_FADT + FADT_LEN), "MADT offset");
-
-static void ga_put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static void ga_put32(u8 *p, u32 v)
-{
-	ga_put16(p, (u16)v);
-	ga_put16(p + 2, (u16)(v >> 16));
-}
-
-static void ga_put64(u8 *p, u64 v)
-{
-	ga_put32(p, (u32)v);
-	ga_put32(p + 4, (u32)(v >> 32));
-}
 
 /* Byte that makes the len bytes at p sum to zero once stored in a field
  * that currently holds 0. */
@@ -235,13 +218,13 @@ size_t guest_acpi_size(const struct guest_acpi_cfg *cfg)
 static void ga_sdt_header(u8 *t, const char sig[4], u32 len, u8 rev)
 {
 	memcpy(t, sig, 4);
-	ga_put32(t + SDT_OFF_LEN, len);
+	le32_put(t + SDT_OFF_LEN, len);
 	t[SDT_OFF_REV] = rev;
 	memcpy(t + SDT_OFF_OEM, GA_OEM_ID, 6);
 	memcpy(t + SDT_OFF_OEM_TABLE, GA_OEM_TABLE_ID, 8);
-	ga_put32(t + SDT_OFF_OEM_REV, GA_OEM_REV);
+	le32_put(t + SDT_OFF_OEM_REV, GA_OEM_REV);
 	memcpy(t + SDT_OFF_CREATOR, GA_CREATOR_ID, 4);
-	ga_put32(t + SDT_OFF_CREATOR_REV, GA_CREATOR_REV);
+	le32_put(t + SDT_OFF_CREATOR_REV, GA_CREATOR_REV);
 }
 
 static void ga_sdt_finish(u8 *t, u32 len)
@@ -255,8 +238,8 @@ static void ga_build_rsdp(u8 *r, u64 base)
 	memcpy(r + RSDP_OFF_OEM, GA_OEM_ID, 6);
 	r[RSDP_OFF_REV] = 2;
 	/* RsdtAddress stays 0: revision 2 OSes use the XSDT. */
-	ga_put32(r + RSDP_OFF_LEN, RSDP_LEN);
-	ga_put64(r + RSDP_OFF_XSDT, base + GUEST_ACPI_OFF_XSDT);
+	le32_put(r + RSDP_OFF_LEN, RSDP_LEN);
+	le64_put(r + RSDP_OFF_XSDT, base + GUEST_ACPI_OFF_XSDT);
 	r[RSDP_OFF_CSUM] = ga_checksum(r, RSDP_V1_LEN);
 	r[RSDP_OFF_XCSUM] = ga_checksum(r, RSDP_LEN);
 }
@@ -268,14 +251,14 @@ static void ga_gas_io8(u8 *g, u16 port)
 	g[1] = 8;
 	g[2] = 0;
 	g[3] = GAS_ACCESS_BYTE;
-	ga_put64(g + 4, port);
+	le64_put(g + 4, port);
 }
 
 static void ga_build_xsdt(u8 *t, u64 base)
 {
 	ga_sdt_header(t, "XSDT", XSDT_LEN, XSDT_REV);
-	ga_put64(t + SDT_HDR_LEN, base + GUEST_ACPI_OFF_FADT);
-	ga_put64(t + SDT_HDR_LEN + 8, base + GUEST_ACPI_OFF_MADT);
+	le64_put(t + SDT_HDR_LEN, base + GUEST_ACPI_OFF_FADT);
+	le64_put(t + SDT_HDR_LEN + 8, base + GUEST_ACPI_OFF_MADT);
 	ga_sdt_finish(t, XSDT_LEN);
 }
 
@@ -284,17 +267,17 @@ static void ga_build_xsdt(u8 *t, u64 base)
 static void ga_build_fadt(u8 *t, u64 dsdt)
 {
 	ga_sdt_header(t, "FACP", FADT_LEN, FADT_REV);
-	ga_put32(t + FADT_OFF_DSDT, (u32)dsdt);
-	ga_put16(t + FADT_OFF_SCI_INT, GUEST_ACPI_SCI_INT);
+	le32_put(t + FADT_OFF_DSDT, (u32)dsdt);
+	le16_put(t + FADT_OFF_SCI_INT, GUEST_ACPI_SCI_INT);
 	t[FADT_OFF_CENTURY] = RTC_CENTURY;
-	ga_put16(t + FADT_OFF_IAPC_BOOT_ARCH,
+	le16_put(t + FADT_OFF_IAPC_BOOT_ARCH,
 		 FADT_IAPC_LEGACY_DEVICES | FADT_IAPC_8042 | FADT_IAPC_VGA_NOT_PRESENT);
-	ga_put32(t + FADT_OFF_FLAGS, FADT_F_WBINVD | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
+	le32_put(t + FADT_OFF_FLAGS, FADT_F_WBINVD | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
 				     FADT_F_RESET_REG_SUP | FADT_F_HW_REDUCED_ACPI);
 	ga_gas_io8(t + FADT_OFF_RESET_REG, SYSCTL_PORT_RST_CNT);
 	t[FADT_OFF_RESET_VALUE] = SYSCTL_RESET_VALUE;
 	t[FADT_OFF_MINOR] = FADT_MINOR;
-	ga_put64(t + FADT_OFF_X_DSDT, dsdt);
+	le64_put(t + FADT_OFF_X_DSDT, dsdt);
 	ga_gas_io8(t + FADT_OFF_SLEEP_CONTROL, SYSCTL_PORT_SLEEP_CTL);
 	ga_gas_io8(t + FADT_OFF_SLEEP_STATUS, SYSCTL_PORT_SLEEP_STS);
 	ga_sdt_finish(t, FADT_LEN);
@@ -314,29 +297,29 @@ static void ga_build_madt(u8 *t, const struct guest_acpi_cfg *cfg)
 	u32 i;
 
 	ga_sdt_header(t, "APIC", len, MADT_REV);
-	ga_put32(t + MADT_OFF_LAPIC, GUEST_ACPI_LAPIC_ADDR);
-	ga_put32(t + MADT_OFF_FLAGS, cfg->pcat_compat ? MADT_PCAT_COMPAT : 0);
+	le32_put(t + MADT_OFF_LAPIC, GUEST_ACPI_LAPIC_ADDR);
+	le32_put(t + MADT_OFF_FLAGS, cfg->pcat_compat ? MADT_PCAT_COMPAT : 0);
 	for (i = 0; i < cfg->vcpus; i++, e += MADT_LAPIC_LEN) {
 		e[0] = MADT_LAPIC;
 		e[1] = MADT_LAPIC_LEN;
 		e[2] = (u8)i; /* ACPI processor UID */
 		e[3] = (u8)i; /* APIC ID */
-		ga_put32(e + 4, MADT_LAPIC_ENABLED);
+		le32_put(e + 4, MADT_LAPIC_ENABLED);
 	}
 	if (cfg->ioapic) {
 		e[0] = MADT_IOAPIC;
 		e[1] = MADT_IOAPIC_LEN;
 		e[2] = (u8)cfg->vcpus; /* I/O APIC ID, after the local APIC IDs */
-		ga_put32(e + 4, GUEST_ACPI_IOAPIC_ADDR);
-		ga_put32(e + 8, 0); /* GSI base */
+		le32_put(e + 4, GUEST_ACPI_IOAPIC_ADDR);
+		le32_put(e + 8, 0); /* GSI base */
 		e += MADT_IOAPIC_LEN;
 
 		e[0] = MADT_ISO;
 		e[1] = MADT_ISO_LEN;
 		e[2] = MADT_ISO_BUS_ISA;
 		e[3] = GA_PIT_IRQ;
-		ga_put32(e + 4, GA_PIT_GSI);
-		ga_put16(e + 8, MADT_INTI_HIGH_EDGE);
+		le32_put(e + 4, GA_PIT_GSI);
+		le16_put(e + 8, MADT_INTI_HIGH_EDGE);
 	}
 	ga_sdt_finish(t, len);
 }

@@ -84,7 +84,7 @@ void kprintf(const char *fmt, ...)
 
 void cg_marker(const char *kind, const char *fields, ...)
 {
-	char buf[512];
+	char buf[768]; /* the longest is vm-stats */
 	int n = fmt_snprintf(buf, sizeof(buf), "@cg %s ", kind);
 	va_list ap;
 	va_start(ap, fields);

@@ -2,17 +2,12 @@
 #include <cg/errno.h>
 #include <cg/string.h>
 #include "pci_msix.h"
+#include <cg/unaligned.h>
 
 /* Message control (capability + 2), high byte. */
 #define MSIX_CTRL_ENABLE 0x80
 #define MSIX_CTRL_MASKALL 0x40
 #define MSIX_ENTRY_MASKED 1u
-
-static void put32(u8 *p, u32 v)
-{
-	for (u32 i = 0; i < 4; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
 
 int pci_msix_init(struct pci_msix *m, struct pci_dev *d, u32 vectors, u32 bar, u32 pba_off,
 		  int (*send)(struct vm *vm, u64 addr, u32 data), struct vm *vm)
@@ -35,8 +30,8 @@ int pci_msix_init(struct pci_msix *m, struct pci_dev *d, u32 vectors, u32 bar, u
 	/* Table size - 1 (read-only), then Enable and Function Mask. */
 	d->cfg[c + 2] = (u8)(vectors - 1);
 	d->wmask[c + 3] = MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL;
-	put32(d->cfg + c + 4, bar);		/* table at offset 0, BIR */
-	put32(d->cfg + c + 8, pba_off | bar);	/* PBA offset, BIR */
+	le32_put(d->cfg + c + 4, bar);		/* table at offset 0, BIR */
+	le32_put(d->cfg + c + 8, pba_off | bar);	/* PBA offset, BIR */
 	for (u32 v = 0; v < vectors; v++)
 		m->e[v].ctrl = MSIX_ENTRY_MASKED; /* 6.8.2.9: masked at reset */
 	return 0;

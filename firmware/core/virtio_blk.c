@@ -5,18 +5,7 @@
 #include <cg/string.h>
 #include "fmt.h"
 #include "virtio_blk.h"
-
-static void put32(u8 *p, u32 v)
-{
-	for (u32 i = 0; i < 4; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
-
-static void put64(u8 *p, u64 v)
-{
-	put32(p, (u32)v);
-	put32(p + 4, (u32)(v >> 32));
-}
+#include <cg/unaligned.h>
 
 /* IN: sectors from the disk into the chain's write stream. */
 static u8 blk_in(struct virtio_blk *b, u32 *written)
@@ -290,10 +279,10 @@ int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct virtio_pci
 	blk_make_id(b, index);
 
 	memset(cfg, 0, sizeof(cfg));
-	put64(cfg + 0, disk->sectors);		/* capacity, 512-byte sectors */
-	put32(cfg + 8, VIRTIO_BLK_SIZE_MAX);	/* size_max */
-	put32(cfg + 12, VIRTIO_BLK_SEG_MAX);	/* seg_max */
-	put32(cfg + 20, DISK_SECTOR);		/* blk_size */
+	le64_put(cfg + 0, disk->sectors);		/* capacity, 512-byte sectors */
+	le32_put(cfg + 8, VIRTIO_BLK_SIZE_MAX);	/* size_max */
+	le32_put(cfg + 12, VIRTIO_BLK_SEG_MAX);	/* seg_max */
+	le32_put(cfg + 20, DISK_SECTOR);		/* blk_size */
 	return virtio_pci_init(&b->tp, vm, env, b->label, VIRTIO_ID_BLOCK, VIRTIO_BLK_CLASS, features, 1,
 			       VIRTIO_BLK_QUEUE_SIZE, cfg, sizeof(cfg), &blk_ops, b);
 }

@@ -17,24 +17,6 @@
 #define VCAP_LENGTH 12
 #define VCAP_EXTRA 16
 
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)v);
-	put16(p + 2, (u16)(v >> 16));
-}
-
-static void put64(u8 *p, u64 v)
-{
-	put32(p, (u32)v);
-	put32(p + 4, (u32)(v >> 32));
-}
-
 static u32 add_vcap(struct pci_dev *d, u8 type, u32 len, u8 bar, u32 off, u32 length)
 {
 	u32 c = pci_dev_add_cap(d, PCI_CAP_ID_VNDR, len);
@@ -44,8 +26,8 @@ static u32 add_vcap(struct pci_dev *d, u8 type, u32 len, u8 bar, u32 off, u32 le
 	d->cfg[c + 2] = (u8)len;
 	d->cfg[c + 3] = type;
 	d->cfg[c + VCAP_BAR] = bar;
-	put32(d->cfg + c + VCAP_OFFSET, off);
-	put32(d->cfg + c + VCAP_LENGTH, length);
+	le32_put(d->cfg + c + VCAP_OFFSET, off);
+	le32_put(d->cfg + c + VCAP_LENGTH, length);
 	return c;
 }
 
@@ -188,23 +170,23 @@ static void common_read(struct virtio_pci *t, u32 off, u32 size, u64 *val)
 	u64 v = 0;
 
 	memset(r, 0, sizeof(r));
-	put32(r + VIRTIO_PCI_DFSELECT, t->dfselect);
-	put32(r + VIRTIO_PCI_DF, t->dfselect < 2 ? (u32)(t->device_features >> (32 * t->dfselect)) : 0);
-	put32(r + VIRTIO_PCI_GFSELECT, t->gfselect);
-	put32(r + VIRTIO_PCI_GF, t->gfselect < 2 ? (u32)(t->driver_features >> (32 * t->gfselect)) : 0);
-	put16(r + VIRTIO_PCI_MSIX_CONFIG, t->msix_config);
-	put16(r + VIRTIO_PCI_NUM_QUEUES, t->num_queues);
+	le32_put(r + VIRTIO_PCI_DFSELECT, t->dfselect);
+	le32_put(r + VIRTIO_PCI_DF, t->dfselect < 2 ? (u32)(t->device_features >> (32 * t->dfselect)) : 0);
+	le32_put(r + VIRTIO_PCI_GFSELECT, t->gfselect);
+	le32_put(r + VIRTIO_PCI_GF, t->gfselect < 2 ? (u32)(t->driver_features >> (32 * t->gfselect)) : 0);
+	le16_put(r + VIRTIO_PCI_MSIX_CONFIG, t->msix_config);
+	le16_put(r + VIRTIO_PCI_NUM_QUEUES, t->num_queues);
 	r[VIRTIO_PCI_STATUS] = t->status;
 	r[VIRTIO_PCI_CFG_GENERATION] = 0; /* the device configuration never changes */
-	put16(r + VIRTIO_PCI_Q_SELECT, t->queue_select);
+	le16_put(r + VIRTIO_PCI_Q_SELECT, t->queue_select);
 	if (q) {
-		put16(r + VIRTIO_PCI_Q_SIZE, q->size);
-		put16(r + VIRTIO_PCI_Q_MSIX, q->vector);
-		put16(r + VIRTIO_PCI_Q_ENABLE, q->enabled);
-		put16(r + VIRTIO_PCI_Q_NOFF, t->queue_select);
-		put64(r + VIRTIO_PCI_Q_DESC, q->desc);
-		put64(r + VIRTIO_PCI_Q_DRIVER, q->driver);
-		put64(r + VIRTIO_PCI_Q_DEVICE, q->device);
+		le16_put(r + VIRTIO_PCI_Q_SIZE, q->size);
+		le16_put(r + VIRTIO_PCI_Q_MSIX, q->vector);
+		le16_put(r + VIRTIO_PCI_Q_ENABLE, q->enabled);
+		le16_put(r + VIRTIO_PCI_Q_NOFF, t->queue_select);
+		le64_put(r + VIRTIO_PCI_Q_DESC, q->desc);
+		le64_put(r + VIRTIO_PCI_Q_DRIVER, q->driver);
+		le64_put(r + VIRTIO_PCI_Q_DEVICE, q->device);
 	}
 	if (off < VIRTIO_PCI_COMMON_LEN)
 		for (u32 i = 0; i < size && off + i < sizeof(r); i++)
@@ -385,7 +367,7 @@ static void cfg_reading(struct pci_dev *d, u32 off, u32 size)
 	spin_lock(&t->lock);
 	bar_access_locked(t, bar, boff, false, len, &v);
 	spin_unlock(&t->lock);
-	put32(d->cfg + data, (u32)v);
+	le32_put(d->cfg + data, (u32)v);
 }
 
 static void cfg_written(struct pci_dev *d, u32 off, u32 size)
@@ -462,7 +444,7 @@ int virtio_pci_init(struct virtio_pci *t, struct vm *vm, const struct virtio_pci
 	add_vcap(d, VIRTIO_PCI_CAP_COMMON_CFG, VCAP_LEN, VIRTIO_PCI_BAR, VIRTIO_PCI_COMMON, VIRTIO_PCI_REGION);
 	c = add_vcap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VCAP_LEN + 4, VIRTIO_PCI_BAR, VIRTIO_PCI_NOTIFY,
 		     VIRTIO_PCI_REGION);
-	put32(d->cfg + c + VCAP_EXTRA, VIRTIO_PCI_NOTIFY_MULT);
+	le32_put(d->cfg + c + VCAP_EXTRA, VIRTIO_PCI_NOTIFY_MULT);
 	add_vcap(d, VIRTIO_PCI_CAP_ISR_CFG, VCAP_LEN, VIRTIO_PCI_BAR, VIRTIO_PCI_ISR, VIRTIO_PCI_REGION);
 	add_vcap(d, VIRTIO_PCI_CAP_DEVICE_CFG, VCAP_LEN, VIRTIO_PCI_BAR, VIRTIO_PCI_DEVICE, VIRTIO_PCI_REGION);
 	c = add_vcap(d, VIRTIO_PCI_CAP_PCI_CFG, VCAP_LEN + 4, 0, 0, 0);

@@ -319,11 +319,12 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	sched_vm_ending(vm);
 }
 
-/* vm_stats_marker: exits by reason, for programs (the console shows them
- * to people). Only reasons that occurred are listed. */
+/* vm_stats_marker: exits by reason, then by device ("dev-" names), then
+ * the disks' totals, for programs (the console shows them to people).
+ * Only counts that are not zero are listed. */
 static void vm_stats_marker(struct vm *vm)
 {
-	char buf[400];
+	char buf[720];
 	u64 total = 0;
 	int n = 0;
 	for (u32 r = 0; r < VM_EXIT_STATS; r++)
@@ -341,6 +342,21 @@ static void vm_stats_marker(struct vm *vm)
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%lu", name,
 					  vm->exit_stats[r]);
 	}
+	for (u32 c = 0; c < DEV_EXIT_CLASSES && n < (int)sizeof(buf); c++)
+		if (vm->dev.exits[c])
+			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " dev-%s=%lu",
+					  dev_exit_class_name(c), vm->dev.exits[c]);
+	struct vm_disk_info d[VMCFG_MAX_DISKS];
+	u32 nd = vm_disks_info(vm, d, VMCFG_MAX_DISKS);
+	u64 reqs = 0, notifies = 0, irqs = 0;
+	for (u32 i = 0; i < nd && i < VMCFG_MAX_DISKS; i++) {
+		reqs += d[i].st.requests;
+		notifies += d[i].notifies;
+		irqs += d[i].interrupts;
+	}
+	if (nd && n < (int)sizeof(buf))
+		fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
+			     " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu", reqs, notifies, irqs);
 	cg_marker("vm-stats", "%s", buf);
 }
 

@@ -11,6 +11,14 @@
 //   linux_init_ratio               the two divided (goal <= 1.15)
 //   vm_overhead_bytes              monitor memory the VM took beyond its RAM
 //                                  (the vm-start marker's overhead= field)
+//   virtio_exits_per_request       after /init, the guest reads its 16 MiB
+//                                  virtio disk once with dd (1 MiB blocks,
+//                                  page cache dropped); exits the data path
+//                                  cost per request over the VM's life:
+//                                  queue notifications (each an exit) plus
+//                                  completion interrupts (each ends in an
+//                                  EOI exit), over requests completed
+//   virtio_notifies_per_request, virtio_interrupts_per_request: the parts
 // Both runs use the same emulated clock (ips), one CPU, the same kernel
 // command line. The platforms differ (crossguard's devices vs Bochs' PC),
 // so part of the ratio is device probing, not virtualization.
@@ -20,11 +28,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boot, explain, markersOf, ROOT, type BootOutcome } from '../boot/pool.js';
+import { baseImage } from '../boot/vblk.js';
 
 const KERNEL = process.env.CG_LINUX_KERNEL ?? '/var/cache/crossguard/vmlinuz';
 const INITRD = join(ROOT, 'build', 'linux', 'initramfs.cpio.gz');
 const IPS = 50_000_000;
 const CMDLINE = 'console=ttyS0 cg.action=poweroff cg.wait=0';
+const DISK_SECTORS = 32768; // 16 MiB
 const INIT_LINE = /^\[\s*(\d+\.\d+)\] Run \/init as init process/;
 const TSC_LINE = /tsc: Detected (\d+\.\d+) MHz (?:TSC|processor)/;
 
@@ -61,6 +71,8 @@ try {
     ['serial --unit=0 --speed=115200', 'terminal_input serial', 'terminal_output serial', 'set timeout=0',
       'menuentry linux {', `\tlinux /boot/vmlinuz ${CMDLINE}`, '\tinitrd /boot/initrd', '}', ''].join('\n'),
   );
+  const disk = join(tmp, 'disk.img');
+  writeFileSync(disk, baseImage(DISK_SECTORS));
   const iso = join(tmp, 'bare.iso');
   const mk = spawnSync('grub-mkrescue', ['-o', iso, '--locales=', '--themes=', '--fonts=', tree], { encoding: 'utf8' });
   if (mk.status !== 0) {
@@ -70,11 +82,17 @@ try {
   const [guest, bare] = await Promise.all([
     boot({
       emulator: 'bochs',
-      image: { kind: 'iso-variant', vms: { vms: [{ name: 'linux', memory_mib: 128, vcpus: 1, kernel: KERNEL, initrd: INITRD, cmdline: CMDLINE }] } },
+      image: {
+        kind: 'iso-variant',
+        vms: {
+          images: { disk },
+          vms: [{ name: 'linux', memory_mib: 128, vcpus: 1, kernel: KERNEL, initrd: INITRD, cmdline: `${CMDLINE} cg.write=0 cg.seqread=1`, disks: [{ image: 'disk', mode: 'ro' }] }],
+        },
+      },
       cpus: 1,
       memMiB: 384,
       ips: IPS,
-      until: /^\[linux\] .*Run \/init as init process/,
+      until: /^@cg vms-done /,
       timeoutMs: 1_500_000,
     }),
     boot({ emulator: 'bochs', image: { kind: 'iso', path: iso }, cpus: 1, memMiB: 128, ips: IPS, until: /Run \/init as init process/, timeoutMs: 1_500_000 }),
@@ -87,6 +105,18 @@ try {
   const start = markersOf(guest, 'vm-start')[0];
   if (start?.fields.overhead) bench('vm_overhead_bytes', start.fields.overhead, 'bytes');
   else console.error('bench: the vm-start marker has no overhead= field');
+  const stats = markersOf(guest, 'vm-stats').find((m) => m.fields.name === 'linux')?.fields ?? {};
+  const reqs = Number(stats['disk-requests'] ?? 0);
+  const read = guest.lines.some((l) => /^\[linux\] CG-LINUX seqread sectors=\d+/.test(l));
+  if (!read || !reqs) {
+    console.error(explain(guest, 'bench: the guest did not read its disk (CG-LINUX seqread) or no requests were counted'));
+    process.exit(1);
+  }
+  const notifies = Number(stats['disk-notifies'] ?? 0);
+  const irqs = Number(stats['disk-interrupts'] ?? 0);
+  bench('virtio_exits_per_request', ((notifies + irqs) / reqs).toFixed(3), 'exits');
+  bench('virtio_notifies_per_request', (notifies / reqs).toFixed(3), 'exits');
+  bench('virtio_interrupts_per_request', (irqs / reqs).toFixed(3), 'interrupts');
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

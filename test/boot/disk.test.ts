@@ -12,7 +12,6 @@
 //  - bad rings (a descriptor loop, a buffer past the end of RAM, a chain
 //    longer than the queue): the device refuses each, the VM runs on and a
 //    neighbour's disk keeps working; nothing is stopped.
-// Runs when the monitor reads disks (see diskSkipReason in ./vblk.ts).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,10 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Machine } from '../../qemu/emulator.js';
 import { boot, explain, markersOf, ROOT, type BootOutcome } from './pool.js';
-import { baseImage, diskSkipReason, fields, fnv1a, hex16, patternHex, SECTOR, vblkLines } from './vblk.js';
+import { baseImage, fields, fnv1a, hex16, patternHex, SECTOR, vblkLines } from './vblk.js';
 
 const GUESTS = join(ROOT, 'build', 'guests');
-const SKIP = diskSkipReason();
 const SECTORS = 512; // a 256 KiB image: quick to checksum in Bochs
 const MARK = 100; // the sector both writers write
 const SEED = { a: 0xa1, b: 0xb2 } as const;
@@ -56,9 +54,7 @@ async function request(m: Machine, waitFor: (re: RegExp, ms: number, from?: numb
   return reply;
 }
 
-const shared = SKIP
-  ? null
-  : boot({
+const shared = boot({
       emulator: 'bochs',
       image: {
         kind: 'iso-variant',
@@ -94,9 +90,7 @@ const shared = SKIP
       },
     });
 
-const throttled = SKIP
-  ? null
-  : boot({
+const throttled = boot({
       emulator: 'bochs',
       image: {
         kind: 'iso-variant',
@@ -117,9 +111,7 @@ const throttled = SKIP
       timeoutMs: 600_000,
     });
 
-const bad = SKIP
-  ? null
-  : boot({
+const bad = boot({
       emulator: 'bochs',
       image: {
         kind: 'iso-variant',
@@ -139,20 +131,13 @@ const bad = SKIP
       until: /^@cg vms-done/,
       timeoutMs: 300_000,
     });
-for (const p of [shared, throttled, bad]) p?.catch(() => {});
-
-function skipped(name: string): boolean {
-  if (!SKIP) return false;
-  console.log(`  (skipped ${name}: ${SKIP})`);
-  return true;
-}
+for (const p of [shared, throttled, bad]) p.catch(() => {});
 
 /** A VM's exit status from its vm-exit marker, or undefined. */
 const exitOf = (o: BootOutcome, vm: string) => markersOf(o, 'vm-exit').find((m) => m.fields.name === vm)?.fields.status;
 
 test('one base image, two writers: private overlays, the base byte-identical, keep and discard on reset', async () => {
-  if (skipped('shared base')) return;
-  const o = await shared!;
+  const o = await shared;
   assert.is(o.status, 'matched', explain(o, 'the read-only VM never finished'));
   const base = hex16(image, MARK * SECTOR);
   for (const vm of ['a', 'b'] as const) {
@@ -175,8 +160,7 @@ test('one base image, two writers: private overlays, the base byte-identical, ke
 });
 
 test(`token buckets: throttled rates within ${RATE.tolerance * 100} % while a neighbour floods`, async () => {
-  if (skipped('token buckets')) return;
-  const o = await throttled!;
+  const o = await throttled;
   assert.is(o.status, 'matched', explain(o, 'the flood VMs did not all finish'));
   const flood = (vm: string) => {
     const l = vblkLines(o, vm).find((x) => x.startsWith('flood '));
@@ -194,8 +178,7 @@ test(`token buckets: throttled rates within ${RATE.tolerance * 100} % while a ne
 });
 
 test('bad rings: the device refuses a loop, an out-of-range buffer and an oversized chain; only it stops', async () => {
-  if (skipped('bad rings')) return;
-  const o = await bad!;
+  const o = await bad;
   assert.is(o.status, 'matched', explain(o, 'the VMs did not all finish'));
   for (const kind of ['loop', 'range', 'oversize']) {
     const res = vblkLines(o, kind).find((l) => l.startsWith(`bad=${kind} result=`));

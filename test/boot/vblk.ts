@@ -1,12 +1,8 @@
 // Shared by the disk boot tests: a deterministic base image, the checksum
 // and patterns the vblk guest (test/guests/vblk.c) prints, its output
-// lines, and whether the monitor built here has disks at all.
+// lines.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT, type BootOutcome } from './pool.js';
+import type { BootOutcome } from './pool.js';
 
 export const SECTOR = 512;
 
@@ -43,24 +39,3 @@ export function fields(line: string): Record<string, string> {
   return Object.fromEntries([...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
 }
 
-/**
- * Whether to boot the disk tests: CG_DISK_TESTS=1 or 0 decides; otherwise
- * they run when the monitor's own vms.cfg parser (build/unit/vmcfg_check,
- * from `make unit-test`) reads image and disk lines. Returns null to run,
- * or why not.
- */
-export function diskSkipReason(): string | null {
-  const env = process.env.CG_DISK_TESTS;
-  if (env === '1') return null;
-  if (env === '0') return 'CG_DISK_TESTS=0';
-  const check = join(ROOT, 'build', 'unit', 'vmcfg_check');
-  if (!existsSync(check)) return `${check} is not built (make unit-test), so whether the monitor has disks is unknown; CG_DISK_TESTS=1 forces the test`;
-  const dir = mkdtempSync(join(tmpdir(), 'cg-diskprobe-'));
-  try {
-    writeFileSync(join(dir, 'vms.cfg'), 'cgvms 1\nimage base base.img\nvm a\nmem 16\nvcpus 1\nkernel a.kernel\ndisk base rw keep 0 0\nend\n');
-    const r = spawnSync(check, [join(dir, 'vms.cfg')], { encoding: 'utf8' });
-    return r.status === 0 ? null : `the monitor's vms.cfg parser does not take disks yet (${(r.stdout + r.stderr).trim()}); CG_DISK_TESTS=1 forces the test`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

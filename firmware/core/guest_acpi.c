@@ -177,6 +177,19 @@ static void ga_pci_host(struct aml *a)
 	aml_res_io_window(&r, GUEST_ACPI_PCI_IO_MIN, GUEST_ACPI_PCI_IO_MAX);
 	aml_res_mem_window(&r, GUEST_ACPI_PCI_MEM_MIN, GUEST_ACPI_PCI_MEM_MAX);
 	aml_resources(a, &r);
+	/* _PRT (ACPI 6.4 6.2.13): INTA of each device slot to its IOAPIC pin,
+	 * {address = slot << 16 | 0xFFFF, pin 0, source 0 (a GSI), GSI}. */
+	aml_name(a, "_PRT");
+	aml_package(a, GUEST_ACPI_PCI_PRT_SLOTS);
+	for (u32 slot = 1; slot <= GUEST_ACPI_PCI_PRT_SLOTS; slot++) {
+		aml_package(a, 4);
+		aml_int(a, (u64)slot << 16 | 0xFFFF);
+		aml_int(a, 0);
+		aml_int(a, 0);
+		aml_int(a, GUEST_ACPI_PCI_INTA_GSI(slot));
+		aml_close(a);
+	}
+	aml_close(a);
 	aml_close(a);
 }
 

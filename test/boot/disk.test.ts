@@ -45,6 +45,13 @@ function watch<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
+/** The data of a successful @cg-rsp line, as JSON text. */
+function rspData(line: string): string {
+  const rsp = JSON.parse(line.slice('@cg-rsp '.length));
+  assert.ok(rsp.ok, `request failed: ${line}`);
+  return JSON.stringify(rsp.data);
+}
+
 let reqId = 0;
 /** One console request in machine mode; resolves with its @cg-rsp line (ok or not). */
 async function request(m: Machine, waitFor: (re: RegExp, ms: number, from?: number) => Promise<string>, cmd: string): Promise<string> {
@@ -75,6 +82,21 @@ const shared = boot({
       interact: async (m, waitFor) => {
         await waitFor(/^\[a\] VBLK linger/, 120_000, 0);
         await waitFor(/^\[b\] VBLK linger/, 120_000, 0);
+        // What the operator sees: each disk, its overlay, its counters, and
+        // that nothing of it survives a power cycle.
+        const disks = JSON.parse(rspData(await request(m, waitFor, 'disks')));
+        assert.is(disks.persistent, false, 'disks: overlays are said not to survive a power cycle');
+        assert.match(disks.note, /power/, 'disks: the note says so in words');
+        const diskOf = (vm: string) => disks.vms.find((v: { name: string }) => v.name === vm)?.disks?.[0];
+        for (const [vm, onReset] of [['a', 'keep'], ['b', 'discard']] as const) {
+          const d = diskOf(vm);
+          assert.ok(d, `disks: ${vm} has a disk`);
+          assert.equal([d.image, d.mode, d.on_reset, d.capacity], ['base', 'rw', onReset, image.length], `disks: ${vm}'s attachment`);
+          assert.ok(d.overlay_blocks >= 1 && d.write_bytes >= SECTOR && d.requests >= 3, `disks: ${vm} wrote into its overlay (${JSON.stringify(d)})`);
+          assert.ok(d.image_users >= 2, `disks: ${vm}'s image is one copy shared by the running VMs' disks (${d.image_users})`);
+        }
+        const stats = JSON.parse(rspData(await request(m, waitFor, 'stats a')));
+        assert.ok(stats[0].devices.virtio > 0 && stats[0].devices['pci-config'] > 0, `stats: a's exits by device (${JSON.stringify(stats[0].devices)})`);
         // Both writers are done: read the base again. (Each wait starts
         // before its request, so a fast answer is not missed.)
         const again = watch(waitFor(/^@cg vm-exit name=r /, 120_000));

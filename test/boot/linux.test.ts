@@ -7,7 +7,10 @@
 // TSC-deadline timer and its console interrupts from the IOAPIC, finds
 // its vCPUs in the MADT and its disk on the PCI bus, reads the base,
 // writes a marker into its own copy-on-write overlay and reads it back,
-// and powers off through ACPI S5. Neither sees the other's marker.
+// and powers off through ACPI S5. Neither sees the other's marker. The
+// second one stops at a busybox shell: the operator attaches to its
+// console through the monitor's shell, types a command (received through
+// the UART's receive interrupt), reads the answer and powers it off.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,13 +28,13 @@ const dir = mkdtempSync(join(tmpdir(), 'cg-linux-'));
 const image = baseImage(2048);
 const basePath = join(dir, 'base.img');
 writeFileSync(basePath, image);
-const debian = (name: string, vcpus: number) => ({
+const debian = (name: string, vcpus: number, action: 'poweroff' | 'shell') => ({
   name,
   memory_mib: 128,
   vcpus,
   kernel: KERNEL,
   initrd: INITRD,
-  cmdline: `console=ttyS0 cg.tag=${name} cg.sector=${MARK} cg.action=poweroff`,
+  cmdline: `console=ttyS0 cg.tag=${name} cg.sector=${MARK} cg.action=${action}`,
   disks: [{ image: 'base', mode: 'rw', overlay: 'discard' }],
 });
 const missing = [KERNEL, INITRD].find((f) => !existsSync(f));
@@ -40,12 +43,26 @@ const run = missing
   ? null
   : boot({
       emulator: 'bochs',
-      image: { kind: 'iso-variant', vms: { images: { base: basePath }, vms: [debian('deb1', 2), debian('deb2', 1)] } },
+      image: { kind: 'iso-variant', vms: { images: { base: basePath }, vms: [debian('deb1', 2, 'poweroff'), debian('deb2', 1, 'shell')] } },
       cpus: 2,
       memMiB: 512,
       ips: 50_000_000,
-      until: /^@cg vms-done /,
+      until: /^\[deb2\] CG-LINUX shell/,
       timeoutMs: 1_500_000,
+      interact: async (m, waitFor) => {
+        const done = waitFor(/^@cg vms-done /, 900_000);
+        done.catch(() => {});
+        const attached = waitFor(/attached to deb2/, 60_000);
+        m.serial.write('console deb2\r');
+        await attached;
+        // The shell's prompt may still be on its way; a newline gets a fresh one.
+        const answer = waitFor(/^hi-42\r?$/, 120_000);
+        m.serial.write('\r');
+        m.serial.write('echo hi-$((6*7))\r');
+        await answer;
+        m.serial.write('poweroff -f\r');
+        await done;
+      },
     });
 run?.catch(() => {});
 
@@ -54,11 +71,11 @@ function guestLines(lines: string[], vm: string): string[] {
   return lines.filter((l) => l.startsWith(p)).map((l) => l.slice(p.length));
 }
 
-test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, private overlays, ACPI power-off', async () => {
+test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, private overlays, a shell on the console, ACPI power-off', async () => {
   assert.ok(!missing, `${missing} is missing: make test fetches the kernel (toolchain/fetch-kernel.sh) and builds the initramfs`);
   const o = await run!;
   assert.is(o.status, 'matched', explain(o, 'both VMs should end'));
-  for (const [vm, cpus] of [['deb1', 2], ['deb2', 1]] as const) {
+  for (const [vm, cpus, last] of [['deb1', 2, 'poweroff'], ['deb2', 1, 'shell']] as const) {
     const log = guestLines(o.lines, vm);
     const has = (re: RegExp, what: string) => assert.ok(log.some((l) => re.test(l)), explain(o, `${vm}: ${what}`));
     has(/Linux version \d+\.\d+/, 'banner');
@@ -68,7 +85,7 @@ test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, p
     has(/tsc: Detected (49\.9\d\d|50\.0\d\d) MHz TSC/, 'the TSC rate from CPUID 0x15 (Bochs ips=50M, as the monitor calibrated it)');
     has(/clocksource: Switched to clocksource tsc$/, 'the TSC kept as clocksource');
     assert.not.ok(log.some((l) => /Marking TSC unstable|TSC.*unstable/.test(l)), explain(o, `${vm}: the TSC is never marked unstable`));
-    has(/ttyS0 at I\/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A/, 'the UART with its ACPI IRQ');
+    has(/ttyS0 at I\/O 0x3f8 \(irq = \d+, base_baud = 115200\) is a 16550A/, "the UART with an IRQ (ACPI gives GSI 4)");
     has(new RegExp(`smp: Brought up 1 node, ${cpus} CPUs?`), `${cpus} CPU(s) up`);
     has(/virtio_blk virtio\d+: \[vda\]/, 'the virtio-blk disk found on PCI');
     const cg = log.filter((l) => l.startsWith('CG-LINUX ')).map((l) => l.slice(9));
@@ -77,7 +94,7 @@ test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, p
     assert.ok(cg.some((l) => l.startsWith(`disk-read ${hex16(image)} `)), explain(o, `${vm}: sector 0 reads as the base image`));
     assert.ok(cg.includes(`disk-before sector=${MARK} ${hex16(image, MARK * SECTOR)}`), explain(o, `${vm}: sees the base, not the other VM's marker`));
     assert.ok(cg.includes(`disk-write ok sector=${MARK}`), explain(o, `${vm}: its marker reads back from the device`));
-    assert.ok(cg.includes('done errors=0') && cg.at(-1) === 'poweroff', explain(o, `${vm}: no errors, then power-off`));
+    assert.ok(cg.includes('done errors=0') && cg.at(-1) === last, explain(o, `${vm}: no errors, then ${last}`));
     const exit = markersOf(o, 'vm-exit').find((m) => m.fields.name === vm);
     assert.equal(exit?.fields, { name: vm, status: '0', reason: 'poweroff' }, explain(o, `${vm}: ended by ACPI S5`));
   }

@@ -21,8 +21,9 @@ struct aml_obj {
 	u64 value;         /* INT */
 	const u8 *data;    /* BUFFER bytes, STRING characters */
 	u32 len;
-	u32 elements;      /* PACKAGE: NumElements, all integers */
-	u64 ints[8];
+	u32 elements;      /* PACKAGE: NumElements (integers or packages of integers) */
+	u32 nints;         /* PACKAGE: integers in ints[], nested ones flattened in order */
+	u64 ints[48];
 };
 
 struct aml_walk {
@@ -126,6 +127,37 @@ static int aw_int(const u8 **p, const u8 *end, u64 *v)
 	return 0;
 }
 
+/* A package at *p (its 0x12 opcode): integers are appended to o->ints,
+ * packages inside it (depth below 2) are walked the same way; *elements
+ * gets its NumElements, which must match what it holds. */
+static int aw_package(const u8 **p, const u8 *end, struct aml_obj *o, u32 *elements, int depth)
+{
+	u32 len;
+	const u8 *start = ++(*p);
+	if (aw_pkglen(p, end, &len) || len > (u32)(end - start))
+		return -1;
+	const u8 *pend = start + len;
+	*p += (*start >> 6) + 1;
+	if (*p >= pend)
+		return -1;
+	*elements = *(*p)++;
+	u32 n = 0;
+	while (*p < pend) {
+		if (**p == 0x12) {
+			u32 inner;
+			if (depth >= 2 || aw_package(p, pend, o, &inner, depth + 1))
+				return -1;
+		} else {
+			u64 v;
+			if (o->nints >= sizeof(o->ints) / sizeof(o->ints[0]) || aw_int(p, pend, &v))
+				return -1;
+			o->ints[o->nints++] = v;
+		}
+		n++;
+	}
+	return n == *elements ? 0 : -1;
+}
+
 static int aw_data(const u8 **p, const u8 *end, struct aml_obj *o)
 {
 	u32 len;
@@ -158,25 +190,9 @@ static int aw_data(const u8 **p, const u8 *end, struct aml_obj *o)
 		*p = bend;
 		return 0;
 	}
-	case 0x12: { /* Package: PkgLength NumElements PackageElementList */
-		const u8 *start = ++(*p);
-		if (aw_pkglen(p, end, &len) || len > (u32)(end - start))
-			return -1;
-		const u8 *pend = start + len;
-		*p += (*start >> 6) + 1;
-		if (*p >= pend)
-			return -1;
+	case 0x12: /* Package: PkgLength NumElements PackageElementList */
 		o->kind = AML_OBJ_PACKAGE;
-		o->elements = *(*p)++;
-		u32 n = 0;
-		while (*p < pend) {
-			u64 v;
-			if (n >= 8 || aw_int(p, pend, &v))
-				return -1;
-			o->ints[n++] = v;
-		}
-		return n == o->elements ? 0 : -1;
-	}
+		return aw_package(p, end, o, &o->elements, 1);
 	default:
 		o->kind = AML_OBJ_INT;
 		return aw_int(p, end, &o->value);

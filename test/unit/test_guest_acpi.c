@@ -51,7 +51,7 @@ static void check_dsdt(const u8 *d, bool pci)
 
 	CHECK(d[8] == 2, "DSDT revision 2 (64-bit integers)");
 	CHECK(aml_walk(&w, d + 36, aml_len) == 0, "AML decodes, every PkgLength nests");
-	CHECK(w.count == (pci ? 15u : 9u), "object count");
+	CHECK(w.count == (pci ? 16u : 9u), "object count");
 
 	o = aml_walk_find(&w, "\\_S5_");
 	CHECK(o && o->kind == AML_OBJ_PACKAGE && o->elements == 4 && o->ints[0] == 5 &&
@@ -105,6 +105,14 @@ static void check_dsdt(const u8 *d, bool pci)
 		CHECK(rd[3].tag == AML_RD_DWORD && rd[3].type == 0 && rd[3].min == 0xE0000000 &&
 		      rd[3].max == 0xFEBFFFFF && rd[3].len == 0x1EC00000 && rd[3].producer &&
 		      (rd[3].type_flags & 1), "DWordMemory 0xE0000000-0xFEBFFFFF, read-write");
+	}
+	o = aml_walk_find(&w, "\\_SB_.PCI0._PRT");
+	CHECK(o && o->kind == AML_OBJ_PACKAGE && o->elements == GUEST_ACPI_PCI_PRT_SLOTS &&
+	      o->nints == 4 * GUEST_ACPI_PCI_PRT_SLOTS, "PCI0 _PRT: one entry of 4 per slot");
+	for (u32 s = 1; o && s <= GUEST_ACPI_PCI_PRT_SLOTS && o->nints == 4 * GUEST_ACPI_PCI_PRT_SLOTS; s++) {
+		const u64 *e = &o->ints[4 * (s - 1)];
+		CHECK(e[0] == ((u64)s << 16 | 0xFFFF) && e[1] == 0 && e[2] == 0 && e[3] == 16 + (s & 7),
+		      "_PRT: slot s INTA -> GSI 16 + (s & 7), as dev_pci routes it");
 	}
 }
 

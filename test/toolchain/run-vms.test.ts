@@ -126,12 +126,13 @@ test('planRun: --vms/--kernel usage errors', () => {
     { kernel: 'k', smp: 17 },
     { kernel: 'k', mem: 1 },
     { vms: 'a.json', until: 'x' },
-    { kernel: 'k', console: 'tcp:127.0.0.1:1' },
+    { kernel: 'k', console: 'not-a-spec' },
   ];
   for (const b of bad)
     assert.throws(() => planRun({ ...base, ...b }), (e: Error) => e.name === 'UsageError', JSON.stringify(b));
   planRun({ ...base, kernel: 'k', mem: 8, smp: 4, append: 'a', cmdline: 'cg.shell=0' });
   planRun({ ...base, vms: 'a.json', mem: 1024 });
+  planRun({ ...base, vms: 'a.json', console: 'tcp:127.0.0.1:0' }); // the VMs' consoles, served while they run
 });
 
 test('grub.cfg lists the modules in both entries, in order', () => {

@@ -23,6 +23,7 @@ import { runGuests, type RunGuestsResult } from '../guests.js';
 import { kernelFormat, MB1_SEARCH } from '../kernel.js';
 import { defaultElf } from '../paths.js';
 import { checkVmDescription, parseVmDescription, realFileAccess, VmConfigError, type VmFileAccess, type VmSet } from '../vms.js';
+import { parseConsoleSpec, serveConsole } from '../console.js';
 import { build } from './build.js';
 import type { RunArgs } from './run.js';
 
@@ -157,6 +158,8 @@ export default async function runVms(a: RunArgs): Promise<number> {
   };
   const onExit = () => machine?.killSync();
   let r: RunGuestsResult;
+  const consoleSpec = a.console !== undefined ? parseConsoleSpec(a.console) : undefined;
+  let closeConsole: (() => void) | undefined;
   try {
     const { emulator, reason } = await pickEmulator(a.emulator);
     if (a.boot === 'elf' && emulator.kind === 'bochs')
@@ -182,6 +185,16 @@ export default async function runVms(a: RunArgs): Promise<number> {
       onMachine: (m) => {
         machine = m;
         if (signalled) void m.stop();
+        // The operator console on the same line: a client attaches to a
+        // VM's console, or asks vms/disks/stats, while the VMs run.
+        if (consoleSpec)
+          void serveConsole(m.serial, consoleSpec).then(
+            (srv) => {
+              closeConsole = srv.close;
+              say(`serial console on ${srv.address} (one client at a time)`);
+            },
+            (e: Error) => say(`cannot serve the console: ${e.message}`),
+          );
       },
       onLine: (line) => {
         const tag = /^\[([a-z][a-z0-9_-]{0,30})\] ?(.*)$/.exec(line);
@@ -195,6 +208,7 @@ export default async function runVms(a: RunArgs): Promise<number> {
     if (kernelMode && e instanceof CrossguardError && e.exitCode === 1) throw new GuestRunError(e.message, e.detail);
     throw e;
   } finally {
+    closeConsole?.();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

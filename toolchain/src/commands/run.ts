@@ -61,8 +61,8 @@ export function planRun(a: RunArgs): RunPlan {
     if (v !== undefined && a.kernel === undefined) throw new UsageError(`${opt} needs --kernel (with --vms, put it in the description)`);
   if (a.smp !== undefined && (!Number.isInteger(a.smp) || a.smp < 1 || a.smp > 16))
     throw new UsageError('--smp is the guest vCPU count: an integer from 1 to 16');
-  if (guests && (a.until !== undefined || a.console !== undefined))
-    throw new UsageError('--until and --console do not go with --vms or --kernel (they run until every VM ends)');
+  if (guests && a.until !== undefined)
+    throw new UsageError('--until does not go with --vms or --kernel (they run until every VM ends)');
   if (!Number.isFinite(a.timeout) || a.timeout < 0) throw new UsageError('--timeout must be a number of seconds (0 = none)');
   if (a.boot === 'elf' && a.emulator === 'bochs')
     throw new UsageError('Bochs cannot load an ELF; use --boot iso (the default) or --emulator qemu');

@@ -6,7 +6,7 @@
 // COM1 is a TCP server on localhost; Bochs waits for our client before the
 // machine starts, and that socket is the serial line in both directions.
 
-import { existsSync, openSync, closeSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, writeFileSync, mkdtempSync, createReadStream, constants as fsConstants, type ReadStream } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -64,6 +64,11 @@ export function bochsrc(p: BochsrcParams): string {
     `debug: action=ignore`,
     ``,
   ].join('\n');
+}
+
+/** The pty Bochs' term display draws on, from its stderr (`Bochs connected to screen "/dev/pts/N"`), or null. */
+export function bochsScreenTty(stderr: string): string | null {
+  return /connected to screen "(\/dev\/pts\/\d+)"/.exec(stderr)?.[1] ?? null;
 }
 
 /** Log lines worth showing when a Bochs run fails (the last `n` of them). */
@@ -199,8 +204,12 @@ export class BochsEmulator implements Emulator {
       ...(deps.signal ? { signal: deps.signal } : {}),
       // Bochs ignores SIGTERM: a long grace only delays the SIGKILL.
       graceMs: 500,
-      onStop: () => sock?.destroy(),
+      onStop: () => {
+        sock?.destroy();
+        screen?.destroy();
+      },
     };
+    let screen: ReadStream | null = null;
 
     sock = await connectWithRetry(port, clock, 30_000, () => procDone);
     if (!sock) {
@@ -209,6 +218,19 @@ export class BochsEmulator implements Emulator {
       const diag = m.diagnostics();
       await m.stop();
       throw new BootError(`${why}; its log lines are above`, diag);
+    }
+    // The term display writes its screen into a pty it opened itself and
+    // nobody reads: once the pty's 4 KiB input buffer is full, Bochs blocks
+    // in write() and the whole machine stops. Read and drop it.
+    const tty = bochsScreenTty(readTail('stderr.txt'));
+    if (tty) {
+      try {
+        screen = createReadStream('', { fd: openSync(tty, fsConstants.O_RDONLY | fsConstants.O_NOCTTY) });
+        screen.on('data', () => {});
+        screen.on('error', () => {});
+      } catch {
+        screen = null; // not ours to open: long runs may then stall, as before
+      }
     }
     const s = sock;
     s.on('data', (b: Buffer) => serial.emit(b));

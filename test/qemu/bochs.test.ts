@@ -1,9 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BochsEmulator, bochsLogDiagnostics, bochsrc } from '../../qemu/bochs.js';
+import { BochsEmulator, bochsLogDiagnostics, bochsrc, bochsScreenTty } from '../../qemu/bochs.js';
 
 const rc = bochsrc({ iso: '/img/cg.iso', cpus: 2, memMiB: 512, serialPort: 40123, logPath: '/tmp/x/bochs.log' });
 const lines = rc.split('\n');
+
+test('bochsScreenTty: the pty the term display draws on, so it can be drained', () => {
+  assert.is(bochsScreenTty('========\nBochs connected to screen "/dev/pts/7"\ncom1: waiting for client\n'), '/dev/pts/7');
+  assert.is(bochsScreenTty('com1: waiting for client\n'), null);
+});
+
+test('bochsrc: clock rate only when asked', () => {
+  assert.not.match(rc, /ips=/);
+  assert.match(bochsrc({ iso: '/i', cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l', ips: 50_000_000 }), /^cpu: .*, ips=50000000$/m);
+});
 
 test('bochsrc: machine', () => {
   assert.ok(lines.includes('megs: 512'));

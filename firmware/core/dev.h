@@ -6,6 +6,7 @@
 
 #include <cg/types.h>
 #include "dev_pit.h"
+#include "dev_pic.h"
 #include "dev_rtc.h"
 #include "dev_sysctl.h"
 #include "dev_ioapic.h"
@@ -64,6 +65,8 @@ struct vm_devices {
 	struct dev_console console;
 	struct pit pit;   /* 8254 at 0x40-0x43 and port 0x61 */
 	u32 pit_lock;
+	struct pic pic;   /* 8259A pair at 0x20/0xA0, ELCR at 0x4D0: INT unconnected */
+	u32 pic_lock;
 	struct ioapic ioapic; /* at 0xFEC00000 */
 	struct rtc rtc;       /* CMOS RTC at 0x70-0x71 (dev_chipset.c) */
 	bool rtc_ready;       /* set from the wall clock on first access */

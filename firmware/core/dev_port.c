@@ -56,6 +56,15 @@ static enum dev_result port_pit(struct vcpu *v, u16 port, bool in, u32 size, u32
 	return DEV_OK;
 }
 
+static enum dev_result port_pic(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	spin_lock(&d->pic_lock);
+	pic_io(&d->pic, port, in, size, val);
+	spin_unlock(&d->pic_lock);
+	return DEV_OK;
+}
+
 static enum dev_result port_pci(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
 {
 	struct pci_bus *b = v->vm->dev.pci;
@@ -119,6 +128,9 @@ static const struct port_range port_map[] = {
 	{ PORT_FWCFG, 2, dev_fwcfg_io },
 	{ PIT_PORT_CH0, 4, port_pit },
 	{ PIT_PORT_SYS, 1, port_pit },
+	{ PIC_PORT_MASTER, 2, port_pic },
+	{ PIC_PORT_SLAVE, 2, port_pic },
+	{ PIC_PORT_ELCR, 2, port_pic },
 	{ RTC_PORT_INDEX, 2, dev_rtc_io },
 	/* 0xCF9 before any PCI range over 0xCF8-0xCFF: first match wins. */
 	{ SYSCTL_PORT_RST_CNT, 1, dev_sysctl_io },

@@ -23,6 +23,7 @@ static u32 sched_lock;
 static const struct sched_ops *policy = &sched_rr_ops;
 static u32 sched_ncpus;
 static struct vcpu *vcpu_by_id[POLICY_MAX_VCPUS];
+static u32 vcpu_id_limit; /* above every id ever registered: bounds the timer scan */
 static u64 pick_calls, pick_ticks; /* cost of pick_next + pick_slice */
 
 const char *sched_policy_name(void)
@@ -139,6 +140,8 @@ int sched_vm_start(struct vm *vm)
 		struct vcpu *v = vm->vcpus[i];
 		v->on_cpu = -1;
 		vcpu_by_id[v->id] = v;
+		if (v->id >= vcpu_id_limit)
+			__atomic_store_n(&vcpu_id_limit, v->id + 1, __ATOMIC_RELEASE);
 	}
 	struct vcpu *bsp = vm->vcpus[0];
 	u64 now = arch_timestamp();
@@ -357,7 +360,8 @@ static void sched_put(struct vcpu *v)
 static u64 sched_timers(u64 now)
 {
 	u64 next = 0;
-	for (u32 id = 0; id < POLICY_MAX_VCPUS; id++) {
+	u32 limit = __atomic_load_n(&vcpu_id_limit, __ATOMIC_ACQUIRE);
+	for (u32 id = 0; id < limit; id++) {
 		struct vcpu *v = __atomic_load_n(&vcpu_by_id[id], __ATOMIC_ACQUIRE);
 		if (!v || v->state != VCPU_BLOCKED)
 			continue;
@@ -377,6 +381,8 @@ static u64 sched_timers(u64 now)
  * the next one is due, 0 if none. */
 static u64 sched_disks(u64 now)
 {
+	if (!vm_disks_any())
+		return 0;
 	u64 now_ns = dev_now_ns();
 	u64 next_ns = vm_disks_poll_all(now_ns);
 	if (!next_ns)

@@ -217,6 +217,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->cfg = cfg;
 	pit_reset(&vm->dev.pit, dev_now_ns());
+	pic_reset(&vm->dev.pic);
 	/* The MADT gives the IOAPIC the ID after the vCPUs' (guest_acpi.c). */
 	ioapic_reset(&vm->dev.ioapic, cfg->vcpus);
 	vm->weight = cfg->weight ? cfg->weight : VMCFG_WEIGHT_DEFAULT;

@@ -30,6 +30,10 @@ void vm_disks_free(struct vm *vm);
  * next needs a call, or 0 when nothing waits. */
 u64 vm_disks_poll(struct vm *vm, u64 now);
 
+/* vm_disks_any: some VM has a disk now (a plain load, for a check before
+ * vm_disks_poll_all on hot paths). */
+bool vm_disks_any(void);
+
 /* vm_disks_poll_all: vm_disks_poll for every VM; the earliest next time,
  * or 0. */
 u64 vm_disks_poll_all(u64 now);

@@ -1,7 +1,9 @@
 /* pio: port I/O emulation. Plain IN/OUT of every width, the string forms
  * (REP OUTSB/INSB/INSW/INSD: counts and pointers must advance as on
  * hardware), unknown ports reading all ones (asserted under crossguard
- * only), and fw_cfg's signature through both INB and REP INSB. */
+ * only), fw_cfg's signature through both INB and REP INSB, and the 8259
+ * pair answering a probe (IMR read back; poll, IRR and ELCR under
+ * crossguard only, where nothing drives the PICs). */
 #include "guest.h"
 
 #define PORT_POST 0x80      /* POST code port: writes are harmless anywhere */
@@ -10,6 +12,13 @@
 #define COM1 0x3F8
 #define FWCFG_SELECTOR 0x510
 #define FWCFG_DATA 0x511
+#define PIC_MASTER_CMD 0x20
+#define PIC_MASTER_IMR 0x21
+#define PIC_SLAVE_IMR 0xA1
+#define PIC_OCW3_POLL 0x0C
+#define PIC_OCW3_READ_IRR 0x0A
+#define ELCR1 0x4D0
+#define ELCR2 0x4D1
 
 static void out_post(void *arg)
 {
@@ -49,6 +58,38 @@ static void check_ins(const char *name, u32 size)
 		report(all_ff(buf, count * size) && fenced, "REP %s from an unknown port fills all ones, no overrun", name);
 	else
 		report(fenced, "REP %s wrote no byte past its count", name);
+}
+
+/* The probe OSes run on the 8259 pair: a mask written to the IMR reads
+ * back (all-ones from an absent device fails it). The BIOS's masks are
+ * restored under QEMU, whose PICs are live. */
+static void check_pic(void)
+{
+	u8 old_m = inb(PIC_MASTER_IMR), old_s = inb(PIC_SLAVE_IMR);
+	outb(PIC_SLAVE_IMR, 0xFF);
+	outb(PIC_MASTER_IMR, 0xFB);
+	u8 m = inb(PIC_MASTER_IMR);
+	outb(PIC_MASTER_IMR, 0xFF);
+	u8 all = inb(PIC_MASTER_IMR);
+	report(m == 0xFB && all == 0xFF, "8259 master IMR reads back 0xFB and 0xFF (got 0x%x, 0x%x)", m, all);
+	if (on_crossguard()) {
+		outb(PIC_MASTER_CMD, PIC_OCW3_POLL);
+		u8 poll = inb(PIC_MASTER_CMD);
+		outb(PIC_MASTER_CMD, PIC_OCW3_READ_IRR);
+		u8 irr = inb(PIC_MASTER_CMD);
+		report(poll == 0 && irr == 0, "8259 poll and IRR read 0: nothing connected (got 0x%x, 0x%x)", poll,
+		       irr);
+		outb(ELCR1, 0xFF);
+		outb(ELCR2, 0xFF);
+		u8 e1 = inb(ELCR1), e2 = inb(ELCR2);
+		outb(ELCR1, 0);
+		outb(ELCR2, 0);
+		report(e1 == 0xF8 && e2 == 0xDE, "ELCR reserved bits read 0 (got 0x%x, 0x%x)", e1, e2);
+	} else {
+		report_skip("8259 poll, IRR and ELCR: not under crossguard");
+	}
+	outb(PIC_MASTER_IMR, old_m);
+	outb(PIC_SLAVE_IMR, old_s);
 }
 
 int main(void)
@@ -91,5 +132,6 @@ int main(void)
 	rep_insb(FWCFG_DATA, sig2, 4, &left, &dend);
 	report(!memcmp(sig2, "QEMU", 4) && left == 0 && dend == sig2 + 4,
 	       "fw_cfg signature by REP INSB is \"QEMU\" (got \"%s\")", sig2);
+	check_pic();
 	return report_summary();
 }

@@ -35,6 +35,9 @@ UNIT_FW_SRCS += dev_pci pci_msix virtio_pci virtio_blk disk token_bucket
 # 8254 PIT and port 0x61 model (firmware/core/dev_pit.c).
 UNIT_TESTS += test_pit
 UNIT_FW_SRCS += dev_pit
+# 8259A pair and ELCR model (firmware/core/dev_pic.c).
+UNIT_TESTS += test_pic
+UNIT_FW_SRCS += dev_pic
 # Guest ACPI tables (firmware/core/guest_acpi.c), checked with acpi.c.
 UNIT_TESTS += test_guest_acpi
 UNIT_FW_SRCS += guest_acpi

@@ -196,9 +196,12 @@ static enum exit_action exit_pause(struct vcpu *v, u64 q)
 
 static enum exit_action exit_preempt(struct vcpu *v, u64 q)
 {
-	/* Either the slice ended or the guest's APIC timer is due: the run
-	 * loop fires the timer and rearms for what is left of the slice. */
-	if (rdtsc() >= v->arch->slice_end)
+	/* Either the guest's APIC timer is due (the run loop fires it and
+	 * rearms for what is left of the slice) or the slice ended: the
+	 * timer counts in steps of 2^rate ticks, so it may come a few ticks
+	 * before slice_end. */
+	u64 dl = v->lapic.timer_deadline;
+	if (!dl || rdtsc() < dl)
 		return EXIT_ACT_PREEMPT;
 	v->lapic.timer_dirty = true;
 	return EXIT_ACT_RESUME;

@@ -91,19 +91,6 @@ static void count_exit(struct vcpu *v, enum dev_exit_class c)
 	__atomic_fetch_add(&v->vm->dev.exits[c], 1, __ATOMIC_RELAXED);
 }
 
-static enum dev_exit_class port_class(u16 port)
-{
-	if (port >= PORT_COM1 && port < PORT_COM1 + 8)
-		return DEV_EXIT_UART;
-	if ((port >= PIT_PORT_CH0 && port < PIT_PORT_CH0 + 4) || port == PIT_PORT_SYS)
-		return DEV_EXIT_PIT;
-	if (port >= RTC_PORT_INDEX && port < RTC_PORT_INDEX + 2)
-		return DEV_EXIT_RTC;
-	if (port >= PCI_CONFIG_ADDRESS && port < PCI_CONFIG_ADDRESS + 8 && port != SYSCTL_PORT_RST_CNT)
-		return DEV_EXIT_PCI_CONFIG;
-	return DEV_EXIT_OTHER;
-}
-
 static enum dev_exit_class mmio_class(u64 gpa)
 {
 	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE)
@@ -119,35 +106,38 @@ struct port_range {
 	u16 base;
 	u16 count;
 	enum dev_result (*io)(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+	enum dev_exit_class cls; /* what stats counts the exit as */
 };
 
 static const struct port_range port_map[] = {
-	{ PORT_DEBUG_EXIT, 1, port_debug_exit },
-	{ PORT_DEBUG_CONSOLE, 1, port_debug_console },
-	{ PORT_COM1, 8, port_uart },
-	{ PORT_FWCFG, 2, dev_fwcfg_io },
-	{ PIT_PORT_CH0, 4, port_pit },
-	{ PIT_PORT_SYS, 1, port_pit },
-	{ PIC_PORT_MASTER, 2, port_pic },
-	{ PIC_PORT_SLAVE, 2, port_pic },
-	{ PIC_PORT_ELCR, 2, port_pic },
-	{ RTC_PORT_INDEX, 2, dev_rtc_io },
+	{ PORT_DEBUG_EXIT, 1, port_debug_exit, DEV_EXIT_OTHER },
+	{ PORT_DEBUG_CONSOLE, 1, port_debug_console, DEV_EXIT_OTHER },
+	{ PORT_COM1, 8, port_uart, DEV_EXIT_UART },
+	{ PORT_FWCFG, 2, dev_fwcfg_io, DEV_EXIT_OTHER },
+	{ PIT_PORT_CH0, 4, port_pit, DEV_EXIT_PIT },
+	{ PIT_PORT_SYS, 1, port_pit, DEV_EXIT_PIT },
+	{ PIC_PORT_MASTER, 2, port_pic, DEV_EXIT_OTHER },
+	{ PIC_PORT_SLAVE, 2, port_pic, DEV_EXIT_OTHER },
+	{ PIC_PORT_ELCR, 2, port_pic, DEV_EXIT_OTHER },
+	{ RTC_PORT_INDEX, 2, dev_rtc_io, DEV_EXIT_RTC },
 	/* 0xCF9 before any PCI range over 0xCF8-0xCFF: first match wins. */
-	{ SYSCTL_PORT_RST_CNT, 1, dev_sysctl_io },
-	{ SYSCTL_PORT_KBD_DATA, 1, dev_sysctl_io },
-	{ SYSCTL_PORT_KBD_CMD, 1, dev_sysctl_io },
-	{ SYSCTL_PORT_SLEEP_CTL, 2, dev_sysctl_io },
-	{ PCI_CONFIG_ADDRESS, 8, port_pci },
+	{ SYSCTL_PORT_RST_CNT, 1, dev_sysctl_io, DEV_EXIT_OTHER },
+	{ SYSCTL_PORT_KBD_DATA, 1, dev_sysctl_io, DEV_EXIT_OTHER },
+	{ SYSCTL_PORT_KBD_CMD, 1, dev_sysctl_io, DEV_EXIT_OTHER },
+	{ SYSCTL_PORT_SLEEP_CTL, 2, dev_sysctl_io, DEV_EXIT_OTHER },
+	{ PCI_CONFIG_ADDRESS, 8, port_pci, DEV_EXIT_PCI_CONFIG },
 };
 
 enum dev_result dev_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
 {
-	count_exit(v, port_class(port));
 	for (size_t i = 0; i < ARRAY_SIZE(port_map); i++) {
 		const struct port_range *r = &port_map[i];
-		if (port >= r->base && port < r->base + r->count)
+		if ((u16)(port - r->base) < r->count) {
+			count_exit(v, r->cls);
 			return r->io(v, port, in, size, val);
+		}
 	}
+	count_exit(v, DEV_EXIT_OTHER);
 	if (in)
 		*val = size == 4 ? 0xFFFFFFFFu : (1U << (size * 8)) - 1;
 	return DEV_OK;

@@ -30,26 +30,30 @@ static u64 ticks_per_count(const struct vlapic *l)
 	return (u64)timer_divisor(l->timer_divide) * vlapic_crystal_div(arch_timestamp_hz());
 }
 
-static void timer_set_deadline(struct vlapic *l, u64 deadline)
+/* A new deadline: the vCPU's run loop must rearm its preemption timer, so
+ * the next exit goes back to it (attention) instead of straight in. */
+static void timer_set_deadline(struct vcpu *v, u64 deadline)
 {
-	l->timer_deadline = deadline;
-	l->timer_dirty = true;
+	v->lapic.timer_deadline = deadline;
+	v->lapic.timer_dirty = true;
+	__atomic_store_n(&v->attention, true, __ATOMIC_RELEASE);
 }
 
 /* (Re)start counting from the initial count at TSC now. */
-static void timer_start(struct vlapic *l, u64 now)
+static void timer_start(struct vcpu *v, u64 now)
 {
+	struct vlapic *l = &v->lapic;
 	u32 mode = LVT_TIMER_MODE(l->lvt[0]);
 	if (mode == TIMER_TSC_DEADLINE)
 		return;
 	if (!l->timer_initial) {
 		l->timer_period = 0;
-		timer_set_deadline(l, 0);
+		timer_set_deadline(v, 0);
 		return;
 	}
 	l->timer_start = now;
 	l->timer_period = (u64)l->timer_initial * ticks_per_count(l);
-	timer_set_deadline(l, now + l->timer_period);
+	timer_set_deadline(v, now + l->timer_period);
 }
 
 u32 vlapic_timer_current(struct vlapic *l, u64 now)
@@ -74,14 +78,14 @@ void vlapic_timer_write(struct vcpu *v, u32 reg, u32 val)
 			l->timer_initial = 0;
 			l->tsc_deadline = 0;
 			l->timer_period = 0;
-			timer_set_deadline(l, 0);
+			timer_set_deadline(v, 0);
 		}
 		break;
 	}
 	case VLAPIC_REG_TIMER_INITIAL:
 		if (LVT_TIMER_MODE(l->lvt[0]) != TIMER_TSC_DEADLINE) {
 			l->timer_initial = val;
-			timer_start(l, now);
+			timer_start(v, now);
 		}
 		break;
 	case VLAPIC_REG_TIMER_DIVIDE: {
@@ -89,7 +93,7 @@ void vlapic_timer_write(struct vcpu *v, u32 reg, u32 val)
 		l->timer_divide = val & 0xB;
 		/* The count goes on at the new rate from where it is. */
 		if (l->timer_deadline && LVT_TIMER_MODE(l->lvt[0]) != TIMER_TSC_DEADLINE)
-			timer_set_deadline(l, now + (u64)remaining * ticks_per_count(l));
+			timer_set_deadline(v, now + (u64)remaining * ticks_per_count(l));
 		if (l->timer_initial)
 			l->timer_period = (u64)l->timer_initial * ticks_per_count(l);
 		break;
@@ -114,7 +118,7 @@ void vlapic_tsc_deadline_write(struct vcpu *v, u64 value)
 	if (LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE) {
 		l->tsc_deadline = value;
 		/* The guest TSC is the host TSC: the deadline needs no offset. */
-		timer_set_deadline(l, value);
+		timer_set_deadline(v, value);
 	}
 	spin_unlock(&l->lock);
 }
@@ -136,10 +140,10 @@ bool vlapic_timer_fire(struct vcpu *v, u64 now)
 		/* Periods missed while the vCPU waited collapse into one
 		 * interrupt, as on hardware with the interrupt pending. */
 		u64 late = now - dl;
-		timer_set_deadline(l, now + l->timer_period - late % l->timer_period);
+		timer_set_deadline(v, now + l->timer_period - late % l->timer_period);
 	} else {
 		l->tsc_deadline = 0;
-		timer_set_deadline(l, 0);
+		timer_set_deadline(v, 0);
 	}
 	spin_unlock(&l->lock);
 	if (!(lvt & LVT_MASKED))

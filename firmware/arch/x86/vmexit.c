@@ -204,6 +204,7 @@ static enum exit_action exit_preempt(struct vcpu *v, u64 q)
 	if (!dl || rdtsc() < dl)
 		return EXIT_ACT_PREEMPT;
 	v->lapic.timer_dirty = true;
+	v->attention = true;
 	return EXIT_ACT_RESUME;
 }
 

@@ -265,7 +265,7 @@ bool vmx_exit_fast(struct vcpu *v)
 	if (!vmexit_is_instruction(reason & 0xFFFF))
 		vmx_requeue_vectoring(v);
 	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
-	if (a->exit_action != EXIT_ACT_RESUME || v->attention || v->lapic.timer_dirty)
+	if (a->exit_action != EXIT_ACT_RESUME || v->attention)
 		return false;
 	vmx_inject_pending(v);
 	return true;
@@ -292,6 +292,10 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 	 * timer value", keeps its count across exits: one write per slice. */
 	bool first = true;
 	for (;;) {
+		/* Back here for a new APIC timer deadline (attention too): clear
+		 * it again before the checks, as above. */
+		if (a->timer_saved && !first)
+			__atomic_store_n(&v->attention, false, __ATOMIC_SEQ_CST);
 		if (v->vm->state != VM_RUNNING) {
 			result = VIRT_RUN_VM_ENDED;
 			break;

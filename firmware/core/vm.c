@@ -194,6 +194,8 @@ static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t 
 	return 0;
 }
 
+_Static_assert((u64)VMCFG_MEM_MAX * MIB <= GUEST_RAM_MAX, "the largest VM's RAM ends below the PCI window");
+
 struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 {
 	struct vm *vm = NULL;
@@ -224,11 +226,6 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	vm->cap = cfg->cap_permille;
 	vm->rt_budget = arch_timestamp_hz() / 1000000 * cfg->rt_budget_us;
 	vm->rt_period = arch_timestamp_hz() / 1000000 * cfg->rt_period_us;
-	if ((u64)cfg->mem_mib * MIB > GUEST_RAM_MAX) {
-		fmt_snprintf(err, n, "%u MiB of RAM would reach the PCI window at 0x%lx; give at most %lu MiB",
-			     cfg->mem_mib, GUEST_RAM_MAX, GUEST_RAM_MAX / MIB);
-		goto fail;
-	}
 	int rc = vm_alloc_ram(vm, cfg->mem_mib);
 	if (rc) {
 		fmt_snprintf(err, n, "not enough free memory for %u MiB of guest RAM in 2 MiB chunks",

@@ -36,7 +36,9 @@
 #define VMCFG_CMDLINE_SIZE 256
 #define VMCFG_MODCMDLINE_SIZE 128
 #define VMCFG_MEM_MIN 2u
-#define VMCFG_MEM_MAX 65536u
+/* Guest RAM is one range from 0 and must end below the PCI MMIO window
+ * at 0xE0000000 (3584 MiB) until RAM above 4 GiB is mapped around it. */
+#define VMCFG_MEM_MAX 3584u
 #define VMCFG_VCPUS_MAX 16u
 /* The config module's own name (basename of its Multiboot cmdline). */
 #define VMCFG_MODULE_NAME "vms.cfg"

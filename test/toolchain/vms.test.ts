@@ -142,7 +142,7 @@ test('initrd: the first module, for a Linux bzImage its only one', () => {
 test('bad values: every error names the path, the value and the fix', () => {
   const cases: [unknown, RegExp][] = [
     [{ vms: [vm({ memory_mib: 1 })] }, /^vms\[0\]\.memory_mib: 1 is below the minimum of 2 MiB; give at least 2$/],
-    [{ vms: [vm({ memory_mib: 70000 })] }, /^vms\[0\]\.memory_mib: 70000 is above the maximum of 65536 MiB; give at most 65536$/],
+    [{ vms: [vm({ memory_mib: 4096 })] }, /^vms\[0\]\.memory_mib: 4096 is above the maximum of 3584 MiB; give at most 3584$/],
     [{ vms: [vm({ memory_mib: 6.5 })] }, /^vms\[0\]\.memory_mib: 6\.5 is not a whole number/],
     [{ vms: [vm({ memory_mib: '64' })] }, /^vms\[0\]\.memory_mib: "64" is not a whole number/],
     [{ vms: [vm({ memory_mib: undefined })] }, /^vms\[0\]\.memory_mib: missing/],
@@ -368,7 +368,7 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
     policy: 'rt',
     vms: Array.from({ length: 16 }, (_, i) => ({
       name: `${'v'.repeat(28)}_${String(i).padStart(2, '0')}`,
-      memory_mib: 65536,
+      memory_mib: 3584,
       vcpus: 16,
       kernel: long,
       cmdline: 'c'.repeat(255 - long.length - 1),
@@ -385,9 +385,9 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
   assert.match(r.out, /^OK 16 vms/);
   assert.match(r.out, /modules=8 triple=reset/);
   // And the C side rejects what the TS side would: a sanity check that both read the same format.
-  const bad = cParse(emitVmsCfg(set).replace('mem 65536', 'mem 65537'));
+  const bad = cParse(emitVmsCfg(set).replace('mem 3584', 'mem 3585'));
   assert.is(bad.status, 1);
-  assert.match(bad.out, /^vms\.cfg line 5: mem '65537'/);
+  assert.match(bad.out, /^vms\.cfg line 5: mem '3585'/);
   // The C side reads the scheduler lines: each out-of-range value is refused at its line.
   const text = emitVmsCfg(set);
   const lineOf = (s: string) => text.split('\n').indexOf(s) + 1;

@@ -114,11 +114,11 @@ static const struct reject rejects[] = {
 	{ "cgvms 1\nvm a\nvcpus 1\nkernel k\nend\n", 5, "has no mem" },
 	{ "cgvms 1\nvm a\nmem 2\nkernel k\nend\n", 5, "has no vcpus" },
 	{ "cgvms 1\nvm a\nmem 2\nvcpus 1\nend\n", 5, "has no kernel" },
-	{ "cgvms 1\nvm a\nmem 1\n", 3, "from 2 to 65536" },
+	{ "cgvms 1\nvm a\nmem 1\n", 3, "from 2 to 3584" },
 	{ "cgvms 1\nvm a\nmem 65537\n", 3, "'65537'" },
-	{ "cgvms 1\nvm a\nmem 99999999999999999999\n", 3, "from 2 to 65536" },
-	{ "cgvms 1\nvm a\nmem -4\n", 3, "from 2 to 65536" },
-	{ "cgvms 1\nvm a\nmem 6 4\n", 3, "from 2 to 65536" },
+	{ "cgvms 1\nvm a\nmem 99999999999999999999\n", 3, "from 2 to 3584" },
+	{ "cgvms 1\nvm a\nmem -4\n", 3, "from 2 to 3584" },
+	{ "cgvms 1\nvm a\nmem 6 4\n", 3, "from 2 to 3584" },
 	{ "cgvms 1\nvm a\nmem\n", 3, "mem' needs a value" },
 	{ "cgvms 1\nvm a\nmem 2\nmem 2\n", 4, "mem given twice" },
 	{ "cgvms 1\nvm a\nvcpus 0\n", 3, "from 1 to 16" },
@@ -386,7 +386,7 @@ static void test_fuzz(void)
 			bool sane = cfg.count >= 1 && cfg.count <= VMCFG_MAX_VMS;
 			for (u32 i = 0; sane && i < cfg.count; i++) {
 				const struct vmcfg_vm *v = &cfg.vms[i];
-				sane = v->mem_mib >= 2 && v->mem_mib <= 65536 && v->vcpus >= 1 && v->vcpus <= 16 &&
+				sane = v->mem_mib >= 2 && v->mem_mib <= 3584 && v->vcpus >= 1 && v->vcpus <= 16 &&
 				       v->module_count <= VMCFG_MAX_MODULES && strlen(v->name) < VMCFG_NAME_SIZE &&
 				       v->kernel[0] != 0;
 				sane = sane && v->weight <= 10000 && v->cap_permille <= 1000;

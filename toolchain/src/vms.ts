@@ -19,7 +19,8 @@ export const RT_POLICY = 'rt';
 export const LIMITS = {
   vms: 16,
   memMin: 2,
-  memMax: 65536,
+  /** Guest RAM ends below the PCI window at 0xE0000000 (vmcfg.h VMCFG_MEM_MAX). */
+  memMax: 3584,
   vcpusMax: 16,
   cmdline: 200,
   modules: 8,

@@ -1,36 +1,13 @@
+/* The Linux bzImage loader (contract and guest layout in guest_linux.h):
+ * placing the kernel and initrd in guest RAM, checking every range against
+ * RAM and the e820 map, then writing the kernel, initrd, command line,
+ * zero page, GDT and identity page tables. The setup header is checked
+ * first, in guest_linux_hdr.c. */
 #include "guest_linux.h"
+#include "guest_linux_hdr.h"
 #include "fmt.h"
 #include <cg/errno.h>
-#include <cg/unaligned.h>
-#include <stdarg.h>
 #include <cg/string.h>
-
-/* Offsets into the bzImage, which are also offsets into boot_params (the
- * zero page): the setup header sits at 0x1F1 in both. Names are the Linux
- * boot protocol's (struct setup_header as hdr.*, struct boot_params). */
-#define HDR_START 0x1F1            /* hdr: first byte of the setup header */
-#define HDR_SETUP_SECTS 0x1F1      /* hdr.setup_sects, u8: 512-byte sectors, 0 means 4 */
-#define HDR_SYSSIZE 0x1F4          /* hdr.syssize, u32: protected-mode code in 16-byte units */
-#define HDR_BOOT_FLAG 0x1FE        /* hdr.boot_flag, u16: 0xAA55 */
-#define HDR_JUMP 0x200             /* hdr.jump, u16: short jmp; byte 0x201 = header length - 0x202 + 0x200 */
-#define HDR_HEADER 0x202           /* hdr.header, u32: "HdrS" */
-#define HDR_VERSION 0x206          /* hdr.version, u16: protocol major << 8 | minor */
-#define HDR_TYPE_OF_LOADER 0x210   /* hdr.type_of_loader, u8 (write) */
-#define HDR_LOADFLAGS 0x211        /* hdr.loadflags, u8 (modify) */
-#define HDR_CODE32_START 0x214     /* hdr.code32_start, u32: protected-mode load address */
-#define HDR_RAMDISK_IMAGE 0x218    /* hdr.ramdisk_image, u32 (write) */
-#define HDR_RAMDISK_SIZE 0x21C     /* hdr.ramdisk_size, u32 (write) */
-#define HDR_HEAP_END_PTR 0x224     /* hdr.heap_end_ptr, u16 (write) */
-#define HDR_CMD_LINE_PTR 0x228     /* hdr.cmd_line_ptr, u32 (write) */
-#define HDR_INITRD_ADDR_MAX 0x22C  /* hdr.initrd_addr_max, u32: highest initrd byte address */
-#define HDR_KERNEL_ALIGNMENT 0x230 /* hdr.kernel_alignment, u32 */
-#define HDR_RELOCATABLE 0x234      /* hdr.relocatable_kernel, u8 */
-#define HDR_XLOADFLAGS 0x236       /* hdr.xloadflags, u16 */
-#define HDR_CMDLINE_SIZE 0x238     /* hdr.cmdline_size, u32: max length without the NUL */
-#define HDR_SETUP_DATA 0x250       /* hdr.setup_data, u64 (write): list of struct setup_data */
-#define HDR_PREF_ADDRESS 0x258     /* hdr.pref_address, u64 */
-#define HDR_INIT_SIZE 0x260        /* hdr.init_size, u32: linear memory needed from the load address */
-#define HDR_MIN_END 0x264          /* the header must reach past hdr.init_size */
 
 /* boot_params fields outside the setup header. */
 #define BP_EXT_RAMDISK_IMAGE 0x0C0 /* ext_ramdisk_image, u32: ramdisk_image bits 63:32 */
@@ -40,22 +17,14 @@
 #define BP_E820_TABLE 0x2D0        /* e820_table[128], 20 bytes each: addr u64, size u64, type u32 */
 #define BP_SIZE 0x1000             /* the zero page */
 
-#define BOOT_FLAG 0xAA55
-#define HDRS_MAGIC 0x53726448u /* "HdrS" little-endian */
-#define PROTO_MIN 0x020C       /* 2.12: xloadflags, 64-bit entry */
 #define LOADER_UNDEFINED 0xFF  /* type_of_loader: no assigned loader id */
 #define LOADED_HIGH (1u << 0)  /* loadflags: protected-mode code at 0x100000+ */
 #define CAN_USE_HEAP (1u << 7) /* loadflags: heap_end_ptr is valid */
 #define HEAP_END 0xFE00        /* heap_end_ptr: end of a 64 KiB setup segment - 0x200 */
-#define XLF_KERNEL_64 (1u << 0) /* xloadflags: 64-bit entry at load address + 0x200 */
 #define ENTRY64_OFFSET 0x200
-#define SECTOR 512
-#define SETUP_SECTS_DEFAULT 4
 
 #define HIGH_MEM UINT64_C(0x100000)
 #define KERNEL_FALLBACK (16 * MIB)
-#define ALIGN_MAX GIB
-#define PHYS_MAX (UINT64_C(1) << 52) /* architectural physical-address limit */
 
 /* x86-64 paging entries (SDM Vol 3A 4.5) and descriptors (3.4.5). */
 #define PTE_P (1ull << 0)
@@ -84,81 +53,9 @@ _Static_assert(LINUX_GDT + GDT_ENTRIES * 8 <= LINUX_PML4, "layout: GDT below the
 _Static_assert(LINUX_PD + LINUX_PD_MAX * PAGE_SIZE <= LINUX_CMDLINE, "layout: PDs below the command line");
 _Static_assert(LINUX_CMDLINE + LINUX_CMDLINE_MAX <= HIGH_MEM, "layout: all low structures below 1 MiB");
 
-static int fail(char *err, size_t n, const char *msg, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *msg, ...)
-{
-	va_list ap;
-	va_start(ap, msg);
-	fmt_vsnprintf(err, n, msg, ap);
-	va_end(ap);
-	return -CG_EINVAL;
-}
-
 static u64 mib_up(u64 bytes)
 {
 	return (bytes + MIB - 1) / MIB;
-}
-
-/* The fields of the setup header linux_load uses, checked. */
-struct bz_hdr {
-	u64 hdr_end;   /* 0x202 + jump offset: end of the setup header */
-	u64 setup_len; /* (setup_sects + 1) * 512: real-mode part, skipped */
-	u64 pm_len;    /* syssize * 16: protected-mode part, loaded */
-	u64 pref, align, init_size, initrd_max, cmdline_max;
-	bool relocatable;
-};
-
-/* parse_hdr: validate the setup header (Linux boot protocol) of a kernel
- * for the 64-bit entry. Returns 0, or -CG_EINVAL with err set. */
-static int parse_hdr(const u8 *img, u64 size, struct bz_hdr *h, char *err, size_t n)
-{
-	static const char fix[] = "use a 64-bit kernel with boot protocol 2.12 or later";
-
-	if (size < HDR_VERSION + 2)
-		return fail(err, n, "kernel image is %lu bytes, too small for a Linux setup header; %s", size, fix);
-	if (le16_at(img + HDR_BOOT_FLAG) != BOOT_FLAG)
-		return fail(err, n, "kernel image has boot_flag 0x%x, not 0xAA55: not a Linux bzImage; %s",
-			    le16_at(img + HDR_BOOT_FLAG), fix);
-	if (le32_at(img + HDR_HEADER) != HDRS_MAGIC)
-		return fail(err, n, "kernel image has no \"HdrS\" magic: boot protocol before 2.00; %s", fix);
-	u16 ver = le16_at(img + HDR_VERSION);
-	if (ver < PROTO_MIN)
-		return fail(err, n, "kernel uses boot protocol %u.%02u, which has no 64-bit entry point; %s",
-			    ver >> 8, ver & 0xFF, fix);
-	h->hdr_end = HDR_HEADER + img[HDR_JUMP + 1];
-	if (h->hdr_end < HDR_MIN_END)
-		return fail(err, n, "kernel setup header ends at 0x%lx, before init_size (0x%x) that protocol %u.%02u has",
-			    h->hdr_end, HDR_MIN_END, ver >> 8, ver & 0xFF);
-	if (h->hdr_end > size)
-		return fail(err, n, "kernel image is %lu bytes, cut short inside its setup header (0x%lx bytes)",
-			    size, h->hdr_end);
-	u16 xlf = le16_at(img + HDR_XLOADFLAGS);
-	if (!(xlf & XLF_KERNEL_64))
-		return fail(err, n, "kernel has no 64-bit entry point (xloadflags 0x%x lacks XLF_KERNEL_64); %s",
-			    xlf, fix);
-	u64 sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : SETUP_SECTS_DEFAULT;
-	h->setup_len = (sects + 1) * SECTOR;
-	h->pm_len = (u64)le32_at(img + HDR_SYSSIZE) * 16;
-	if (!h->pm_len)
-		return fail(err, n, "kernel setup header has syssize 0: no protected-mode code");
-	if (h->setup_len > size || h->pm_len > size - h->setup_len)
-		return fail(err, n,
-			    "kernel image is %lu bytes but its header claims %lu bytes of setup and %lu of kernel: truncated file",
-			    size, h->setup_len, h->pm_len);
-	h->pref = le64_at(img + HDR_PREF_ADDRESS);
-	h->align = le32_at(img + HDR_KERNEL_ALIGNMENT);
-	h->init_size = le32_at(img + HDR_INIT_SIZE);
-	h->initrd_max = le32_at(img + HDR_INITRD_ADDR_MAX);
-	h->cmdline_max = le32_at(img + HDR_CMDLINE_SIZE);
-	h->relocatable = img[HDR_RELOCATABLE] != 0;
-	if (h->align < PAGE_SIZE || h->align > ALIGN_MAX || (h->align & (h->align - 1)))
-		return fail(err, n, "kernel_alignment 0x%lx is not a power of two between 4 KiB and 1 GiB",
-			    h->align);
-	if (h->pref >= PHYS_MAX)
-		return fail(err, n, "kernel pref_address 0x%lx lies outside any guest RAM", h->pref);
-	if (h->init_size < h->pm_len)
-		h->init_size = h->pm_len;
-	return 0;
 }
 
 /* run_base: where a kernel loaded at addr runs (and needs init_size)
@@ -190,8 +87,8 @@ static int place_kernel(const struct bz_hdr *h, u64 limit, u64 *addr, char *err,
 	}
 	u64 base = run_base(h, ALIGN_UP(HIGH_MEM, h->align));
 	if (!h->relocatable)
-		return fail(err, n,
-			    "kernel is not relocatable and needs 0x%lx..0x%lx (pref_address + init_size); give the VM at least %lu MiB",
+		return linux_fail(err, n,
+				  "kernel is not relocatable and needs 0x%lx..0x%lx (pref_address + init_size); give the VM at least %lu MiB",
 			    h->pref, h->pref + h->init_size, mib_up(h->pref + h->init_size));
 	u64 tries[2] = { ALIGN_UP(KERNEL_FALLBACK, h->align), ALIGN_UP(HIGH_MEM, h->align) };
 	for (u32 i = 0; i < ARRAY_SIZE(tries); i++) {
@@ -200,8 +97,8 @@ static int place_kernel(const struct bz_hdr *h, u64 limit, u64 *addr, char *err,
 			return 0;
 		}
 	}
-	return fail(err, n,
-		    "kernel needs %lu MiB (init_size) from 0x%lx but the VM has %lu MiB; give the VM at least %lu MiB",
+	return linux_fail(err, n,
+			  "kernel needs %lu MiB (init_size) from 0x%lx but the VM has %lu MiB; give the VM at least %lu MiB",
 		    mib_up(h->init_size), base, limit / MIB, mib_up(base + h->init_size));
 }
 
@@ -281,7 +178,7 @@ int linux_load(const struct linux_guest_mem *m, const u8 *image, u64 size, const
 	       struct linux_boot *out, char *err, size_t err_size)
 {
 	struct bz_hdr h = { 0 };
-	int rc = parse_hdr(image, size, &h, err, err_size);
+	int rc = linux_hdr_parse(image, size, &h, err, err_size);
 	if (rc)
 		return rc;
 
@@ -308,11 +205,11 @@ int linux_load(const struct linux_guest_mem *m, const u8 *image, u64 size, const
 		if (initrd_size > top || ALIGN_DOWN(top - initrd_size, PAGE_SIZE) < low) {
 			u64 need = low + initrd_size;
 			if (initrd_size <= ident - low && need <= h.initrd_max + 1)
-				return fail(err, err_size,
-					    "initrd (%lu bytes) does not fit between the kernel's end 0x%lx and RAM end 0x%lx; give the VM at least %lu MiB",
+				return linux_fail(err, err_size,
+						  "initrd (%lu bytes) does not fit between the kernel's end 0x%lx and RAM end 0x%lx; give the VM at least %lu MiB",
 					    initrd_size, kend, ram, mib_up(need));
-			return fail(err, err_size,
-				    "initrd (%lu bytes) does not fit between the kernel's end 0x%lx and its initrd_addr_max 0x%lx; use a smaller initrd",
+			return linux_fail(err, err_size,
+					  "initrd (%lu bytes) does not fit between the kernel's end 0x%lx and its initrd_addr_max 0x%lx; use a smaller initrd",
 				    initrd_size, kend, h.initrd_max);
 		}
 		rd_addr = ALIGN_DOWN(top - initrd_size, PAGE_SIZE);
@@ -321,12 +218,12 @@ int linux_load(const struct linux_guest_mem *m, const u8 *image, u64 size, const
 	u64 cl_len = strlen(cmdline);
 	u64 cl_max = h.cmdline_max < LINUX_CMDLINE_MAX - 1 ? h.cmdline_max : LINUX_CMDLINE_MAX - 1;
 	if (cl_len > cl_max)
-		return fail(err, err_size, "kernel command line is %lu bytes; this kernel takes at most %lu (cmdline_size)",
-			    cl_len, cl_max);
+		return linux_fail(err, err_size, "kernel command line is %lu bytes; this kernel takes at most %lu (cmdline_size)",
+				  cl_len, cl_max);
 
 	if (!map_count || map_count > LINUX_E820_MAX)
-		return fail(err, err_size, "e820 map has %u entries; the zero page holds 1 to %u", map_count,
-			    LINUX_E820_MAX);
+		return linux_fail(err, err_size, "e820 map has %u entries; the zero page holds 1 to %u", map_count,
+				  LINUX_E820_MAX);
 	u64 low_end = LINUX_PD + npd * PAGE_SIZE;
 	struct {
 		const char *what;
@@ -339,11 +236,11 @@ int linux_load(const struct linux_guest_mem *m, const u8 *image, u64 size, const
 	};
 	for (u32 i = 0; i < ARRAY_SIZE(used); i++) {
 		if (used[i].end > ram)
-			return fail(err, err_size, "the %s at 0x%lx..0x%lx lies past guest RAM (%lu MiB); give the VM more memory",
-				    used[i].what, used[i].start, used[i].end, ram / MIB);
+			return linux_fail(err, err_size, "the %s at 0x%lx..0x%lx lies past guest RAM (%lu MiB); give the VM more memory",
+					  used[i].what, used[i].start, used[i].end, ram / MIB);
 		if (used[i].start < used[i].end && !covered(map, map_count, used[i].start, used[i].end))
-			return fail(err, err_size, "e820 map does not mark the %s at 0x%lx..0x%lx as RAM (type 1)",
-				    used[i].what, used[i].start, used[i].end);
+			return linux_fail(err, err_size, "e820 map does not mark the %s at 0x%lx..0x%lx as RAM (type 1)",
+					  used[i].what, used[i].start, used[i].end);
 	}
 
 	/* Everything fits: write. */

@@ -18,14 +18,14 @@ UNIT_OUT := build/unit
 UNIT_TESTS := test_memmap test_bootinfo test_pmm test_acpi
 UNIT_TESTS += test_insn_decode test_guest_walk test_fmt test_cmdline test_shell_line
 UNIT_FW_SRCS := errno memmap bootinfo pmm acpi
-# vms.cfg parser (firmware/core/vmcfg.c) and its host checker tool.
+# vms.cfg parser (firmware/core/vmcfg*.c) and its host checker tool.
 UNIT_TESTS += test_vmcfg
-UNIT_FW_SRCS += vmcfg
+UNIT_FW_SRCS += vmcfg vmcfg_lex vmcfg_vm
 UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line json
 UNIT_TESTS += test_json
-# Linux bzImage loader (firmware/core/guest_linux.c).
+# Linux bzImage loader (firmware/core/guest_linux*.c).
 UNIT_TESTS += test_guest_linux
-UNIT_FW_SRCS += guest_linux
+UNIT_FW_SRCS += guest_linux guest_linux_hdr
 # Split virtqueue and virtio-blk parsing; copy-on-write disk overlay.
 UNIT_TESTS += test_virtq test_blk_overlay
 UNIT_FW_SRCS += virtq blk_overlay

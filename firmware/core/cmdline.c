@@ -16,6 +16,10 @@ static bool cmdline_word(const char *w, size_t n, struct cmdline_opts *o)
 		o->shell = false;
 	else if (word_is(w, n, "cg.shell=1"))
 		o->shell = true;
+	else if (word_is(w, n, "cg.apicv=0"))
+		o->apicv = false;
+	else if (word_is(w, n, "cg.apicv=1"))
+		o->apicv = true;
 	else
 		return false;
 	return true;
@@ -26,6 +30,7 @@ int cmdline_parse(const char *s, struct cmdline_opts *opts, char *bad, size_t ba
 	int nbad = 0;
 	opts->test = CMDLINE_TEST_NONE;
 	opts->shell = true;
+	opts->apicv = false;
 	if (bad_size)
 		bad[0] = 0;
 	while (*s) {

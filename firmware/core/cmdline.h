@@ -10,6 +10,8 @@ enum cmdline_test { CMDLINE_TEST_NONE = 0, CMDLINE_TEST_FAULT };
 struct cmdline_opts {
 	enum cmdline_test test; /* cg.test=fault: a deliberate monitor fault */
 	bool shell;             /* cg.shell=0 turns the operator shell off */
+	bool apicv;             /* cg.apicv=1: use the CPU's APIC virtualization
+				 * where offered (default: emulate from exits) */
 };
 
 /* cmdline_parse: fill opts from s. Words that are not crossguard options

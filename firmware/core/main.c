@@ -12,6 +12,7 @@
 #include "shell.h"
 #include "vm_modules.h"
 #include "version.h"
+#include "virt.h"
 #include <cg/errno.h>
 
 extern u8 __image_start[], __image_bss_end[];
@@ -76,8 +77,9 @@ void boot_main(u32 magic, u64 info)
 	struct cmdline_opts opts;
 	char bad[64];
 	if (cmdline_parse(boot_info.cmdline, &opts, bad, sizeof(bad)))
-		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0)\n",
-			bad);
+		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0, "
+			"cg.apicv=1)\n", bad);
+	arch_virt_set_apicv(opts.apicv);
 
 	vm_modules_init(&boot_info);
 	rc = mem_init(&boot_info, (u64)(uintptr_t)__image_start, (u64)(uintptr_t)__image_bss_end);

@@ -53,6 +53,14 @@ void arch_kick_cpu(u32 cpu);
 /* arch_tick_start: periodic tick on this CPU (CPU 0: the shell's pulse). */
 void arch_tick_start(u32 hz);
 
+/* arch_virt_set_apicv: allow (cg.apicv=1) or forbid (the default) the
+ * CPU's APIC virtualization for VMs created from now on; forbidden, the
+ * vLAPIC is emulated from exits alone. */
+void arch_virt_set_apicv(bool allow);
+
+/* arch_vm_apicv: vm's vCPUs use APIC virtualization. */
+bool arch_vm_apicv(const struct vm *vm);
+
 /* arch_exit_reason_name: short name of exit reason r, or NULL. */
 const char *arch_exit_reason_name(u32 r);
 

@@ -46,15 +46,29 @@
 enum { MODE_FIXED = 0, MODE_LOWEST = 1, MODE_NMI = 4, MODE_INIT = 5, MODE_SIPI = 6 };
 enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 
+#define REG_VECTOR_WORD(l, base, vec) vlapic_vector_word(l, base, (vec) / 32)
+#define VEC_BIT(vec) (1U << ((vec) % 32))
+
 void vlapic_reset(struct vlapic *l, u32 index)
 {
+	u32 *regs = l->regs;
 	memset(l, 0, sizeof(*l));
-	l->id = index;
-	l->dfr = 0xFFFFFFFFu;
-	l->svr = 0xFF;
-	for (int i = 0; i < 6; i++)
-		l->lvt[i] = LVT_MASKED;
+	memset(regs, 0, VLAPIC_SIZE);
+	l->regs = regs;
+	*vlapic_reg(l, REG_ID) = index << 24;
+	*vlapic_reg(l, REG_VERSION) = VLAPIC_VERSION;
+	*vlapic_reg(l, REG_DFR) = 0xFFFFFFFFu;
+	*vlapic_reg(l, REG_SVR) = 0xFF;
+	for (u32 off = REG_LVT_TIMER; off <= REG_LVT_ERROR; off += 16)
+		*vlapic_reg(l, off) = LVT_MASKED;
+	l->timer_lvt = LVT_MASKED;
 	l->apic_base = VLAPIC_BASE | APIC_BASE_ENABLE | (index == 0 ? APIC_BASE_BSP : 0);
+}
+
+void vlapic_init(struct vlapic *l, u32 *regs, u32 index)
+{
+	l->regs = regs;
+	vlapic_reset(l, index);
 }
 
 bool vlapic_enabled(const struct vlapic *l)
@@ -62,31 +76,81 @@ bool vlapic_enabled(const struct vlapic *l)
 	return l->apic_base & APIC_BASE_ENABLE;
 }
 
-static int highest_bit(const u32 *bits)
+/* Highest vector set in the 256-bit array at page offset base, or -1. */
+static int highest_vector(const struct vlapic *l, u32 base)
 {
-	for (int w = 7; w >= 0; w--)
-		if (bits[w])
-			return w * 32 + 31 - __builtin_clz(bits[w]);
+	for (int w = 7; w >= 0; w--) {
+		u32 bits = *vlapic_vector_word(l, base, (u32)w);
+		if (bits)
+			return w * 32 + 31 - __builtin_clz(bits);
+	}
 	return -1;
+}
+
+static bool vlapic_accepting(const struct vlapic *l)
+{
+	return (*vlapic_reg(l, REG_SVR) & SVR_ENABLE) && vlapic_enabled(l);
+}
+
+int vlapic_highest_irr(const struct vlapic *l)
+{
+	return vlapic_accepting(l) ? highest_vector(l, REG_IRR) : -1;
+}
+
+int vlapic_highest_isr(const struct vlapic *l)
+{
+	return highest_vector(l, REG_ISR);
+}
+
+static void vlapic_recheck(struct vlapic *l)
+{
+	__atomic_store_n(&l->recheck, 1, __ATOMIC_RELEASE);
+}
+
+bool vlapic_sync(struct vlapic *l)
+{
+	bool any = false;
+	/* Posting takes the lock too: no request is seen without its trigger
+	 * mode. */
+	spin_lock(&l->lock);
+	for (u32 w = 0; w < 8; w++) {
+		u32 p = l->pir[w], level = l->pir_level[w] & p;
+		if (!p)
+			continue;
+		l->pir[w] = 0;
+		l->pir_level[w] = 0;
+		u32 *tmr = vlapic_vector_word(l, REG_TMR, w);
+		/* TMR follows the trigger mode of the request last accepted
+		 * (SDM Vol 3A 10.8.4) */
+		*tmr = (*tmr & ~p) | level;
+		*vlapic_vector_word(l, REG_IRR, w) |= p;
+		any = true;
+	}
+	spin_unlock(&l->lock);
+	return any;
+}
+
+/* PPR (SDM Vol 3A 10.8.3.1): TPR, or the in-service class when higher. */
+static u32 vlapic_ppr(const struct vlapic *l)
+{
+	u32 tpr = *vlapic_reg(l, REG_TPR) & 0xFF;
+	int isr = highest_vector(l, REG_ISR);
+	if (isr >= 0 && ((u32)isr & 0xF0) > (tpr & 0xF0))
+		return (u32)isr & 0xF0;
+	return tpr;
 }
 
 int vlapic_pending(struct vlapic *l)
 {
-	/* The common case on every VM entry: nothing requested. */
-	if (!__atomic_load_n(&l->irr_count, __ATOMIC_ACQUIRE))
-		return -1;
-	if (!(l->svr & SVR_ENABLE) || !vlapic_enabled(l))
+	vlapic_sync(l);
+	if (!vlapic_accepting(l))
 		return -1;
 	spin_lock(&l->lock);
-	int irr = highest_bit(l->irr);
-	int isr = highest_bit(l->isr);
+	int irr = highest_vector(l, REG_IRR);
+	u32 ppr = vlapic_ppr(l);
 	spin_unlock(&l->lock);
-	if (irr < 0)
-		return -1;
-	/* Deliverable only above the in-service class and the task priority */
-	if (isr >= 0 && (irr >> 4) <= (isr >> 4))
-		return -1;
-	if ((irr >> 4) <= (int)((l->tpr >> 4) & 0xF))
+	/* Deliverable only above the processor priority class */
+	if (irr < 0 || ((u32)irr & 0xF0) <= (ppr & 0xF0))
 		return -1;
 	return irr;
 }
@@ -94,50 +158,91 @@ int vlapic_pending(struct vlapic *l)
 void vlapic_ack(struct vlapic *l, u8 vector)
 {
 	spin_lock(&l->lock);
-	if (l->irr[vector / 32] & (1U << (vector % 32))) {
-		l->irr[vector / 32] &= ~(1U << (vector % 32));
-		__atomic_fetch_sub(&l->irr_count, 1, __ATOMIC_RELEASE);
-	}
-	l->isr[vector / 32] |= 1U << (vector % 32);
+	*REG_VECTOR_WORD(l, REG_IRR, vector) &= ~VEC_BIT(vector);
+	*REG_VECTOR_WORD(l, REG_ISR, vector) |= VEC_BIT(vector);
 	spin_unlock(&l->lock);
+}
+
+u32 vlapic_tpr_read(const struct vlapic *l)
+{
+	return *vlapic_reg(l, REG_TPR) & 0xFF;
+}
+
+void vlapic_tpr_write(struct vlapic *l, u32 tpr)
+{
+	*vlapic_reg(l, REG_TPR) = tpr & 0xFF;
+	vlapic_recheck(l); /* a lower priority may let a request through */
+}
+
+u64 vlapic_tmr_qword(const struct vlapic *l, u32 i)
+{
+	return *vlapic_vector_word(l, REG_TMR, 2 * i) |
+	       (u64)*vlapic_vector_word(l, REG_TMR, 2 * i + 1) << 32;
+}
+
+/* Post vector for v (any CPU): merged by v's own CPU before it enters. */
+static void vlapic_post(struct vcpu *v, u8 vector, bool level)
+{
+	struct vlapic *l = &v->lapic;
+	spin_lock(&l->lock);
+	l->pir[vector / 32] |= VEC_BIT(vector);
+	if (level)
+		l->pir_level[vector / 32] |= VEC_BIT(vector);
+	else
+		l->pir_level[vector / 32] &= ~VEC_BIT(vector);
+	spin_unlock(&l->lock);
+	vlapic_recheck(l);
+	/* A running vCPU is kicked out of the guest to merge it; a halted
+	 * one becomes runnable. */
+	sched_wake(v);
 }
 
 void vlapic_set_irq(struct vcpu *v, u8 vector)
 {
 	if (vector < 16)
 		return; /* illegal vectors are dropped, as the ESR would report */
-	spin_lock(&v->lapic.lock);
-	if (!(v->lapic.irr[vector / 32] & (1U << (vector % 32)))) {
-		v->lapic.irr[vector / 32] |= 1U << (vector % 32);
-		__atomic_fetch_add(&v->lapic.irr_count, 1, __ATOMIC_RELEASE);
-	}
-	spin_unlock(&v->lapic.lock);
-	sched_wake(v);
+	vlapic_post(v, vector, false);
+}
+
+/* EOI of the highest in-service vector (emulated) or of vector (APICv,
+ * already out of ISR): a level-triggered source may still be asserted,
+ * so its IOAPIC pin learns of the EOI and delivers again if so. */
+static void vlapic_eoi_done(struct vcpu *v, int vector)
+{
+	struct vlapic *l = &v->lapic;
+	if (vector < 0)
+		return;
+	spin_lock(&l->lock);
+	u32 *tmr = REG_VECTOR_WORD(l, REG_TMR, vector);
+	bool level = *tmr & VEC_BIT(vector);
+	*tmr &= ~VEC_BIT(vector);
+	spin_unlock(&l->lock);
+	vlapic_recheck(l);
+	if (level)
+		ioapic_eoi(v->vm, (u8)vector);
 }
 
 static void vlapic_eoi(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
 	spin_lock(&l->lock);
-	int isr = highest_bit(l->isr);
-	bool level = false;
-	if (isr >= 0) {
-		l->isr[isr / 32] &= ~(1U << (isr % 32));
-		level = l->tmr[isr / 32] & (1U << (isr % 32));
-		l->tmr[isr / 32] &= ~(1U << (isr % 32));
-	}
+	int isr = highest_vector(l, REG_ISR);
+	if (isr >= 0)
+		*REG_VECTOR_WORD(l, REG_ISR, isr) &= ~VEC_BIT(isr);
 	spin_unlock(&l->lock);
-	/* A level-triggered source may still be asserted: its IOAPIC pin
-	 * learns of the EOI and delivers again if so. */
-	if (level)
-		ioapic_eoi(v->vm, (u8)isr);
+	vlapic_eoi_done(v, isr);
+}
+
+void vlapic_eoi_exit(struct vcpu *v, u8 vector)
+{
+	vlapic_eoi_done(v, vector);
 }
 
 static bool dest_matches(const struct vlapic *target, bool logical, u32 dest)
 {
 	if (logical)
-		return ((target->ldr >> 24) & dest) != 0; /* flat model */
-	return dest == 0xFF || dest == target->id;
+		return ((*vlapic_reg(target, REG_LDR) >> 24) & dest) != 0; /* flat model */
+	return dest == 0xFF || dest == *vlapic_reg(target, REG_ID) >> 24;
 }
 
 u32 vlapic_deliver_irq(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector,
@@ -148,12 +253,8 @@ u32 vlapic_deliver_irq(struct vm *vm, u32 dest, bool logical, bool lowest, u8 ve
 		struct vcpu *t = vm->vcpus[i];
 		if (!t || !dest_matches(&t->lapic, logical, dest))
 			continue;
-		if (level) {
-			spin_lock(&t->lapic.lock);
-			t->lapic.tmr[vector / 32] |= 1U << (vector % 32);
-			spin_unlock(&t->lapic.lock);
-		}
-		vlapic_set_irq(t, vector);
+		if (vector >= 16)
+			vlapic_post(t, vector, level);
 		n++;
 		if (lowest)
 			break; /* one of them: the first is as good as any */
@@ -192,7 +293,7 @@ static void vlapic_deliver(struct vcpu *to, u32 icr_low)
 static void vlapic_send_ipi(struct vcpu *v, u32 icr_low)
 {
 	struct vm *vm = v->vm;
-	u32 dest = v->lapic.icr_high >> 24;
+	u32 dest = *vlapic_reg(&v->lapic, REG_ICR_HIGH) >> 24;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *t = vm->vcpus[i];
 		bool hit;
@@ -215,89 +316,77 @@ static void vlapic_send_ipi(struct vcpu *v, u32 icr_low)
 	}
 }
 
+/* A register read (emulated path; with APICv only the registers the CPU
+ * does not read from the page itself come here). */
 static u32 vlapic_read(struct vlapic *l, u32 reg)
 {
-	if (reg >= REG_ISR && reg < REG_ISR + 0x80)
-		return l->isr[(reg - REG_ISR) / 16];
-	if (reg >= REG_IRR && reg < REG_IRR + 0x80)
-		return l->irr[(reg - REG_IRR) / 16];
-	if (reg >= REG_TMR && reg < REG_TMR + 0x80)
-		return l->tmr[(reg - REG_TMR) / 16];
-	if (reg >= REG_LVT_TIMER && reg <= REG_LVT_ERROR)
-		return l->lvt[(reg - REG_LVT_TIMER) / 16];
 	switch (reg) {
-	case REG_ID:
-		return l->id << 24;
-	case REG_VERSION:
-		return VLAPIC_VERSION;
-	case REG_TPR:
-		return l->tpr;
+	case REG_APR:
+	case REG_EOI:
+		return 0;
 	case REG_PPR:
-		return l->tpr;
-	case REG_LDR:
-		return l->ldr;
-	case REG_DFR:
-		return l->dfr;
-	case REG_SVR:
-		return l->svr;
-	case REG_ESR:
-		return l->esr;
-	case REG_ICR_LOW:
-		return 0; /* delivery is instantaneous: never "send pending" */
-	case REG_ICR_HIGH:
-		return l->icr_high;
-	case REG_TIMER_INITIAL:
-		return l->timer_initial;
+		return vlapic_ppr(l);
 	case REG_TIMER_CURRENT:
 		return vlapic_timer_current(l, arch_timestamp());
-	case REG_TIMER_DIVIDE:
-		return l->timer_divide;
 	default:
-		return 0;
+		/* Reserved offsets stay 0 in the page: they read as 0. */
+		return *vlapic_reg(l, reg);
 	}
 }
 
+/* A register write of val: the page gets what the register holds after
+ * it (reserved bits cleared) and the write takes its effect. The APICv
+ * APIC-write exit comes here too, with the value the CPU already put in
+ * the page. */
 static void vlapic_write(struct vcpu *v, u32 reg, u32 val)
 {
 	struct vlapic *l = &v->lapic;
+	u32 *r = vlapic_reg(l, reg);
 	if (reg == REG_LVT_TIMER || reg == REG_TIMER_INITIAL || reg == REG_TIMER_DIVIDE) {
 		vlapic_timer_write(v, reg, val);
 		return;
 	}
 	if (reg > REG_LVT_TIMER && reg <= REG_LVT_ERROR) {
-		l->lvt[(reg - REG_LVT_TIMER) / 16] = val;
+		*r = val;
 		return;
 	}
 	switch (reg) {
 	case REG_ID:
-		l->id = val >> 24;
+		*r = val & 0xFF000000u;
 		break;
 	case REG_TPR:
-		l->tpr = val & 0xFF;
+		vlapic_tpr_write(l, val);
 		break;
 	case REG_EOI:
+		*r = 0;
 		vlapic_eoi(v);
 		break;
 	case REG_LDR:
-		l->ldr = val & 0xFF000000u;
+		*r = val & 0xFF000000u;
 		break;
 	case REG_DFR:
-		l->dfr = val | 0x0FFFFFFFu;
+		*r = val | 0x0FFFFFFFu;
 		break;
 	case REG_SVR:
-		l->svr = val & 0x13FF;
+		*r = val & 0x13FF;
+		vlapic_recheck(l); /* software enable may let requests through */
 		break;
 	case REG_ESR:
-		l->esr = 0;
+		*r = 0;
 		break;
 	case REG_ICR_HIGH:
-		l->icr_high = val & 0xFF000000u;
+		*r = val & 0xFF000000u;
 		break;
 	case REG_ICR_LOW:
+		/* Delivery is instantaneous: the delivery status (bit 12) never
+		 * reads "send pending". */
+		*r = val & ~(1U << 12);
 		vlapic_send_ipi(v, val);
 		break;
 	default:
-		break; /* read-only registers */
+		/* Read-only or reserved: the page keeps (or gets back) what the
+		 * register reads as. */
+		break;
 	}
 }
 
@@ -317,11 +406,28 @@ int vlapic_mmio(struct vcpu *v, u64 off, bool write, u32 size, u64 *val)
 	return 0;
 }
 
+/* What the page must hold at registers the guest cannot write: an APICv
+ * write exit for one of them puts the value back. */
+static bool vlapic_read_only(u32 reg)
+{
+	return reg == REG_VERSION || reg == REG_APR || reg == REG_PPR ||
+	       (reg >= REG_ISR && reg < REG_IRR + 0x80) || reg == REG_TIMER_CURRENT;
+}
+
+void vlapic_apic_write(struct vcpu *v, u32 off)
+{
+	u32 reg = off & 0xFF0;
+	if (vlapic_read_only(reg))
+		return; /* the CPU virtualizes no write there (29.4.3.1) */
+	vlapic_write(v, reg, *vlapic_reg(&v->lapic, reg));
+}
+
 int vlapic_write_base(struct vlapic *l, u64 value)
 {
 	/* The base address is fixed at 0xFEE00000; x2APIC mode is not offered. */
 	if ((value & ~0xFFFULL) != VLAPIC_BASE || (value & (1ULL << 10)) || (value & 0x2FF))
 		return -CG_EINVAL;
 	l->apic_base = (l->apic_base & APIC_BASE_BSP) | (value & ~APIC_BASE_BSP);
+	vlapic_recheck(l); /* re-enabled: requests may be deliverable again */
 	return 0;
 }

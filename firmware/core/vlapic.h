@@ -24,22 +24,34 @@
 struct vcpu;
 struct vm;
 
+/* The registers live in one 4 KiB page laid out as the APIC page (SDM
+ * Vol 3A table 10-1: register at offset off is word off / 4). With APIC
+ * virtualization that page is the VMCS's virtual-APIC page (Vol 3C 29.1):
+ * the CPU reads registers, takes TPR writes and EOIs, and delivers
+ * interrupts (VIRR -> VISR) in it without an exit; otherwise vlapic.c
+ * does all of that on the same page from EPT-violation exits. Either way
+ * the page is the one register model.
+ *
+ * Who writes what: the page is written only by the vCPU's own CPU while
+ * the vCPU is out of the guest (and by that CPU in the guest, with APICv).
+ * Other CPUs post interrupt requests in pir/pir_level and set recheck;
+ * the owner merges them into IRR/TMR before its next VM entry
+ * (vlapic_sync), so the CPU never sees a vector whose EOI-exit bit is not
+ * yet set, and no one races the CPU's own updates of the page. */
 struct vlapic {
-	u32 id;
-	u32 tpr;
-	u32 ldr;
-	u32 dfr;
-	u32 svr;
-	u32 icr_high;
-	u32 esr;
-	u32 lvt[6];
-	u64 apic_base;   /* IA32_APIC_BASE as the guest sees it */
-	u32 irr[8];      /* 256 bits: requested */
-	u32 isr[8];      /* 256 bits: in service */
-	u32 tmr[8];      /* level-triggered vectors in service or requested */
-	u32 irr_count;   /* bits set in irr: the lock-free "anything?" check */
+	u32 *regs;           /* the register page (4 KiB aligned, identity mapped) */
+	u64 apic_base;       /* IA32_APIC_BASE as the guest sees it */
+	u32 pir[8];          /* 256 bits: requested, not yet merged into IRR */
+	u32 pir_level[8];    /* of those, level-triggered (TMR bit on merge) */
+	/* Set by anything that may change what is deliverable (a request, an
+	 * EOI, a TPR or SVR write): the owner re-evaluates before its next
+	 * entry. */
+	volatile u32 recheck;
 	u32 lock;
-	/* timer */
+	/* timer: its own copies, so a write already in the page (APICv's
+	 * APIC-write exits come after the fact) can still be compared with
+	 * the old value */
+	u32 timer_lvt;       /* LVT timer register in effect */
 	u32 timer_initial;   /* initial count register */
 	u32 timer_divide;    /* divide configuration register */
 	u64 timer_start;     /* TSC when the current count period began */
@@ -49,8 +61,32 @@ struct vlapic {
 	volatile bool timer_dirty; /* the deadline moved: rearm the run loop's timer */
 };
 
+/* Register offsets of the APIC page used outside vlapic.c (table 10-1) */
+#define VLAPIC_REG_ID 0x20
+#define VLAPIC_REG_TPR 0x80
+#define VLAPIC_REG_ISR 0x100
+#define VLAPIC_REG_TMR 0x180
+#define VLAPIC_REG_IRR 0x200
+
+/* vlapic_reg: the 32-bit register at page offset off (16-byte aligned). */
+static inline u32 *vlapic_reg(const struct vlapic *l, u32 off)
+{
+	return &l->regs[off / 4];
+}
+
+/* vlapic_vector_word: word w (0-7, vectors 32w..32w+31) of the 256-bit
+ * register array (ISR, TMR or IRR) starting at base. */
+static inline u32 *vlapic_vector_word(const struct vlapic *l, u32 base, u32 w)
+{
+	return &l->regs[(base + 16 * w) / 4];
+}
+
+/* vlapic_init: give l its register page (4 KiB, 4 KiB aligned) and the
+ * power-on state for vCPU index (see vlapic_reset). */
+void vlapic_init(struct vlapic *l, u32 *regs, u32 index);
+
 /* vlapic_reset: power-on state for vCPU index (APIC ID = index; the
- * bootstrap processor has IA32_APIC_BASE.BSP set). */
+ * bootstrap processor has IA32_APIC_BASE.BSP set); keeps the page. */
 void vlapic_reset(struct vlapic *l, u32 index);
 
 /* vlapic_mmio: a guest read or write of size bytes at offset off of the
@@ -61,12 +97,52 @@ int vlapic_mmio(struct vcpu *v, u64 off, bool write, u32 size, u64 *val);
 /* vlapic_set_irq: request fixed interrupt vector on v (from an IPI). */
 void vlapic_set_irq(struct vcpu *v, u8 vector);
 
+/* vlapic_sync: merge the requests posted by other CPUs into IRR (and
+ * TMR). Only while the vCPU is out of the guest: its own CPU before an
+ * entry, or anyone for a vCPU that is not running. Returns true when
+ * IRR gained a vector. */
+bool vlapic_sync(struct vlapic *l);
+
 /* vlapic_pending: highest requested vector deliverable now (above the
- * in-service and task priority), or -1. */
+ * in-service and task priority), or -1. Merges posted requests first
+ * (vlapic_sync's rules). */
 int vlapic_pending(struct vlapic *l);
+
+/* vlapic_highest_irr: the highest vector in IRR (merged requests only),
+ * or -1 when there is none or the APIC is disabled: APICv's RVI. */
+int vlapic_highest_irr(const struct vlapic *l);
+
+/* vlapic_highest_isr: the highest vector in service, or -1: APICv's SVI. */
+int vlapic_highest_isr(const struct vlapic *l);
+
+/* vlapic_take_recheck: true (once) when something may have become
+ * deliverable since the last call (see struct vlapic's recheck). */
+static inline bool vlapic_take_recheck(struct vlapic *l)
+{
+	return __atomic_exchange_n(&l->recheck, 0, __ATOMIC_ACQUIRE) != 0;
+}
 
 /* vlapic_ack: the vector was delivered to the guest: IRR -> ISR. */
 void vlapic_ack(struct vlapic *l, u8 vector);
+
+/* vlapic_tpr_read / vlapic_tpr_write: the task-priority register, for
+ * MOV from/to CR8 (CR8 = TPR[7:4], SDM Vol 3A 10.8.6.1). */
+u32 vlapic_tpr_read(const struct vlapic *l);
+void vlapic_tpr_write(struct vlapic *l, u32 tpr);
+
+/* vlapic_apic_write: APICv's APIC-write exit (Vol 3C 29.4.3.3): the guest
+ * already wrote the register at page offset off; apply what the write
+ * means (IPI, timer, masks) as vlapic_mmio would have. */
+void vlapic_apic_write(struct vcpu *v, u32 off);
+
+/* vlapic_eoi_exit: APICv's EOI-induced exit for vector (Vol 3C 29.1.2):
+ * the CPU already took it out of ISR; a level-triggered vector's EOI is
+ * passed on to the IOAPIC. */
+void vlapic_eoi_exit(struct vcpu *v, u8 vector);
+
+/* vlapic_tmr_qword: TMR bits 64i..64i+63, the EOI-exit bitmap field i
+ * APICv needs so that level-triggered EOIs exit. */
+u64 vlapic_tmr_qword(const struct vlapic *l, u32 i);
 
 /* vlapic_write_base: guest WRMSR IA32_APIC_BASE. Returns 0 or -CG_EINVAL
  * for a value the guest may not set (the caller injects #GP). */

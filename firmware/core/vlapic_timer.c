@@ -43,7 +43,7 @@ static void timer_set_deadline(struct vcpu *v, u64 deadline)
 static void timer_start(struct vcpu *v, u64 now)
 {
 	struct vlapic *l = &v->lapic;
-	u32 mode = LVT_TIMER_MODE(l->lvt[0]);
+	u32 mode = LVT_TIMER_MODE(l->timer_lvt);
 	if (mode == TIMER_TSC_DEADLINE)
 		return;
 	if (!l->timer_initial) {
@@ -59,7 +59,7 @@ static void timer_start(struct vcpu *v, u64 now)
 u32 vlapic_timer_current(struct vlapic *l, u64 now)
 {
 	u64 dl = l->timer_deadline;
-	if (!dl || LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE || now >= dl)
+	if (!dl || LVT_TIMER_MODE(l->timer_lvt) == TIMER_TSC_DEADLINE || now >= dl)
 		return 0;
 	return (u32)((dl - now) / ticks_per_count(l));
 }
@@ -71,11 +71,13 @@ void vlapic_timer_write(struct vcpu *v, u32 reg, u32 val)
 	spin_lock(&l->lock);
 	switch (reg) {
 	case VLAPIC_REG_LVT_TIMER: {
-		u32 old_mode = LVT_TIMER_MODE(l->lvt[0]);
-		l->lvt[0] = val & (LVT_MASKED | (3U << 17) | 0xFF);
+		u32 old_mode = LVT_TIMER_MODE(l->timer_lvt);
+		l->timer_lvt = val & (LVT_MASKED | (3U << 17) | 0xFF);
+		*vlapic_reg(l, reg) = l->timer_lvt;
 		if (LVT_TIMER_MODE(val) != old_mode) {
 			/* A mode change disarms the timer (SDM 10.5.4.1). */
 			l->timer_initial = 0;
+			*vlapic_reg(l, VLAPIC_REG_TIMER_INITIAL) = 0;
 			l->tsc_deadline = 0;
 			l->timer_period = 0;
 			timer_set_deadline(v, 0);
@@ -83,16 +85,18 @@ void vlapic_timer_write(struct vcpu *v, u32 reg, u32 val)
 		break;
 	}
 	case VLAPIC_REG_TIMER_INITIAL:
-		if (LVT_TIMER_MODE(l->lvt[0]) != TIMER_TSC_DEADLINE) {
+		if (LVT_TIMER_MODE(l->timer_lvt) != TIMER_TSC_DEADLINE) {
 			l->timer_initial = val;
 			timer_start(v, now);
 		}
+		*vlapic_reg(l, reg) = l->timer_initial;
 		break;
 	case VLAPIC_REG_TIMER_DIVIDE: {
 		u32 remaining = vlapic_timer_current(l, now);
 		l->timer_divide = val & 0xB;
+		*vlapic_reg(l, reg) = l->timer_divide;
 		/* The count goes on at the new rate from where it is. */
-		if (l->timer_deadline && LVT_TIMER_MODE(l->lvt[0]) != TIMER_TSC_DEADLINE)
+		if (l->timer_deadline && LVT_TIMER_MODE(l->timer_lvt) != TIMER_TSC_DEADLINE)
 			timer_set_deadline(v, now + (u64)remaining * ticks_per_count(l));
 		if (l->timer_initial)
 			l->timer_period = (u64)l->timer_initial * ticks_per_count(l);
@@ -106,7 +110,7 @@ void vlapic_timer_write(struct vcpu *v, u32 reg, u32 val)
 
 u64 vlapic_tsc_deadline_read(struct vlapic *l)
 {
-	if (LVT_TIMER_MODE(l->lvt[0]) != TIMER_TSC_DEADLINE)
+	if (LVT_TIMER_MODE(l->timer_lvt) != TIMER_TSC_DEADLINE)
 		return 0;
 	return l->tsc_deadline;
 }
@@ -115,7 +119,7 @@ void vlapic_tsc_deadline_write(struct vcpu *v, u64 value)
 {
 	struct vlapic *l = &v->lapic;
 	spin_lock(&l->lock);
-	if (LVT_TIMER_MODE(l->lvt[0]) == TIMER_TSC_DEADLINE) {
+	if (LVT_TIMER_MODE(l->timer_lvt) == TIMER_TSC_DEADLINE) {
 		l->tsc_deadline = value;
 		/* The guest TSC is the host TSC: the deadline needs no offset. */
 		timer_set_deadline(v, value);
@@ -135,7 +139,7 @@ bool vlapic_timer_fire(struct vcpu *v, u64 now)
 		spin_unlock(&l->lock);
 		return false;
 	}
-	u32 lvt = l->lvt[0];
+	u32 lvt = l->timer_lvt;
 	if (LVT_TIMER_MODE(lvt) == TIMER_PERIODIC && l->timer_period) {
 		/* Periods missed while the vCPU waited collapse into one
 		 * interrupt, as on hardware with the interrupt pending. */

@@ -48,8 +48,12 @@ static void test_words(void)
 	      "kernel path first, then options");
 
 	parse("", 64, &p);
-	CHECK(p.nbad == 0 && p.o.test == CMDLINE_TEST_NONE && p.o.shell && !p.bad[0],
+	CHECK(p.nbad == 0 && p.o.test == CMDLINE_TEST_NONE && p.o.shell && !p.o.apicv && !p.bad[0],
 	      "empty: defaults");
+	parse("k cg.apicv=1", 64, &p);
+	CHECK(p.nbad == 0 && p.o.apicv && p.o.shell, "cg.apicv=1 turns APIC virtualization on");
+	parse("k cg.apicv=1 cg.apicv=0", 64, &p);
+	CHECK(p.nbad == 0 && !p.o.apicv, "cg.apicv=0 back off");
 	parse("  \t \t", 64, &p);
 	CHECK(p.nbad == 0 && p.o.test == CMDLINE_TEST_NONE && p.o.shell, "only blanks");
 	parse("/boot/cg.elf console=ttyS0 quiet", 64, &p);

@@ -1,6 +1,8 @@
-/* Host tests for the vLAPIC timer (firmware/core/vlapic_timer.c), the
- * IOAPIC (dev_ioapic.c) and MSI delivery (irq.c): the register sequences
- * Linux and the test guests use, against a fake TSC. */
+/* Host tests for the vLAPIC (firmware/core/vlapic.c: the register page,
+ * posted requests, the APICv write and EOI exits), its timer
+ * (vlapic_timer.c), the IOAPIC (dev_ioapic.c) and MSI delivery (irq.c):
+ * the register sequences Linux and the test guests use, against a fake
+ * TSC. */
 #include "check.h"
 #include "vm.h"
 #include "irq.h"
@@ -15,6 +17,7 @@ void sched_wake(struct vcpu *v) { (void)v; wakes++; }
 
 static struct vm vm;
 static struct vcpu cpu0, cpu1;
+static u32 page0[1024] __attribute__((aligned(4096))), page1[1024] __attribute__((aligned(4096)));
 
 static void setup(void)
 {
@@ -23,13 +26,13 @@ static void setup(void)
 	memset(&cpu1, 0, sizeof(cpu1));
 	cpu0.vm = cpu1.vm = &vm;
 	cpu1.index = 1;
-	vlapic_reset(&cpu0.lapic, 0);
-	vlapic_reset(&cpu1.lapic, 1);
+	vlapic_init(&cpu0.lapic, page0, 0);
+	vlapic_init(&cpu1.lapic, page1, 1);
 	vm.vcpus[0] = &cpu0;
 	vm.vcpus[1] = &cpu1;
 	vm.vcpu_count = 2;
 	ioapic_reset(&vm.dev.ioapic, 2);
-	cpu0.lapic.svr = cpu1.lapic.svr = 0x1FF; /* software-enabled */
+	*vlapic_reg(&cpu0.lapic, 0xF0) = *vlapic_reg(&cpu1.lapic, 0xF0) = 0x1FF; /* enabled */
 	fake_tsc = 1000000;
 	wakes = 0;
 }
@@ -47,9 +50,17 @@ static u32 rd(struct vcpu *v, u32 reg)
 	return (u32)x;
 }
 
+/* The page bit of vec in the 256-bit register at base (after merging
+ * what other "CPUs" posted, as the vCPU's own CPU does before entry). */
+static bool page_has(struct vcpu *v, u32 base, u8 vec)
+{
+	vlapic_sync(&v->lapic);
+	return *vlapic_vector_word(&v->lapic, base, vec / 32) & (1U << (vec % 32));
+}
+
 static bool irr_has(struct vcpu *v, u8 vec)
 {
-	return v->lapic.irr[vec / 32] & (1U << (vec % 32));
+	return page_has(v, VLAPIC_REG_IRR, vec);
 }
 
 static void test_oneshot(void)
@@ -165,7 +176,7 @@ static void test_ioapic(void)
 	irq_line(&vm, 9, true);
 	CHECK(irr_has(&cpu1, 0x39), "level pin delivered");
 	CHECK(ioapic_get(0x10 + 18) & (1U << 14), "Remote IRR set");
-	CHECK(cpu1.lapic.tmr[0x39 / 32] & (1U << (0x39 % 32)), "TMR marks the vector");
+	CHECK(page_has(&cpu1, VLAPIC_REG_TMR, 0x39), "TMR marks the vector");
 	vlapic_ack(&cpu1.lapic, 0x39);
 	irq_line(&vm, 9, true);
 	CHECK(!irr_has(&cpu1, 0x39), "not again before EOI");
@@ -200,8 +211,105 @@ static void test_msi(void)
 	      "illegal vector < 16 dropped");
 }
 
+static u32 page(struct vcpu *v, u32 off)
+{
+	return *vlapic_reg(&v->lapic, off);
+}
+
+/* The register page is laid out as the APIC page (SDM Vol 3A table 10-1):
+ * with APICv the CPU reads it as the virtual-APIC page. */
+static void test_page_layout(void)
+{
+	setup();
+	CHECK(page(&cpu1, 0x20) == 1U << 24, "ID at 0x20, bits 31:24");
+	CHECK((page(&cpu0, 0x30) & 0xFF) == 0x14 && rd(&cpu0, 0x30) == page(&cpu0, 0x30),
+	      "version at 0x30");
+	CHECK(page(&cpu0, 0xE0) == 0xFFFFFFFFu, "DFR flat at reset");
+	for (u32 off = 0x320; off <= 0x370; off += 0x10)
+		CHECK(page(&cpu0, off) == 1U << 16, "LVT entries start masked");
+	wr(&cpu0, 0xD0, 0x03ABCDEF);
+	CHECK(page(&cpu0, 0xD0) == 0x03000000u, "LDR: only bits 31:24 kept in the page");
+	wr(&cpu0, 0x310, 0x01FFFFFF);
+	CHECK(page(&cpu0, 0x310) == 0x01000000u, "ICR high masked");
+	wr(&cpu0, 0x80, 0x25);
+	CHECK(page(&cpu0, 0x80) == 0x25 && vlapic_tpr_read(&cpu0.lapic) == 0x25, "TPR at 0x80");
+	wr(&cpu0, 0x280, 0x1234);
+	CHECK(page(&cpu0, 0x280) == 0, "ESR write clears it");
+	wr(&cpu0, 0x3E0, 0xFF);
+	CHECK(page(&cpu0, 0x3E0) == 0xB, "divide configuration: bits 0, 1 and 3");
+	/* the interrupt registers: bit v of the 256 at base + 16 * (v / 32) */
+	vlapic_set_irq(&cpu0, 0x61);
+	CHECK(page(&cpu0, 0x200 + 0x30) == 0, "posted, not yet in IRR");
+	CHECK(cpu0.lapic.recheck, "the vCPU's CPU is asked to look");
+	CHECK(vlapic_take_recheck(&cpu0.lapic) && !vlapic_take_recheck(&cpu0.lapic),
+	      "recheck is taken once");
+	CHECK(vlapic_sync(&cpu0.lapic), "merged into IRR");
+	CHECK(page(&cpu0, 0x230) == 1U << 1, "vector 0x61: IRR word 3, bit 1");
+	CHECK(!vlapic_sync(&cpu0.lapic), "nothing left to merge");
+	wr(&cpu0, 0x80, 0x70);
+	CHECK(vlapic_pending(&cpu0.lapic) < 0, "TPR class 7 holds vector 0x61 back");
+	CHECK(vlapic_highest_irr(&cpu0.lapic) == 0x61, "but it is requested (RVI)");
+	wr(&cpu0, 0x80, 0);
+	CHECK(vlapic_pending(&cpu0.lapic) == 0x61, "deliverable at TPR 0");
+	vlapic_ack(&cpu0.lapic, 0x61);
+	CHECK(page(&cpu0, 0x130) == 1U << 1 && page(&cpu0, 0x230) == 0, "IRR -> ISR in the page");
+	CHECK(rd(&cpu0, 0xA0) == 0x60, "PPR: the in-service class");
+	wr(&cpu0, 0xB0, 0);
+	CHECK(page(&cpu0, 0x130) == 0 && rd(&cpu0, 0xA0) == 0, "EOI clears ISR and PPR");
+	*vlapic_reg(&cpu0.lapic, 0xF0) = 0xFF; /* software-disabled */
+	vlapic_set_irq(&cpu0, 0x62);
+	CHECK(vlapic_pending(&cpu0.lapic) < 0 && vlapic_highest_irr(&cpu0.lapic) < 0,
+	      "a disabled APIC delivers nothing");
+}
+
+/* APICv: the CPU has already written the page when the APIC-write exit
+ * comes (SDM Vol 3C 29.4.3); vlapic_apic_write applies it. */
+static void cpu_writes(struct vcpu *v, u32 off, u32 val)
+{
+	*vlapic_reg(&v->lapic, off) = val;
+	vlapic_apic_write(v, off);
+}
+
+static void test_apic_write_exits(void)
+{
+	setup();
+	cpu_writes(&cpu0, 0x3E0, 0x3);
+	cpu_writes(&cpu0, 0x320, (1U << 17) | 0x30);
+	cpu_writes(&cpu0, 0x380, 100);
+	CHECK(cpu0.lapic.timer_deadline == fake_tsc + 1600, "timer armed from the page");
+	cpu_writes(&cpu0, 0x320, 0x30);
+	CHECK(cpu0.lapic.timer_deadline == 0 && page(&cpu0, 0x380) == 0,
+	      "mode change seen though the page already had the new mode");
+	cpu_writes(&cpu0, 0x320, (2U << 17) | (1U << 20) | 0xEF);
+	CHECK(page(&cpu0, 0x320) == ((2U << 17) | 0xEF), "reserved LVT bits cleared in the page");
+	cpu_writes(&cpu0, 0xD0, 0x0100FFFF);
+	CHECK(page(&cpu0, 0xD0) == 0x01000000u, "LDR masked after the write");
+	/* a fixed IPI through ICR: high then low, as the guest writes them */
+	cpu_writes(&cpu0, 0x310, 1U << 24);
+	cpu_writes(&cpu0, 0x300, (1U << 14) | (1U << 12) | 0x51);
+	CHECK(irr_has(&cpu1, 0x51) && !irr_has(&cpu0, 0x51), "ICR low write sends the IPI");
+	CHECK(!(page(&cpu0, 0x300) & (1U << 12)), "delivery status reads idle");
+	CHECK(wakes > 0, "the target is woken or kicked");
+	/* level-triggered: the TMR bit (the EOI-exit bitmap) is set on merge,
+	 * and the EOI-induced exit reaches the IOAPIC */
+	ioapic_set(3, (1ULL << 15) | 0x93); /* level, to APIC 0 */
+	irq_line(&vm, 3, true);
+	CHECK(page_has(&cpu0, VLAPIC_REG_TMR, 0x93), "TMR set on merge");
+	CHECK(vlapic_tmr_qword(&cpu0.lapic, 2) == 1ULL << (0x93 - 128), "EOI-exit bitmap word 2");
+	/* what the CPU does on delivery and on the virtualized EOI */
+	*vlapic_vector_word(&cpu0.lapic, VLAPIC_REG_IRR, 0x93 / 32) &= ~(1U << (0x93 % 32));
+	irq_line(&vm, 3, false);
+	vlapic_eoi_exit(&cpu0, 0x93);
+	CHECK(!(ioapic_get(0x10 + 6) & (1U << 14)), "EOI exit clears Remote IRR");
+	CHECK(vlapic_tmr_qword(&cpu0.lapic, 2) == 0, "and the TMR bit");
+	vlapic_set_irq(&cpu0, 0x94);
+	CHECK(!page_has(&cpu0, VLAPIC_REG_TMR, 0x94), "edge requests leave TMR clear");
+}
+
 int main(void)
 {
+	test_page_layout();
+	test_apic_write_exits();
 	test_oneshot();
 	test_periodic_and_mask();
 	test_tsc_deadline();

@@ -73,7 +73,8 @@ static void cpuid_filter(struct vcpu *v, u32 leaf, struct cpuid_regs *r)
 			    L1_EDX_HTT);
 		if (v->vm->vcpu_count > 1)
 			r->edx |= L1_EDX_HTT;
-		r->ebx = (r->ebx & 0x0000FFFFu) | (v->vm->vcpu_count << 16) | (v->lapic.id << 24);
+		/* The initial APIC ID: what the guest's ID register was reset to */
+		r->ebx = (r->ebx & 0x0000FFFFu) | (v->vm->vcpu_count << 16) | (v->index << 24);
 		break;
 	case 0:
 		/* Up to the frequency leaf: Linux takes the TSC and APIC timer

@@ -65,7 +65,7 @@ enum exit_action exit_cr_access(struct vcpu *v, u64 q)
 		else if (cr == 3)
 			vmcs_write(VMCS_GUEST_CR3, val);
 		else if (cr == 8)
-			v->lapic.tpr = (u32)(val & 0xF) << 4;
+			vlapic_tpr_write(&v->lapic, (u32)(val & 0xF) << 4);
 		else
 			return vmexit_fatal(v, "MOV to an unexpected control register", "unhandled-exit");
 		if (!ok)
@@ -76,7 +76,7 @@ enum exit_action exit_cr_access(struct vcpu *v, u64 q)
 		if (cr == 3)
 			vmexit_gpr_write(v, CR_GPR(q), vmcs_read(VMCS_GUEST_CR3));
 		else if (cr == 8)
-			vmexit_gpr_write(v, CR_GPR(q), (v->lapic.tpr >> 4) & 0xF);
+			vmexit_gpr_write(v, CR_GPR(q), vlapic_tpr_read(&v->lapic) >> 4);
 		else
 			return vmexit_fatal(v, "MOV from an unexpected control register", "unhandled-exit");
 		break;

@@ -33,9 +33,8 @@ static enum exit_action ept_stop(struct vcpu *v, u64 gpa, u64 q, const char *wha
 	return EXIT_ACT_VM_ENDED;
 }
 
-enum exit_action exit_ept_violation(struct vcpu *v, u64 q)
+enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 {
-	u64 gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
 	u64 probe = 0;
 	if ((q & EPT_QUAL_FETCH) || dev_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
 		return ept_stop(v, gpa, q, "not RAM and no device there");
@@ -72,4 +71,9 @@ enum exit_action exit_ept_violation(struct vcpu *v, u64 q)
 		vmexit_gpr_write(v, insn.reg, mmio_read_result(vmexit_gpr_read(v, insn.reg), &insn, val));
 	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + insn.len);
 	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_ept_violation(struct vcpu *v, u64 q)
+{
+	return vmexit_emulate_mmio(v, vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), q);
 }

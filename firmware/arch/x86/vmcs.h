@@ -13,6 +13,7 @@
 #define VMCS_GUEST_GS_SEL            0x080A
 #define VMCS_GUEST_LDTR_SEL          0x080C
 #define VMCS_GUEST_TR_SEL            0x080E
+#define VMCS_GUEST_INTR_STATUS       0x0810 /* RVI (7:0), SVI (15:8) */
 #define VMCS_HOST_ES_SEL             0x0C00
 #define VMCS_HOST_CS_SEL             0x0C02
 #define VMCS_HOST_SS_SEL             0x0C04
@@ -25,7 +26,10 @@
 #define VMCS_IO_BITMAP_B             0x2002
 #define VMCS_MSR_BITMAP              0x2004
 #define VMCS_TSC_OFFSET              0x2010
+#define VMCS_VIRTUAL_APIC_PAGE       0x2012
+#define VMCS_APIC_ACCESS_ADDR        0x2014
 #define VMCS_EPT_POINTER             0x201A
+#define VMCS_EOI_EXIT_BITMAP0        0x201C /* 1-3 follow, 2 apart */
 #define VMCS_GUEST_PHYSICAL_ADDRESS  0x2400
 #define VMCS_LINK_POINTER            0x2800
 #define VMCS_GUEST_DEBUGCTL          0x2802
@@ -49,6 +53,7 @@
 #define VMCS_ENTRY_INTR_INFO         0x4016
 #define VMCS_ENTRY_EXCEPTION_ERROR   0x4018
 #define VMCS_ENTRY_INSTR_LEN         0x401A
+#define VMCS_TPR_THRESHOLD           0x401C
 #define VMCS_PROC_CONTROLS2          0x401E
 #define VMCS_PLE_GAP                 0x4020
 #define VMCS_PLE_WINDOW              0x4022
@@ -135,6 +140,7 @@
 #define PROC_RDPMC_EXITING             (1U << 11)
 #define PROC_CR8_LOAD_EXITING          (1U << 19)
 #define PROC_CR8_STORE_EXITING         (1U << 20)
+#define PROC_USE_TPR_SHADOW            (1U << 21)
 #define PROC_NMI_WINDOW_EXITING        (1U << 22)
 #define PROC_MOV_DR_EXITING            (1U << 23)
 #define PROC_USE_IO_BITMAPS            (1U << 25)
@@ -143,11 +149,14 @@
 #define PROC_PAUSE_EXITING             (1U << 30)
 #define PROC_ACTIVATE_SECONDARY        (1U << 31)
 /* Secondary processor-based controls */
+#define PROC2_VIRTUALIZE_APIC_ACCESSES (1U << 0)
 #define PROC2_ENABLE_EPT               (1U << 1)
 #define PROC2_ENABLE_RDTSCP            (1U << 3)
 #define PROC2_ENABLE_VPID              (1U << 5)
 #define PROC2_WBINVD_EXITING           (1U << 6)
 #define PROC2_UNRESTRICTED_GUEST       (1U << 7)
+#define PROC2_APIC_REGISTER_VIRT       (1U << 8)
+#define PROC2_VIRTUAL_INTR_DELIVERY    (1U << 9)
 #define PROC2_PAUSE_LOOP_EXITING       (1U << 10)
 #define PROC2_ENABLE_INVPCID           (1U << 12)
 /* VM-exit controls (25.7.1) */
@@ -226,6 +235,7 @@ enum vmx_exit_reason {
 	EXIT_MACHINE_CHECK = 41,
 	EXIT_TPR_BELOW_THRESHOLD = 43,
 	EXIT_APIC_ACCESS = 44,
+	EXIT_EOI_INDUCED = 45,
 	EXIT_GDTR_IDTR = 46,
 	EXIT_LDTR_TR = 47,
 	EXIT_EPT_VIOLATION = 48,
@@ -236,6 +246,7 @@ enum vmx_exit_reason {
 	EXIT_INVVPID = 53,
 	EXIT_WBINVD = 54,
 	EXIT_XSETBV = 55,
+	EXIT_APIC_WRITE = 56,
 	EXIT_RDRAND = 57,
 	EXIT_INVPCID = 58,
 	EXIT_VMFUNC = 59,

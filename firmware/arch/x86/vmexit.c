@@ -32,6 +32,7 @@ static const char *const exit_names[VM_EXIT_STATS] = {
 	[EXIT_MSR_LOADING] = "msr-load", [EXIT_MWAIT] = "mwait", [EXIT_MONITOR_TRAP] = "mtf",
 	[EXIT_MONITOR] = "monitor", [EXIT_PAUSE] = "pause", [EXIT_MACHINE_CHECK] = "mce",
 	[EXIT_TPR_BELOW_THRESHOLD] = "tpr", [EXIT_APIC_ACCESS] = "apic-access",
+	[EXIT_EOI_INDUCED] = "eoi-induced", [EXIT_APIC_WRITE] = "apic-write",
 	[EXIT_GDTR_IDTR] = "gdtr-idtr", [EXIT_LDTR_TR] = "ldtr-tr",
 	[EXIT_EPT_VIOLATION] = "ept-violation", [EXIT_EPT_MISCONFIG] = "ept-misconfig",
 	[EXIT_INVEPT] = "invept", [EXIT_RDTSCP] = "rdtscp",
@@ -259,6 +260,9 @@ const exit_handler vmexit_table[VM_EXIT_STATS] = {
 	[EXIT_INVVPID] = exit_ud,
 	[EXIT_WBINVD] = exit_skip,
 	[EXIT_XSETBV] = exit_xsetbv,
+	[EXIT_APIC_ACCESS] = exit_apic_access,
+	[EXIT_APIC_WRITE] = exit_apic_write,
+	[EXIT_EOI_INDUCED] = exit_eoi_induced,
 	[EXIT_VMFUNC] = exit_ud,
 };
 

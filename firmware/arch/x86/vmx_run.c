@@ -183,13 +183,14 @@ static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
 
 /* The event for this entry: a queued exception first, else the highest
  * deliverable APIC interrupt when the guest can take it, else ask for an
- * interrupt-window exit. */
-static void vmx_inject_pending(struct vcpu *v)
+ * interrupt-window exit. With APIC virtualization the CPU delivers
+ * interrupts itself: only RVI and the EOI-exit bitmap are brought up to
+ * date. */
+static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
-	/* The common case, checked before any call: nothing to deliver. */
-	if (!a->event.valid && !v->lapic.irr_count && !(a->proc & PROC_INTERRUPT_WINDOW_EXITING))
-		return;
+	if (a->apicv && vlapic_take_recheck(&v->lapic))
+		vmx_apicv_sync(v);
 	if (a->event.valid) {
 		struct pending_event *e = &a->event;
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | e->type | e->vector |
@@ -199,6 +200,10 @@ static void vmx_inject_pending(struct vcpu *v)
 		e->valid = false;
 		return;
 	}
+	if (a->apicv)
+		return;
+	/* Looked at now; anything that changes it later asks again. */
+	vlapic_take_recheck(&v->lapic);
 	int vec = vlapic_pending(&v->lapic);
 	if (vec < 0) {
 		if (a->proc & PROC_INTERRUPT_WINDOW_EXITING)
@@ -213,6 +218,15 @@ static void vmx_inject_pending(struct vcpu *v)
 		vlapic_ack(&v->lapic, (u8)vec);
 	}
 	set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, !can);
+}
+
+static inline void vmx_inject_pending(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	/* The common case, checked inline on every exit: nothing to deliver,
+	 * and nothing that changed what is deliverable. */
+	if (a->event.valid || v->lapic.recheck || (a->proc & PROC_INTERRUPT_WINDOW_EXITING))
+		vmx_inject_slow(v);
 }
 
 /* An exit in the middle of delivering an event: deliver it again. */

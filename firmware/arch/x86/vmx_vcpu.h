@@ -10,6 +10,7 @@ struct vm;
 struct arch_vm {
 	u64 ept_root;  /* physical address of the EPT PML4 */
 	u64 eptp;
+	bool apicv;    /* its vCPUs use APIC virtualization (vmx_apicv.c) */
 };
 
 struct pending_event {
@@ -39,6 +40,8 @@ struct arch_vcpu {
 	u64 slice_end;     /* TSC at which this run's slice ends */
 	int exit_action;   /* enum exit_action of the last exit (vmexit.h) */
 	u32 cpu;           /* CPU whose host state the VMCS holds */
+	bool apicv;        /* APIC virtualization on (the VM's choice) */
+	u64 eoi_exit[4];   /* the VMCS's EOI-exit bitmap, as last written */
 };
 
 /* vmx_vcpu_load: make v current on this CPU (VMPTRLD, switch the state
@@ -81,5 +84,31 @@ static inline void vmx_skip_instruction(void)
 /* ept_map_2m: map guest-physical gpa to host hpa (2 MiB, RWX, WB) in vm.
  * Returns 0 or -CG_ENOMEM. */
 int ept_map_2m(struct vm *vm, u64 gpa, u64 hpa);
+
+/* ept_map_4k_uc: map the 4 KiB page at gpa to hpa (read/write, uncached)
+ * in vm, where no 2 MiB page covers gpa. Returns 0, -CG_ENOMEM, or
+ * -CG_EBUSY when a 2 MiB page is there. */
+int ept_map_4k_uc(struct vm *vm, u64 gpa, u64 hpa);
+
+/* APIC virtualization (vmx_apicv.c, SDM Vol 3C chapter 29). */
+
+/* vmx_apicv_vm_init: decide whether vm's vCPUs use APIC virtualization
+ * (allowed and offered by this CPU) and if so map the APIC-access page at
+ * the guest's APIC base. Returns 0 or -CG_ENOMEM. */
+int vmx_apicv_vm_init(struct vm *vm);
+
+/* vmx_apicv_controls: for a vCPU of an APICv VM, add what APIC
+ * virtualization needs to the wanted primary and secondary processor-based
+ * controls (and drop CR8 exiting), before vmx_ctl trims them. */
+void vmx_apicv_controls(struct vcpu *v, u32 *proc, u32 *proc2);
+
+/* vmx_apicv_setup: the APICv fields of v's VMCS (current on this CPU);
+ * panics if this CPU lacks a control the VM was set up for. */
+void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2);
+
+/* vmx_apicv_sync: before an entry, when v's vLAPIC asked for a recheck:
+ * merge posted requests into VIRR, then bring RVI and the EOI-exit
+ * bitmap up to date (the CPU delivers from there). */
+void vmx_apicv_sync(struct vcpu *v);
 
 #endif

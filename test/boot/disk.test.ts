@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Machine } from '../../qemu/emulator.js';
-import { boot, explain, markersOf, ROOT, type BootOutcome } from './pool.js';
+import { boot, explain, markersOf, ROOT, type BootCase, type BootOutcome } from './pool.js';
 import { baseImage, fields, fnv1a, hex16, patternHex, SECTOR, vblkLines } from './vblk.js';
 
 const GUESTS = join(ROOT, 'build', 'guests');
@@ -61,98 +61,77 @@ async function request(m: Machine, waitFor: (re: RegExp, ms: number, from?: numb
   return reply;
 }
 
-const shared = boot({
-      emulator: 'bochs',
-      image: {
-        kind: 'iso-variant',
-        vmsBase: GUESTS,
-        vms: {
-          images: { base: imagePath },
-          vms: [
-            vblk('a', `mode=rw-check sector=${MARK} seed=${SEED.a} linger=1`, [rw('keep')]),
-            vblk('b', `mode=rw-check sector=${MARK} seed=${SEED.b} linger=1`, [rw('discard')]),
-            vblk('r', 'mode=read-base', [ro()]),
-          ],
-        },
-      },
-      cpus: 2,
-      memMiB: 256,
-      until: /^@cg vm-exit name=r /,
-      timeoutMs: 300_000,
-      interact: async (m, waitFor) => {
-        await waitFor(/^\[a\] VBLK linger/, 120_000, 0);
-        await waitFor(/^\[b\] VBLK linger/, 120_000, 0);
-        // What the operator sees: each disk, its overlay, its counters, and
-        // that nothing of it survives a power cycle.
-        const disks = JSON.parse(rspData(await request(m, waitFor, 'disks')));
-        assert.is(disks.persistent, false, 'disks: overlays are said not to survive a power cycle');
-        assert.match(disks.note, /power/, 'disks: the note says so in words');
-        const diskOf = (vm: string) => disks.vms.find((v: { name: string }) => v.name === vm)?.disks?.[0];
-        for (const [vm, onReset] of [['a', 'keep'], ['b', 'discard']] as const) {
-          const d = diskOf(vm);
-          assert.ok(d, `disks: ${vm} has a disk`);
-          assert.equal([d.image, d.mode, d.on_reset, d.capacity], ['base', 'rw', onReset, image.length], `disks: ${vm}'s attachment`);
-          assert.ok(d.overlay_blocks >= 1 && d.write_bytes >= SECTOR && d.requests >= 3, `disks: ${vm} wrote into its overlay (${JSON.stringify(d)})`);
-          assert.ok(d.image_users >= 2, `disks: ${vm}'s image is one copy shared by the running VMs' disks (${d.image_users})`);
-        }
-        const stats = JSON.parse(rspData(await request(m, waitFor, 'stats a')));
-        assert.ok(stats[0].devices.virtio > 0 && stats[0].devices['pci-config'] > 0, `stats: a's exits by device (${JSON.stringify(stats[0].devices)})`);
-        // Both writers are done: read the base again. (Each wait starts
-        // before its request, so a fast answer is not missed.)
-        const again = watch(waitFor(/^@cg vm-exit name=r /, 120_000));
-        assert.match(await request(m, waitFor, 'vm start r'), /"ok":true/);
-        await again;
-        // An operator reset: "keep" keeps a's overlay, "discard" drops b's.
-        const a2 = watch(waitFor(/^\[a\] VBLK rw-check/, 120_000));
-        const b2 = watch(waitFor(/^\[b\] VBLK rw-check/, 120_000));
-        assert.match(await request(m, waitFor, 'vm reset a'), /"ok":true/);
-        assert.match(await request(m, waitFor, 'vm reset b'), /"ok":true/);
-        await a2;
-        await b2;
-      },
-    });
+/** One Bochs boot (2 CPUs, 256 MiB) of vblk VMs on the base image; the rest of the case as given. */
+const diskBoot = (vms: object[], c: Omit<BootCase, 'emulator' | 'image' | 'cpus' | 'memMiB'>) =>
+  boot({
+    emulator: 'bochs',
+    image: { kind: 'iso-variant', vmsBase: GUESTS, vms: { images: { base: imagePath }, vms } },
+    cpus: 2,
+    memMiB: 256,
+    ...c,
+  });
 
-const throttled = boot({
-      emulator: 'bochs',
-      image: {
-        kind: 'iso-variant',
-        vmsBase: GUESTS,
-        vms: {
-          images: { base: imagePath },
-          vms: [
-            vblk('byiops', 'mode=flood ms=3000 warm_ms=1500 size=8', [ro({ iops: RATE.iops })]),
-            vblk('bybytes', 'mode=flood ms=3000 warm_ms=1500 size=8', [ro({ bytes_per_s: RATE.bytesPerS })]),
-            vblk('free', 'mode=flood ms=3000 warm_ms=1500 size=8', [ro()]),
-          ],
-        },
-      },
-      cpus: 2,
-      memMiB: 256,
-      ips: IPS,
-      until: /^@cg vms-done/,
-      timeoutMs: 600_000,
-    });
+const shared = diskBoot(
+  [
+    vblk('a', `mode=rw-check sector=${MARK} seed=${SEED.a} linger=1`, [rw('keep')]),
+    vblk('b', `mode=rw-check sector=${MARK} seed=${SEED.b} linger=1`, [rw('discard')]),
+    vblk('r', 'mode=read-base', [ro()]),
+  ],
+  {
+    until: /^@cg vm-exit name=r /,
+    timeoutMs: 300_000,
+    interact: async (m, waitFor) => {
+      await waitFor(/^\[a\] VBLK linger/, 120_000, 0);
+      await waitFor(/^\[b\] VBLK linger/, 120_000, 0);
+      // What the operator sees: each disk, its overlay, its counters, and
+      // that nothing of it survives a power cycle.
+      const disks = JSON.parse(rspData(await request(m, waitFor, 'disks')));
+      assert.is(disks.persistent, false, 'disks: overlays are said not to survive a power cycle');
+      assert.match(disks.note, /power/, 'disks: the note says so in words');
+      const diskOf = (vm: string) => disks.vms.find((v: { name: string }) => v.name === vm)?.disks?.[0];
+      for (const [vm, onReset] of [['a', 'keep'], ['b', 'discard']] as const) {
+        const d = diskOf(vm);
+        assert.ok(d, `disks: ${vm} has a disk`);
+        assert.equal([d.image, d.mode, d.on_reset, d.capacity], ['base', 'rw', onReset, image.length], `disks: ${vm}'s attachment`);
+        assert.ok(d.overlay_blocks >= 1 && d.write_bytes >= SECTOR && d.requests >= 3, `disks: ${vm} wrote into its overlay (${JSON.stringify(d)})`);
+        assert.ok(d.image_users >= 2, `disks: ${vm}'s image is one copy shared by the running VMs' disks (${d.image_users})`);
+      }
+      const stats = JSON.parse(rspData(await request(m, waitFor, 'stats a')));
+      assert.ok(stats[0].devices.virtio > 0 && stats[0].devices['pci-config'] > 0, `stats: a's exits by device (${JSON.stringify(stats[0].devices)})`);
+      // Both writers are done: read the base again. (Each wait starts
+      // before its request, so a fast answer is not missed.)
+      const again = watch(waitFor(/^@cg vm-exit name=r /, 120_000));
+      assert.match(await request(m, waitFor, 'vm start r'), /"ok":true/);
+      await again;
+      // An operator reset: "keep" keeps a's overlay, "discard" drops b's.
+      const a2 = watch(waitFor(/^\[a\] VBLK rw-check/, 120_000));
+      const b2 = watch(waitFor(/^\[b\] VBLK rw-check/, 120_000));
+      assert.match(await request(m, waitFor, 'vm reset a'), /"ok":true/);
+      assert.match(await request(m, waitFor, 'vm reset b'), /"ok":true/);
+      await a2;
+      await b2;
+    },
+  },
+);
 
-const bad = boot({
-      emulator: 'bochs',
-      image: {
-        kind: 'iso-variant',
-        vmsBase: GUESTS,
-        vms: {
-          images: { base: imagePath },
-          vms: [
-            vblk('loop', 'mode=bad-ring bad=loop', [rw('discard')]),
-            vblk('range', 'mode=bad-ring bad=range', [rw('discard')]),
-            vblk('oversize', 'mode=bad-ring bad=oversize qsize=16', [rw('discard')]),
-            vblk('good', `mode=rw-check sector=${MARK} seed=7`, [rw('discard')]),
-          ],
-        },
-      },
-      cpus: 2,
-      memMiB: 256,
-      until: /^@cg vms-done/,
-      timeoutMs: 300_000,
-    });
+const throttled = diskBoot(
+  [
+    vblk('byiops', 'mode=flood ms=3000 warm_ms=1500 size=8', [ro({ iops: RATE.iops })]),
+    vblk('bybytes', 'mode=flood ms=3000 warm_ms=1500 size=8', [ro({ bytes_per_s: RATE.bytesPerS })]),
+    vblk('free', 'mode=flood ms=3000 warm_ms=1500 size=8', [ro()]),
+  ],
+  { ips: IPS, until: /^@cg vms-done/, timeoutMs: 600_000 },
+);
+
+const bad = diskBoot(
+  [
+    vblk('loop', 'mode=bad-ring bad=loop', [rw('discard')]),
+    vblk('range', 'mode=bad-ring bad=range', [rw('discard')]),
+    vblk('oversize', 'mode=bad-ring bad=oversize qsize=16', [rw('discard')]),
+    vblk('good', `mode=rw-check sector=${MARK} seed=7`, [rw('discard')]),
+  ],
+  { until: /^@cg vms-done/, timeoutMs: 300_000 },
+);
 for (const p of [shared, throttled, bad]) p.catch(() => {});
 
 /** A VM's exit status from its vm-exit marker, or undefined. */

@@ -16,8 +16,21 @@ import {
   POLICY_PARAM_CAP, POLICY_PARAM_WEIGHT, TIME_MAX, WEIGHT_MAX,
 } from "./lib/abi";
 import {
-  before, checkAdd, checkInit, flagsCpu, ld32, ld64, max64, min64, st32, st64,
-  validCpu, validId, zero,
+  before,
+  checkAdd,
+  checkInit,
+  flagsCpu,
+  ld32,
+  ld64,
+  leftCpu,
+  max64,
+  min64,
+  offCpu,
+  st32,
+  st64,
+  validCpu,
+  validId,
+  zero,
 } from "./lib/util";
 
 // Virtual time unit: run time of a vCPU of weight NOMINAL. vr += ran *
@@ -232,18 +245,14 @@ export function vcpu_ran(id: i32, cpu: i32, ran: i64, now: i64): void {
   const vm = ld32(VM_OF, id);
   if (ld32(CAP, vm) != 0) st64(USED, vm, ld64(USED, vm) + r);
   st32(RUNNING_ON, id, -1);
-  if (validCpu(cpu, ncpus) && ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
+  leftCpu(CUR, cpu, id, ncpus);
 }
 
 export function vcpu_block(id: i32, now: i64): void {
   if (!validId(id) || ld32(PRESENT, id) == 0) return;
   st32(RUNNABLE, id, 0);
   // Normally vcpu_ran came first; if not, the vCPU is off its CPU anyway.
-  const cpu = ld32(RUNNING_ON, id);
-  if (cpu >= 0) {
-    if (ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
-    st32(RUNNING_ON, id, -1);
-  }
+  offCpu(RUNNING_ON, CUR, id);
 }
 
 export function vcpu_wake(id: i32, now: i64): i32 {

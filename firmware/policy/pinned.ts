@@ -11,7 +11,7 @@ import {
   CAP_MAX, POLICY_EINVAL, POLICY_MAX_CPUS, POLICY_MAX_VCPUS, POLICY_PARAM_CAP,
   POLICY_PARAM_WEIGHT, WEIGHT_MAX,
 } from "./lib/abi";
-import { checkAdd, checkInit, flagsCpu, ld32, ld64, max64, st32, st64, validCpu, validId, zero } from "./lib/util";
+import { checkAdd, checkInit, flagsCpu, ld32, ld64, leftCpu, max64, st32, st64, validCpu, validId, zero } from "./lib/util";
 
 const V = POLICY_MAX_VCPUS;
 const C = POLICY_MAX_CPUS;
@@ -92,7 +92,7 @@ export function pick_slice(cpu: i32): i64 {
 export function vcpu_ran(id: i32, cpu: i32, ran: i64, now: i64): void {
   if (!validId(id) || ld32(PRESENT, id) == 0) return;
   st32(RUNNING, id, 0);
-  if (validCpu(cpu, ncpus) && ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
+  leftCpu(CUR, cpu, id, ncpus);
 }
 
 export function vcpu_block(id: i32, now: i64): void {

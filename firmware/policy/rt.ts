@@ -22,8 +22,21 @@ import {
   POLICY_PARAM_RT_BUDGET, POLICY_PARAM_RT_PERIOD, POLICY_PARAM_WEIGHT, TIME_MAX, WEIGHT_MAX,
 } from "./lib/abi";
 import {
-  before, checkAdd, checkInit, flagsCpu, ld32, ld64, max64, min64, st32, st64, validCpu,
-  validId, zero,
+  before,
+  checkAdd,
+  checkInit,
+  flagsCpu,
+  ld32,
+  ld64,
+  leftCpu,
+  max64,
+  min64,
+  offCpu,
+  st32,
+  st64,
+  validCpu,
+  validId,
+  zero,
 } from "./lib/util";
 
 const V = POLICY_MAX_VCPUS;
@@ -216,17 +229,13 @@ export function vcpu_ran(id: i32, cpu: i32, ran: i64, now: i64): void {
     st64(LEFT, id, max64(ld64(LEFT, id) - min64(max64(ran, 0), TIME_MAX), 0));
   }
   st32(RUNNING_ON, id, -1);
-  if (validCpu(cpu, ncpus) && ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
+  leftCpu(CUR, cpu, id, ncpus);
 }
 
 export function vcpu_block(id: i32, now: i64): void {
   if (!validId(id) || ld32(PRESENT, id) == 0) return;
   st32(RUNNABLE, id, 0);
-  const cpu = ld32(RUNNING_ON, id);
-  if (cpu >= 0) {
-    if (ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
-    st32(RUNNING_ON, id, -1);
-  }
+  offCpu(RUNNING_ON, CUR, id);
 }
 
 // Does a waking reserved vCPU with deadline d beat what cpu runs now?

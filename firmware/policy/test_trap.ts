@@ -9,7 +9,7 @@
 // is the number of pick_next calls that succeed before the trap, 0..2^31-1).
 
 import { POLICY_EINVAL, POLICY_MAX_CPUS, POLICY_MAX_VCPUS } from "./lib/abi";
-import { checkAdd, checkInit, flagsCpu, ld32, ld64, max64, st32, st64, validCpu, validId, zero } from "./lib/util";
+import { checkAdd, checkInit, flagsCpu, ld32, ld64, leftCpu, max64, st32, st64, validCpu, validId, zero } from "./lib/util";
 
 const TRAP_PARAM: i32 = 99;
 const TRAP_AFTER_DEFAULT: i32 = 1000;
@@ -96,7 +96,7 @@ export function pick_slice(cpu: i32): i64 {
 export function vcpu_ran(id: i32, cpu: i32, ran: i64, now: i64): void {
   if (!present(id)) return;
   st32(RUNNING, id, 0);
-  if (validCpu(cpu, ncpus) && ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
+  leftCpu(CUR, cpu, id, ncpus);
 }
 
 export function vcpu_block(id: i32, now: i64): void {

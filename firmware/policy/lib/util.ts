@@ -68,6 +68,22 @@ export function checkAdd(id: i32, vm: i32, weight: i32, cap: i32, flags: i32, nc
   return id >= 0 && id < POLICY_MAX_VCPUS;
 }
 
+// vcpu_ran: vCPU id left `cpu`, which then runs nothing until its next
+// pick (cur: the policy's i32-per-CPU "picked last" table).
+@inline export function leftCpu(cur: usize, cpu: i32, id: i32, ncpus: i32): void {
+  if (validCpu(cpu, ncpus) && ld32(cur, cpu) == id) st32(cur, cpu, -1);
+}
+
+// vcpu_block without a vcpu_ran first: take id off whatever CPU runs it
+// (runningOn: i32 per vCPU, the CPU or -1).
+@inline export function offCpu(runningOn: usize, cur: usize, id: i32): void {
+  const cpu = ld32(runningOn, id);
+  if (cpu >= 0) {
+    if (ld32(cur, cpu) == id) st32(cur, cpu, -1);
+    st32(runningOn, id, -1);
+  }
+}
+
 // init's argument check, shared so every policy refuses the same things.
 export function checkInit(ncpus: i32, tsc_hz: i64): i32 {
   if (ncpus < 1 || ncpus > POLICY_MAX_CPUS || tsc_hz <= 0) return POLICY_EINVAL;

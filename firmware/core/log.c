@@ -10,7 +10,6 @@ static bool log_mid_line; /* the last byte sent was not a newline */
 /* The log ring: the last LOG_RING_SIZE bytes the monitor itself printed
  * (not raw guest output), for the console's `log` command. */
 static char log_ring[LOG_RING_SIZE];
-static void log_line_start_locked(void);
 static u64 log_ring_total;
 
 static void log_write(const char *s)
@@ -22,6 +21,27 @@ static void log_write(const char *s)
 		log_mid_line = *s != '\n';
 		log_ring[log_ring_total++ % LOG_RING_SIZE] = *s;
 	}
+}
+
+/* Lines that programs read (markers, tagged guest output) must start a
+ * line even when a prompt or an echoed keystroke is pending. */
+static void log_line_start(void)
+{
+	if (log_mid_line)
+		log_write("\n");
+}
+
+/* One formatted piece onto the line under the lock: on a line of its own
+ * (a marker, a log line) or wherever the line is (kprintf). */
+static void log_put(const char *text, bool own_line, bool newline)
+{
+	spin_lock(&log_lock);
+	if (own_line)
+		log_line_start();
+	log_write(text);
+	if (newline)
+		log_write("\n");
+	spin_unlock(&log_lock);
 }
 
 size_t log_ring_copy(char *dst, size_t size)
@@ -40,11 +60,7 @@ size_t log_ring_copy(char *dst, size_t size)
 
 void klog_raw(const char *s, bool line)
 {
-	spin_lock(&log_lock);
-	if (line)
-		log_line_start_locked();
-	log_write(s);
-	spin_unlock(&log_lock);
+	log_put(s, line, false);
 }
 
 void klog_guest_putc(char c)
@@ -57,18 +73,6 @@ void klog_guest_putc(char c)
 	spin_unlock(&log_lock);
 }
 
-/* Lines that programs read (markers, tagged guest output) must start a
- * line even when a prompt or an echoed keystroke is pending. */
-static void log_line_start(void)
-{
-	if (log_mid_line)
-		log_write("\n");
-}
-
-static void log_line_start_locked(void)
-{
-	log_line_start();
-}
 
 void kprintf(const char *fmt, ...)
 {
@@ -77,9 +81,7 @@ void kprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	spin_lock(&log_lock);
-	log_write(buf);
-	spin_unlock(&log_lock);
+	log_put(buf, false, false);
 }
 
 void cg_marker(const char *kind, const char *fields, ...)
@@ -90,11 +92,7 @@ void cg_marker(const char *kind, const char *fields, ...)
 	va_start(ap, fields);
 	fmt_vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fields, ap);
 	va_end(ap);
-	spin_lock(&log_lock);
-	log_line_start();
-	log_write(buf);
-	log_write("\n");
-	spin_unlock(&log_lock);
+	log_put(buf, true, true);
 }
 
 void klog_line(const char *fmt, ...)
@@ -104,10 +102,7 @@ void klog_line(const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	spin_lock(&log_lock);
-	log_line_start();
-	log_write(buf);
-	spin_unlock(&log_lock);
+	log_put(buf, true, false);
 }
 
 void log_force_unlock(void)

@@ -4,6 +4,7 @@
  * fields are written byte by byte, little-endian, so buf needs no alignment. */
 #include <cg/errno.h>
 #include <cg/string.h>
+#include "dev_pci.h"
 #include "dev_rtc.h"
 #include "dev_sysctl.h"
 #include "guest_acpi.h"
@@ -186,7 +187,7 @@ static void ga_pci_host(struct aml *a)
 		aml_int(a, (u64)slot << 16 | 0xFFFF);
 		aml_int(a, 0);
 		aml_int(a, 0);
-		aml_int(a, GUEST_ACPI_PCI_INTA_GSI(slot));
+		aml_int(a, PCI_INTX_GSI(slot));
 		aml_close(a);
 	}
 	aml_close(a);

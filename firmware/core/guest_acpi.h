@@ -64,9 +64,8 @@
 #define GUEST_ACPI_PCI_MEM_MIN UINT32_C(0xE0000000)
 #define GUEST_ACPI_PCI_MEM_MAX UINT32_C(0xFEBFFFFF)
 /* INTx routing in PCI0's _PRT: INTA of slots 1..8 (every slot a VM's disks
- * can use) to GSI 16 + (slot & 7), as dev_pci.h's PCI_INTX_GSI does. */
+ * can use) to the GSI dev_pci.h's PCI_INTX_GSI gives it. */
 #define GUEST_ACPI_PCI_PRT_SLOTS 8u
-#define GUEST_ACPI_PCI_INTA_GSI(slot) (16u + ((slot) & 7u))
 
 struct guest_acpi_cfg {
 	u32 vcpus;        /* 1..GUEST_ACPI_MAX_VCPUS; APIC ID and UID = index */

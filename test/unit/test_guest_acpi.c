@@ -14,6 +14,7 @@
 #include "phys_window.h"
 #include "acpi.h"
 #include "aml_walk.h"
+#include "dev_pci.h"
 #include "guest_acpi.h"
 
 static u8 sum(const u8 *p, u64 n)
@@ -111,7 +112,7 @@ static void check_dsdt(const u8 *d, bool pci)
 	      o->nints == 4 * GUEST_ACPI_PCI_PRT_SLOTS, "PCI0 _PRT: one entry of 4 per slot");
 	for (u32 s = 1; o && s <= GUEST_ACPI_PCI_PRT_SLOTS && o->nints == 4 * GUEST_ACPI_PCI_PRT_SLOTS; s++) {
 		const u64 *e = &o->ints[4 * (s - 1)];
-		CHECK(e[0] == ((u64)s << 16 | 0xFFFF) && e[1] == 0 && e[2] == 0 && e[3] == 16 + (s & 7),
+		CHECK(e[0] == ((u64)s << 16 | 0xFFFF) && e[1] == 0 && e[2] == 0 && e[3] == PCI_INTX_GSI(s) && e[3] == 16 + (s & 7),
 		      "_PRT: slot s INTA -> GSI 16 + (s & 7), as dev_pci routes it");
 	}
 }

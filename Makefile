@@ -24,13 +24,16 @@ CFLAGS += -mcmodel=small
 CFLAGS += -mno-red-zone
 CFLAGS += -mgeneral-regs-only
 CFLAGS += -MMD -MP
-CFLAGS += -Ifirmware/include -Ifirmware/core
+CFLAGS += -Ifirmware -Ifirmware/include
 CFLAGS += -DCG_VERSION='"$(VERSION)"'
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments -z noexecstack -T boot/linker.ld
 
-FW_C := $(wildcard firmware/core/*.c) $(filter-out %/asm_offsets.c,$(wildcard firmware/arch/x86/*.c))
+# Every C and asm file of the layers (firmware/layers.txt); policies and
+# their runtime have rules of their own below.
+FW_LAYER_DIRS := init shell core loader devices devices/virtio drivers arch/x86 arch/x86/vmx lib
+FW_C := $(filter-out %/asm_offsets.c,$(foreach d,$(FW_LAYER_DIRS),$(wildcard firmware/$(d)/*.c)))
 FW_C += $(wildcard firmware/policy/rt/*.c)
-FW_ASM := boot/multiboot.asm boot/entry.asm boot/ap_blob.asm $(wildcard firmware/arch/x86/*.asm)
+FW_ASM := boot/multiboot.asm boot/entry.asm boot/ap_blob.asm $(foreach d,$(FW_LAYER_DIRS),$(wildcard firmware/$(d)/*.asm))
 FW_S := $(wildcard firmware/policy/rt/*.S)
 FW_OBJ := $(FW_C:%.c=$(B)/obj/%.o) $(FW_ASM:%.asm=$(B)/obj/%.o) $(FW_S:%.S=$(B)/obj/%.o)
 
@@ -51,7 +54,7 @@ all: firmware iso js guests example-disks $(if $(wildcard $(CG_KERNEL_CACHE)/lin
 firmware: $(B)/crossguard.elf
 iso: $(B)/crossguard.iso
 
-$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h firmware/core/vcpu.h firmware/core/vlapic.h
+$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h firmware/core/vcpu.h firmware/arch/x86/vmx/vlapic.h
 	@mkdir -p $(dir $@)
 	@echo "  GEN   $@"
 	@$(CC) $(filter-out -MMD -MP -g,$(CFLAGS)) -S -o $@.s $<

@@ -1,5 +1,5 @@
 // The operator console's machine protocol, version 1 (docs/console-protocol.md;
-// the monitor's half is firmware/core/console_proto.h). This file is the whole
+// the monitor's half is firmware/include/abi/console_proto.h). This file is the whole
 // client side of the wire format; nothing else builds or reads these lines.
 //
 // The operator serial line carries three kinds of lines at once: text for

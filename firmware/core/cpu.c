@@ -1,5 +1,5 @@
-#include "cpu.h"
-#include "log.h"
+#include "core/cpu.h"
+#include "lib/log.h"
 
 struct cpu_info cpu_table[CG_MAX_CPUS];
 

@@ -3,7 +3,7 @@
 #define CG_CPU_H
 
 #include <cg/types.h>
-#include "arch.h"
+#include "core/arch.h"
 
 enum cpu_state { CPU_ABSENT = 0, CPU_STARTING, CPU_ONLINE, CPU_FAILED };
 

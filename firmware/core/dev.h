@@ -5,11 +5,11 @@
 #define CG_DEV_H
 
 #include <cg/types.h>
-#include "dev_pit.h"
-#include "dev_pic.h"
-#include "dev_rtc.h"
-#include "dev_sysctl.h"
-#include "dev_ioapic.h"
+#include "devices/dev_pit.h"
+#include "devices/dev_pic.h"
+#include "devices/dev_rtc.h"
+#include "devices/dev_sysctl.h"
+#include "devices/dev_ioapic.h"
 
 struct vcpu;
 struct vm;

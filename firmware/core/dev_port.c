@@ -1,9 +1,9 @@
 /* The I/O port map of a VM: one table, first match wins. */
-#include "dev.h"
-#include "dev_pci.h"
-#include "log.h"
-#include "vm.h"
-#include "arch.h"
+#include "core/dev.h"
+#include "devices/virtio/dev_pci.h"
+#include "lib/log.h"
+#include "core/vm.h"
+#include "core/arch.h"
 #include <cg/spinlock.h>
 
 #define PORT_DEBUG_EXIT 0xF4

@@ -1,8 +1,8 @@
 /* Message-signalled interrupts (SDM Vol 3A 10.11): the address names the
  * destination, the data the vector and delivery mode. */
-#include "irq.h"
-#include "vlapic.h"
-#include "vm.h"
+#include "core/irq.h"
+#include "arch/x86/vmx/vlapic.h"
+#include "core/vm.h"
 #include <cg/errno.h>
 
 #define MSI_ADDR_DEST(a) ((u32)(((a) >> 12) & 0xFF))

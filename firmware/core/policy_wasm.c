@@ -4,10 +4,10 @@
  * module is guarded: a trap or a used-up fuel budget comes back as an
  * error code, the wrapper records it, and the scheduler core (which holds
  * sched_lock around every call) switches to the round-robin. */
-#include "sched_ops.h"
-#include "log.h"
-#include "mem.h"
-#include "../policy/policy_abi.h"
+#include "core/sched_ops.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "abi/policy_abi.h"
 #include "policies.h" /* generated: #includes every module, POLICY_LIST(X) */
 #include <cg/string.h>
 #include <wasm-rt.h>

@@ -1,7 +1,7 @@
 /* The boundary between the scheduler core (sched.c: run loops, accounting,
  * VMX hand-off) and a scheduling policy. The C round-robin (sched_rr.c) and
  * every WebAssembly policy (policy_wasm.c, firmware/policy/ sources) implement
- * the same calls, mirroring firmware/policy/policy_abi.h. The core holds
+ * the same calls, mirroring firmware/include/abi/policy_abi.h. The core holds
  * sched_lock around every call, so a policy never runs concurrently. */
 #ifndef CG_SCHED_OPS_H
 #define CG_SCHED_OPS_H

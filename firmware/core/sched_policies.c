@@ -1,6 +1,6 @@
 /* The policies this image carries: the WebAssembly ones built from
  * firmware/policy/ (policy_wasm.c), then the built-in round-robin. */
-#include "sched_ops.h"
+#include "core/sched_ops.h"
 #include <cg/string.h>
 
 extern const struct sched_ops *const policy_wasm_list[];

@@ -2,8 +2,8 @@
  * CPU (or its preferred CPU when the flags name one), fixed slices. Small
  * on purpose: it is the fallback when a policy module fails, and the
  * reference a policy author can compare against. */
-#include "sched_ops.h"
-#include "../policy/policy_abi.h"
+#include "core/sched_ops.h"
+#include "abi/policy_abi.h"
 
 #define RR_SLICE_MS 10
 

@@ -7,7 +7,7 @@
 #define CG_VCPU_H
 
 #include <cg/types.h>
-#include "vlapic.h"
+#include "arch/x86/vmx/vlapic.h"
 
 enum vcpu_state {
 	VCPU_WAIT_SIPI,

@@ -4,9 +4,9 @@
 #define CG_VM_H
 
 #include <cg/types.h>
-#include "dev.h"
-#include "vcpu.h"
-#include "vmcfg.h"
+#include "core/dev.h"
+#include "core/vcpu.h"
+#include "core/vmcfg.h"
 
 #define VM_MAX 16
 #define VM_MAX_VCPUS 16

@@ -10,15 +10,15 @@
 #include <cg/errno.h>
 #include <cg/spinlock.h>
 #include <cg/string.h>
-#include "dev_pci.h"
-#include "fmt.h"
-#include "irq.h"
-#include "log.h"
-#include "mem.h"
-#include "virtio_blk.h"
-#include "vm.h"
-#include "vm_disks.h"
-#include "vm_modules.h"
+#include "devices/virtio/dev_pci.h"
+#include "lib/fmt.h"
+#include "core/irq.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "devices/virtio/virtio_blk.h"
+#include "core/vm.h"
+#include "core/vm_disks.h"
+#include "core/vm_modules.h"
 
 #define BLK_BOUNCE_PAGES 8	/* 32 KiB of staging per device */
 #define BLK_DEV_PAGES ((sizeof(struct virtio_blk) + PAGE_SIZE - 1) / PAGE_SIZE)

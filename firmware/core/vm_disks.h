@@ -8,7 +8,7 @@
 #define CG_VM_DISKS_H
 
 #include <cg/types.h>
-#include "disk.h"
+#include "devices/virtio/disk.h"
 
 struct vm;
 struct vmcfg_vm;

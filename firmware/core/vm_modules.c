@@ -1,12 +1,12 @@
-#include "vm_modules.h"
-#include "bootinfo.h"
-#include "log.h"
-#include "cpu.h"
-#include "mem.h"
-#include "sched.h"
-#include "vm.h"
-#include "vmcfg.h"
-#include "fmt.h"
+#include "core/vm_modules.h"
+#include "lib/bootinfo.h"
+#include "lib/log.h"
+#include "core/cpu.h"
+#include "lib/mem.h"
+#include "core/sched.h"
+#include "core/vm.h"
+#include "core/vmcfg.h"
+#include "lib/fmt.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 

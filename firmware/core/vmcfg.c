@@ -3,7 +3,7 @@
  * uses on a parsed set. The vm blocks, image and disk lines are in
  * vmcfg_vm.c; lexing and error text in vmcfg_lex.c. Every rejection names
  * the line and says how to fix it. */
-#include "vmcfg_vm.h"
+#include "core/vmcfg_vm.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 

@@ -1,7 +1,7 @@
 /* vms.cfg lexing and error text (contracts in vmcfg_lex.h): the strict
  * names, numbers and fields every line is made of, and the one-line
  * messages that name the line and say how to fix it. */
-#include "vmcfg_lex.h"
+#include "core/vmcfg_lex.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 

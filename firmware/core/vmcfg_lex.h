@@ -5,7 +5,7 @@
 #ifndef CG_VMCFG_LEX_H
 #define CG_VMCFG_LEX_H
 
-#include "vmcfg.h"
+#include "core/vmcfg.h"
 
 /* The error text being built: "vms.cfg line N: " + pieces, always
  * NUL-terminated within size (nothing is written when size is 0). */

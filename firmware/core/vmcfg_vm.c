@@ -2,7 +2,7 @@
  * every key inside it (mem, vcpus, kernel, cmdline, module, disk,
  * on_triple_fault and the scheduler numbers), the checks at 'end', and the
  * top-level image lines that disk lines attach. */
-#include "vmcfg_vm.h"
+#include "core/vmcfg_vm.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 

@@ -7,7 +7,7 @@
 #ifndef CG_VMCFG_VM_H
 #define CG_VMCFG_VM_H
 
-#include "vmcfg_lex.h"
+#include "core/vmcfg_lex.h"
 
 /* vmcfg_begin_vm: "vm NAME": open a block for a new VM. Returns 0, or
  * -CG_EINVAL for a block already open, a bad or repeated name, or more

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as abi from '../../toolchain/src/policy-abi.js';
 import { ROOT } from './sim.js';
 
-const header = readFileSync(join(ROOT, 'firmware', 'policy', 'policy_abi.h'), 'utf8');
+const header = readFileSync(join(ROOT, 'firmware', 'include', 'abi', 'policy_abi.h'), 'utf8');
 const asAbi = readFileSync(join(ROOT, 'firmware', 'policy', 'lib', 'abi.ts'), 'utf8');
 const readme = readFileSync(join(ROOT, 'firmware', 'policy', 'README.md'), 'utf8');
 

@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "phys.h"
+#include "lib/phys.h"
 
 struct phys_window {
 	u8 *buf;

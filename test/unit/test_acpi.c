@@ -4,7 +4,7 @@
 #include <cg/errno.h>
 #include "check.h"
 #include "phys_window.h"
-#include "acpi.h"
+#include "lib/acpi.h"
 
 #define WIN_SIZE (2 * MIB)
 #define RSDP_AT 0xF6B0ULL

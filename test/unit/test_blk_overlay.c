@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "blk_overlay.h"
+#include "devices/virtio/blk_overlay.h"
 
 #define SECT 512u
 #define BLK 4096u

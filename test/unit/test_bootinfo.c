@@ -4,7 +4,7 @@
 #include <cg/errno.h>
 #include "check.h"
 #include "phys_window.h"
-#include "bootinfo.h"
+#include "lib/bootinfo.h"
 
 #define WIN_BASE 0x10000ULL
 #define WIN_SIZE 0x20000ULL

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "cmdline.h"
+#include "init/cmdline.h"
 
 struct parsed {
 	int nbad;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "fmt.h"
+#include "lib/fmt.h"
 
 /* Same as fmt_snprintf but without the printf attribute, for formats the
  * compiler would rightly reject (unknown conversions, a trailing %). */

@@ -12,10 +12,10 @@
 #include <cg/errno.h>
 #include "check.h"
 #include "phys_window.h"
-#include "acpi.h"
+#include "lib/acpi.h"
 #include "aml_walk.h"
-#include "dev_pci.h"
-#include "guest_acpi.h"
+#include "devices/virtio/dev_pci.h"
+#include "loader/guest_acpi.h"
 
 static u8 sum(const u8 *p, u64 n)
 {

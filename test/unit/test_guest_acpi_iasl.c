@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "guest_acpi.h"
+#include "loader/guest_acpi.h"
 
 static char dir[] = "/tmp/cg-acpi-XXXXXX";
 static const char *expecting = ""; /* "(expected) " while checking bad tables */

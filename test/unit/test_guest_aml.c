@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "guest_aml.h"
+#include "loader/guest_aml.h"
 
 static u8 out[0x40000];
 

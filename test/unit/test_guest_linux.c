@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "guest_linux.h"
+#include "loader/guest_linux.h"
 
 /* Setup header offsets (Linux boot protocol), spelled out independently of
  * guest_linux.c so a wrong constant there shows up here. */

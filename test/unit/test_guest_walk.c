@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "guest_walk.h"
+#include "arch/x86/vmx/guest_walk.h"
 
 #define RAM_SIZE (16 * MIB)
 

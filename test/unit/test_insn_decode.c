@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "insn_decode.h"
+#include "arch/x86/vmx/insn_decode.h"
 
 struct icase {
 	const char *text; /* Intel syntax for the assembler; NULL: not assemblable */

@@ -1,7 +1,7 @@
 /* The console's JSON writer: structure, commas, escaping, and overflow
  * that never writes past the buffer. */
 #include "check.h"
-#include "json.h"
+#include "lib/json.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "memmap.h"
+#include "lib/memmap.h"
 
 static bool map_has(const struct memmap *m, u64 base, u64 len, u32 type)
 {

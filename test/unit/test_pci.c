@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "dev_pci.h"
+#include "devices/virtio/dev_pci.h"
 
 static struct pci_bus bus;
 

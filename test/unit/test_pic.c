@@ -1,8 +1,8 @@
-/* Host tests for the 8259A pair and ELCR model (firmware/core/dev_pic.c):
+/* Host tests for the 8259A pair and ELCR model (firmware/devices/dev_pic.c):
  * the sequences guests run to initialise and probe it, and the priority,
  * poll and EOI logic behind the (unconnected in a VM) inputs. */
 #include "check.h"
-#include "dev_pic.h"
+#include "devices/dev_pic.h"
 
 #define M_CMD PIC_PORT_MASTER
 #define M_DATA (PIC_PORT_MASTER + 1)

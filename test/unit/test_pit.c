@@ -1,7 +1,7 @@
-/* Host tests for the 8254 PIT / port 0x61 model (firmware/core/dev_pit.c):
+/* Host tests for the 8254 PIT / port 0x61 model (firmware/devices/dev_pit.c):
  * the sequences Linux runs for TSC calibration and the legacy timer. */
 #include "check.h"
-#include "dev_pit.h"
+#include "devices/dev_pit.h"
 
 #define T0 UINT64_C(5000000000) /* arbitrary start: 5 s of uptime */
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "pmm.h"
+#include "lib/pmm.h"
 
 /* map_rw stand-in: hands out a host buffer and remembers the physical
  * range, so tests can check the bitmap was placed legally. */

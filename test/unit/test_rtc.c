@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include "check.h"
-#include "calendar.h"
-#include "dev_rtc.h"
+#include "lib/calendar.h"
+#include "devices/dev_rtc.h"
 
 #define S UINT64_C(1000000000)
 #define T0 UINT64_C(5000000000000) /* an arbitrary VM clock origin, ns */

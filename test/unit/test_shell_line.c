@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "shell_line.h"
+#include "shell/shell_line.h"
 
 static char echoed[1024];
 static size_t echoed_len;

@@ -4,7 +4,7 @@
  * off, other types wake at once with WAK_STS, write-1-to-clear), every
  * command byte and every sleep value decoded exhaustively. */
 #include "check.h"
-#include "dev_sysctl.h"
+#include "devices/dev_sysctl.h"
 
 static void check_cf9(void)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "disk.h"
-#include "token_bucket.h"
+#include "devices/virtio/disk.h"
+#include "devices/virtio/token_bucket.h"
 
 #define MS 1000000ull
 #define S 1000000000ull

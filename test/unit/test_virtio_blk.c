@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "virtio_blk.h"
+#include "devices/virtio/virtio_blk.h"
 
 #define RAM_SIZE 0x100000ull
 #define DESC 0x10000ull

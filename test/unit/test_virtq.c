@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "virtq.h"
+#include "devices/virtio/virtq.h"
 
 /* Guest RAM: two regions with a hole between and around them. */
 #define R0_BASE 0x10000ull

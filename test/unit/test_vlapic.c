@@ -1,12 +1,12 @@
-/* Host tests for the vLAPIC (firmware/core/vlapic.c: the register page,
+/* Host tests for the vLAPIC (firmware/arch/x86/vmx/vlapic.c: the register page,
  * posted requests, the APICv write and EOI exits), its timer
  * (vlapic_timer.c), the IOAPIC (dev_ioapic.c) and MSI delivery (irq.c):
  * the register sequences Linux and the test guests use, against a fake
  * TSC. */
 #include "check.h"
-#include "vm.h"
-#include "irq.h"
-#include "vlapic.h"
+#include "core/vm.h"
+#include "core/irq.h"
+#include "arch/x86/vmx/vlapic.h"
 #include <string.h>
 
 static u64 fake_tsc;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cg/errno.h>
 #include "check.h"
-#include "vmcfg.h"
+#include "core/vmcfg.h"
 
 static struct vmcfg cfg; /* ~28 KiB: keep off the stack */
 static char err[256];

@@ -11,7 +11,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g
 UNIT_CFLAGS += -Wall -Wextra -Werror
 UNIT_CFLAGS += -fsanitize=address,undefined
 UNIT_CFLAGS += -fno-sanitize-recover=all
-UNIT_CFLAGS += -Ifirmware/include -Ifirmware/core
+UNIT_CFLAGS += -Ifirmware -Ifirmware/include
 UNIT_DEPFLAGS := -MMD -MP
 
 UNIT_OUT := build/unit
@@ -23,7 +23,7 @@ UNIT_TESTS += test_vmcfg
 UNIT_FW_SRCS += vmcfg vmcfg_lex vmcfg_vm
 UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line json
 UNIT_TESTS += test_json
-# Linux bzImage loader (firmware/core/guest_linux*.c).
+# Linux bzImage loader (firmware/loader/guest_linux*.c).
 UNIT_TESTS += test_guest_linux
 UNIT_FW_SRCS += guest_linux guest_linux_hdr
 # Split virtqueue and virtio-blk parsing; copy-on-write disk overlay.
@@ -32,13 +32,13 @@ UNIT_FW_SRCS += virtq blk_overlay
 # PCI bus, virtio-pci transport, virtio-blk, disks and token buckets.
 UNIT_TESTS += test_pci test_token_bucket test_virtio_blk
 UNIT_FW_SRCS += dev_pci pci_msix virtio_pci virtio_blk disk token_bucket
-# 8254 PIT and port 0x61 model (firmware/core/dev_pit.c).
+# 8254 PIT and port 0x61 model (firmware/devices/dev_pit.c).
 UNIT_TESTS += test_pit
 UNIT_FW_SRCS += dev_pit
-# 8259A pair and ELCR model (firmware/core/dev_pic.c).
+# 8259A pair and ELCR model (firmware/devices/dev_pic.c).
 UNIT_TESTS += test_pic
 UNIT_FW_SRCS += dev_pic
-# Guest ACPI tables (firmware/core/guest_acpi.c), checked with acpi.c.
+# Guest ACPI tables (firmware/loader/guest_acpi.c), checked with acpi.c.
 UNIT_TESTS += test_guest_acpi
 UNIT_FW_SRCS += guest_acpi
 # The DSDT's AML emitter (guest_aml.c); the tables through iasl (acpica-tools).
@@ -77,7 +77,10 @@ unit-build: $(UNIT_BINS)
 unit-clean:
 	rm -rf $(UNIT_OUT)
 
-$(UNIT_OUT)/fw/%.o: firmware/core/%.c
+# Sources are named by basename; each layer folder is searched.
+UNIT_FW_DIRS := core loader devices devices/virtio arch/x86/vmx lib init shell
+vpath %.c $(addprefix firmware/,$(UNIT_FW_DIRS))
+$(UNIT_OUT)/fw/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_DEPFLAGS) -c $< -o $@
 
@@ -138,7 +141,7 @@ UNIT_MON_CFLAGS += -fno-asynchronous-unwind-tables
 UNIT_MON_CFLAGS += -mcmodel=small
 UNIT_MON_CFLAGS += -mno-red-zone
 UNIT_MON_CFLAGS += -mgeneral-regs-only
-UNIT_MON_CFLAGS += -Ifirmware/include -Ifirmware/core
+UNIT_MON_CFLAGS += -Ifirmware -Ifirmware/include
 UNIT_MON_OUT := $(UNIT_OUT)/policy-rt-check
 
 .PHONY: policy-rt-check

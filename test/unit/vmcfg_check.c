@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cg/errno.h>
-#include "vmcfg.h"
+#include "core/vmcfg.h"
 
 static struct vmcfg cfg;
 static char text[1 << 20];

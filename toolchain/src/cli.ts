@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
         )
         .command(
           'check <files..>',
-          'Check .wasm files against the policy ABI (firmware/policy/policy_abi.h)',
+          'Check .wasm files against the policy ABI (firmware/include/abi/policy_abi.h)',
           (b) => b.positional('files', { type: 'string', array: true, demandOption: true }),
           async (a) => {
             await (await import('./commands/policy.js')).check({ files: a.files as string[] });

@@ -1,6 +1,6 @@
 // The scheduler policy ABI as data: the exports every policy module must
 // have, with their WebAssembly signatures, and the limits on memory and
-// imports. Mirrors firmware/policy/policy_abi.h (the contract);
+// imports. Mirrors firmware/include/abi/policy_abi.h (the contract);
 // test/policy/abi.test.ts parses the header and fails if the two differ.
 
 export type ValType = 'i32' | 'i64';

@@ -1,5 +1,5 @@
 // crossguard policy check: does a .wasm file follow the scheduler policy
-// ABI (firmware/policy/policy_abi.h)? wabt reads and validates the module
+// ABI (firmware/include/abi/policy_abi.h)? wabt reads and validates the module
 // and prints it as text; the rules are then checked on that text, which
 // lists every type, import, function, memory, table, global, export and
 // instruction in a fixed, line-per-item form:

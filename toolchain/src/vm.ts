@@ -25,7 +25,7 @@ export const LIMITS = {
   guestModuleCmdline: 127,
   /** RAM the monitor keeps for itself out of the machine's. */
   monitorMiB: 64,
-  /** Scheduler parameters (firmware/policy/policy_abi.h, vmcfg_vm.c). */
+  /** Scheduler parameters (firmware/include/abi/policy_abi.h, vmcfg_vm.c). */
   weightMin: 1,
   weightMax: 10000,
   weightDefault: 100,

@@ -1,9 +1,9 @@
 /* Compiled to assembly only: each OFFSET line becomes "%define NAME value" in
  * build/gen/asm_offsets.inc, so assembly never types a struct offset. */
 #include <stddef.h>
-#include "trap.h"
-#include "smp.h"
-#include "../../core/vcpu.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/smp.h"
+#include "core/vcpu.h"
 
 #define OFFSET(name, value) __asm__ volatile("\n.ascii \"@@define " #name " %c0\"" ::"i"(value))
 

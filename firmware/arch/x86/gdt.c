@@ -1,6 +1,6 @@
 /* One GDT for all CPUs: kernel code and data, then a 16-byte TSS descriptor
  * per CPU (SDM Vol 3A 3.4.5, 8.2.3). */
-#include "percpu.h"
+#include "arch/x86/percpu.h"
 #include <cg/spinlock.h>
 
 #define GDT_ENTRIES (3 + 2 * CG_MAX_CPUS)

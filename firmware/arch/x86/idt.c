@@ -1,7 +1,7 @@
 /* The IDT: every vector goes to its trap_entry.asm stub. Double fault, NMI
  * and machine check run on their own IST stacks so a blown monitor stack
  * still produces a report (SDM Vol 3A 6.14.5). */
-#include "percpu.h"
+#include "arch/x86/percpu.h"
 #include <cg/spinlock.h>
 
 struct PACKED idt_gate {

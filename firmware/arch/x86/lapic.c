@@ -1,7 +1,7 @@
-#include "lapic.h"
-#include "insn.h"
-#include "msr.h"
-#include "tsc.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/tsc.h"
 #include <cg/errno.h>
 
 #define APIC_BASE_X2APIC (1ULL << 10)

@@ -1,6 +1,6 @@
-#include "percpu.h"
-#include "insn.h"
-#include "msr.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/msr.h"
 
 struct percpu percpu_table[CG_MAX_CPUS];
 

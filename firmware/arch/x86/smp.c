@@ -1,15 +1,15 @@
 /* Starting the application processors with INIT-SIPI-SIPI (SDM Vol 3A
  * 9.4.4.1), one at a time, each on its own stacks. */
-#include "smp.h"
-#include "../../core/acpi.h"
-#include "../../core/cpu.h"
-#include "../../core/log.h"
-#include "../../core/mem.h"
-#include "../../core/sched.h"
-#include "insn.h"
-#include "lapic.h"
-#include "percpu.h"
-#include "tsc.h"
+#include "arch/x86/smp.h"
+#include "lib/acpi.h"
+#include "core/cpu.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "core/sched.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/tsc.h"
 #include <cg/string.h>
 
 #define AP_STACK_PAGES 4

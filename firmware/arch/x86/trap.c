@@ -1,12 +1,12 @@
 /* Interrupts and exceptions taken in the monitor itself. The monitor has no
  * recoverable exceptions: anything but a stop-NMI is a bug, reported once
  * with the full register state. */
-#include "trap.h"
-#include "insn.h"
-#include "lapic.h"
-#include "percpu.h"
-#include "../../core/fatal.h"
-#include "../../core/log.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
+#include "lib/fatal.h"
+#include "lib/log.h"
 
 static const char *const trap_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",

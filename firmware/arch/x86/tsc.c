@@ -1,8 +1,8 @@
 /* Timestamp-counter rate, measured against PIT channel 2 (a fixed
  * 1.193182 MHz) at boot, and the delays that AP start-up needs. */
-#include "../../core/arch.h"
-#include "tsc.h"
-#include "insn.h"
+#include "core/arch.h"
+#include "arch/x86/tsc.h"
+#include "arch/x86/cpu_ops.h"
 
 #define PIT_HZ 1193182
 #define PIT_CH2_DATA 0x42

@@ -1,6 +1,6 @@
 /* The operator serial line: a 16550 at COM1, 115200 8N1, polled. */
-#include "../../core/arch.h"
-#include "insn.h"
+#include "core/arch.h"
+#include "arch/x86/cpu_ops.h"
 #include <cg/errno.h>
 
 #define COM1 0x3F8

@@ -2,11 +2,11 @@
  * read once, on first use, and the timestamp counter carries it on. The
  * guest RTCs start from it. The RTC's time is taken as UTC, as Linux and
  * QEMU assume; a host RTC set to local time makes the guests' local. */
-#include "../../core/arch.h"
-#include "../../core/calendar.h"
-#include "../../core/log.h"
-#include "insn.h"
-#include "tsc.h"
+#include "core/arch.h"
+#include "lib/calendar.h"
+#include "lib/log.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/tsc.h"
 #include <cg/spinlock.h>
 
 #define CMOS_INDEX 0x70

@@ -1,5 +1,5 @@
 /* The few string and memory routines the monitor needs. The monitor links its
- * own (firmware/core/string.c); host unit tests get the C library's, which
+ * own (firmware/lib/string.c); host unit tests get the C library's, which
  * have the same contracts. */
 #ifndef CG_STRING_H
 #define CG_STRING_H

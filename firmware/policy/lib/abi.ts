@@ -1,4 +1,4 @@
-// The policy ABI's numbers, mirrored from ../policy_abi.h (the contract).
+// The policy ABI's numbers, mirrored from firmware/include/abi/policy_abi.h (the contract).
 // AssemblyScript cannot include a C header, so the values are repeated here;
 // test/policy/abi.test.ts compares the two files so they cannot drift.
 

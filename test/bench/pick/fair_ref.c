@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fair_ref.h"
-#include "policy_abi.h"
+#include "abi/policy_abi.h"
 
 /* lib/abi.ts values that policy_abi.h does not define. */
 #define FAIR_MAX_VMS 256

@@ -1,6 +1,6 @@
 /* fair_ref: the fair policy (firmware/policy/fair.ts) written in C, for
  * measurement only (see fair_ref.c). Same functions as the policy ABI
- * (firmware/policy/policy_abi.h), same arguments and results, with signed
+ * (firmware/include/abi/policy_abi.h), same arguments and results, with signed
  * C types where the wasm2c exports take u32/u64. One global instance, like
  * the module: fair_ref_init() resets it. */
 #ifndef FAIR_REF_H

@@ -15,7 +15,7 @@ PICK_PREV_GOAL := $(.DEFAULT_GOAL)
 PICK_CC ?= cc
 PICK_CFLAGS := -std=gnu11 -O2 -g
 PICK_CFLAGS += -Wall -Wextra -Werror
-PICK_CFLAGS += -Ifirmware/include -Ifirmware/core
+PICK_CFLAGS += -Ifirmware -Ifirmware/include
 PICK_DEPFLAGS := -MMD -MP
 
 PICK_OUT := build/bench/obj/pick
@@ -74,11 +74,11 @@ $(PICK_OUT)/%.o: $(PICK_RT)/%.S
 # fair.h comes with fair.c; pick-need-fair runs before either is read.
 $(PICK_OUT)/pick_bench.o: test/bench/pick/pick_bench.c | pick-need-fair
 	@mkdir -p $(dir $@)
-	$(PICK_CC) $(PICK_CFLAGS) -I$(PICK_RT) -Ibuild/policy -Ifirmware/policy $(PICK_DEPFLAGS) -c $< -o $@
+	$(PICK_CC) $(PICK_CFLAGS) -I$(PICK_RT) -Ibuild/policy $(PICK_DEPFLAGS) -c $< -o $@
 
 $(PICK_OUT)/fair_ref.o: test/bench/pick/fair_ref.c
 	@mkdir -p $(dir $@)
-	$(PICK_CC) $(PICK_CFLAGS) -Ifirmware/policy $(PICK_DEPFLAGS) -c $< -o $@
+	$(PICK_CC) $(PICK_CFLAGS) $(PICK_DEPFLAGS) -c $< -o $@
 
 -include $(PICK_OBJS:.o=.d)
 

@@ -40,7 +40,7 @@
 #include "wasm-rt.h"
 #include "fair.h"
 #include "fair_ref.h"
-#include "policy_abi.h"
+#include "abi/policy_abi.h"
 
 /* As firmware/core/policy_wasm.c. */
 #define POLICY_FUEL 200000

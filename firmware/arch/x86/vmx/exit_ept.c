@@ -1,0 +1,79 @@
+/* EPT violations: guest-physical accesses outside the VM's RAM. Device
+ * pages (the local APIC) are emulated by decoding the faulting MOV; any
+ * other address stops the VM with a report (SDM Vol 3C 28.2.1, table 28-7). */
+#include "core/dev.h"
+#include "arch/x86/vmx/guest_walk.h"
+#include "arch/x86/vmx/insn_decode.h"
+#include "lib/log.h"
+#include "core/vm.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmexit.h"
+#include "arch/x86/vmx/vmx_ops.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
+
+#define EPT_QUAL_WRITE (1U << 1)
+#define EPT_QUAL_FETCH (1U << 2)
+#define INSN_MAX 15
+
+static enum insn_mode guest_insn_mode(void)
+{
+	u64 ar = vmcs_read(VMCS_GUEST_CS_AR);
+	if ((vmcs_read(VMCS_GUEST_EFER) & (1ULL << 10)) && (ar & (1U << 13)))
+		return INSN_MODE_64;
+	return (ar & (1U << 14)) ? INSN_MODE_32 : INSN_MODE_16;
+}
+
+static enum exit_action ept_stop(struct vcpu *v, u64 gpa, u64 q, const char *what)
+{
+	kprintf("vm %s: vcpu %u %s guest-physical 0x%lx at rip 0x%lx: %s; VM stopped\n",
+		v->vm->name, v->index,
+		(q & EPT_QUAL_FETCH) ? "fetch from" : (q & EPT_QUAL_WRITE) ? "write to" : "read of",
+		gpa, vmcs_read(VMCS_GUEST_RIP), what);
+	vm_end(v->vm, VM_END_STOP, 0, "bad-memory-access");
+	return EXIT_ACT_VM_ENDED;
+}
+
+enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
+{
+	u64 probe = 0;
+	if ((q & EPT_QUAL_FETCH) || dev_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
+		return ept_stop(v, gpa, q, "not RAM and no device there");
+
+	/* Fetch the instruction: up to 15 bytes, fewer at the end of mapped
+	 * guest memory (the decoder says when it needs more). */
+	struct guest_paging pg;
+	struct guest_mem gm;
+	vmexit_guest_paging(&pg);
+	vmexit_guest_mem(v, &gm);
+	u64 rip = vmcs_read(VMCS_GUEST_CS_BASE) + vmcs_read(VMCS_GUEST_RIP);
+	if (guest_insn_mode() != INSN_MODE_64)
+		rip &= 0xFFFFFFFFu;
+	u8 bytes[INSN_MAX];
+	size_t n = INSN_MAX;
+	while (n && guest_read(&gm, &pg, rip, bytes, n))
+		n--;
+	struct mmio_insn insn;
+	if (insn_decode_mmio(bytes, n, guest_insn_mode(), &insn)) {
+		kprintf("vm %s: cannot emulate the instruction at %lx touching device memory %lx:", v->vm->name,
+			rip, gpa);
+		for (size_t i = 0; i < n && i < 8; i++)
+			kprintf(" %02x", bytes[i]);
+		kprintf("\n");
+		return ept_stop(v, gpa, q, "unsupported instruction for device memory");
+	}
+	u64 val = 0;
+	if (insn.dir == MMIO_WRITE)
+		val = mmio_write_value(insn.has_imm ? 0 : vmexit_gpr_read(v, insn.reg), &insn);
+	enum dev_result r = dev_mmio(v, gpa, insn.dir == MMIO_WRITE, insn.size, &val);
+	if (r == DEV_BAD_ACCESS)
+		return ept_stop(v, gpa, q, "malformed device register access");
+	if (insn.dir == MMIO_READ)
+		vmexit_gpr_write(v, insn.reg, mmio_read_result(vmexit_gpr_read(v, insn.reg), &insn, val));
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + insn.len);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action exit_ept_violation(struct vcpu *v, u64 q)
+{
+	return vmexit_emulate_mmio(v, vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), q);
+}

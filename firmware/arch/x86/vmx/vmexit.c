@@ -1,0 +1,268 @@
+/* The exit dispatch table and the small handlers; larger ones have their
+ * own files (exit_*.c). */
+#include "arch/x86/vmx/vmexit.h"
+#include "lib/fatal.h"
+#include "arch/x86/vmx/guest_walk.h"
+#include "lib/log.h"
+#include "core/vm.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_ops.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
+
+#define VEC_UD 6
+#define VEC_GP 13
+#define RFLAGS_IF (1ULL << 9)
+#define KICK_VECTOR 0xF0
+
+static const char *const exit_names[VM_EXIT_STATS] = {
+	[EXIT_EXCEPTION_NMI] = "exception", [EXIT_EXTERNAL_INTERRUPT] = "interrupt",
+	[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_INIT] = "init", [EXIT_SIPI] = "sipi",
+	[EXIT_INTERRUPT_WINDOW] = "intr-window", [EXIT_NMI_WINDOW] = "nmi-window",
+	[EXIT_TASK_SWITCH] = "task-switch", [EXIT_CPUID] = "cpuid", [EXIT_GETSEC] = "getsec",
+	[EXIT_HLT] = "hlt", [EXIT_INVD] = "invd", [EXIT_INVLPG] = "invlpg", [EXIT_RDPMC] = "rdpmc",
+	[EXIT_RDTSC] = "rdtsc", [EXIT_RSM] = "rsm", [EXIT_VMCALL] = "vmcall",
+	[EXIT_VMCLEAR] = "vmclear", [EXIT_VMLAUNCH] = "vmlaunch", [EXIT_VMPTRLD] = "vmptrld",
+	[EXIT_VMPTRST] = "vmptrst", [EXIT_VMREAD] = "vmread", [EXIT_VMRESUME] = "vmresume",
+	[EXIT_VMWRITE] = "vmwrite", [EXIT_VMXOFF] = "vmxoff", [EXIT_VMXON] = "vmxon",
+	[EXIT_CR_ACCESS] = "cr", [EXIT_DR_ACCESS] = "dr", [EXIT_IO_INSTRUCTION] = "io",
+	[EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr", [EXIT_INVALID_GUEST_STATE] = "bad-state",
+	[EXIT_MSR_LOADING] = "msr-load", [EXIT_MWAIT] = "mwait", [EXIT_MONITOR_TRAP] = "mtf",
+	[EXIT_MONITOR] = "monitor", [EXIT_PAUSE] = "pause", [EXIT_MACHINE_CHECK] = "mce",
+	[EXIT_TPR_BELOW_THRESHOLD] = "tpr", [EXIT_APIC_ACCESS] = "apic-access",
+	[EXIT_EOI_INDUCED] = "eoi-induced", [EXIT_APIC_WRITE] = "apic-write",
+	[EXIT_GDTR_IDTR] = "gdtr-idtr", [EXIT_LDTR_TR] = "ldtr-tr",
+	[EXIT_EPT_VIOLATION] = "ept-violation", [EXIT_EPT_MISCONFIG] = "ept-misconfig",
+	[EXIT_INVEPT] = "invept", [EXIT_RDTSCP] = "rdtscp",
+	[EXIT_PREEMPTION_TIMER] = "preempt-timer", [EXIT_INVVPID] = "invvpid",
+	[EXIT_WBINVD] = "wbinvd", [EXIT_XSETBV] = "xsetbv", [EXIT_RDRAND] = "rdrand",
+	[EXIT_INVPCID] = "invpcid", [EXIT_VMFUNC] = "vmfunc", [EXIT_RDSEED] = "rdseed",
+	[EXIT_XSAVES] = "xsaves", [EXIT_XRSTORS] = "xrstors",
+};
+
+const char *arch_exit_reason_name(u32 r)
+{
+	return r < VM_EXIT_STATS ? exit_names[r] : NULL;
+}
+
+u64 vmexit_gpr_read(struct vcpu *v, u32 n)
+{
+	return n == GPR_RSP ? vmcs_read(VMCS_GUEST_RSP) : v->gpr[n];
+}
+
+void vmexit_gpr_write(struct vcpu *v, u32 n, u64 value)
+{
+	if (n == GPR_RSP)
+		vmcs_write(VMCS_GUEST_RSP, value);
+	else
+		v->gpr[n] = value;
+}
+
+void vmexit_guest_paging(struct guest_paging *p)
+{
+	p->cr0 = vmcs_read(VMCS_GUEST_CR0);
+	p->cr3 = vmcs_read(VMCS_GUEST_CR3);
+	p->cr4 = vmcs_read(VMCS_GUEST_CR4);
+	p->efer = vmcs_read(VMCS_GUEST_EFER);
+}
+
+static const void *guest_mem_map(const struct guest_mem *gm, u64 gpa, u64 len)
+{
+	return vm_gpa_ptr(gm->ctx, gpa, len);
+}
+
+void vmexit_guest_mem(struct vcpu *v, struct guest_mem *gm)
+{
+	gm->map = guest_mem_map;
+	gm->ctx = v->vm;
+}
+
+enum exit_action vmexit_inject_gp(struct vcpu *v)
+{
+	vmx_inject_exception(v, VEC_GP, true, 0);
+	return EXIT_ACT_RESUME;
+}
+
+enum exit_action vmexit_inject_ud(struct vcpu *v)
+{
+	vmx_inject_exception(v, VEC_UD, false, 0);
+	return EXIT_ACT_RESUME;
+}
+
+/* The guest state an engineer needs to see where a VM went wrong. */
+static void vmexit_dump_guest(struct vcpu *v)
+{
+	kprintf("  rip=%016lx rsp=%016lx rflags=%016lx cs=%04lx base %lx ss=%04lx\n",
+		vmcs_read(VMCS_GUEST_RIP), vmcs_read(VMCS_GUEST_RSP), vmcs_read(VMCS_GUEST_RFLAGS),
+		vmcs_read(VMCS_GUEST_CS_SEL), vmcs_read(VMCS_GUEST_CS_BASE),
+		vmcs_read(VMCS_GUEST_SS_SEL));
+	kprintf("  cr0=%016lx cr3=%016lx cr4=%016lx efer=%016lx\n", vmcs_read(VMCS_GUEST_CR0),
+		vmcs_read(VMCS_GUEST_CR3), vmcs_read(VMCS_GUEST_CR4), vmcs_read(VMCS_GUEST_EFER));
+	kprintf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", v->gpr[GPR_RAX], v->gpr[GPR_RBX],
+		v->gpr[GPR_RCX], v->gpr[GPR_RDX]);
+	kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx\n", v->gpr[GPR_RSI], v->gpr[GPR_RDI],
+		v->gpr[GPR_RBP]);
+	kprintf("  cr0 read-shadow=%lx cr4 read-shadow=%lx gdt=%lx/%lx idt=%lx/%lx\n",
+		vmcs_read(VMCS_CR0_SHADOW), vmcs_read(VMCS_CR4_SHADOW), vmcs_read(VMCS_GUEST_GDTR_BASE),
+		vmcs_read(VMCS_GUEST_GDTR_LIMIT), vmcs_read(VMCS_GUEST_IDTR_BASE),
+		vmcs_read(VMCS_GUEST_IDTR_LIMIT));
+}
+
+enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reason_word)
+{
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	const char *name = arch_exit_reason_name(reason & 0xFFFF);
+	kprintf("FATAL: vm %s vcpu %u: %s (exit reason %u %s, qualification 0x%lx)\n",
+		v->vm->name, v->index, why, reason & 0xFFFF, name ? name : "?",
+		vmcs_read(VMCS_EXIT_QUALIFICATION));
+	vmexit_dump_guest(v);
+	vm_end(v->vm, VM_END_STOP, 0, reason_word);
+	return EXIT_ACT_VM_ENDED;
+}
+
+enum exit_action vmexit_unhandled(struct vcpu *v, u64 q)
+{
+	return vmexit_fatal(v, "unhandled VM exit", "unhandled-exit");
+}
+
+static enum exit_action exit_exception_nmi(struct vcpu *v, u64 q)
+{
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		/* A host NMI while the guest ran: the machine is stopping. */
+		if (fatal_stopping())
+			arch_halt_forever();
+		return EXIT_ACT_RESUME;
+	}
+	return vmexit_fatal(v, "guest exception with no handler", "unexpected-exception");
+}
+
+static enum exit_action exit_external_interrupt(struct vcpu *v, u64 q)
+{
+	lapic_eoi();
+	return EXIT_ACT_KICK;
+}
+
+static enum exit_action exit_triple_fault(struct vcpu *v, u64 q)
+{
+	bool reset = v->vm->on_triple_fault == VMCFG_TRIPLE_RESET;
+	kprintf("vm %s: vcpu %u triple fault at rip %lx; VM %s\n", v->vm->name, v->index,
+		vmcs_read(VMCS_GUEST_RIP), reset ? "reset" : "stopped");
+	vmexit_dump_guest(v);
+	vm_end(v->vm, reset ? VM_END_RESET : VM_END_STOP, 0, "triple-fault");
+	return EXIT_ACT_VM_ENDED;
+}
+
+static enum exit_action exit_ignore(struct vcpu *v, u64 q)
+{
+	return EXIT_ACT_RESUME;
+}
+
+static enum exit_action exit_window(struct vcpu *v, u64 q)
+{
+	return EXIT_ACT_RESUME; /* the next entry injects what is pending */
+}
+
+static enum exit_action exit_hlt(struct vcpu *v, u64 q)
+{
+	vmx_skip_instruction();
+	if (vlapic_pending(&v->lapic) >= 0 && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+		return EXIT_ACT_RESUME;
+	return EXIT_ACT_BLOCK;
+}
+
+static enum exit_action exit_skip(struct vcpu *v, u64 q)
+{
+	vmx_skip_instruction();
+	return EXIT_ACT_RESUME;
+}
+
+static enum exit_action exit_ud(struct vcpu *v, u64 q)
+{
+	return vmexit_inject_ud(v);
+}
+
+static enum exit_action exit_gp(struct vcpu *v, u64 q)
+{
+	return vmexit_inject_gp(v);
+}
+
+static enum exit_action exit_pause(struct vcpu *v, u64 q)
+{
+	vmx_skip_instruction();
+	return EXIT_ACT_YIELD;
+}
+
+static enum exit_action exit_preempt(struct vcpu *v, u64 q)
+{
+	/* Either the guest's APIC timer is due (the run loop fires it and
+	 * rearms for what is left of the slice) or the slice ended: the
+	 * timer counts in steps of 2^rate ticks, so it may come a few ticks
+	 * before slice_end. */
+	u64 dl = v->lapic.timer_deadline;
+	if (!dl || rdtsc() < dl)
+		return EXIT_ACT_PREEMPT;
+	v->lapic.timer_dirty = true;
+	v->attention = true;
+	return EXIT_ACT_RESUME;
+}
+
+static enum exit_action exit_xsetbv(struct vcpu *v, u64 q)
+{
+	u64 value = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
+	struct cpuid_regs r = cpuid(0xD, 0);
+	u64 supported = ((u64)r.edx << 32) | r.eax;
+	/* SDM Vol 2C XSETBV: ECX = 0 only, x87 always on, AVX needs SSE */
+	if ((u32)v->gpr[GPR_RCX] != 0 || !(value & 1) || (value & ~supported) ||
+	    ((value & 4) && !(value & 2)))
+		return vmexit_inject_gp(v);
+	v->arch->xcr0 = value;
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)value), "d"((u32)(value >> 32)));
+	vmx_skip_instruction();
+	return EXIT_ACT_RESUME;
+}
+
+const exit_handler vmexit_table[VM_EXIT_STATS] = {
+	[EXIT_EXCEPTION_NMI] = exit_exception_nmi,
+	[EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
+	[EXIT_TRIPLE_FAULT] = exit_triple_fault,
+	[EXIT_INIT] = exit_ignore,
+	[EXIT_SIPI] = exit_ignore,
+	[EXIT_INTERRUPT_WINDOW] = exit_window,
+	[EXIT_NMI_WINDOW] = exit_window,
+	[EXIT_CPUID] = exit_cpuid,
+	[EXIT_GETSEC] = exit_ud,
+	[EXIT_HLT] = exit_hlt,
+	[EXIT_INVD] = exit_skip,
+	[EXIT_RDPMC] = exit_gp,
+	[EXIT_VMCALL] = exit_vmcall,
+	[EXIT_VMCLEAR] = exit_ud,
+	[EXIT_VMLAUNCH] = exit_ud,
+	[EXIT_VMPTRLD] = exit_ud,
+	[EXIT_VMPTRST] = exit_ud,
+	[EXIT_VMREAD] = exit_ud,
+	[EXIT_VMRESUME] = exit_ud,
+	[EXIT_VMWRITE] = exit_ud,
+	[EXIT_VMXOFF] = exit_ud,
+	[EXIT_VMXON] = exit_ud,
+	[EXIT_CR_ACCESS] = exit_cr_access,
+	[EXIT_IO_INSTRUCTION] = exit_io,
+	[EXIT_RDMSR] = exit_rdmsr,
+	[EXIT_WRMSR] = exit_wrmsr,
+	[EXIT_MWAIT] = exit_ud,
+	[EXIT_MONITOR] = exit_ud,
+	[EXIT_PAUSE] = exit_pause,
+	[EXIT_EPT_VIOLATION] = exit_ept_violation,
+	[EXIT_INVEPT] = exit_ud,
+	[EXIT_PREEMPTION_TIMER] = exit_preempt,
+	[EXIT_INVVPID] = exit_ud,
+	[EXIT_WBINVD] = exit_skip,
+	[EXIT_XSETBV] = exit_xsetbv,
+	[EXIT_APIC_ACCESS] = exit_apic_access,
+	[EXIT_APIC_WRITE] = exit_apic_write,
+	[EXIT_EOI_INDUCED] = exit_eoi_induced,
+	[EXIT_VMFUNC] = exit_ud,
+};
+

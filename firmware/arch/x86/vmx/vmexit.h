@@ -1,0 +1,88 @@
+/* VM-exit handling: one dispatch table, one handler per basic exit reason,
+ * and one FATAL path for everything else. */
+#ifndef X86_VMEXIT_H
+#define X86_VMEXIT_H
+
+#include <cg/types.h>
+#include "core/vm.h"
+
+struct vcpu;
+
+enum exit_action {
+	EXIT_ACT_RESUME,   /* re-enter the guest */
+	EXIT_ACT_BLOCK,    /* the vCPU waits for an interrupt */
+	EXIT_ACT_YIELD,    /* let other vCPUs of this CPU run */
+	EXIT_ACT_PREEMPT,  /* the time slice ended */
+	EXIT_ACT_KICK,     /* a kick or tick interrupt: look at the queue */
+	EXIT_ACT_VM_ENDED, /* the VM ended */
+};
+
+typedef enum exit_action (*exit_handler)(struct vcpu *v, u64 qualification);
+
+/* The dispatch table (vmexit.c): one handler per basic exit reason, NULL
+ * where crossguard has none (vmexit_unhandled: the FATAL path). */
+extern const exit_handler vmexit_table[];
+enum exit_action vmexit_unhandled(struct vcpu *v, u64 q);
+
+/* vmexit_dispatch: count and handle basic exit reason r of v. Inline: it
+ * is on every exit's path. */
+static inline enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason)
+{
+	if (reason >= VM_EXIT_STATS)
+		return vmexit_unhandled(v, 0);
+	__atomic_fetch_add(&v->vm->exit_stats[reason], 1, __ATOMIC_RELAXED);
+	exit_handler h = vmexit_table[reason];
+	u64 q;
+	__asm__ volatile("vmread %1, %0" : "=r"(q) : "r"(0x6400ULL) : "cc"); /* exit qualification */
+	return (h ? h : vmexit_unhandled)(v, q);
+}
+
+/* vmexit_is_instruction: r is caused by executing an instruction (so it
+ * cannot interrupt the delivery of an event). */
+static inline bool vmexit_is_instruction(u32 r)
+{
+	/* CPUID 10, HLT 12, VMCALL 18, CR 28, I/O 30, RDMSR 31, WRMSR 32,
+	 * PAUSE 40, XSETBV 55 */
+	return r == 10 || r == 12 || r == 18 || r == 28 || r == 30 || r == 31 || r == 32 ||
+	       r == 40 || r == 55;
+}
+
+/* vmexit_fatal: dump v's guest state with why, and stop its VM (not the
+ * machine). Returns EXIT_ACT_VM_ENDED. */
+enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reason_word);
+
+/* Handlers living in their own files. */
+enum exit_action exit_cpuid(struct vcpu *v, u64 q);
+enum exit_action exit_io(struct vcpu *v, u64 q);
+enum exit_action exit_rdmsr(struct vcpu *v, u64 q);
+enum exit_action exit_wrmsr(struct vcpu *v, u64 q);
+enum exit_action exit_cr_access(struct vcpu *v, u64 q);
+enum exit_action exit_ept_violation(struct vcpu *v, u64 q);
+enum exit_action exit_vmcall(struct vcpu *v, u64 q);
+enum exit_action exit_apic_access(struct vcpu *v, u64 q);
+enum exit_action exit_apic_write(struct vcpu *v, u64 q);
+enum exit_action exit_eoi_induced(struct vcpu *v, u64 q);
+
+/* vmexit_emulate_mmio: emulate the guest instruction that touched device
+ * memory at gpa (decoded from guest memory, one MOV form), through
+ * dev_mmio, and step past it. q has the EPT-violation qualification's
+ * read/write/fetch bits, for the report when the VM must stop. Returns
+ * EXIT_ACT_RESUME, or EXIT_ACT_VM_ENDED for an access nothing can serve. */
+enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q);
+
+/* vmexit_gpr_read / vmexit_gpr_write: guest register n (encoding order),
+ * RSP through the VMCS. */
+u64 vmexit_gpr_read(struct vcpu *v, u32 n);
+void vmexit_gpr_write(struct vcpu *v, u32 n, u64 value);
+
+/* vmexit_guest_paging / vmexit_guest_mem: what guest_walk needs. */
+struct guest_paging;
+struct guest_mem;
+void vmexit_guest_paging(struct guest_paging *p);
+void vmexit_guest_mem(struct vcpu *v, struct guest_mem *gm);
+
+/* vmexit_inject_gp / vmexit_inject_ud: fault the guest instruction. */
+enum exit_action vmexit_inject_gp(struct vcpu *v);
+enum exit_action vmexit_inject_ud(struct vcpu *v);
+
+#endif

@@ -1,0 +1,353 @@
+/* Running a vCPU on this CPU: load it, inject what is pending, enter,
+ * dispatch the exit, until core has to decide something. */
+#include "lib/fatal.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "core/virt.h"
+#include "core/vm.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmexit.h"
+#include "arch/x86/vmx/vmx_ops.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
+#include <cg/errno.h>
+#include <cg/string.h>
+
+#define RFLAGS_IF (1ULL << 9)
+#define MSR_STAR 0xC0000081
+#define MSR_LSTAR 0xC0000082
+#define MSR_CSTAR 0xC0000083
+#define MSR_FMASK 0xC0000084
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_TSC_AUX 0xC0000103
+
+int vmx_enter(struct vcpu *v, u32 launched);
+
+static struct arch_vcpu arch_vcpus[VM_MAX * VM_MAX_VCPUS];
+static struct vcpu *loaded[CG_MAX_CPUS];
+static bool cpu_has_xsave;
+
+int arch_vcpu_create(struct vcpu *v)
+{
+	struct arch_vcpu *a = &arch_vcpus[v->vm->id * VM_MAX_VCPUS + v->index];
+	memset(a, 0, sizeof(*a));
+	a->vmcs_phys = mem_alloc_pages(1);
+	a->xsave_phys = mem_alloc_pages(1);
+	if (!a->vmcs_phys || !a->xsave_phys) {
+		if (a->vmcs_phys)
+			pmm_free(&mem_pmm, a->vmcs_phys, 1);
+		if (a->xsave_phys)
+			pmm_free(&mem_pmm, a->xsave_phys, 1);
+		return -CG_ENOMEM;
+	}
+	*(u32 *)mem_ptr(a->vmcs_phys) = (u32)(rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFF);
+	a->vpid = (u16)(1 + v->vm->id * VM_MAX_VCPUS + v->index);
+	a->xcr0 = 1; /* x87 only, the power-on value */
+	cpu_has_xsave = cpuid(1, 0).ecx & (1U << 26);
+	v->arch = a;
+	return 0;
+}
+
+/* Guest state the VMCS does not hold, switched only when another vCPU
+ * takes this CPU (the monitor itself never touches any of it). */
+static void vcpu_state_save(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	a->cr2 = read_cr2();
+	__asm__ volatile("mov %%dr0, %0" : "=r"(a->dr[0]));
+	__asm__ volatile("mov %%dr1, %0" : "=r"(a->dr[1]));
+	__asm__ volatile("mov %%dr2, %0" : "=r"(a->dr[2]));
+	__asm__ volatile("mov %%dr3, %0" : "=r"(a->dr[3]));
+	__asm__ volatile("mov %%dr6, %0" : "=r"(a->dr6));
+	a->msr_star = rdmsr(MSR_STAR);
+	a->msr_lstar = rdmsr(MSR_LSTAR);
+	a->msr_cstar = rdmsr(MSR_CSTAR);
+	a->msr_fmask = rdmsr(MSR_FMASK);
+	a->msr_kernel_gs = rdmsr(MSR_KERNEL_GS_BASE);
+	if (cpu_has_xsave)
+		__asm__ volatile("xsave64 (%0)" ::"r"(mem_ptr(a->xsave_phys)), "a"((u32)a->xcr0),
+				 "d"((u32)(a->xcr0 >> 32))
+				 : "memory");
+	else
+		__asm__ volatile("fxsave64 (%0)" ::"r"(mem_ptr(a->xsave_phys)) : "memory");
+}
+
+static void vcpu_state_restore(struct vcpu *v, bool first)
+{
+	struct arch_vcpu *a = v->arch;
+	write_cr2(a->cr2);
+	__asm__ volatile("mov %0, %%dr0" ::"r"(a->dr[0]));
+	__asm__ volatile("mov %0, %%dr1" ::"r"(a->dr[1]));
+	__asm__ volatile("mov %0, %%dr2" ::"r"(a->dr[2]));
+	__asm__ volatile("mov %0, %%dr3" ::"r"(a->dr[3]));
+	__asm__ volatile("mov %0, %%dr6" ::"r"(a->dr6 | 0xFFFF0FF0ULL));
+	wrmsr(MSR_STAR, a->msr_star);
+	wrmsr(MSR_LSTAR, a->msr_lstar);
+	wrmsr(MSR_CSTAR, a->msr_cstar);
+	wrmsr(MSR_FMASK, a->msr_fmask);
+	wrmsr(MSR_KERNEL_GS_BASE, a->msr_kernel_gs);
+	if (cpu_has_xsave) {
+		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)a->xcr0), "d"((u32)(a->xcr0 >> 32)));
+		if (!first)
+			__asm__ volatile("xrstor64 (%0)" ::"r"(mem_ptr(a->xsave_phys)),
+					 "a"((u32)a->xcr0), "d"((u32)(a->xcr0 >> 32))
+					 : "memory");
+	} else if (!first) {
+		__asm__ volatile("fxrstor64 (%0)" ::"r"(mem_ptr(a->xsave_phys)) : "memory");
+	}
+	if (first)
+		__asm__ volatile("fninit");
+}
+
+/* Bumped whenever a VM's EPT is freed: a new VM may get the same PML4
+ * page, so every CPU flushes EPT-derived translations before it enters a
+ * guest again (INVEPT all-context, SDM Vol 3C 29.4.3). */
+static u32 ept_generation;
+static u32 ept_generation_seen[CG_MAX_CPUS];
+
+void arch_vm_retired(void)
+{
+	__atomic_fetch_add(&ept_generation, 1, __ATOMIC_RELEASE);
+}
+
+static void vmx_flush_retired(u32 cpu)
+{
+	u32 g = __atomic_load_n(&ept_generation, __ATOMIC_ACQUIRE);
+	if (ept_generation_seen[cpu] != g) {
+		struct invept_desc d = { 0, 0 };
+		__asm__ volatile("invept %0, %1" ::"m"(d), "r"(2ULL) : "cc", "memory");
+		ept_generation_seen[cpu] = g;
+	}
+}
+
+void vmx_vcpu_load(struct vcpu *v)
+{
+	u32 cpu = this_percpu()->index;
+	if (loaded[cpu] == v)
+		return;
+	if (loaded[cpu])
+		arch_vcpu_put(loaded[cpu]);
+	if (!vmx_vmptrld(v->arch->vmcs_phys))
+		panic("vmx_vcpu_load: VMPTRLD of vm %s vcpu %u failed", v->vm->name, v->index);
+	vcpu_state_restore(v, !v->arch->initialized);
+	loaded[cpu] = v;
+	/* A VMCS moved to another CPU needs that CPU's host state. */
+	if (v->arch->initialized && v->arch->cpu != cpu)
+		vmx_vcpu_host_state();
+	v->arch->cpu = cpu;
+}
+
+void arch_vcpu_put(struct vcpu *v)
+{
+	u32 cpu = this_percpu()->index;
+	if (loaded[cpu] != v)
+		return;
+	vcpu_state_save(v);
+	vmx_vmclear(v->arch->vmcs_phys);
+	v->arch->launched = false; /* VMCLEAR resets the launch state */
+	loaded[cpu] = NULL;
+}
+
+void arch_vcpu_free(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	if (!a)
+		return;
+	pmm_free(&mem_pmm, a->vmcs_phys, 1);
+	pmm_free(&mem_pmm, a->xsave_phys, 1);
+	v->arch = NULL;
+}
+
+void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	struct pending_event *e = &v->arch->event;
+	e->valid = true;
+	e->vector = vector;
+	e->type = INTR_TYPE_HW_EXCEPTION;
+	e->has_error = has_error;
+	e->error = error;
+}
+
+
+static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
+{
+	u32 want = on ? a->proc | bit : a->proc & ~bit;
+	if (want != a->proc) {
+		a->proc = want;
+		vmcs_write(VMCS_PROC_CONTROLS, want);
+	}
+}
+
+/* The event for this entry: a queued exception first, else the highest
+ * deliverable APIC interrupt when the guest can take it, else ask for an
+ * interrupt-window exit. With APIC virtualization the CPU delivers
+ * interrupts itself: only RVI and the EOI-exit bitmap are brought up to
+ * date. */
+static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	if (a->apicv && vlapic_take_recheck(&v->lapic))
+		vmx_apicv_sync(v);
+	if (a->event.valid) {
+		struct pending_event *e = &a->event;
+		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | e->type | e->vector |
+							 (e->has_error ? INTR_INFO_DELIVER_ERROR : 0));
+		if (e->has_error)
+			vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, e->error);
+		e->valid = false;
+		return;
+	}
+	if (a->apicv)
+		return;
+	/* Looked at now; anything that changes it later asks again. */
+	vlapic_take_recheck(&v->lapic);
+	int vec = vlapic_pending(&v->lapic);
+	if (vec < 0) {
+		if (a->proc & PROC_INTERRUPT_WINDOW_EXITING)
+			set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
+		return;
+	}
+	bool can = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+		   !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	if (can) {
+		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (u32)vec);
+		vlapic_ack(&v->lapic, (u8)vec);
+	}
+	set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, !can);
+}
+
+static inline void vmx_inject_pending(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	/* The common case, checked inline on every exit: nothing to deliver,
+	 * and nothing that changed what is deliverable. */
+	if (a->event.valid || v->lapic.recheck || (a->proc & PROC_INTERRUPT_WINDOW_EXITING))
+		vmx_inject_slow(v);
+}
+
+/* An exit in the middle of delivering an event: deliver it again. */
+static void vmx_requeue_vectoring(struct vcpu *v)
+{
+	u32 info = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	struct pending_event *e = &v->arch->event;
+	e->valid = true;
+	e->vector = info & 0xFF;
+	e->type = info & INTR_TYPE_MASK;
+	e->has_error = info & INTR_INFO_DELIVER_ERROR;
+	e->error = e->has_error ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
+	if (e->type == INTR_TYPE_SW_INTERRUPT || e->type == INTR_TYPE_SW_EXCEPTION)
+		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
+}
+
+static enum virt_run_result run_result(enum exit_action act)
+{
+	switch (act) {
+	case EXIT_ACT_BLOCK:
+		return VIRT_RUN_BLOCKED;
+	case EXIT_ACT_YIELD:
+		return VIRT_RUN_YIELD;
+	case EXIT_ACT_KICK:
+		return VIRT_RUN_KICKED;
+	case EXIT_ACT_VM_ENDED:
+		return VIRT_RUN_VM_ENDED;
+	default:
+		return VIRT_RUN_PREEMPTED;
+	}
+}
+
+/* vmx_exit_fast: called by the exit stub on every VM exit. Handles the
+ * exit and, when the guest can simply go on, prepares the next entry and
+ * returns true so the stub resumes at once; otherwise the action is left
+ * in a->exit_action for arch_vcpu_run. */
+bool vmx_exit_fast(struct vcpu *v);
+bool vmx_exit_fast(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		a->exit_action = vmexit_fatal(v, "VM entry failed on guest state", "invalid-guest-state");
+		return false;
+	}
+	/* Instruction exits never happen while an event is being delivered
+	 * (SDM Vol 3C 28.2.4): only the others can carry IDT-vectoring info. */
+	if (!vmexit_is_instruction(reason & 0xFFFF))
+		vmx_requeue_vectoring(v);
+	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
+	if (a->exit_action != EXIT_ACT_RESUME || v->attention)
+		return false;
+	vmx_inject_pending(v);
+	return true;
+}
+
+enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
+{
+	struct arch_vcpu *a = v->arch;
+	vmx_flush_retired(this_percpu()->index);
+	vmx_vcpu_load(v);
+	if (!a->initialized)
+		vmx_vcpu_setup(v);
+	if (v->sipi_pending) {
+		vmx_vcpu_reset_realmode(v, v->sipi_vector);
+		v->sipi_pending = false;
+	}
+	enum virt_run_result result = VIRT_RUN_PREEMPTED;
+	a->slice_end = slice_end;
+	/* Cleared before the checks below, so a request that comes later is
+	 * seen at the next exit; without a saved timer every exit comes back
+	 * here to rearm it. */
+	__atomic_store_n(&v->attention, !a->timer_saved, __ATOMIC_SEQ_CST);
+	/* The timer counts down in the guest only and, with "save preemption
+	 * timer value", keeps its count across exits: one write per slice. */
+	bool first = true;
+	for (;;) {
+		/* Back here for a new APIC timer deadline (attention too): clear
+		 * it again before the checks, as above. */
+		if (a->timer_saved && !first)
+			__atomic_store_n(&v->attention, false, __ATOMIC_SEQ_CST);
+		if (v->vm->state != VM_RUNNING) {
+			result = VIRT_RUN_VM_ENDED;
+			break;
+		}
+		if (v->init_pending) {
+			v->init_pending = false;
+			result = VIRT_RUN_WAIT_SIPI;
+			break;
+		}
+		if (first || !a->timer_saved || v->lapic.timer_dirty) {
+			u64 now = rdtsc();
+			if (now >= slice_end)
+				break;
+			/* The guest's APIC timer and the slice share the one
+			 * preemption timer: it stops at whichever comes first. */
+			v->lapic.timer_dirty = false;
+			vlapic_timer_fire(v, now);
+			u64 until = slice_end, dl = v->lapic.timer_deadline;
+			if (dl && dl < until)
+				until = dl;
+			u64 timer = until > now ? (until - now) >> a->timer_rate : 0;
+			vmcs_write(VMCS_PREEMPTION_TIMER, timer > 0xFFFFFFFFu ? 0xFFFFFFFFu : timer);
+			first = false;
+		}
+		vmx_inject_pending(v);
+		if (vmx_enter(v, a->launched)) {
+			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,
+				vmcs_read(VMCS_INSTRUCTION_ERROR));
+			result = run_result(vmexit_fatal(v, "VMLAUNCH/VMRESUME failed", "vmentry-failed"));
+			break;
+		}
+		/* Exits resumed from the stub use VMRESUME; this is the first
+		 * return to C since the (possible) VMLAUNCH. */
+		a->launched = true;
+		if (a->exit_action != EXIT_ACT_RESUME) {
+			result = run_result(a->exit_action);
+			break;
+		}
+	}
+	return result;
+}

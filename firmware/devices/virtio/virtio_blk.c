@@ -1,0 +1,305 @@
+/* virtio-blk device model: see virtio_blk.h. Everything runs with the
+ * transport's lock held (guest accesses take it in virtio_pci.c, the
+ * service call here). */
+#include <cg/errno.h>
+#include <cg/string.h>
+#include "lib/fmt.h"
+#include "devices/virtio/virtio_blk.h"
+#include <cg/unaligned.h>
+
+/* IN: sectors from the disk into the chain's write stream. */
+static u8 blk_in(struct virtio_blk *b, u32 *written)
+{
+	const struct blk_req *r = &b->req;
+	u64 sector = r->sector, done = 0;
+
+	if (sector > b->disk->sectors || r->data_len / DISK_SECTOR > b->disk->sectors - sector)
+		return VIRTIO_BLK_S_IOERR;
+	while (done < r->data_len) {
+		u64 n = r->data_len - done;
+
+		if (n > b->bounce_size)
+			n = b->bounce_size;
+		if (disk_read(b->disk, sector + done / DISK_SECTOR, n / DISK_SECTOR, b->bounce) ||
+		    virtq_chain_write(&b->chain, r->data_off + done, b->bounce, n))
+			return VIRTIO_BLK_S_IOERR;
+		done += n;
+		*written = (u32)done;
+	}
+	b->disk->st.read_bytes += done;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* OUT: the chain's read stream (after the header) onto the disk. */
+static u8 blk_out(struct virtio_blk *b)
+{
+	const struct blk_req *r = &b->req;
+	u64 sector = r->sector, done = 0;
+
+	if (b->disk->mode != DISK_RW)
+		return VIRTIO_BLK_S_IOERR;
+	if (sector > b->disk->sectors || r->data_len / DISK_SECTOR > b->disk->sectors - sector)
+		return VIRTIO_BLK_S_IOERR;
+	while (done < r->data_len) {
+		u64 n = r->data_len - done;
+
+		if (n > b->bounce_size)
+			n = b->bounce_size;
+		if (virtq_chain_read(&b->chain, r->data_off + done, b->bounce, n) ||
+		    disk_write(b->disk, sector + done / DISK_SECTOR, n / DISK_SECTOR, b->bounce))
+			return VIRTIO_BLK_S_IOERR;
+		done += n;
+	}
+	b->disk->st.write_bytes += done;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Finish the popped request: data, status byte, used ring. Returns false
+ * when the device failed (the used ring is unreachable). */
+static bool blk_complete(struct virtio_blk *b)
+{
+	const struct blk_req *r = &b->req;
+	u32 written = 0;
+	u8 status;
+
+	if (b->unsupported) {
+		status = VIRTIO_BLK_S_UNSUPP;
+	} else {
+		switch (r->type) {
+		case VIRTIO_BLK_T_IN:
+			status = blk_in(b, &written);
+			break;
+		case VIRTIO_BLK_T_OUT:
+			status = blk_out(b);
+			break;
+		case VIRTIO_BLK_T_GET_ID: {
+			u32 n = r->data_len < VIRTIO_BLK_ID_BYTES ? r->data_len : VIRTIO_BLK_ID_BYTES;
+
+			status = virtq_chain_write(&b->chain, 0, b->id, n) ? VIRTIO_BLK_S_IOERR
+									  : VIRTIO_BLK_S_OK;
+			written = status == VIRTIO_BLK_S_OK ? n : 0;
+			break;
+		}
+		default: /* FLUSH: the overlay lives in memory, nothing to write back */
+			status = VIRTIO_BLK_S_OK;
+			break;
+		}
+	}
+	/* The status byte is the last byte of the write stream (parse
+	 * checked it exists); used.len counts it and the data before it. */
+	if (virtq_chain_write(&b->chain, r->status_off, &status, 1) ||
+	    virtq_push(&b->q, &b->mem, b->chain.head, written + 1)) {
+		virtio_pci_fail(&b->tp, "the used ring or a status byte lies outside guest RAM");
+		return false;
+	}
+	b->disk->st.requests++;
+	if (status == VIRTIO_BLK_S_IOERR)
+		b->disk->st.errors++;
+	return true;
+}
+
+static u64 blk_cost(const struct virtio_blk *b)
+{
+	if (b->unsupported)
+		return 0;
+	return b->req.type == VIRTIO_BLK_T_IN || b->req.type == VIRTIO_BLK_T_OUT ? b->req.data_len : 0;
+}
+
+/* Pop and parse the next chain into req. Returns 1 when one is pending,
+ * 0 when the ring is empty, -1 when the device failed. */
+static int blk_take(struct virtio_blk *b)
+{
+	int rc = virtq_pop(&b->q, &b->mem, &b->chain);
+
+	if (rc == 0) {
+		/* Ask for a notification at the next chain, then look once
+		 * more: the driver may have added one before seeing it. */
+		virtq_set_avail_event(&b->q, &b->mem);
+		rc = virtq_pop(&b->q, &b->mem, &b->chain);
+		if (rc == 0)
+			return 0;
+	}
+	if (rc < 0) {
+		virtio_pci_fail(&b->tp, rc == -CG_ERANGE
+				? "a ring, descriptor table or buffer lies outside guest RAM"
+				: "malformed descriptor chain (loop, index out of range, too long, or bad order)");
+		return -1;
+	}
+	rc = virtio_blk_parse(&b->chain, &b->req);
+	if (rc && rc != -CG_ENOTSUP) {
+		virtio_pci_fail(&b->tp, "malformed request (header, data or status misplaced, or not whole sectors)");
+		return -1;
+	}
+	b->unsupported = rc == -CG_ENOTSUP;
+	b->pending = true;
+	b->counted = false;
+	return 1;
+}
+
+/* Work through the queue at now: the pending request first, then every
+ * available chain, stopping at one the buckets refuse; then interrupt
+ * the driver if it asked for it. A call handles at most one queue's worth
+ * of new chains, so a driver refilling from another vCPU cannot keep one
+ * exit going forever (backlog: the next service call goes on). */
+static void blk_drain(struct virtio_blk *b, u64 now)
+{
+	u16 old = b->q.used_idx;
+	u32 budget = b->q.size;
+
+	b->backlog = false;
+	if (!virtio_pci_live(&b->tp)) {
+		/* Failed or not started: nothing waits for the buckets. */
+		b->pending = false;
+		return;
+	}
+	while (b->q.size) {
+		if (!b->pending) {
+			if (!budget--) {
+				b->backlog = true;
+				b->ready_at = now;
+				break;
+			}
+			if (blk_take(b) <= 0)
+				break;
+		}
+		u64 at, cost = blk_cost(b);
+
+		if (!disk_admit(b->disk, cost, now, &at)) {
+			if (!b->counted) {
+				b->counted = true;
+				b->disk->st.throttled_requests++;
+				b->disk->st.throttled_bytes += cost;
+			}
+			b->ready_at = at;
+			break;
+		}
+		b->pending = false;
+		if (!blk_complete(b))
+			break;
+		if (!virtio_pci_live(&b->tp))
+			break;
+	}
+	if (b->q.used_idx != old && virtq_should_notify(&b->q, &b->mem, old)) {
+		b->interrupts++;
+		virtio_pci_queue_interrupt(&b->tp, 0);
+	}
+}
+
+static int blk_queue_enable(void *ctx, u32 q, u32 size, u64 desc, u64 driver, u64 device,
+			    u64 features)
+{
+	struct virtio_blk *b = ctx;
+	u32 flags = 0;
+
+	if (q)
+		return -CG_EINVAL;
+	if (features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX))
+		flags |= VIRTQ_EVENT_IDX;
+	if (features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC))
+		flags |= VIRTQ_INDIRECT;
+	return virtq_init(&b->q, size, desc, driver, device, flags);
+}
+
+static void blk_queue_notify(void *ctx, u32 q)
+{
+	struct virtio_blk *b = ctx;
+
+	(void)q;
+	b->notifies++;
+	blk_drain(b, b->now());
+}
+
+static void blk_reset(void *ctx)
+{
+	struct virtio_blk *b = ctx;
+
+	/* A pending chain is simply forgotten: the driver reset, so it
+	 * owns all its buffers again (2.4). */
+	virtq_reset(&b->q);
+	b->pending = false;
+	b->backlog = false;
+	b->ready_at = 0;
+}
+
+/* A driver that polls (reads its status, renotifies) finishes a deferred
+ * request as soon as it is due, even without the caller's timer. */
+static void blk_access(void *ctx)
+{
+	struct virtio_blk *b = ctx;
+
+	if (b->pending || b->backlog) {
+		u64 now = b->now();
+
+		if (now >= b->ready_at)
+			blk_drain(b, now);
+	}
+}
+
+static const struct virtio_pci_ops blk_ops = {
+	.queue_enable = blk_queue_enable,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+	.access = blk_access,
+};
+
+/* The serial number GET_ID returns: "<image>-<index>", NUL padded. */
+static void blk_make_id(struct virtio_blk *b, u32 index)
+{
+	const char *name = b->disk->image->name;
+	u32 n = 0;
+
+	memset(b->id, 0, sizeof(b->id));
+	for (; name[n] && n < VIRTIO_BLK_ID_BYTES - 4; n++)
+		b->id[n] = name[n];
+	fmt_snprintf(b->id + n, VIRTIO_BLK_ID_BYTES - n, "-%u", index % 100);
+}
+
+int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct virtio_pci_env *env,
+		    const char *vm_name, u32 index,
+		    struct disk *disk, const struct virtq_mem *mem, u64 (*now)(void),
+		    u8 *bounce, u32 bounce_size)
+{
+	u8 cfg[VIRTIO_BLK_CFG_LEN];
+	u64 features = VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
+		       VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
+		       VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+
+	memset(b, 0, sizeof(*b));
+	if (!disk->image || !bounce_size || bounce_size % DISK_SECTOR)
+		return -CG_EINVAL;
+	if (disk->mode == DISK_RO)
+		features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
+	b->disk = disk;
+	b->mem = *mem;
+	b->now = now;
+	b->bounce = bounce;
+	b->bounce_size = bounce_size;
+	fmt_snprintf(b->label, sizeof(b->label), "vm %s: virtio-blk disk %u (image %s)", vm_name,
+		     index, disk->image->name);
+	blk_make_id(b, index);
+
+	memset(cfg, 0, sizeof(cfg));
+	le64_put(cfg + 0, disk->sectors);		/* capacity, 512-byte sectors */
+	le32_put(cfg + 8, VIRTIO_BLK_SIZE_MAX);	/* size_max */
+	le32_put(cfg + 12, VIRTIO_BLK_SEG_MAX);	/* seg_max */
+	le32_put(cfg + 20, DISK_SECTOR);		/* blk_size */
+	return virtio_pci_init(&b->tp, vm, env, b->label, VIRTIO_ID_BLOCK, VIRTIO_BLK_CLASS, features, 1,
+			       VIRTIO_BLK_QUEUE_SIZE, cfg, sizeof(cfg), &blk_ops, b);
+}
+
+u64 virtio_blk_ready_at(const struct virtio_blk *b)
+{
+	return b->pending || b->backlog ? (b->ready_at ? b->ready_at : 1) : 0;
+}
+
+u64 virtio_blk_service(struct virtio_blk *b, u64 now)
+{
+	u64 next;
+
+	virtio_pci_lock(&b->tp);
+	if ((b->pending || b->backlog) && now >= b->ready_at)
+		blk_drain(b, now);
+	next = virtio_blk_ready_at(b);
+	virtio_pci_unlock(&b->tp);
+	return next;
+}

@@ -1,0 +1,118 @@
+/* Bring-up order of the monitor on the boot CPU, from the loader's hand-off
+ * to the operator shell. Each step that can fail says what and stops. */
+#include "lib/acpi.h"
+#include "core/arch.h"
+#include "lib/bootinfo.h"
+#include "init/cmdline.h"
+#include "core/cpu.h"
+#include "lib/fatal.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "core/sched.h"
+#include "shell/shell.h"
+#include "core/vm_modules.h"
+#include "init/version.h"
+#include "core/virt.h"
+#include <cg/errno.h>
+
+extern u8 __image_start[], __image_bss_end[];
+/* TSC at the monitor's first instruction (boot/entry.asm). */
+extern u64 boot_tsc;
+
+/* Not static: a monitor fault must not be optimised into something else. */
+volatile u64 *const main_fault_address = (volatile u64 *)0x00007FFF00000000ULL;
+
+static struct boot_info boot_info;
+static struct acpi_madt_info madt;
+
+/* Map up to the end of RAM only: firmware may report reserved windows far
+ * above it (QEMU reserves one at 1 TiB), and those need no monitor mapping. */
+static u64 main_ram_top(void)
+{
+	u64 top = 0;
+	for (u32 i = 0; i < mem_map.count; i++)
+		if (mem_map.e[i].type != MEMMAP_RESERVED && mem_map.e[i].base + mem_map.e[i].len > top)
+			top = mem_map.e[i].base + mem_map.e[i].len;
+	return top;
+}
+
+static const char *loader_name(const struct boot_info *bi)
+{
+	return bi->protocol == BOOT_MB2 ? "multiboot2" : "multiboot1";
+}
+
+static void main_find_cpus(void)
+{
+	u64 rsdp = boot_info.rsdp_addr ? boot_info.rsdp_addr : acpi_rsdp_scan(&mem_ident);
+	int rc = rsdp ? acpi_parse_madt(&mem_ident, rsdp, &madt) : -CG_ENOENT;
+	if (rc) {
+		kprintf("acpi: %s (%s); running on the boot CPU only\n",
+			rsdp ? "no usable MADT" : "no RSDP found", cg_strerror(rc));
+		madt.cpu_count = 0;
+		return;
+	}
+	kprintf("acpi: rsdp %lx, %u CPUs, lapic %lx, %u IOAPICs\n", rsdp, madt.cpu_count,
+		madt.lapic_addr, madt.ioapic_count);
+	if (madt.skipped_cpus)
+		kprintf("acpi: %u CPUs beyond the limit of %u are left out\n", madt.skipped_cpus,
+			ACPI_MAX_CPUS);
+}
+
+void boot_main(u32 magic, u64 info);
+void boot_main(u32 magic, u64 info)
+{
+	arch_early_init();
+	arch_console_init();
+	kprintf("\ncrossguard %s\n", CG_VERSION);
+
+	int rc = bootinfo_parse(&boot_info, magic, info, &mem_ident);
+	if (rc)
+		panic("boot_main: loader hand-off unusable (magic 0x%x, info 0x%lx): %s", magic, info,
+		      cg_strerror(rc));
+	char quoted[2 * BOOTINFO_CMDLINE_MAX];
+	cg_marker("boot", "version=%s loader=%s efi=%u cmdline=\"%s\"", CG_VERSION,
+		  loader_name(&boot_info), boot_info.efi ? 1 : 0,
+		  cg_quote(quoted, sizeof(quoted), boot_info.cmdline));
+
+	struct cmdline_opts opts;
+	char bad[64];
+	if (cmdline_parse(boot_info.cmdline, &opts, bad, sizeof(bad)))
+		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0, "
+			"cg.apicv=1)\n", bad);
+	arch_virt_set_apicv(opts.apicv);
+
+	vm_modules_init(&boot_info);
+	rc = mem_init(&boot_info, (u64)(uintptr_t)__image_start, (u64)(uintptr_t)__image_bss_end);
+	if (rc)
+		panic("boot_main: memory set-up failed: %s", cg_strerror(rc));
+	rc = arch_map_ram(main_ram_top());
+	if (rc)
+		panic("boot_main: cannot map RAM: %s", cg_strerror(rc));
+	cg_marker("mem", "usable=%lu free=%lu top=0x%lx", memmap_usable_bytes(&mem_map),
+		  mem_pmm.free_frames * PAGE_SIZE, main_ram_top());
+
+	rc = arch_platform_init();
+	if (rc)
+		kprintf("apic: local APIC disabled (%s); running on the boot CPU only\n",
+			cg_strerror(rc));
+	else
+		main_find_cpus();
+
+	cpu_bringup(0);
+	if (!rc && madt.cpu_count > 1)
+		arch_smp_start(&madt);
+	if (!cpu_count_virt())
+		kprintf("crossguard: VT-x is not available on this machine (see the reason= above); "
+			"the monitor runs but cannot start guests\n");
+	cg_marker("ready", "cpus=%u vmx=%u ticks=%lu", cpu_count_online(), cpu_count_virt(),
+		  arch_timestamp() - boot_tsc);
+
+	if (opts.test == CMDLINE_TEST_FAULT) {
+		kprintf("cg.test=fault: reading unmapped address %p on purpose\n",
+			(void *)main_fault_address);
+		(void)*main_fault_address;
+	}
+	shell_start(opts.shell);
+	vm_modules_start();
+	sched_cpu_loop(0);
+}

@@ -45,7 +45,7 @@ FW_OBJ += $(POLICY_OBJ)
 RT_CFLAGS := -Ifirmware/policy/rt/include -Ifirmware/policy/rt
 POLICY_CFLAGS := $(CFLAGS) $(RT_CFLAGS) -I$(B)/policy -Wno-unused-value -Wno-unused-function
 
-.PHONY: all firmware iso js setup test typecheck bench demo clean initramfs example-disks
+.PHONY: all firmware iso js setup test typecheck layers bench demo clean initramfs example-disks
 # The Linux guests' initramfs only where set-up cached Debian's kernel (toolchain/fetch-kernel.sh).
 CG_KERNEL_CACHE ?= /var/cache/crossguard
 export CG_KERNEL_CACHE
@@ -153,6 +153,11 @@ setup:
 typecheck: node_modules/.package-lock.json
 	npx tsc --noEmit -p tsconfig.json
 
+# Every #include and every call between the monitor's objects against the
+# layer table (firmware/layers.txt): one line per violation, then fail.
+layers: $(B)/crossguard.elf
+	node toolchain/check-layers.mjs --objects $(B)/obj
+
 include test/unit/unit.mk
 include test/guests/guests.mk
 include test/bench/pick/pick.mk
@@ -160,6 +165,7 @@ include test/bench/pick/pick.mk
 test: setup
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory layers
 	$(MAKE) --no-print-directory unit-test
 	node toolchain/run-tests.mjs $(B)/js/test
 

@@ -11,7 +11,7 @@
 #include "core/sched.h"
 #include "shell/shell.h"
 #include "core/vm_modules.h"
-#include "init/version.h"
+#include <cg/version.h>
 #include "core/virt.h"
 #include <cg/errno.h>
 

@@ -7,7 +7,7 @@
 #include "lib/mem.h"
 #include "core/sched.h"
 #include "core/sched_ops.h"
-#include "init/version.h"
+#include <cg/version.h>
 #include "core/virt.h"
 #include "core/vm.h"
 #include "core/vm_modules.h"

@@ -110,7 +110,8 @@ static int vm_alloc_ram(struct vm *vm, u32 mem_mib)
 	return 0;
 }
 
-static int vm_linux_write(void *ctx, u64 gpa, const void *src, u64 len)
+/* The loaders' guest-memory writer (loader/ knows no struct vm). */
+static int vm_loader_write(void *ctx, u64 gpa, const void *src, u64 len)
 {
 	return vm_write(ctx, gpa, src, len);
 }
@@ -133,7 +134,7 @@ static int vm_load_linux(struct vm *vm, const struct vmcfg_vm *cfg, const u8 *im
 		{ 0x9FC00, 0x100000 - 0x9FC00, LINUX_E820_RESERVED },
 		{ 0x100000, vm->ram_bytes - 0x100000, LINUX_E820_RAM },
 	};
-	struct linux_guest_mem m = { vm_linux_write, vm->ram_bytes, vm };
+	struct linux_guest_mem m = { vm_loader_write, vm->ram_bytes, vm };
 	struct linux_boot b;
 	/* The guest sees its command line without the kernel path QEMU-style
 	 * Multiboot kernels get: skip the first word. */
@@ -193,7 +194,8 @@ static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t 
 		mods[i].cmdline = cfg->modules[i].cmdline;
 	}
 	u64 entry, info;
-	int rc = mb1_load(vm, kernel, cfg->cmdline, mods, cfg->module_count, &entry, &info, err, n);
+	const struct mb1_guest_mem mem = { vm_loader_write, vm->ram_bytes, vm };
+	int rc = mb1_load(&mem, kernel, cfg->cmdline, mods, cfg->module_count, &entry, &info, err, n);
 	if (rc)
 		return rc;
 	struct vcpu *bsp = vm->vcpus[0];

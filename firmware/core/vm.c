@@ -229,7 +229,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->cfg = cfg;
-	pit_reset(&vm->dev.pit, dev_now_ns());
+	pit_reset(&vm->dev.pit, vm_now_ns());
 	pic_reset(&vm->dev.pic);
 	/* The MADT gives the IOAPIC the ID after the vCPUs' (guest_acpi.c). */
 	ioapic_reset(&vm->dev.ioapic, cfg->vcpus);
@@ -322,7 +322,7 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	spin_unlock(&vm->lock);
 	for (u32 i = 0; i < vm->vcpu_count; i++)
 		vm->vcpus[i]->attention = true;
-	dev_console_flush(vm);
+	vm_console_flush(vm);
 	if (kind == VM_END_EXIT && reason) /* e.g. poweroff: ACPI S5 */
 		cg_marker("vm-exit", "name=%s status=%lu reason=%s", vm->name, status, reason);
 	else if (kind == VM_END_EXIT)
@@ -357,10 +357,10 @@ static void vm_stats_marker(struct vm *vm)
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%lu", name,
 					  vm->exit_stats[r]);
 	}
-	for (u32 c = 0; c < DEV_EXIT_CLASSES && n < (int)sizeof(buf); c++)
+	for (u32 c = 0; c < VM_IO_CLASSES && n < (int)sizeof(buf); c++)
 		if (vm->dev.exits[c])
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " dev-%s=%lu",
-					  dev_exit_class_name(c), vm->dev.exits[c]);
+					  vm_io_class_name(c), vm->dev.exits[c]);
 	struct vm_disk_info d[VMCFG_MAX_DISKS];
 	u32 nd = vm_disks_info(vm, d, VMCFG_MAX_DISKS);
 	u64 reqs = 0, notifies = 0, irqs = 0;

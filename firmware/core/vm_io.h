@@ -67,7 +67,7 @@ u64 vm_now_ns(void);
 enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
 
 /* vm_mmio: a guest access to guest-physical gpa that is not RAM; size 0
- * is a probe (is anything there?) with no side effect. Returns DEV_OK,
+ * is the EPT handler's probe (is anything there?). Returns DEV_OK,
  * DEV_UNHANDLED (no device there) or DEV_BAD_ACCESS. */
 enum dev_result vm_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val);
 

@@ -1,11 +1,11 @@
 /* A 16550A (dev_uart.h); core puts it at 0x3F8 on ISA IRQ 4, sends its
  * output to the VM's console and pushes what the operator types while
- * attached. Interrupts follow the 16550 rules: the
- * highest-priority source shows in IIR; "transmitter empty" is raised
- * when THR empties or ETBEI is enabled and cleared by reading IIR or
- * writing THR; "data available" lasts while bytes wait. MCR.OUT2 gates
- * the IRQ line as on a PC, and MCR.LOOP turns the loopback on that
- * drivers use to probe the port. */
+ * attached. Interrupts follow the 16550 rules: the highest-priority
+ * source shows in IIR; "transmitter empty" is raised when THR empties or
+ * ETBEI is enabled and cleared by reading IIR or writing THR; "data
+ * available" lasts while bytes wait. MCR.OUT2 gates the IRQ line as on a
+ * PC, and MCR.LOOP turns the loopback on that drivers use to probe the
+ * port. */
 #include "devices/dev_uart.h"
 #include <cg/spinlock.h>
 

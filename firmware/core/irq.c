@@ -1,5 +1,7 @@
-/* Message-signalled interrupts (SDM Vol 3A 10.11): the address names the
- * destination, the data the vector and delivery mode. */
+/* Interrupt routing of a VM (irq.h): MSIs decoded here (SDM Vol 3A
+ * 10.11: the address names the destination, the data the vector and
+ * delivery mode), line interrupts and EOIs through the VM's IOAPIC
+ * model, whose deliveries come back here to the vLAPICs. */
 #include "core/irq.h"
 #include "arch/x86/vmx/vlapic.h"
 #include "core/vm.h"
@@ -23,4 +25,40 @@ int irq_msi(struct vm *vm, u64 addr, u32 data)
 	vlapic_deliver_irq(vm, MSI_ADDR_DEST(addr), addr & MSI_ADDR_LOGICAL, mode == MODE_LOWEST,
 			   MSI_DATA_VECTOR(data), false);
 	return 0;
+}
+
+/* The IOAPIC model's way out: the only place its deliveries reach a vLAPIC. */
+static void ioapic_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector,
+			   bool level)
+{
+	vlapic_deliver_irq(vm, dest, logical, lowest, vector, level);
+}
+
+static struct ioapic_env ioapic_env_of(struct vm *vm)
+{
+	return (struct ioapic_env){ .deliver = ioapic_deliver, .vm = vm };
+}
+
+void irq_line(struct vm *vm, u32 gsi, bool level)
+{
+	struct ioapic_env env = ioapic_env_of(vm);
+	ioapic_line(&vm->dev.ioapic, &env, gsi, level);
+}
+
+void irq_pulse(struct vm *vm, u32 gsi)
+{
+	irq_line(vm, gsi, true);
+	irq_line(vm, gsi, false);
+}
+
+void irq_eoi(struct vm *vm, u8 vector)
+{
+	struct ioapic_env env = ioapic_env_of(vm);
+	ioapic_eoi(&vm->dev.ioapic, &env, vector);
+}
+
+int irq_ioapic_mmio(struct vm *vm, u64 off, bool write, u32 size, u64 *val)
+{
+	struct ioapic_env env = ioapic_env_of(vm);
+	return ioapic_mmio(&vm->dev.ioapic, &env, off, write, size, val);
 }

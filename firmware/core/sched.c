@@ -383,7 +383,7 @@ static u64 sched_disks(u64 now)
 {
 	if (!vm_disks_any())
 		return 0;
-	u64 now_ns = dev_now_ns();
+	u64 now_ns = vm_now_ns();
 	u64 next_ns = vm_disks_poll_all(now_ns);
 	if (!next_ns)
 		return 0;

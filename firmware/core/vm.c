@@ -110,7 +110,8 @@ static int vm_alloc_ram(struct vm *vm, u32 mem_mib)
 	return 0;
 }
 
-static int vm_linux_write(void *ctx, u64 gpa, const void *src, u64 len)
+/* The loaders' guest-memory writer (loader/ knows no struct vm). */
+static int vm_loader_write(void *ctx, u64 gpa, const void *src, u64 len)
 {
 	return vm_write(ctx, gpa, src, len);
 }
@@ -133,7 +134,7 @@ static int vm_load_linux(struct vm *vm, const struct vmcfg_vm *cfg, const u8 *im
 		{ 0x9FC00, 0x100000 - 0x9FC00, LINUX_E820_RESERVED },
 		{ 0x100000, vm->ram_bytes - 0x100000, LINUX_E820_RAM },
 	};
-	struct linux_guest_mem m = { vm_linux_write, vm->ram_bytes, vm };
+	struct linux_guest_mem m = { vm_loader_write, vm->ram_bytes, vm };
 	struct linux_boot b;
 	/* The guest sees its command line without the kernel path QEMU-style
 	 * Multiboot kernels get: skip the first word. */
@@ -193,7 +194,8 @@ static int vm_load(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t 
 		mods[i].cmdline = cfg->modules[i].cmdline;
 	}
 	u64 entry, info;
-	int rc = mb1_load(vm, kernel, cfg->cmdline, mods, cfg->module_count, &entry, &info, err, n);
+	const struct mb1_guest_mem mem = { vm_loader_write, vm->ram_bytes, vm };
+	int rc = mb1_load(&mem, kernel, cfg->cmdline, mods, cfg->module_count, &entry, &info, err, n);
 	if (rc)
 		return rc;
 	struct vcpu *bsp = vm->vcpus[0];
@@ -227,7 +229,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->cfg = cfg;
-	pit_reset(&vm->dev.pit, dev_now_ns());
+	pit_reset(&vm->dev.pit, vm_now_ns());
 	pic_reset(&vm->dev.pic);
 	/* The MADT gives the IOAPIC the ID after the vCPUs' (guest_acpi.c). */
 	ioapic_reset(&vm->dev.ioapic, cfg->vcpus);
@@ -320,7 +322,7 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	spin_unlock(&vm->lock);
 	for (u32 i = 0; i < vm->vcpu_count; i++)
 		vm->vcpus[i]->attention = true;
-	dev_console_flush(vm);
+	vm_console_flush(vm);
 	if (kind == VM_END_EXIT && reason) /* e.g. poweroff: ACPI S5 */
 		cg_marker("vm-exit", "name=%s status=%lu reason=%s", vm->name, status, reason);
 	else if (kind == VM_END_EXIT)
@@ -355,10 +357,10 @@ static void vm_stats_marker(struct vm *vm)
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%lu", name,
 					  vm->exit_stats[r]);
 	}
-	for (u32 c = 0; c < DEV_EXIT_CLASSES && n < (int)sizeof(buf); c++)
+	for (u32 c = 0; c < VM_IO_CLASSES && n < (int)sizeof(buf); c++)
 		if (vm->dev.exits[c])
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " dev-%s=%lu",
-					  dev_exit_class_name(c), vm->dev.exits[c]);
+					  vm_io_class_name(c), vm->dev.exits[c]);
 	struct vm_disk_info d[VMCFG_MAX_DISKS];
 	u32 nd = vm_disks_info(vm, d, VMCFG_MAX_DISKS);
 	u64 reqs = 0, notifies = 0, irqs = 0;

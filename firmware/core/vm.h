@@ -4,7 +4,7 @@
 #define CG_VM_H
 
 #include <cg/types.h>
-#include "core/dev.h"
+#include "core/vm_io.h"
 #include "core/vcpu.h"
 #include "core/vmcfg.h"
 

@@ -122,7 +122,7 @@ static int set_build(const struct vmcfg_vm *cfg, struct disk_set **out, char *er
 			goto fail;
 		rc = disk_attach(&s->disks[i], img, c->rw ? DISK_RW : DISK_RO,
 				 c->discard ? DISK_DISCARD : DISK_KEEP, c->iops, c->bytes_per_s,
-				 &overlay_pages, dev_now_ns());
+				 &overlay_pages, vm_now_ns());
 		if (rc) {
 			fmt_snprintf(err, n, "not enough memory for the overlay directory of disk %u (image '%s')",
 				     i, c->image_name);
@@ -174,7 +174,7 @@ static int blk_create(struct vm *vm, struct vm_devs *d, struct disk_set *s, u32 
 		return -CG_ENOMEM;
 	}
 	b = mem_ptr(bp);
-	if (virtio_blk_init(b, vm, &vm_env, vm->name, i, &s->disks[i], &m, dev_now_ns, mem_ptr(bounce),
+	if (virtio_blk_init(b, vm, &vm_env, vm->name, i, &s->disks[i], &m, vm_now_ns, mem_ptr(bounce),
 			    BLK_BOUNCE_PAGES * PAGE_SIZE) ||
 	    pci_bus_add(d->bus, &b->tp.pci) < 0) {
 		pmm_free(&mem_pmm, bounce, BLK_BOUNCE_PAGES);

@@ -26,7 +26,7 @@ int vm_disks_create(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t
 void vm_disks_free(struct vm *vm);
 
 /* vm_disks_poll: complete vm's throttled requests whose time has come
- * (now: dev_now_ns()). Safe from any CPU at any time. Returns the time it
+ * (now: vm_now_ns()). Safe from any CPU at any time. Returns the time it
  * next needs a call, or 0 when nothing waits. */
 u64 vm_disks_poll(struct vm *vm, u64 now);
 

@@ -1,10 +1,7 @@
-/* QEMU's fw_cfg, legacy I/O interface (selector 0x510, 8-bit data 0x511):
- * the keys test kernels read to learn their CPU count and RAM size. */
-#include "core/dev.h"
-#include "core/vm.h"
+/* QEMU's fw_cfg, legacy I/O interface (dev_fwcfg.h). */
+#include "devices/dev_fwcfg.h"
 #include <cg/string.h>
 
-#define FWCFG_SELECTOR 0x510
 #define FW_CFG_SIGNATURE 0x0000
 #define FW_CFG_ID 0x0001
 #define FW_CFG_UUID 0x0002
@@ -14,7 +11,7 @@
 #define FW_CFG_MAX_CPUS 0x000F
 
 /* fwcfg_item: bytes of the selected item into buf; returns its length. */
-static u32 fwcfg_item(struct vm *vm, u16 key, u8 *buf)
+static u32 fwcfg_item(const struct fwcfg_machine *m, u16 key, u8 *buf)
 {
 	u64 v;
 	switch (key) {
@@ -29,7 +26,7 @@ static u32 fwcfg_item(struct vm *vm, u16 key, u8 *buf)
 		memset(buf, 0, 16);
 		return 16;
 	case FW_CFG_RAM_SIZE:
-		memcpy(buf, &vm->ram_bytes, 8);
+		memcpy(buf, &m->ram_bytes, 8);
 		return 8;
 	case FW_CFG_NOGRAPHIC:
 		v = 1;
@@ -37,17 +34,17 @@ static u32 fwcfg_item(struct vm *vm, u16 key, u8 *buf)
 		return 2;
 	case FW_CFG_NB_CPUS:
 	case FW_CFG_MAX_CPUS:
-		memcpy(buf, &vm->vcpu_count, 2);
+		memcpy(buf, &m->cpus, 2);
 		return 2;
 	default:
 		return 0;
 	}
 }
 
-enum dev_result dev_fwcfg_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+enum dev_result fwcfg_io(struct fwcfg *f, const struct fwcfg_machine *m, u16 port, bool in,
+			 u32 size, u32 *val)
 {
-	struct dev_fwcfg *f = &v->vm->dev.fwcfg;
-	if (port == FWCFG_SELECTOR) {
+	if (port == FWCFG_PORT_SELECTOR) {
 		if (in) {
 			*val = size == 1 ? 0xFF : 0xFFFF;
 		} else {
@@ -59,7 +56,7 @@ enum dev_result dev_fwcfg_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *v
 	if (!in)
 		return DEV_OK; /* writes through the data port are not supported, as in QEMU 2.4+ */
 	u8 item[16];
-	u32 len = fwcfg_item(v->vm, f->selector, item);
+	u32 len = fwcfg_item(m, f->selector, item);
 	u32 out = 0;
 	for (u32 i = 0; i < size; i++) {
 		u8 b = f->offset < len ? item[f->offset] : 0;

@@ -4,8 +4,6 @@
  * polarity bit is kept for the guest to read but devices report logical
  * assertion, so it never inverts anything. */
 #include "devices/dev_ioapic.h"
-#include "arch/x86/vmx/vlapic.h"
-#include "core/vm.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
 
@@ -15,7 +13,7 @@
 #define REG_VERSION 0x01
 #define REG_ARB 0x02
 #define REG_REDIR 0x10
-#define IOAPIC_VERSION (0x11u | ((IRQ_IOAPIC_PINS - 1u) << 16))
+#define IOAPIC_VERSION (0x11u | ((IOAPIC_PINS - 1u) << 16))
 
 #define RTE_VECTOR(x) ((u8)((x) & 0xFF))
 #define RTE_MODE(x) (((x) >> 8) & 7)
@@ -35,14 +33,14 @@ void ioapic_reset(struct ioapic *io, u32 id)
 	io->sel = 0;
 	io->pin_level = 0;
 	io->delivered = 0;
-	for (u32 i = 0; i < IRQ_IOAPIC_PINS; i++)
+	for (u32 i = 0; i < IOAPIC_PINS; i++)
 		io->redir[i] = RTE_MASKED;
 }
 
-/* Deliveries found under the lock are made after it is dropped: a vLAPIC
- * may wake a vCPU through the scheduler. */
+/* Deliveries found under the lock are made after it is dropped: a
+ * delivery may wake a vCPU through the scheduler. */
 struct pending {
-	u64 rte[IRQ_IOAPIC_PINS];
+	u64 rte[IOAPIC_PINS];
 	u32 n;
 };
 
@@ -61,7 +59,7 @@ static void ioapic_try(struct ioapic *io, u32 pin, struct pending *p)
 	p->rte[p->n++] = *rte;
 }
 
-static void ioapic_send(struct vm *vm, struct ioapic *io, const struct pending *p)
+static void ioapic_send(struct ioapic *io, const struct ioapic_env *env, const struct pending *p)
 {
 	for (u32 i = 0; i < p->n; i++) {
 		u64 rte = p->rte[i];
@@ -70,40 +68,32 @@ static void ioapic_send(struct vm *vm, struct ioapic *io, const struct pending *
 		 * routes them, and a guest that asks gets no interrupt. */
 		if (mode != MODE_FIXED && mode != MODE_LOWEST)
 			continue;
-		vlapic_deliver_irq(vm, RTE_DEST(rte), rte & RTE_LOGICAL, mode == MODE_LOWEST,
-				   RTE_VECTOR(rte), rte & RTE_LEVEL);
+		env->deliver(env->vm, RTE_DEST(rte), rte & RTE_LOGICAL, mode == MODE_LOWEST,
+			     RTE_VECTOR(rte), rte & RTE_LEVEL);
 		__atomic_fetch_add(&io->delivered, 1, __ATOMIC_RELAXED);
 	}
 }
 
-void irq_line(struct vm *vm, u32 gsi, bool level)
+void ioapic_line(struct ioapic *io, const struct ioapic_env *env, u32 pin, bool level)
 {
-	if (gsi >= IRQ_IOAPIC_PINS)
+	if (pin >= IOAPIC_PINS)
 		return;
-	struct ioapic *io = &vm->dev.ioapic;
 	struct pending p = { .n = 0 };
 	spin_lock(&io->lock);
-	u32 bit = 1U << gsi;
+	u32 bit = 1U << pin;
 	bool was = io->pin_level & bit;
 	io->pin_level = level ? io->pin_level | bit : io->pin_level & ~bit;
-	if (level && (!was || (io->redir[gsi] & RTE_LEVEL)))
-		ioapic_try(io, gsi, &p);
+	if (level && (!was || (io->redir[pin] & RTE_LEVEL)))
+		ioapic_try(io, pin, &p);
 	spin_unlock(&io->lock);
-	ioapic_send(vm, io, &p);
+	ioapic_send(io, env, &p);
 }
 
-void irq_pulse(struct vm *vm, u32 gsi)
+void ioapic_eoi(struct ioapic *io, const struct ioapic_env *env, u8 vector)
 {
-	irq_line(vm, gsi, true);
-	irq_line(vm, gsi, false);
-}
-
-void ioapic_eoi(struct vm *vm, u8 vector)
-{
-	struct ioapic *io = &vm->dev.ioapic;
 	struct pending p = { .n = 0 };
 	spin_lock(&io->lock);
-	for (u32 pin = 0; pin < IRQ_IOAPIC_PINS; pin++) {
+	for (u32 pin = 0; pin < IOAPIC_PINS; pin++) {
 		u64 *rte = &io->redir[pin];
 		if ((*rte & RTE_LEVEL) && (*rte & RTE_REMOTE_IRR) && RTE_VECTOR(*rte) == vector) {
 			*rte &= ~RTE_REMOTE_IRR;
@@ -111,13 +101,13 @@ void ioapic_eoi(struct vm *vm, u8 vector)
 		}
 	}
 	spin_unlock(&io->lock);
-	ioapic_send(vm, io, &p);
+	ioapic_send(io, env, &p);
 }
 
 static u32 ioapic_read(struct ioapic *io)
 {
 	u32 r = io->sel;
-	if (r >= REG_REDIR && r < REG_REDIR + 2 * IRQ_IOAPIC_PINS) {
+	if (r >= REG_REDIR && r < REG_REDIR + 2 * IOAPIC_PINS) {
 		u64 rte = io->redir[(r - REG_REDIR) / 2];
 		return (r & 1) ? (u32)(rte >> 32) : (u32)rte;
 	}
@@ -139,7 +129,7 @@ static void ioapic_write(struct ioapic *io, u32 val, struct pending *p)
 		io->id = (val >> 24) & 0xF;
 		return;
 	}
-	if (r < REG_REDIR || r >= REG_REDIR + 2 * IRQ_IOAPIC_PINS)
+	if (r < REG_REDIR || r >= REG_REDIR + 2 * IOAPIC_PINS)
 		return; /* version and arbitration are read-only */
 	u32 pin = (r - REG_REDIR) / 2;
 	u64 *rte = &io->redir[pin];
@@ -153,9 +143,9 @@ static void ioapic_write(struct ioapic *io, u32 val, struct pending *p)
 		ioapic_try(io, pin, p);
 }
 
-int ioapic_mmio(struct vm *vm, u64 off, bool write, u32 size, u64 *val)
+int ioapic_mmio(struct ioapic *io, const struct ioapic_env *env, u64 off, bool write, u32 size,
+		u64 *val)
 {
-	struct ioapic *io = &vm->dev.ioapic;
 	if (size != 4 || (off & 3))
 		return -CG_EINVAL;
 	struct pending p = { .n = 0 };
@@ -174,6 +164,6 @@ int ioapic_mmio(struct vm *vm, u64 off, bool write, u32 size, u64 *val)
 		*val = 0;
 	}
 	spin_unlock(&io->lock);
-	ioapic_send(vm, io, &p);
+	ioapic_send(io, env, &p);
 	return 0;
 }

@@ -3,7 +3,7 @@
  * clock and 114 battery-backed RAM.
  *
  * A pure model: time is an input. Every call takes now_ns, the VM's clock
- * in nanoseconds (dev_now_ns); rtc_reset sets the wall-clock time at that
+ * in nanoseconds (vm_now_ns); rtc_reset sets the wall-clock time at that
  * instant and the clock then advances one second per 10^9 ns. Time going
  * backwards is clamped.
  *

@@ -1,17 +1,14 @@
-/* A 16550A at 0x3F8 on ISA IRQ 4 (IOAPIC pin 4): transmit is always ready
- * (bytes go to the VM's console at once), received bytes are what the
- * operator types while attached. Interrupts follow the 16550 rules: the
- * highest-priority source shows in IIR; "transmitter empty" is raised
- * when THR empties or ETBEI is enabled and cleared by reading IIR or
- * writing THR; "data available" lasts while bytes wait. MCR.OUT2 gates
- * the IRQ line as on a PC, and MCR.LOOP turns the loopback on that
- * drivers use to probe the port. */
-#include "core/dev.h"
-#include "core/irq.h"
-#include "core/vm.h"
+/* A 16550A (dev_uart.h); core puts it at 0x3F8 on ISA IRQ 4, sends its
+ * output to the VM's console and pushes what the operator types while
+ * attached. Interrupts follow the 16550 rules: the highest-priority
+ * source shows in IIR; "transmitter empty" is raised when THR empties or
+ * ETBEI is enabled and cleared by reading IIR or writing THR; "data
+ * available" lasts while bytes wait. MCR.OUT2 gates the IRQ line as on a
+ * PC, and MCR.LOOP turns the loopback on that drivers use to probe the
+ * port. */
+#include "devices/dev_uart.h"
 #include <cg/spinlock.h>
 
-#define UART_IRQ 4
 #define UART_LCR_DLAB 0x80
 #define UART_LSR_THRE_TEMT 0x60
 #define UART_LSR_DATA_READY 0x01
@@ -28,13 +25,13 @@
 #define UART_MCR_LOOP 0x10
 #define UART_MSR_CTS_DSR_DCD 0xB0
 
-static bool rx_ready(const struct dev_uart *u)
+static bool rx_ready(const struct uart *u)
 {
 	return u->rx_head != u->rx_tail;
 }
 
 /* The interrupt identification the guest would read now. */
-static u8 uart_iir(const struct dev_uart *u)
+static u8 uart_iir(const struct uart *u)
 {
 	if ((u->ier & UART_IER_RDA) && rx_ready(u))
 		return UART_IIR_RDA;
@@ -43,34 +40,33 @@ static u8 uart_iir(const struct dev_uart *u)
 	return UART_IIR_NO_INTERRUPT;
 }
 
-/* Tell the IOAPIC when the line changes (called with the lock held; the
- * pin's own lock nests inside). */
-static void uart_update_irq(struct vm *vm, struct dev_uart *u)
+/* Tell env when the line changes (called with the lock held; the
+ * interrupt controller's own lock nests inside). */
+static void uart_update_irq(struct uart *u, const struct uart_env *env)
 {
 	bool level = (u->mcr & UART_MCR_OUT2) && !(u->mcr & UART_MCR_LOOP) &&
 		     uart_iir(u) != UART_IIR_NO_INTERRUPT;
 	if (level != u->irq_level) {
 		u->irq_level = level;
-		irq_line(vm, UART_IRQ, level);
+		env->irq(env->vm, level);
 	}
 }
 
-static void rx_push_locked(struct dev_uart *u, u8 b)
+static void rx_push_locked(struct uart *u, u8 b)
 {
-	if (u->rx_head - u->rx_tail < DEV_UART_RX)
-		u->rx[u->rx_head++ % DEV_UART_RX] = b;
+	if (u->rx_head - u->rx_tail < UART_RX_SIZE)
+		u->rx[u->rx_head++ % UART_RX_SIZE] = b;
 }
 
-void dev_uart_rx_push(struct vm *vm, u8 b)
+void uart_rx_push(struct uart *u, const struct uart_env *env, u8 b)
 {
-	struct dev_uart *u = &vm->dev.uart;
-	spin_lock(&u->rx_lock);
+	spin_lock(&u->lock);
 	rx_push_locked(u, b);
-	uart_update_irq(vm, u);
-	spin_unlock(&u->rx_lock);
+	uart_update_irq(u, env);
+	spin_unlock(&u->lock);
 }
 
-static u8 uart_msr(const struct dev_uart *u)
+static u8 uart_msr(const struct uart *u)
 {
 	if (!(u->mcr & UART_MCR_LOOP))
 		return UART_MSR_CTS_DSR_DCD;
@@ -79,7 +75,7 @@ static u8 uart_msr(const struct dev_uart *u)
 		    ((u->mcr & UART_MCR_OUT1) ? 0x40 : 0) | ((u->mcr & UART_MCR_OUT2) ? 0x80 : 0));
 }
 
-static void uart_out(struct vm *vm, struct dev_uart *u, u16 off, u8 b)
+static void uart_out(struct uart *u, const struct uart_env *env, u16 off, u8 b)
 {
 	bool dlab = u->lcr & UART_LCR_DLAB;
 	switch (off) {
@@ -90,7 +86,7 @@ static void uart_out(struct vm *vm, struct dev_uart *u, u16 off, u8 b)
 			if (u->mcr & UART_MCR_LOOP)
 				rx_push_locked(u, b);
 			else
-				dev_console_putc(vm, (char)b);
+				env->putc(env->vm, (char)b);
 			u->thre_pending = true; /* sent at once: THR is empty again */
 		}
 		break;
@@ -117,14 +113,14 @@ static void uart_out(struct vm *vm, struct dev_uart *u, u16 off, u8 b)
 	}
 }
 
-static u8 uart_in(struct dev_uart *u, u16 off)
+static u8 uart_in(struct uart *u, u16 off)
 {
 	bool dlab = u->lcr & UART_LCR_DLAB;
 	switch (off) {
 	case 0:
 		if (dlab)
 			return u->dll;
-		return rx_ready(u) ? u->rx[u->rx_tail++ % DEV_UART_RX] : 0;
+		return rx_ready(u) ? u->rx[u->rx_tail++ % UART_RX_SIZE] : 0;
 	case 1:
 		return dlab ? u->dlm : u->ier;
 	case 2: {
@@ -146,18 +142,17 @@ static u8 uart_in(struct dev_uart *u, u16 off)
 	}
 }
 
-enum dev_result dev_uart_io(struct vcpu *v, u16 off, bool in, u32 size, u32 *val)
+enum dev_result uart_io(struct uart *u, const struct uart_env *env, u16 off, bool in, u32 size,
+			u32 *val)
 {
-	struct vm *vm = v->vm;
-	struct dev_uart *u = &vm->dev.uart;
-	spin_lock(&u->rx_lock);
+	spin_lock(&u->lock);
 	if (in) {
 		u8 b = uart_in(u, off);
 		*val = size == 1 ? b : (b | (size == 2 ? 0xFF00u : 0xFFFFFF00u));
 	} else {
-		uart_out(vm, u, off, (u8)*val);
+		uart_out(u, env, off, (u8)*val);
 	}
-	uart_update_irq(vm, u);
-	spin_unlock(&u->rx_lock);
+	uart_update_irq(u, env);
+	spin_unlock(&u->lock);
 	return DEV_OK;
 }

@@ -1,6 +1,5 @@
 #include "loader/guest_mb1.h"
 #include "lib/fmt.h"
-#include "core/vm.h"
 #include <cg/errno.h>
 #include <cg/unaligned.h>
 #include <stdarg.h>
@@ -50,23 +49,25 @@ static int fail(char *err, size_t n, const char *msg, ...)
 	return -CG_EINVAL;
 }
 
-static int place(struct vm *vm, u64 gpa, const u8 *src, u64 filesz, u64 memsz, char *err, size_t n)
+static int place(const struct mb1_guest_mem *m, u64 gpa, const u8 *src, u64 filesz, u64 memsz,
+		 char *err, size_t n)
 {
-	if (memsz < filesz || gpa + memsz < gpa || gpa + memsz > vm->ram_bytes)
+	if (memsz < filesz || gpa + memsz < gpa || gpa + memsz > m->ram_bytes)
 		return fail(err, n, "kernel segment 0x%lx+0x%lx lies outside guest RAM; give the VM more memory",
 			    gpa, memsz);
-	if (vm_write(vm, gpa, src, filesz))
+	if (m->write(m->ctx, gpa, src, filesz))
 		return -CG_EINVAL;
 	static const u8 zero[256];
 	for (u64 off = filesz; off < memsz;) {
 		u64 k = memsz - off < sizeof(zero) ? memsz - off : sizeof(zero);
-		vm_write(vm, gpa + off, zero, k);
+		m->write(m->ctx, gpa + off, zero, k);
 		off += k;
 	}
 	return 0;
 }
 
-static int load_elf(struct vm *vm, struct mb1_image k, u64 *entry, u64 *end, char *err, size_t n)
+static int load_elf(const struct mb1_guest_mem *m, struct mb1_image k, u64 *entry, u64 *end,
+		    char *err, size_t n)
 {
 	const u8 *d = k.data;
 	bool is64 = d[4] == 2;
@@ -90,7 +91,7 @@ static int load_elf(struct vm *vm, struct mb1_image k, u64 *entry, u64 *end, cha
 		if (off > k.size || filesz > k.size - off)
 			return fail(err, n, "kernel segment at file offset 0x%lx runs past the file (%lu bytes)", off,
 				    k.size);
-		int rc = place(vm, paddr, d + off, filesz, memsz, err, n);
+		int rc = place(m, paddr, d + off, filesz, memsz, err, n);
 		if (rc)
 			return rc;
 		if (paddr + memsz > *end)
@@ -101,8 +102,8 @@ static int load_elf(struct vm *vm, struct mb1_image k, u64 *entry, u64 *end, cha
 	return 0;
 }
 
-static int load_aout(struct vm *vm, struct mb1_image k, u64 hdr_off, u64 *entry, u64 *end, char *err,
-		     size_t n)
+static int load_aout(const struct mb1_guest_mem *m, struct mb1_image k, u64 hdr_off, u64 *entry,
+		     u64 *end, char *err, size_t n)
 {
 	const u8 *h = k.data + hdr_off;
 	u32 header_addr = le32_at(h + 12), load_addr = le32_at(h + 16), load_end = le32_at(h + 20);
@@ -119,10 +120,10 @@ static int load_aout(struct vm *vm, struct mb1_image k, u64 hdr_off, u64 *entry,
 	u64 memsz = bss_end > load_addr + size ? bss_end - load_addr : size;
 	*entry = le32_at(h + 28);
 	*end = load_addr + memsz;
-	return place(vm, load_addr, k.data + file_off, size, memsz, err, n);
+	return place(m, load_addr, k.data + file_off, size, memsz, err, n);
 }
 
-int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
+int mb1_load(const struct mb1_guest_mem *m, struct mb1_image kernel, const char *cmdline,
 	     const struct mb1_module *mods, u32 nmods, u64 *entry, u64 *info_addr, char *err,
 	     size_t err_size)
 {
@@ -143,9 +144,9 @@ int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
 	int rc;
 	bool elf = kernel.size >= 64 && !memcmp(kernel.data, "\177ELF", 4);
 	if (flags & MB1_AOUT_KLUDGE)
-		rc = load_aout(vm, kernel, hdr, entry, &end, err, err_size);
+		rc = load_aout(m, kernel, hdr, entry, &end, err, err_size);
 	else if (elf)
-		rc = load_elf(vm, kernel, entry, &end, err, err_size);
+		rc = load_elf(m, kernel, entry, &end, err, err_size);
 	else
 		return fail(err, err_size, "kernel is neither ELF nor has Multiboot address fields");
 	if (rc)
@@ -160,12 +161,12 @@ int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
 	info.flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS | MB1_INFO_MMAP |
 		     MB1_INFO_LOADER_NAME;
 	info.mem_lower = EBDA_START / 1024;
-	info.mem_upper = (u32)((vm->ram_bytes - HIGH_MEM) / 1024);
+	info.mem_upper = (u32)((m->ram_bytes - HIGH_MEM) / 1024);
 	info.cmdline = (u32)p;
-	vm_write(vm, p, cmdline, strlen(cmdline) + 1);
+	m->write(m->ctx, p, cmdline, strlen(cmdline) + 1);
 	p += strlen(cmdline) + 1;
 	info.boot_loader_name = (u32)p;
-	vm_write(vm, p, "crossguard", 11);
+	m->write(m->ctx, p, "crossguard", 11);
 	p = ALIGN_UP(p + 11, 16);
 
 	u64 mod_at = ALIGN_UP(end, PAGE_SIZE);
@@ -173,13 +174,13 @@ int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
 	info.mods_addr = (u32)p;
 	u64 strings = p + nmods * sizeof(struct mb1_mod);
 	for (u32 i = 0; i < nmods; i++) {
-		if (mod_at + mods[i].image.size > vm->ram_bytes)
+		if (mod_at + mods[i].image.size > m->ram_bytes)
 			return fail(err, err_size, "module %u (%lu bytes) does not fit in guest RAM; give the VM more memory",
 				    i, mods[i].image.size);
-		vm_write(vm, mod_at, mods[i].image.data, mods[i].image.size);
-		struct mb1_mod m = { (u32)mod_at, (u32)(mod_at + mods[i].image.size), (u32)strings, 0 };
-		vm_write(vm, p + i * sizeof(m), &m, sizeof(m));
-		vm_write(vm, strings, mods[i].cmdline, strlen(mods[i].cmdline) + 1);
+		m->write(m->ctx, mod_at, mods[i].image.data, mods[i].image.size);
+		struct mb1_mod mod = { (u32)mod_at, (u32)(mod_at + mods[i].image.size), (u32)strings, 0 };
+		m->write(m->ctx, p + i * sizeof(mod), &mod, sizeof(mod));
+		m->write(m->ctx, strings, mods[i].cmdline, strlen(mods[i].cmdline) + 1);
 		strings += strlen(mods[i].cmdline) + 1;
 		mod_at = ALIGN_UP(mod_at + mods[i].image.size, PAGE_SIZE);
 	}
@@ -187,15 +188,15 @@ int mb1_load(struct vm *vm, struct mb1_image kernel, const char *cmdline,
 	struct mb1_mmap map[3] = {
 		{ 20, 0, EBDA_START, 1 },
 		{ 20, EBDA_START, HIGH_MEM - EBDA_START, 2 },
-		{ 20, HIGH_MEM, vm->ram_bytes - HIGH_MEM, 1 },
+		{ 20, HIGH_MEM, m->ram_bytes - HIGH_MEM, 1 },
 	};
 	info.mmap_addr = (u32)p;
 	info.mmap_length = sizeof(map);
-	vm_write(vm, p, map, sizeof(map));
+	m->write(m->ctx, p, map, sizeof(map));
 	p += sizeof(map);
 	if (p > INFO_LIMIT)
 		return fail(err, err_size, "command lines too long for the info area (%lu bytes used)", p - INFO_BASE);
-	vm_write(vm, info_gpa, &info, sizeof(info));
+	m->write(m->ctx, info_gpa, &info, sizeof(info));
 	*info_addr = info_gpa;
 	return 0;
 }

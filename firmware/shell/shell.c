@@ -3,7 +3,7 @@
 #include "shell/shell.h"
 #include "abi/console_proto.h"
 #include "core/arch.h"
-#include "core/dev.h"
+#include "core/vm_io.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "core/vm.h"
@@ -166,14 +166,14 @@ void shell_attach(struct vm *vm)
 {
 	attached = vm;
 	kprintf("attached to %s; Ctrl-] detaches\n", vm->name);
-	dev_console_attach(vm);
+	vm_console_attach(vm);
 }
 
 static void shell_detach(const char *why)
 {
 	struct vm *vm = attached;
 	attached = NULL;
-	dev_console_attach(NULL);
+	vm_console_attach(NULL);
 	klog_raw("", true);
 	kprintf("detached from %s%s\n", vm->name, why);
 	kprintf(SHELL_PROMPT);
@@ -190,7 +190,7 @@ void shell_poll(void)
 			if (ch == CONSOLE_DETACH)
 				shell_detach("");
 			else
-				dev_uart_rx_push(attached, (u8)ch);
+				vm_uart_rx_push(attached, (u8)ch);
 			continue;
 		}
 		if (shell_after_request && ch == '\n' && !l->len) {

@@ -242,12 +242,12 @@ static void stats_one(struct shell_ctx *c, struct vm *vm)
 	} else {
 		kprintf("\n  device exits:");
 	}
-	for (u32 d = 0; d < DEV_EXIT_CLASSES; d++) {
+	for (u32 d = 0; d < VM_IO_CLASSES; d++) {
 		u64 n = __atomic_load_n(&vm->dev.exits[d], __ATOMIC_RELAXED);
 		if (c->machine)
-			json_kv_u64(c->j, dev_exit_class_name(d), n);
+			json_kv_u64(c->j, vm_io_class_name(d), n);
 		else
-			kprintf(" %s=%lu", dev_exit_class_name(d), n);
+			kprintf(" %s=%lu", vm_io_class_name(d), n);
 	}
 	if (c->machine) {
 		json_obj_end(c->j);

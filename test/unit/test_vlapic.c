@@ -134,20 +134,20 @@ static void test_tsc_deadline(void)
 static void ioapic_set(u32 pin, u64 rte)
 {
 	u64 x = 0x10 + 2 * pin;
-	CHECK(ioapic_mmio(&vm, 0x00, true, 4, &x) == 0, "IOREGSEL");
+	CHECK(irq_ioapic_mmio(&vm, 0x00, true, 4, &x) == 0, "IOREGSEL");
 	x = (u32)rte;
-	CHECK(ioapic_mmio(&vm, 0x10, true, 4, &x) == 0, "IOWIN low");
+	CHECK(irq_ioapic_mmio(&vm, 0x10, true, 4, &x) == 0, "IOWIN low");
 	x = 0x11 + 2 * pin;
-	ioapic_mmio(&vm, 0x00, true, 4, &x);
+	irq_ioapic_mmio(&vm, 0x00, true, 4, &x);
 	x = rte >> 32;
-	ioapic_mmio(&vm, 0x10, true, 4, &x);
+	irq_ioapic_mmio(&vm, 0x10, true, 4, &x);
 }
 
 static u32 ioapic_get(u32 reg)
 {
 	u64 x = reg;
-	ioapic_mmio(&vm, 0x00, true, 4, &x);
-	ioapic_mmio(&vm, 0x10, false, 4, &x);
+	irq_ioapic_mmio(&vm, 0x00, true, 4, &x);
+	irq_ioapic_mmio(&vm, 0x10, false, 4, &x);
 	return (u32)x;
 }
 
@@ -194,7 +194,7 @@ static void test_ioapic(void)
 	CHECK(irr_has(&cpu1, 0x45) && !irr_has(&cpu0, 0x45), "logical destination");
 	irq_line(&vm, 99, true); /* out of range: ignored */
 	u64 x = 0;
-	CHECK(ioapic_mmio(&vm, 0x10, false, 2, &x) != 0, "16-bit access refused");
+	CHECK(irq_ioapic_mmio(&vm, 0x10, false, 2, &x) != 0, "16-bit access refused");
 }
 
 static void test_msi(void)

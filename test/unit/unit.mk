@@ -50,6 +50,9 @@ UNIT_FW_SRCS += dev_rtc calendar
 # Reset control, i8042 and ACPI sleep registers (dev_sysctl.c).
 UNIT_TESTS += test_sysctl
 UNIT_FW_SRCS += dev_sysctl
+# 16550A and fw_cfg models through fake envs (dev_uart.c, dev_fwcfg.c).
+UNIT_TESTS += test_uart
+UNIT_FW_SRCS += dev_uart dev_fwcfg
 
 # vLAPIC timer, IOAPIC and MSI delivery (vlapic*.c, dev_ioapic.c, irq.c).
 UNIT_TESTS += test_vlapic
@@ -91,10 +94,12 @@ $(UNIT_OUT)/%.o: test/unit/%.c
 # The core objects go into one archive, so each test links only the
 # objects it uses (and a test supplies the stubs those need, e.g. a fake
 # arch_timestamp for the timer code).
+# It depends on this file too: the objects are .SECONDARY, so a source
+# added to UNIT_FW_SRCS would otherwise not rebuild an existing archive.
 UNIT_FW_LIB := $(UNIT_OUT)/libfw.a
-$(UNIT_FW_LIB): $(UNIT_FW_OBJS)
+$(UNIT_FW_LIB): $(UNIT_FW_OBJS) test/unit/unit.mk
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
 $(UNIT_OUT)/test_%: $(UNIT_OUT)/test_%.o $(UNIT_FW_LIB)
 	$(UNIT_CC) $(UNIT_CFLAGS) $^ -o $@

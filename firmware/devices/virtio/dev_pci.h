@@ -17,7 +17,7 @@
 #define CG_DEV_PCI_H
 
 #include <cg/types.h>
-#include "core/dev.h"
+#include "devices/dev_access.h"
 
 /* The 32-bit MMIO window of the guest's PCI0 root bridge (its _CRS). */
 #define PCI_MMIO_BASE 0xE0000000ull

@@ -1,7 +1,7 @@
 /* EPT violations: guest-physical accesses outside the VM's RAM. Device
  * pages (the local APIC) are emulated by decoding the faulting MOV; any
  * other address stops the VM with a report (SDM Vol 3C 28.2.1, table 28-7). */
-#include "core/dev.h"
+#include "core/vm_io.h"
 #include "arch/x86/vmx/guest_walk.h"
 #include "arch/x86/vmx/insn_decode.h"
 #include "lib/log.h"
@@ -36,7 +36,7 @@ static enum exit_action ept_stop(struct vcpu *v, u64 gpa, u64 q, const char *wha
 enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 {
 	u64 probe = 0;
-	if ((q & EPT_QUAL_FETCH) || dev_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
+	if ((q & EPT_QUAL_FETCH) || vm_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
 		return ept_stop(v, gpa, q, "not RAM and no device there");
 
 	/* Fetch the instruction: up to 15 bytes, fewer at the end of mapped
@@ -64,7 +64,7 @@ enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 	u64 val = 0;
 	if (insn.dir == MMIO_WRITE)
 		val = mmio_write_value(insn.has_imm ? 0 : vmexit_gpr_read(v, insn.reg), &insn);
-	enum dev_result r = dev_mmio(v, gpa, insn.dir == MMIO_WRITE, insn.size, &val);
+	enum dev_result r = vm_mmio(v, gpa, insn.dir == MMIO_WRITE, insn.size, &val);
 	if (r == DEV_BAD_ACCESS)
 		return ept_stop(v, gpa, q, "malformed device register access");
 	if (insn.dir == MMIO_READ)

@@ -1,6 +1,6 @@
 /* I/O instructions (exit qualification: SDM Vol 3C table 28-5), including
  * INS/OUTS with REP, emulated against the VM's port map. */
-#include "core/dev.h"
+#include "core/vm_io.h"
 #include "arch/x86/vmx/guest_walk.h"
 #include "core/vm.h"
 #include "arch/x86/cpu_ops.h"
@@ -79,7 +79,7 @@ static enum exit_action io_string(struct vcpu *v, u64 q)
 			if (!in)
 				val |= (u32)*p << (8 * b);
 		}
-		res = dev_port_io(v, IO_PORT(q), in, size, &val);
+		res = vm_port_io(v, IO_PORT(q), in, size, &val);
 		if (in) {
 			for (u32 b = 0; b < size; b++) {
 				u64 gpa;
@@ -110,7 +110,7 @@ enum exit_action exit_io(struct vcpu *v, u64 q)
 		return io_string(v, q);
 	u32 size = IO_SIZE(q);
 	u32 val = (u32)v->gpr[GPR_RAX];
-	if (dev_port_io(v, IO_PORT(q), q & IO_IN, size, &val) == DEV_VM_ENDED)
+	if (vm_port_io(v, IO_PORT(q), q & IO_IN, size, &val) == DEV_VM_ENDED)
 		return EXIT_ACT_VM_ENDED;
 	if (q & IO_IN) {
 		u64 rax = v->gpr[GPR_RAX];

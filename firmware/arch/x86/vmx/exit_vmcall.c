@@ -1,6 +1,6 @@
 /* The hypercall ABI (docs/guest-abi.md): RAX = call, RBX/RCX/RDX =
  * arguments, result in RAX. Only CPL 0 may call. */
-#include "core/dev.h"
+#include "core/vm_console.h"
 #include "core/vm.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
@@ -25,7 +25,7 @@ static s64 hc_console_write(struct vcpu *v, u64 gpa, u64 len)
 		if (vm_read(v->vm, gpa + done, buf, n))
 			return HC_EFAULT;
 		for (u64 i = 0; i < n; i++)
-			dev_console_putc(v->vm, buf[i]);
+			vm_console_putc(v->vm, buf[i]);
 		done += n;
 	}
 	return (s64)len;

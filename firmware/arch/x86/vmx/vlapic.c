@@ -1,6 +1,6 @@
 #include "arch/x86/vmx/vlapic.h"
 #include "core/arch.h"
-#include "devices/dev_ioapic.h"
+#include "core/irq.h"
 #include "core/sched.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -219,7 +219,7 @@ static void vlapic_eoi_done(struct vcpu *v, int vector)
 	spin_unlock(&l->lock);
 	vlapic_recheck(l);
 	if (level)
-		ioapic_eoi(v->vm, (u8)vector);
+		irq_eoi(v->vm, (u8)vector);
 }
 
 static void vlapic_eoi(struct vcpu *v)

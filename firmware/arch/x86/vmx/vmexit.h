@@ -65,7 +65,7 @@ enum exit_action exit_eoi_induced(struct vcpu *v, u64 q);
 
 /* vmexit_emulate_mmio: emulate the guest instruction that touched device
  * memory at gpa (decoded from guest memory, one MOV form), through
- * dev_mmio, and step past it. q has the EPT-violation qualification's
+ * vm_mmio, and step past it. q has the EPT-violation qualification's
  * read/write/fetch bits, for the report when the VM must stop. Returns
  * EXIT_ACT_RESUME, or EXIT_ACT_VM_ENDED for an access nothing can serve. */
 enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q);

@@ -1,0 +1,258 @@
+/* A VM's I/O: one port map (first match wins) and the MMIO ranges, each
+ * wired to the VM's instance of a device model (vm_io.h). The glue
+ * here takes the VM's lock around a model that does not lock itself,
+ * reads the clock the models are given, and turns what a model asks for
+ * (reset, power-off) into vm_end. */
+#include "core/vm_io.h"
+#include "core/arch.h"
+#include "core/irq.h"
+#include "core/vm.h"
+#include "devices/virtio/dev_pci.h"
+#include "lib/log.h"
+#include <cg/spinlock.h>
+
+#define PORT_DEBUG_EXIT 0xF4
+#define PORT_DEBUG_CONSOLE 0xE9
+#define PORT_COM1 0x3F8
+#define COM1_GSI 4 /* ISA IRQ 4, identity-mapped to IOAPIC pin 4 (MADT) */
+
+u64 vm_now_ns(void)
+{
+	u64 t = arch_timestamp(), hz = arch_timestamp_hz();
+	return t / hz * 1000000000ULL + t % hz * 1000000000ULL / hz;
+}
+
+static enum dev_result port_debug_exit(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	if (in) {
+		*val = 0xFFFFFFFFu;
+		return DEV_OK;
+	}
+	u64 value = size == 4 ? *val : *val & ((1U << (size * 8)) - 1);
+	/* QEMU's isa-debug-exit: the process ends with status (value << 1) | 1 */
+	vm_end(v->vm, VM_END_EXIT, (value << 1) | 1, NULL);
+	return DEV_VM_ENDED;
+}
+
+static enum dev_result port_debug_console(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	if (in)
+		*val = PORT_DEBUG_CONSOLE; /* Bochs/QEMU answer 0xE9: "port present" */
+	else
+		vm_console_putc(v->vm, (char)*val);
+	return DEV_OK;
+}
+
+/* COM1's interrupt line: the UART model calls this with its lock held. */
+static void com1_irq(struct vm *vm, bool level)
+{
+	irq_line(vm, COM1_GSI, level);
+}
+
+static struct uart_env com1_env(struct vm *vm)
+{
+	return (struct uart_env){ .putc = vm_console_putc, .irq = com1_irq, .vm = vm };
+}
+
+static enum dev_result port_uart(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct uart_env env = com1_env(v->vm);
+	return uart_io(&v->vm->dev.uart, &env, port - PORT_COM1, in, size, val);
+}
+
+void vm_uart_rx_push(struct vm *vm, u8 b)
+{
+	struct uart_env env = com1_env(vm);
+	uart_rx_push(&vm->dev.uart, &env, b);
+}
+
+static enum dev_result port_fwcfg(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	const struct fwcfg_machine m = { v->vm->ram_bytes, (u16)v->vm->vcpu_count };
+	spin_lock(&d->chipset_lock);
+	enum dev_result r = fwcfg_io(&d->fwcfg, &m, port, in, size, val);
+	spin_unlock(&d->chipset_lock);
+	return r;
+}
+
+static enum dev_result port_pit(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	u64 now = vm_now_ns();
+	spin_lock(&d->pit_lock);
+	if (in)
+		*val = pit_read(&d->pit, port, now) | (size > 1 ? 0xFFFFFF00u : 0);
+	else
+		pit_write(&d->pit, port, (u8)*val, now);
+	spin_unlock(&d->pit_lock);
+	return DEV_OK;
+}
+
+static enum dev_result port_pic(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	spin_lock(&d->pic_lock);
+	pic_io(&d->pic, port, in, size, val);
+	spin_unlock(&d->pic_lock);
+	return DEV_OK;
+}
+
+static enum dev_result port_rtc(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	/* The wall clock may read the host RTC: not under the VM's lock. */
+	u64 wall = __atomic_load_n(&d->rtc_ready, __ATOMIC_ACQUIRE) ? 0 : arch_wallclock_seconds();
+	u64 now = vm_now_ns();
+
+	spin_lock(&d->chipset_lock);
+	if (!d->rtc_ready) {
+		rtc_reset(&d->rtc, now, wall);
+		__atomic_store_n(&d->rtc_ready, true, __ATOMIC_RELEASE);
+	}
+	if (in)
+		*val = rtc_read(&d->rtc, port, now) | (size > 1 ? 0xFFFFFF00u : 0);
+	else
+		rtc_write(&d->rtc, port, (u8)*val, now);
+	spin_unlock(&d->chipset_lock);
+	return DEV_OK;
+}
+
+/* Reset (0xCF9, i8042) and ACPI sleep registers: the model says what the
+ * guest asked for; vm_port_io ends the VM outside the lock. */
+static enum dev_result port_sysctl(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct vm_devices *d = &v->vm->dev;
+	enum sysctl_action act = SYSCTL_NONE;
+	u8 typ;
+
+	spin_lock(&d->chipset_lock);
+	if (in)
+		*val = sysctl_read(&d->sysctl, port, size);
+	else
+		act = sysctl_write(&d->sysctl, port, size, *val);
+	typ = d->sysctl.sleep_typ;
+	spin_unlock(&d->chipset_lock);
+
+	switch (act) {
+	case SYSCTL_RESET:
+		return DEV_RESET;
+	case SYSCTL_POWEROFF:
+		return DEV_POWEROFF;
+	case SYSCTL_SLEEP_IGNORED:
+		kprintf("vm %s: ACPI sleep type %u requested; only soft-off (%u) exists, ignored\n",
+			v->vm->name, typ, SYSCTL_SLP_TYP_S5);
+		return DEV_OK;
+	default:
+		return DEV_OK;
+	}
+}
+
+static enum dev_result port_pci(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	struct pci_bus *b = v->vm->dev.pci;
+
+	if (b)
+		return pci_config_io(b, port, in, size, val);
+	if (in)
+		*val = 0xFFFFFFFFu;
+	return DEV_OK;
+}
+
+static const char *const io_class_names[VM_IO_CLASSES] = {
+	"uart", "pit", "rtc", "pci-config", "virtio", "lapic", "ioapic", "other",
+};
+
+const char *vm_io_class_name(u32 c)
+{
+	return c < VM_IO_CLASSES ? io_class_names[c] : NULL;
+}
+
+/* Per-class exit counts: many vCPUs of a VM may exit at once. */
+static void count_exit(struct vcpu *v, enum vm_io_class c)
+{
+	__atomic_fetch_add(&v->vm->dev.exits[c], 1, __ATOMIC_RELAXED);
+}
+
+static enum vm_io_class mmio_class(u64 gpa)
+{
+	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE)
+		return VM_IO_LAPIC;
+	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + IOAPIC_SIZE)
+		return VM_IO_IOAPIC;
+	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END)
+		return VM_IO_VIRTIO;
+	return VM_IO_OTHER;
+}
+
+struct port_range {
+	u16 base;
+	u16 count;
+	enum dev_result (*io)(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+	enum vm_io_class cls; /* what stats counts the exit as */
+};
+
+static const struct port_range port_map[] = {
+	{ PORT_DEBUG_EXIT, 1, port_debug_exit, VM_IO_OTHER },
+	{ PORT_DEBUG_CONSOLE, 1, port_debug_console, VM_IO_OTHER },
+	{ PORT_COM1, UART_PORTS, port_uart, VM_IO_UART },
+	{ FWCFG_PORT_SELECTOR, FWCFG_PORTS, port_fwcfg, VM_IO_OTHER },
+	{ PIT_PORT_CH0, 4, port_pit, VM_IO_PIT },
+	{ PIT_PORT_SYS, 1, port_pit, VM_IO_PIT },
+	{ PIC_PORT_MASTER, 2, port_pic, VM_IO_OTHER },
+	{ PIC_PORT_SLAVE, 2, port_pic, VM_IO_OTHER },
+	{ PIC_PORT_ELCR, 2, port_pic, VM_IO_OTHER },
+	{ RTC_PORT_INDEX, 2, port_rtc, VM_IO_RTC },
+	/* 0xCF9 before any PCI range over 0xCF8-0xCFF: first match wins. */
+	{ SYSCTL_PORT_RST_CNT, 1, port_sysctl, VM_IO_OTHER },
+	{ SYSCTL_PORT_KBD_DATA, 1, port_sysctl, VM_IO_OTHER },
+	{ SYSCTL_PORT_KBD_CMD, 1, port_sysctl, VM_IO_OTHER },
+	{ SYSCTL_PORT_SLEEP_CTL, 2, port_sysctl, VM_IO_OTHER },
+	{ PCI_CONFIG_ADDRESS, 8, port_pci, VM_IO_PCI_CONFIG },
+};
+
+/* What a device asked for, done: the VM ends here, never in a model. */
+static enum dev_result port_result(struct vcpu *v, enum dev_result r)
+{
+	switch (r) {
+	case DEV_RESET:
+		/* Asked for by the guest: always a reset, whatever
+		 * on_triple_fault says. */
+		vm_end(v->vm, VM_END_RESET, 0, "guest-reset");
+		return DEV_VM_ENDED;
+	case DEV_POWEROFF:
+		vm_end(v->vm, VM_END_EXIT, 0, "poweroff");
+		return DEV_VM_ENDED;
+	default:
+		return r;
+	}
+}
+
+enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(port_map); i++) {
+		const struct port_range *r = &port_map[i];
+		if ((u16)(port - r->base) < r->count) {
+			count_exit(v, r->cls);
+			return port_result(v, r->io(v, port, in, size, val));
+		}
+	}
+	count_exit(v, VM_IO_OTHER);
+	if (in)
+		*val = size == 4 ? 0xFFFFFFFFu : (1U << (size * 8)) - 1;
+	return DEV_OK;
+}
+
+enum dev_result vm_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val)
+{
+	if (size) /* size 0 is the EPT handler's probe, not an access */
+		count_exit(v, mmio_class(gpa));
+	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE && vlapic_enabled(&v->lapic))
+		return vlapic_mmio(v, gpa - VLAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS : DEV_OK;
+	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + IOAPIC_SIZE)
+		return irq_ioapic_mmio(v->vm, gpa - IOAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS
+										      : DEV_OK;
+	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END && v->vm->dev.pci)
+		return pci_mmio(v->vm->dev.pci, gpa, write, size, val);
+	return DEV_UNHANDLED;
+}

@@ -1,33 +1,12 @@
-/* What core code may ask of the architecture. Core never includes an
- * arch/ header; arch/x86 implements these. */
+/* What core and init ask of the architecture at bring-up and for time
+ * (arch/x86 implements these). The basics every layer uses are in
+ * cg/arch_base.h (included here); virtualization is in core/virt.h. Core
+ * never includes an arch/ header. */
 #ifndef CG_ARCH_H
 #define CG_ARCH_H
 
+#include <cg/arch_base.h>
 #include <cg/types.h>
-
-#define CG_MAX_CPUS 64
-
-/* arch_console_init: bring up the operator serial line. Returns 0, or
- * -CG_ENOENT when no UART answers (output is then dropped). */
-int arch_console_init(void);
-
-/* arch_console_putc: send one byte on the operator line (blocks briefly). */
-void arch_console_putc(char c);
-
-/* arch_console_getc: next received byte, or -1 when none is waiting. */
-int arch_console_getc(void);
-
-/* arch_cpu_index: this CPU's dense index (0 = boot CPU). */
-u32 arch_cpu_index(void);
-
-/* arch_cpu_relax: spin-wait hint. */
-void arch_cpu_relax(void);
-
-/* arch_timestamp: the CPU's timestamp counter. */
-u64 arch_timestamp(void);
-
-/* arch_timestamp_hz: timestamp ticks per second (calibrated at boot). */
-u64 arch_timestamp_hz(void);
 
 /* arch_wallclock_seconds: wall-clock time as Unix seconds (UTC): the
  * host's RTC read once, on the first call, then advanced by the timestamp
@@ -39,12 +18,6 @@ u64 arch_wallclock_seconds(void);
  * a kick or the periodic tick), but also wake by TSC deadline (0: none).
  * Returns at once when the deadline has passed. */
 void arch_cpu_wait_until(u64 deadline);
-
-/* arch_stop_others: stop every other CPU (NMI); they never return. */
-void arch_stop_others(void);
-
-/* arch_halt_forever: disable interrupts and halt this CPU for good. */
-NORETURN void arch_halt_forever(void);
 
 /* arch_reboot: reset the machine (keyboard controller, then 0xCF9). */
 NORETURN void arch_reboot(void);

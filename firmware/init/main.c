@@ -62,7 +62,7 @@ void boot_main(u32 magic, u64 info);
 void boot_main(u32 magic, u64 info)
 {
 	arch_early_init();
-	arch_console_init();
+	arch_serial_init();
 	kprintf("\ncrossguard %s\n", CG_VERSION);
 
 	int rc = bootinfo_parse(&boot_info, magic, info, &mem_ident);

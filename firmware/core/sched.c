@@ -3,7 +3,6 @@
 #include "core/cpu.h"
 #include "lib/log.h"
 #include "core/sched_ops.h"
-#include "shell/shell.h"
 #include "core/virt.h"
 #include "core/vm.h"
 #include "core/vm_disks.h"
@@ -391,14 +390,35 @@ static u64 sched_disks(u64 now)
 	return now + wait / 1000000000ULL * hz + wait % 1000000000ULL * hz / 1000000000ULL + 1;
 }
 
+/* Pollers (sched_register_poller): CPU 0 calls them between slices. Core
+ * knows them only by pointer, so the layers above (the shell) stay above. */
+#define SCHED_POLLERS 4
+static sched_poll_fn sched_pollers[SCHED_POLLERS];
+static u32 sched_poller_count;
+
+int sched_register_poller(sched_poll_fn fn)
+{
+	if (sched_poller_count >= SCHED_POLLERS)
+		return -CG_ENOMEM;
+	sched_pollers[sched_poller_count] = fn;
+	__atomic_store_n(&sched_poller_count, sched_poller_count + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void sched_poll(void)
+{
+	u32 n = __atomic_load_n(&sched_poller_count, __ATOMIC_ACQUIRE);
+	for (u32 i = 0; i < n; i++)
+		sched_pollers[i]();
+}
+
 void sched_cpu_loop(u32 cpu)
 {
-	bool shell = cpu == 0 && shell_enabled();
 	struct vcpu *held = NULL; /* vCPU whose VMX state this CPU holds */
 	arch_tick_start(SCHED_TICK_HZ);
 	for (;;) {
-		if (shell)
-			shell_poll();
+		if (cpu == 0)
+			sched_poll();
 		u64 slice;
 		u64 now = arch_timestamp();
 		u64 next_timer = sched_timers(now);

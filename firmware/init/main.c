@@ -113,6 +113,8 @@ void boot_main(u32 magic, u64 info)
 		(void)*main_fault_address;
 	}
 	shell_start(opts.shell);
+	if (shell_enabled())
+		sched_register_poller(shell_poll);
 	vm_modules_start();
 	sched_cpu_loop(0);
 }

@@ -36,9 +36,20 @@ int arch_platform_init(void);
  * Returns 0 or -CG_ENOMEM. */
 int arch_map_ram(u64 top);
 
-/* arch_smp_start: start the other CPUs of the MADT; each calls
- * cpu_bringup(index) and then idles. Returns the number of CPUs up. */
-u32 arch_smp_start(const struct acpi_madt_info *madt);
+/* arch_ap_entry_fn: core's life of an application processor, called on
+ * it (with its dense index) once arch has set it up (stacks, GDT, IDT,
+ * local APIC); it must call arch_cpu_up when its bring-up is done. */
+typedef void (*arch_ap_entry_fn)(u32 index) __attribute__((noreturn));
+
+/* arch_smp_start: start the other CPUs of the MADT one at a time; each
+ * runs entry(index) and the next is started once it calls arch_cpu_up (or
+ * after a timeout, reported). Arch calls nothing in core but entry.
+ * Returns the number of CPUs up, this one included. */
+u32 arch_smp_start(const struct acpi_madt_info *madt, arch_ap_entry_fn entry);
+
+/* arch_cpu_up: this CPU finished core's bring-up (arch_smp_start, on the
+ * boot CPU, waits for it). Harmless on the boot CPU. */
+void arch_cpu_up(void);
 
 /* arch_virt_enable: check for and turn on hardware virtualization on this
  * CPU. On success detail holds "key=value" capability pairs and 0 is

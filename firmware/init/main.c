@@ -100,7 +100,7 @@ void boot_main(u32 magic, u64 info)
 
 	cpu_bringup(0);
 	if (!rc && madt.cpu_count > 1)
-		arch_smp_start(&madt);
+		arch_smp_start(&madt, cpu_ap_main);
 	if (!cpu_count_virt())
 		kprintf("crossguard: VT-x is not available on this machine (see the reason= above); "
 			"the monitor runs but cannot start guests\n");

@@ -3,7 +3,7 @@
 #include "devices/virtio/dev_pci.h"
 #include "lib/log.h"
 #include "core/vm.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include <cg/spinlock.h>
 
 #define PORT_DEBUG_EXIT 0xF4
@@ -147,8 +147,6 @@ enum dev_result dev_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val
 {
 	if (size) /* size 0 is the EPT handler's probe, not an access */
 		count_exit(v, mmio_class(gpa));
-	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE && vlapic_enabled(&v->lapic))
-		return vlapic_mmio(v, gpa - VLAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS : DEV_OK;
 	if (gpa >= IRQ_IOAPIC_BASE && gpa < IRQ_IOAPIC_BASE + IRQ_IOAPIC_SIZE)
 		return ioapic_mmio(v->vm, gpa - IRQ_IOAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS
 											: DEV_OK;

@@ -1,7 +1,7 @@
 /* Message-signalled interrupts (SDM Vol 3A 10.11): the address names the
  * destination, the data the vector and delivery mode. */
 #include "core/irq.h"
-#include "arch/x86/vmx/vlapic.h"
+#include "core/virt.h"
 #include "core/vm.h"
 #include <cg/errno.h>
 
@@ -20,7 +20,7 @@ int irq_msi(struct vm *vm, u64 addr, u32 data)
 	if (mode != MODE_FIXED && mode != MODE_LOWEST)
 		return -CG_EINVAL;
 	/* Messages are edges: a level-triggered message has no EOI partner. */
-	vlapic_deliver_irq(vm, MSI_ADDR_DEST(addr), addr & MSI_ADDR_LOGICAL, mode == MODE_LOWEST,
+	arch_irq_deliver(vm, MSI_ADDR_DEST(addr), addr & MSI_ADDR_LOGICAL, mode == MODE_LOWEST,
 			   MSI_DATA_VECTOR(data), false);
 	return 0;
 }

@@ -272,7 +272,7 @@ static void sched_ran(struct vcpu *v, u32 cpu, u64 ran, u64 now, enum virt_run_r
 	case VIRT_RUN_BLOCKED:
 	case VIRT_RUN_WAIT_SIPI:
 		/* An interrupt or SIPI may have arrived while we decided to stop. */
-		if ((r == VIRT_RUN_BLOCKED && (vlapic_pending(&v->lapic) >= 0 || v->init_pending)) ||
+		if ((r == VIRT_RUN_BLOCKED && (arch_vcpu_irq_pending(v) || v->init_pending)) ||
 		    (r == VIRT_RUN_WAIT_SIPI && v->sipi_pending)) {
 			v->state = VCPU_RUNNABLE;
 			v->runnable_since = now;
@@ -364,10 +364,10 @@ static u64 sched_timers(u64 now)
 		struct vcpu *v = __atomic_load_n(&vcpu_by_id[id], __ATOMIC_ACQUIRE);
 		if (!v || v->state != VCPU_BLOCKED)
 			continue;
-		u64 dl = __atomic_load_n(&v->lapic.timer_deadline, __ATOMIC_ACQUIRE);
+		u64 dl = arch_vcpu_timer_deadline(v);
 		if (!dl)
 			continue;
-		if (dl <= now && vlapic_timer_fire(v, now))
+		if (dl <= now && arch_vcpu_timer_fire(v, now))
 			continue;
 		if (!next || dl < next)
 			next = dl;

@@ -1,13 +1,29 @@
-/* What core asks of the architecture's virtualization support (VMX on
- * x86). Core owns VMs and vCPUs; arch builds their page tables and VMCS,
- * enters the guest and handles exits. */
+/* The one header between arch and core (firmware/layers.txt: arch's only
+ * way up). Core owns VMs and vCPUs; arch (VMX on x86) builds their page
+ * tables and VMCS, enters the guest, handles exits and emulates the local
+ * APIC. Two halves:
+ *   1. what arch implements for core (plus core/arch.h's bring-up);
+ *   2. what core implements for arch: the work exits hand up (port and
+ *      MMIO accesses, hypercalls, VM end), guest memory, vCPU wake, EOI.
+ * Arch includes nothing else of core's; struct vm and struct vcpu come
+ * with it (core/vm.h, core/vcpu.h) because arch reads their fields. */
 #ifndef CG_VIRT_H
 #define CG_VIRT_H
 
 #include <cg/types.h>
+#include "core/arch.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
 
 struct vm;
 struct vcpu;
+
+/* The guest's local APIC page (SDM Vol 3A 10.4.1: the IA32_APIC_BASE
+ * power-on value): arch emulates it, core's stats name its exits. */
+#define VLAPIC_BASE 0xFEE00000ULL
+#define VLAPIC_SIZE 0x1000ULL
+
+/* ---- 1. What arch implements for core ---------------------------------- */
 
 enum virt_run_result {
 	VIRT_RUN_PREEMPTED, /* the slice ended */
@@ -63,5 +79,68 @@ bool arch_vm_apicv(const struct vm *vm);
 
 /* arch_exit_reason_name: short name of exit reason r, or NULL. */
 const char *arch_exit_reason_name(u32 r);
+
+
+/* arch_vcpu_irq_pending: v's local APIC has an interrupt it could deliver
+ * now (above its in-service and task priority): a halted v should run.
+ * For a vCPU no CPU runs (the scheduler's blocked check). */
+bool arch_vcpu_irq_pending(struct vcpu *v);
+
+/* arch_vcpu_timer_deadline: timestamp of v's next local APIC timer
+ * expiry, 0 when disarmed. Any CPU may read it. */
+u64 arch_vcpu_timer_deadline(struct vcpu *v);
+
+/* arch_vcpu_timer_fire: if v's APIC timer is due at timestamp now, request
+ * its interrupt (waking v) and rearm or disarm it. Returns true when it
+ * fired. For a vCPU no CPU runs (the scheduler, for halted vCPUs). */
+bool arch_vcpu_timer_fire(struct vcpu *v, u64 now);
+
+/* arch_irq_deliver: an interrupt from outside the vCPUs (IOAPIC or MSI)
+ * to the vCPUs of vm matching dest (physical APIC ID, 0xFF = all; or,
+ * logical, a flat-model mask). Fixed: every match; lowest priority: the
+ * first match. level marks the vector level-triggered, so its EOI comes
+ * back through virt_eoi_level. Returns the number of vCPUs it went to. */
+u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector, bool level);
+
+/* ---- 2. What core implements for arch ---------------------------------- */
+
+/* Port and MMIO accesses (core/dev_port.c; the calls are named dev_* in
+ * this branch, vm_* after the I/O routing rework). */
+
+/* dev_port_io: a guest IN or OUT of size 1, 2 or 4 bytes at port; *val is
+ * the value written, or receives the value read. */
+enum dev_result dev_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
+
+/* dev_mmio: a guest access of size bytes at guest-physical gpa outside
+ * RAM and outside the local APIC page (arch handles that); size 0 only
+ * asks whether a device is there (DEV_UNHANDLED: none). */
+enum dev_result dev_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val);
+
+/* dev_console_putc: one byte of vm's console output (debug port, UART,
+ * hypercall). */
+void dev_console_putc(struct vm *vm, char c);
+
+/* virt_count_lapic_exit: count one exit for the guest's local APIC page in
+ * v's VM's device-exit stats (arch emulates the page, core keeps stats). */
+void virt_count_lapic_exit(struct vcpu *v);
+
+/* vm_end: v's VM ends (guest exit with status, stopped with reason, or
+ * reset); every vCPU leaves the guest at its next exit. */
+void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason);
+
+/* vm_gpa_ptr: host pointer for guest-physical [gpa, gpa+len), or NULL if
+ * the range is not all in one RAM chunk. */
+void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len);
+
+/* vm_read: copy guest RAM at gpa across chunks. Returns 0 or -CG_ERANGE. */
+int vm_read(struct vm *vm, u64 gpa, void *dst, u64 len);
+
+/* virt_vcpu_wake: v has something to do (an interrupt, INIT, SIPI): a
+ * running v is kicked out of the guest, a halted one made runnable. */
+void virt_vcpu_wake(struct vcpu *v);
+
+/* virt_eoi_level: a vCPU of vm ended level-triggered vector (its TMR bit
+ * was set): the IOAPIC pin that sent it delivers again if still asserted. */
+void virt_eoi_level(struct vm *vm, u8 vector);
 
 #endif

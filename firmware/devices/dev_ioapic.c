@@ -4,7 +4,7 @@
  * polarity bit is kept for the guest to read but devices report logical
  * assertion, so it never inverts anything. */
 #include "devices/dev_ioapic.h"
-#include "arch/x86/vmx/vlapic.h"
+#include "core/virt.h"
 #include "core/vm.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
@@ -70,7 +70,7 @@ static void ioapic_send(struct vm *vm, struct ioapic *io, const struct pending *
 		 * routes them, and a guest that asks gets no interrupt. */
 		if (mode != MODE_FIXED && mode != MODE_LOWEST)
 			continue;
-		vlapic_deliver_irq(vm, RTE_DEST(rte), rte & RTE_LOGICAL, mode == MODE_LOWEST,
+		arch_irq_deliver(vm, RTE_DEST(rte), rte & RTE_LOGICAL, mode == MODE_LOWEST,
 				   RTE_VECTOR(rte), rte & RTE_LEVEL);
 		__atomic_fetch_add(&io->delivered, 1, __ATOMIC_RELAXED);
 	}

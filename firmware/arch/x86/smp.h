@@ -3,7 +3,7 @@
 #define X86_SMP_H
 
 #include <cg/types.h>
-#include "core/arch.h"
+#include "core/virt.h"
 
 /* The trampoline runs in real mode from this page (SIPI vector 0x08). */
 #define AP_TRAMPOLINE_BASE 0x8000

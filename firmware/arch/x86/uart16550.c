@@ -1,5 +1,5 @@
 /* The operator serial line: a 16550 at COM1, 115200 8N1, polled. */
-#include "core/arch.h"
+#include <cg/arch_base.h>
 #include "arch/x86/cpu_ops.h"
 #include <cg/errno.h>
 

@@ -1,8 +1,7 @@
 /* CPUID as the guest sees it (docs/guest-abi.md): the host's answers with
  * what crossguard does not virtualize hidden, the hypervisor bit set, the
  * guest's own APIC ID and CPU count, and the crossguard leaves. */
-#include "core/vm.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_vcpu.h"

@@ -1,7 +1,6 @@
 /* The hypercall ABI (docs/guest-abi.md): RAX = call, RBX/RCX/RDX =
  * arguments, result in RAX. Only CPL 0 may call. */
-#include "core/dev.h"
-#include "core/vm.h"
+#include "core/virt.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_ops.h"

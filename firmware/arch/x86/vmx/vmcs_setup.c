@@ -4,7 +4,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "loader/guest_linux.h"
-#include "core/vm.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/percpu.h"

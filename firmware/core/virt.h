@@ -124,6 +124,18 @@ void dev_console_putc(struct vm *vm, char c);
  * v's VM's device-exit stats (arch emulates the page, core keeps stats). */
 void virt_count_lapic_exit(struct vcpu *v);
 
+/* virt_hypercall: do hypercall nr (abi/hypercall.h) with arguments
+ * a0-a2 (RBX, RCX, RDX), once arch checked the caller may make it (CPL 0).
+ * Returns RAX's new value and what the vCPU does next; VIRT_HC_VM_ENDED:
+ * the VM was ended, RAX is left alone. Two words, returned in registers:
+ * HC_VERSION is an exit-round-trip benchmark. */
+enum virt_hc_action { VIRT_HC_RESUME, VIRT_HC_YIELD, VIRT_HC_VM_ENDED };
+struct virt_hc_result {
+	s64 ret;
+	u64 action; /* enum virt_hc_action */
+};
+struct virt_hc_result virt_hypercall(struct vcpu *v, u64 nr, u64 a0, u64 a1, u64 a2);
+
 /* vm_end: v's VM ends (guest exit with status, stopped with reason, or
  * reset); every vCPU leaves the guest at its next exit. */
 void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason);

@@ -38,18 +38,22 @@ enum virt_run_result {
  * chunks (2 MiB pages) and nothing else. Returns 0 or -CG_ENOMEM. */
 int arch_vm_init(struct vm *vm);
 
-/* arch_vm_free: free the page tables (after every vCPU is gone). */
+/* arch_vm_free: free the page tables and the vCPUs' local APIC pages
+ * (after every vCPU is gone: until then a device or another vCPU may
+ * still aim an interrupt at a stopped vCPU). */
 void arch_vm_free(struct vm *vm);
 
 /* arch_vcpu_create: allocate the vCPU's VMCS and state (not yet loaded on
- * any CPU). Returns 0 or -CG_ENOMEM. */
+ * any CPU) and give it a local APIC in its power-on state (APIC ID =
+ * v->index). Returns 0 or -CG_ENOMEM. */
 int arch_vcpu_create(struct vcpu *v);
 
 /* arch_vcpu_put: this CPU lets go of v: the state the VMCS does not hold
  * is saved and the VMCS cleared, so any CPU may run v next. */
 void arch_vcpu_put(struct vcpu *v);
 
-/* arch_vcpu_free: free a stopped vCPU's VMX state (no CPU holds it). */
+/* arch_vcpu_free: free a stopped vCPU's VMX state (no CPU holds it); its
+ * local APIC stays until arch_vm_free. */
 void arch_vcpu_free(struct vcpu *v);
 
 /* arch_vm_retired: a VM's page tables were freed; every CPU flushes the

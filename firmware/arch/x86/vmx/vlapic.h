@@ -156,8 +156,8 @@ u32 vlapic_crystal_div(u64 tsc_hz);
 
 /* vlapic_timer_fire: if v's timer deadline has passed at TSC now, request
  * its interrupt (unless masked) and rearm (periodic) or disarm it.
- * Returns true when it fired. Called by the vCPU's own CPU, or by the
- * scheduler for a blocked vCPU. */
+ * Returns true when it fired. Called by the vCPU's own CPU, or by core's
+ * scheduler for a blocked vCPU (arch_vcpu_timer_fire, core/virt.h). */
 bool vlapic_timer_fire(struct vcpu *v, u64 now);
 
 /* vlapic_timer_write: a guest write of the LVT timer, initial count or

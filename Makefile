@@ -54,7 +54,7 @@ all: firmware iso js guests example-disks $(if $(wildcard $(CG_KERNEL_CACHE)/lin
 firmware: $(B)/crossguard.elf
 iso: $(B)/crossguard.iso
 
-$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h firmware/core/vcpu.h firmware/arch/x86/vmx/vlapic.h
+$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h firmware/core/virt.h firmware/core/vcpu.h
 	@mkdir -p $(dir $@)
 	@echo "  GEN   $@"
 	@$(CC) $(filter-out -MMD -MP -g,$(CFLAGS)) -S -o $@.s $<

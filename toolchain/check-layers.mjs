@@ -184,7 +184,15 @@ function declaredFunctions(text) {
 /** Checks calls between the linked objects under objDir; returns violation lines. */
 export function checkSymbols(root, table, objDir) {
   const fw = join(root, 'firmware');
-  const objects = walk(objDir).filter((p) => p.endsWith('.o'));
+  // An object whose firmware source is gone (a moved or deleted file in a
+  // build folder not cleaned since) is not linked any more: skip it.
+  const stale = (p) => {
+    const rel = relative(objDir, p).split(sep).join('/');
+    if (!rel.startsWith('firmware/')) return false;
+    const base = join(root, rel.replace(/\.o$/, ''));
+    return !existsSync(`${base}.c`) && !existsSync(`${base}.S`);
+  };
+  const objects = walk(objDir).filter((p) => p.endsWith('.o') && !stale(p));
   const owner = new Map(); // symbol -> { layer, src }
   const refs = [];
   const layerOfObject = (p) => {

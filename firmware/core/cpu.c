@@ -1,4 +1,5 @@
 #include "core/cpu.h"
+#include "core/sched.h"
 #include "lib/log.h"
 
 struct cpu_info cpu_table[CG_MAX_CPUS];
@@ -11,6 +12,15 @@ void cpu_bringup(u32 index)
 	cg_marker("cpu", "index=%u apic=%u vmx=%u %s", index, c->apic_id, c->virt_on ? 1 : 0,
 		  c->virt_detail);
 	__atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
+	arch_cpu_up();
+}
+
+void cpu_ap_main(u32 index)
+{
+	/* Arrived: a CPU that hangs in bring-up is listed as not online. */
+	__atomic_store_n(&cpu_table[index].state, CPU_STARTING, __ATOMIC_RELEASE);
+	cpu_bringup(index);
+	sched_cpu_loop(index);
 }
 
 u32 cpu_count_online(void)

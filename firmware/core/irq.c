@@ -3,7 +3,7 @@
  * delivery mode), line interrupts and EOIs through the VM's IOAPIC
  * model, whose deliveries come back here to the vLAPICs. */
 #include "core/irq.h"
-#include "arch/x86/vmx/vlapic.h"
+#include "core/virt.h"
 #include "core/vm.h"
 #include <cg/errno.h>
 
@@ -22,7 +22,7 @@ int irq_msi(struct vm *vm, u64 addr, u32 data)
 	if (mode != MODE_FIXED && mode != MODE_LOWEST)
 		return -CG_EINVAL;
 	/* Messages are edges: a level-triggered message has no EOI partner. */
-	vlapic_deliver_irq(vm, MSI_ADDR_DEST(addr), addr & MSI_ADDR_LOGICAL, mode == MODE_LOWEST,
+	arch_irq_deliver(vm, MSI_ADDR_DEST(addr), addr & MSI_ADDR_LOGICAL, mode == MODE_LOWEST,
 			   MSI_DATA_VECTOR(data), false);
 	return 0;
 }
@@ -31,7 +31,7 @@ int irq_msi(struct vm *vm, u64 addr, u32 data)
 static void ioapic_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector,
 			   bool level)
 {
-	vlapic_deliver_irq(vm, dest, logical, lowest, vector, level);
+	arch_irq_deliver(vm, dest, logical, lowest, vector, level);
 }
 
 static struct ioapic_env ioapic_env_of(struct vm *vm)

@@ -1,9 +1,8 @@
 #include "core/sched.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include "core/cpu.h"
 #include "lib/log.h"
 #include "core/sched_ops.h"
-#include "shell/shell.h"
 #include "core/virt.h"
 #include "core/vm.h"
 #include "core/vm_disks.h"
@@ -273,7 +272,7 @@ static void sched_ran(struct vcpu *v, u32 cpu, u64 ran, u64 now, enum virt_run_r
 	case VIRT_RUN_BLOCKED:
 	case VIRT_RUN_WAIT_SIPI:
 		/* An interrupt or SIPI may have arrived while we decided to stop. */
-		if ((r == VIRT_RUN_BLOCKED && (vlapic_pending(&v->lapic) >= 0 || v->init_pending)) ||
+		if ((r == VIRT_RUN_BLOCKED && (arch_vcpu_irq_pending(v) || v->init_pending)) ||
 		    (r == VIRT_RUN_WAIT_SIPI && v->sipi_pending)) {
 			v->state = VCPU_RUNNABLE;
 			v->runnable_since = now;
@@ -365,10 +364,10 @@ static u64 sched_timers(u64 now)
 		struct vcpu *v = __atomic_load_n(&vcpu_by_id[id], __ATOMIC_ACQUIRE);
 		if (!v || v->state != VCPU_BLOCKED)
 			continue;
-		u64 dl = __atomic_load_n(&v->lapic.timer_deadline, __ATOMIC_ACQUIRE);
+		u64 dl = arch_vcpu_timer_deadline(v);
 		if (!dl)
 			continue;
-		if (dl <= now && vlapic_timer_fire(v, now))
+		if (dl <= now && arch_vcpu_timer_fire(v, now))
 			continue;
 		if (!next || dl < next)
 			next = dl;
@@ -391,14 +390,35 @@ static u64 sched_disks(u64 now)
 	return now + wait / 1000000000ULL * hz + wait % 1000000000ULL * hz / 1000000000ULL + 1;
 }
 
+/* Pollers (sched_register_poller): CPU 0 calls them between slices. Core
+ * knows them only by pointer, so the layers above (the shell) stay above. */
+#define SCHED_POLLERS 4
+static sched_poll_fn sched_pollers[SCHED_POLLERS];
+static u32 sched_poller_count;
+
+int sched_register_poller(sched_poll_fn fn)
+{
+	if (sched_poller_count >= SCHED_POLLERS)
+		return -CG_ENOMEM;
+	sched_pollers[sched_poller_count] = fn;
+	__atomic_store_n(&sched_poller_count, sched_poller_count + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void sched_poll(void)
+{
+	u32 n = __atomic_load_n(&sched_poller_count, __ATOMIC_ACQUIRE);
+	for (u32 i = 0; i < n; i++)
+		sched_pollers[i]();
+}
+
 void sched_cpu_loop(u32 cpu)
 {
-	bool shell = cpu == 0 && shell_enabled();
 	struct vcpu *held = NULL; /* vCPU whose VMX state this CPU holds */
 	arch_tick_start(SCHED_TICK_HZ);
 	for (;;) {
-		if (shell)
-			shell_poll();
+		if (cpu == 0)
+			sched_poll();
 		u64 slice;
 		u64 now = arch_timestamp();
 		u64 next_timer = sched_timers(now);

@@ -54,8 +54,16 @@ void sched_report(void);
 /* sched_policy_name: the running policy. */
 const char *sched_policy_name(void);
 
+/* sched_poll_fn: work CPU 0 does between guest time slices (never blocks). */
+typedef void (*sched_poll_fn)(void);
+
+/* sched_register_poller: have CPU 0 call fn between slices from now on
+ * (the shell's line, registered by init: core calls nothing above it by
+ * name). Call before the CPU loops start. Returns 0 or -CG_ENOMEM. */
+int sched_register_poller(sched_poll_fn fn);
+
 /* sched_cpu_loop: the life of a CPU once the machine is up: run vCPUs;
- * CPU 0 also serves the operator shell. Never returns. */
+ * CPU 0 also runs the registered pollers. Never returns. */
 NORETURN void sched_cpu_loop(u32 cpu);
 
 #endif

@@ -7,7 +7,6 @@
 #define CG_VCPU_H
 
 #include <cg/types.h>
-#include "arch/x86/vmx/vlapic.h"
 
 enum vcpu_state {
 	VCPU_WAIT_SIPI,
@@ -30,7 +29,7 @@ struct vcpu {
 	/* Must stay first: the exit stub saves guest GPRs here. */
 	u64 gpr[GPR_COUNT];
 	struct vm *vm;
-	struct arch_vcpu *arch;
+	struct arch_vcpu *arch;   /* arch's state (VMCS, vLAPIC), from arch_vcpu_create */
 	u32 index;         /* within its VM; 0 = bootstrap processor */
 	volatile u32 state;
 	u64 boot_rip;      /* where the loader says the bootstrap vCPU starts */
@@ -47,7 +46,6 @@ struct vcpu {
 	 * INIT arrived): the exit path then returns to core instead of
 	 * resuming the guest directly. */
 	volatile bool attention;
-	struct vlapic lapic;
 	u32 id;            /* machine-wide: the scheduler policy's vCPU id */
 	volatile s32 on_cpu; /* CPU whose VMX state holds this vCPU, or -1 */
 	u32 released;      /* set once when its VM ends and it is let go */

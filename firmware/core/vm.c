@@ -1,5 +1,5 @@
 #include "core/vm.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include "lib/fmt.h"
 #include "loader/guest_acpi.h"
 #include "loader/guest_linux.h"
@@ -64,15 +64,9 @@ int vm_write(struct vm *vm, u64 gpa, const void *src, u64 len)
 static void vm_free(struct vm *vm)
 {
 	vm_disks_free(vm); /* a resetting VM's disks are kept for its rebuild */
-	/* Register pages last as long as the VM, not the vCPU: a device or
-	 * another vCPU may still aim an interrupt at a vCPU that stopped. */
-	for (u32 i = 0; i < vm->vcpu_count; i++) {
-		struct vcpu *v = vm->vcpus[i];
-		if (v && v->lapic.regs) {
-			pmm_free(&mem_pmm, (u64)(uintptr_t)v->lapic.regs, 1);
-			v->lapic.regs = NULL;
-		}
-	}
+	/* Also the vCPUs' vLAPIC pages: they last as long as the VM, not the
+	 * vCPU, as a device or another vCPU may still aim an interrupt at a
+	 * vCPU that stopped. */
 	arch_vm_free(vm);
 	arch_vm_retired();
 	for (u32 i = 0; vm->chunks && i < vm->chunk_count; i++)
@@ -260,13 +254,6 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 		v->state = VCPU_WAIT_SIPI;
 		v->id = vm->id * VM_MAX_VCPUS + i;
 		v->on_cpu = -1;
-		/* The vLAPIC's register page (the virtual-APIC page with APICv) */
-		u64 regs = mem_alloc_pages(1);
-		if (!regs) {
-			fmt_snprintf(err, n, "not enough memory for vCPU %u", i);
-			goto fail;
-		}
-		vlapic_init(&v->lapic, mem_ptr(regs), i);
 		vm->vcpus[i] = v;
 		if (arch_vcpu_create(v)) {
 			fmt_snprintf(err, n, "not enough memory for vCPU %u", i);

@@ -4,7 +4,7 @@
  * reads the clock the models are given, and turns what a model asks for
  * (reset, power-off) into vm_end. */
 #include "core/vm_io.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include "core/irq.h"
 #include "core/vm.h"
 #include "devices/virtio/dev_pci.h"
@@ -247,8 +247,6 @@ enum dev_result vm_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val)
 {
 	if (size) /* size 0 is the EPT handler's probe, not an access */
 		count_exit(v, mmio_class(gpa));
-	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE && vlapic_enabled(&v->lapic))
-		return vlapic_mmio(v, gpa - VLAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS : DEV_OK;
 	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + IOAPIC_SIZE)
 		return irq_ioapic_mmio(v->vm, gpa - IOAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS
 										      : DEV_OK;

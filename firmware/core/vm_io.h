@@ -60,16 +60,8 @@ const char *vm_io_class_name(u32 c);
  * device models, which never read a clock themselves. */
 u64 vm_now_ns(void);
 
-/* vm_port_io: a guest IN or OUT of size 1, 2 or 4 bytes. For IN, *val
- * receives the value (unknown ports read all ones); for OUT, *val holds it
- * (unknown ports ignore it). A reset, power-off or debug-exit the access
- * asked for ends the VM here (vm_end). Returns DEV_OK or DEV_VM_ENDED. */
-enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
-
-/* vm_mmio: a guest access to guest-physical gpa that is not RAM; size 0
- * is the EPT handler's probe (is anything there?). Returns DEV_OK,
- * DEV_UNHANDLED (no device there) or DEV_BAD_ACCESS. */
-enum dev_result vm_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val);
+/* vm_port_io and vm_mmio, the exit handlers' way in, are declared in
+ * core/virt.h with the rest of what arch may call. */
 
 /* vm_uart_rx_push: one byte typed by the operator for vm's UART; dropped
  * when its receive buffer is full. */

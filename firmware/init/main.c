@@ -1,7 +1,7 @@
 /* Bring-up order of the monitor on the boot CPU, from the loader's hand-off
  * to the operator shell. Each step that can fail says what and stops. */
 #include "lib/acpi.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include "lib/bootinfo.h"
 #include "init/cmdline.h"
 #include "core/cpu.h"
@@ -62,7 +62,7 @@ void boot_main(u32 magic, u64 info);
 void boot_main(u32 magic, u64 info)
 {
 	arch_early_init();
-	arch_console_init();
+	arch_serial_init();
 	kprintf("\ncrossguard %s\n", CG_VERSION);
 
 	int rc = bootinfo_parse(&boot_info, magic, info, &mem_ident);
@@ -100,7 +100,7 @@ void boot_main(u32 magic, u64 info)
 
 	cpu_bringup(0);
 	if (!rc && madt.cpu_count > 1)
-		arch_smp_start(&madt);
+		arch_smp_start(&madt, cpu_ap_main);
 	if (!cpu_count_virt())
 		kprintf("crossguard: VT-x is not available on this machine (see the reason= above); "
 			"the monitor runs but cannot start guests\n");
@@ -113,6 +113,8 @@ void boot_main(u32 magic, u64 info)
 		(void)*main_fault_address;
 	}
 	shell_start(opts.shell);
+	if (shell_enabled())
+		sched_register_poller(shell_poll);
 	vm_modules_start();
 	sched_cpu_loop(0);
 }

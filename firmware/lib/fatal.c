@@ -1,5 +1,5 @@
 #include "lib/fatal.h"
-#include "core/arch.h"
+#include <cg/arch_base.h>
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 #include "lib/log.h"
-#include "core/arch.h"
+#include <cg/arch_base.h>
 #include "lib/fmt.h"
 #include <cg/spinlock.h>
 #include <stdarg.h>
@@ -16,8 +16,8 @@ static void log_write(const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\n')
-			arch_console_putc('\r');
-		arch_console_putc(*s);
+			arch_serial_putc('\r');
+		arch_serial_putc(*s);
 		log_mid_line = *s != '\n';
 		log_ring[log_ring_total++ % LOG_RING_SIZE] = *s;
 	}
@@ -67,8 +67,8 @@ void klog_guest_putc(char c)
 {
 	spin_lock(&log_lock);
 	if (c == '\n')
-		arch_console_putc('\r');
-	arch_console_putc(c);
+		arch_serial_putc('\r');
+	arch_serial_putc(c);
 	log_mid_line = c != '\n';
 	spin_unlock(&log_lock);
 }

@@ -30,10 +30,7 @@
 #define CG_GUEST_LINUX_H
 
 #include <cg/types.h>
-
-/* Selectors the 64-bit boot protocol requires (__BOOT_CS, __BOOT_DS). */
-#define LINUX_BOOT_CS 0x10
-#define LINUX_BOOT_DS 0x18
+#include "abi/linux_boot.h" /* LINUX_BOOT_CS, LINUX_BOOT_DS */
 
 /* Fixed low-memory layout (see above). */
 #define LINUX_BOOT_PARAMS UINT64_C(0x7000)

@@ -2,7 +2,7 @@
  * commands themselves are in shell_cmds.c. */
 #include "shell/shell.h"
 #include "abi/console_proto.h"
-#include "core/arch.h"
+#include <cg/arch_base.h>
 #include "core/vm_io.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -185,7 +185,7 @@ void shell_poll(void)
 	int ch;
 	if (attached && attached->state != VM_RUNNING)
 		shell_detach(" (the VM ended)");
-	while ((ch = arch_console_getc()) >= 0) {
+	while ((ch = arch_serial_getc()) >= 0) {
 		if (attached) {
 			if (ch == CONSOLE_DETACH)
 				shell_detach("");

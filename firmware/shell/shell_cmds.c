@@ -1,7 +1,7 @@
 /* The shell's commands (docs/console-protocol.md lists them with their
  * JSON answers). Each prints for a person or fills the JSON reply. */
 #include "shell/shell.h"
-#include "core/arch.h"
+#include "core/virt.h"
 #include "core/cpu.h"
 #include "lib/log.h"
 #include "lib/mem.h"

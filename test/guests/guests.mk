@@ -29,6 +29,8 @@ GUEST_CFLAGS += -O2 -g
 GUEST_CFLAGS += -Wall -Wextra -Werror
 GUEST_CFLAGS += -MMD -MP
 GUEST_CFLAGS += -I$(GUEST_SRC)/lib
+# abi/hypercall.h: the call numbers the monitor uses too
+GUEST_CFLAGS += -Ifirmware/include
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -T $(GUEST_SRC)/lib/guest.ld
 GUEST_LDFLAGS += --no-warn-rwx-segments -z noexecstack
 

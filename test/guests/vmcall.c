@@ -2,12 +2,9 @@
  * means something else (#UD under QEMU TCG, KVM's own ABI under KVM), so
  * every check is crossguard-only. */
 #include "guest.h"
+#include <abi/hypercall.h>
 
-#define HC_VERSION 0
-#define HC_CONSOLE_WRITE 1
 #define HC_UNKNOWN 999
-#define ENOSYS 38
-#define EFAULT 14
 #define FAR_BEYOND_RAM 0x40000000u /* 1 GiB: far past any test VM's RAM */
 
 struct hc {
@@ -54,11 +51,11 @@ int main(void)
 
 	h = (struct hc){ HC_UNKNOWN, 0, 0, 0, 0, 0 };
 	v = hypercall(&h);
-	report(v == NO_EXCEPTION && (s32)h.ret == -ENOSYS, "unknown call 999 returns -38 (got %d)", (s32)h.ret);
+	report(v == NO_EXCEPTION && (s32)h.ret == HC_ENOSYS, "unknown call 999 returns -38 (got %d)", (s32)h.ret);
 
 	h = (struct hc){ HC_CONSOLE_WRITE, FAR_BEYOND_RAM, 16, 0, 0, 0 };
 	v = hypercall(&h);
-	report(v == NO_EXCEPTION && (s32)h.ret == -EFAULT, "console_write from 0x%x (beyond RAM) returns -14 (got %d)",
+	report(v == NO_EXCEPTION && (s32)h.ret == HC_EFAULT, "console_write from 0x%x (beyond RAM) returns -14 (got %d)",
 	       FAR_BEYOND_RAM, (s32)h.ret);
 	return report_summary();
 }

@@ -7,6 +7,7 @@
 #include "core/vm.h"
 #include "core/irq.h"
 #include "arch/x86/vmx/vlapic.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
 #include <string.h>
 
 static u64 fake_tsc;
@@ -17,6 +18,7 @@ void sched_wake(struct vcpu *v) { (void)v; wakes++; }
 
 static struct vm vm;
 static struct vcpu cpu0, cpu1;
+static struct arch_vcpu arch0, arch1; /* the vLAPICs live in arch's vCPU state */
 static u32 page0[1024] __attribute__((aligned(4096))), page1[1024] __attribute__((aligned(4096)));
 
 static void setup(void)
@@ -24,15 +26,19 @@ static void setup(void)
 	memset(&vm, 0, sizeof(vm));
 	memset(&cpu0, 0, sizeof(cpu0));
 	memset(&cpu1, 0, sizeof(cpu1));
+	memset(&arch0, 0, sizeof(arch0));
+	memset(&arch1, 0, sizeof(arch1));
 	cpu0.vm = cpu1.vm = &vm;
+	cpu0.arch = &arch0;
+	cpu1.arch = &arch1;
 	cpu1.index = 1;
-	vlapic_init(&cpu0.lapic, page0, 0);
-	vlapic_init(&cpu1.lapic, page1, 1);
+	vlapic_init(vcpu_lapic(&cpu0), page0, 0);
+	vlapic_init(vcpu_lapic(&cpu1), page1, 1);
 	vm.vcpus[0] = &cpu0;
 	vm.vcpus[1] = &cpu1;
 	vm.vcpu_count = 2;
 	ioapic_reset(&vm.dev.ioapic, 2);
-	*vlapic_reg(&cpu0.lapic, 0xF0) = *vlapic_reg(&cpu1.lapic, 0xF0) = 0x1FF; /* enabled */
+	*vlapic_reg(vcpu_lapic(&cpu0), 0xF0) = *vlapic_reg(vcpu_lapic(&cpu1), 0xF0) = 0x1FF; /* enabled */
 	fake_tsc = 1000000;
 	wakes = 0;
 }
@@ -54,8 +60,8 @@ static u32 rd(struct vcpu *v, u32 reg)
  * what other "CPUs" posted, as the vCPU's own CPU does before entry). */
 static bool page_has(struct vcpu *v, u32 base, u8 vec)
 {
-	vlapic_sync(&v->lapic);
-	return *vlapic_vector_word(&v->lapic, base, vec / 32) & (1U << (vec % 32));
+	vlapic_sync(vcpu_lapic(v));
+	return *vlapic_vector_word(vcpu_lapic(v), base, vec / 32) & (1U << (vec % 32));
 }
 
 static bool irr_has(struct vcpu *v, u8 vec)
@@ -71,24 +77,24 @@ static void test_oneshot(void)
 	wr(&cpu0, 0x3E0, 0xB); /* divide by 1 */
 	wr(&cpu0, 0x320, 0xEC); /* one-shot, vector 0xEC */
 	wr(&cpu0, 0x380, 1000);
-	CHECK(cpu0.lapic.timer_deadline == 1000000 + 1000, "deadline = now + count");
-	CHECK(cpu0.lapic.timer_dirty, "the run loop is told to rearm");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 1000000 + 1000, "deadline = now + count");
+	CHECK(vcpu_lapic(&cpu0)->timer_dirty, "the run loop is told to rearm");
 	fake_tsc += 400;
 	CHECK(rd(&cpu0, 0x390) == 600, "current count counts down");
 	CHECK(rd(&cpu0, 0x380) == 1000, "initial count reads back");
 	CHECK(!vlapic_timer_fire(&cpu0, fake_tsc + 599), "not due one tick early");
 	CHECK(vlapic_timer_fire(&cpu0, fake_tsc + 600), "due at the deadline");
 	CHECK(irr_has(&cpu0, 0xEC), "vector requested");
-	CHECK(vlapic_pending(&cpu0.lapic) == 0xEC, "deliverable");
-	CHECK(cpu0.lapic.timer_deadline == 0, "one-shot disarms");
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) == 0xEC, "deliverable");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 0, "one-shot disarms");
 	CHECK(rd(&cpu0, 0x390) == 0, "current count 0 after expiry");
 	CHECK(!vlapic_timer_fire(&cpu0, fake_tsc + 100000), "no second interrupt");
 	/* divide by 16: 0b0011 */
 	wr(&cpu0, 0x3E0, 0x3);
 	wr(&cpu0, 0x380, 10);
-	CHECK(cpu0.lapic.timer_deadline == fake_tsc + 160, "divide by 16 stretches the count");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == fake_tsc + 160, "divide by 16 stretches the count");
 	wr(&cpu0, 0x380, 0);
-	CHECK(cpu0.lapic.timer_deadline == 0, "initial count 0 stops the timer");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 0, "initial count 0 stops the timer");
 }
 
 static void test_periodic_and_mask(void)
@@ -99,36 +105,36 @@ static void test_periodic_and_mask(void)
 	wr(&cpu0, 0x380, 100);              /* 1600 TSC ticks */
 	u64 t0 = fake_tsc;
 	CHECK(vlapic_timer_fire(&cpu0, t0 + 1600 * 3 + 5), "late periodic fires");
-	CHECK(cpu0.lapic.timer_deadline == t0 + 1600 * 4, "next period stays on the grid");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == t0 + 1600 * 4, "next period stays on the grid");
 	CHECK(irr_has(&cpu0, 0x30), "one interrupt for the missed periods");
-	vlapic_ack(&cpu0.lapic, 0x30);
+	vlapic_ack(vcpu_lapic(&cpu0), 0x30);
 	wr(&cpu0, 0xB0, 0); /* EOI */
 	wr(&cpu0, 0x320, (1U << 17) | (1U << 16) | 0x30); /* masked, same mode */
-	CHECK(cpu0.lapic.timer_deadline == t0 + 1600 * 4, "masking keeps the count running");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == t0 + 1600 * 4, "masking keeps the count running");
 	CHECK(vlapic_timer_fire(&cpu0, t0 + 1600 * 4), "masked timer still expires");
 	CHECK(!irr_has(&cpu0, 0x30), "but requests nothing");
 	wr(&cpu0, 0x320, 0x30); /* back to one-shot: a mode change disarms */
-	CHECK(cpu0.lapic.timer_deadline == 0, "mode change disarms");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 0, "mode change disarms");
 }
 
 static void test_tsc_deadline(void)
 {
 	setup();
 	vlapic_tsc_deadline_write(&cpu0, 5000000);
-	CHECK(cpu0.lapic.timer_deadline == 0, "ignored outside TSC-deadline mode");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 0, "ignored outside TSC-deadline mode");
 	wr(&cpu0, 0x320, (2U << 17) | 0xEF);
 	vlapic_tsc_deadline_write(&cpu0, 5000000);
-	CHECK(cpu0.lapic.timer_deadline == 5000000, "deadline is the guest TSC value");
-	CHECK(vlapic_tsc_deadline_read(&cpu0.lapic) == 5000000, "MSR reads back");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 5000000, "deadline is the guest TSC value");
+	CHECK(vlapic_tsc_deadline_read(vcpu_lapic(&cpu0)) == 5000000, "MSR reads back");
 	wr(&cpu0, 0x380, 77);
-	CHECK(cpu0.lapic.timer_deadline == 5000000 && rd(&cpu0, 0x380) == 0,
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 5000000 && rd(&cpu0, 0x380) == 0,
 	      "initial count ignored in TSC-deadline mode");
 	CHECK(vlapic_timer_fire(&cpu0, 5000001), "fires when the TSC passes it");
 	CHECK(irr_has(&cpu0, 0xEF), "vector requested");
-	CHECK(vlapic_tsc_deadline_read(&cpu0.lapic) == 0, "MSR reads 0 after expiry");
+	CHECK(vlapic_tsc_deadline_read(vcpu_lapic(&cpu0)) == 0, "MSR reads 0 after expiry");
 	vlapic_tsc_deadline_write(&cpu0, 9000000);
 	vlapic_tsc_deadline_write(&cpu0, 0);
-	CHECK(cpu0.lapic.timer_deadline == 0, "writing 0 disarms");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 0, "writing 0 disarms");
 }
 
 static void ioapic_set(u32 pin, u64 rte)
@@ -163,7 +169,7 @@ static void test_ioapic(void)
 	ioapic_set(4, 0x34); /* edge, fixed, physical dest 0 */
 	irq_line(&vm, 4, true);
 	CHECK(irr_has(&cpu0, 0x34) && !irr_has(&cpu1, 0x34), "edge goes to APIC 0 only");
-	vlapic_ack(&cpu0.lapic, 0x34);
+	vlapic_ack(vcpu_lapic(&cpu0), 0x34);
 	wr(&cpu0, 0xB0, 0);
 	irq_line(&vm, 4, true);
 	CHECK(!irr_has(&cpu0, 0x34), "no edge while the line stays high");
@@ -177,12 +183,12 @@ static void test_ioapic(void)
 	CHECK(irr_has(&cpu1, 0x39), "level pin delivered");
 	CHECK(ioapic_get(0x10 + 18) & (1U << 14), "Remote IRR set");
 	CHECK(page_has(&cpu1, VLAPIC_REG_TMR, 0x39), "TMR marks the vector");
-	vlapic_ack(&cpu1.lapic, 0x39);
+	vlapic_ack(vcpu_lapic(&cpu1), 0x39);
 	irq_line(&vm, 9, true);
 	CHECK(!irr_has(&cpu1, 0x39), "not again before EOI");
 	wr(&cpu1, 0xB0, 0);
 	CHECK(irr_has(&cpu1, 0x39), "EOI with the line still high: delivered again");
-	vlapic_ack(&cpu1.lapic, 0x39);
+	vlapic_ack(vcpu_lapic(&cpu1), 0x39);
 	irq_line(&vm, 9, false);
 	wr(&cpu1, 0xB0, 0);
 	CHECK(!irr_has(&cpu1, 0x39) && !(ioapic_get(0x10 + 18) & (1U << 14)),
@@ -213,7 +219,7 @@ static void test_msi(void)
 
 static u32 page(struct vcpu *v, u32 off)
 {
-	return *vlapic_reg(&v->lapic, off);
+	return *vlapic_reg(vcpu_lapic(v), off);
 }
 
 /* The register page is laid out as the APIC page (SDM Vol 3A table 10-1):
@@ -232,7 +238,7 @@ static void test_page_layout(void)
 	wr(&cpu0, 0x310, 0x01FFFFFF);
 	CHECK(page(&cpu0, 0x310) == 0x01000000u, "ICR high masked");
 	wr(&cpu0, 0x80, 0x25);
-	CHECK(page(&cpu0, 0x80) == 0x25 && vlapic_tpr_read(&cpu0.lapic) == 0x25, "TPR at 0x80");
+	CHECK(page(&cpu0, 0x80) == 0x25 && vlapic_tpr_read(vcpu_lapic(&cpu0)) == 0x25, "TPR at 0x80");
 	wr(&cpu0, 0x280, 0x1234);
 	CHECK(page(&cpu0, 0x280) == 0, "ESR write clears it");
 	wr(&cpu0, 0x3E0, 0xFF);
@@ -240,25 +246,25 @@ static void test_page_layout(void)
 	/* the interrupt registers: bit v of the 256 at base + 16 * (v / 32) */
 	vlapic_set_irq(&cpu0, 0x61);
 	CHECK(page(&cpu0, 0x200 + 0x30) == 0, "posted, not yet in IRR");
-	CHECK(cpu0.lapic.recheck, "the vCPU's CPU is asked to look");
-	CHECK(vlapic_take_recheck(&cpu0.lapic) && !vlapic_take_recheck(&cpu0.lapic),
+	CHECK(vcpu_lapic(&cpu0)->recheck, "the vCPU's CPU is asked to look");
+	CHECK(vlapic_take_recheck(vcpu_lapic(&cpu0)) && !vlapic_take_recheck(vcpu_lapic(&cpu0)),
 	      "recheck is taken once");
-	CHECK(vlapic_sync(&cpu0.lapic), "merged into IRR");
+	CHECK(vlapic_sync(vcpu_lapic(&cpu0)), "merged into IRR");
 	CHECK(page(&cpu0, 0x230) == 1U << 1, "vector 0x61: IRR word 3, bit 1");
-	CHECK(!vlapic_sync(&cpu0.lapic), "nothing left to merge");
+	CHECK(!vlapic_sync(vcpu_lapic(&cpu0)), "nothing left to merge");
 	wr(&cpu0, 0x80, 0x70);
-	CHECK(vlapic_pending(&cpu0.lapic) < 0, "TPR class 7 holds vector 0x61 back");
-	CHECK(vlapic_highest_irr(&cpu0.lapic) == 0x61, "but it is requested (RVI)");
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) < 0, "TPR class 7 holds vector 0x61 back");
+	CHECK(vlapic_highest_irr(vcpu_lapic(&cpu0)) == 0x61, "but it is requested (RVI)");
 	wr(&cpu0, 0x80, 0);
-	CHECK(vlapic_pending(&cpu0.lapic) == 0x61, "deliverable at TPR 0");
-	vlapic_ack(&cpu0.lapic, 0x61);
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) == 0x61, "deliverable at TPR 0");
+	vlapic_ack(vcpu_lapic(&cpu0), 0x61);
 	CHECK(page(&cpu0, 0x130) == 1U << 1 && page(&cpu0, 0x230) == 0, "IRR -> ISR in the page");
 	CHECK(rd(&cpu0, 0xA0) == 0x60, "PPR: the in-service class");
 	wr(&cpu0, 0xB0, 0);
 	CHECK(page(&cpu0, 0x130) == 0 && rd(&cpu0, 0xA0) == 0, "EOI clears ISR and PPR");
-	*vlapic_reg(&cpu0.lapic, 0xF0) = 0xFF; /* software-disabled */
+	*vlapic_reg(vcpu_lapic(&cpu0), 0xF0) = 0xFF; /* software-disabled */
 	vlapic_set_irq(&cpu0, 0x62);
-	CHECK(vlapic_pending(&cpu0.lapic) < 0 && vlapic_highest_irr(&cpu0.lapic) < 0,
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) < 0 && vlapic_highest_irr(vcpu_lapic(&cpu0)) < 0,
 	      "a disabled APIC delivers nothing");
 }
 
@@ -266,7 +272,7 @@ static void test_page_layout(void)
  * comes (SDM Vol 3C 29.4.3); vlapic_apic_write applies it. */
 static void cpu_writes(struct vcpu *v, u32 off, u32 val)
 {
-	*vlapic_reg(&v->lapic, off) = val;
+	*vlapic_reg(vcpu_lapic(v), off) = val;
 	vlapic_apic_write(v, off);
 }
 
@@ -276,9 +282,9 @@ static void test_apic_write_exits(void)
 	cpu_writes(&cpu0, 0x3E0, 0x3);
 	cpu_writes(&cpu0, 0x320, (1U << 17) | 0x30);
 	cpu_writes(&cpu0, 0x380, 100);
-	CHECK(cpu0.lapic.timer_deadline == fake_tsc + 1600, "timer armed from the page");
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == fake_tsc + 1600, "timer armed from the page");
 	cpu_writes(&cpu0, 0x320, 0x30);
-	CHECK(cpu0.lapic.timer_deadline == 0 && page(&cpu0, 0x380) == 0,
+	CHECK(vcpu_lapic(&cpu0)->timer_deadline == 0 && page(&cpu0, 0x380) == 0,
 	      "mode change seen though the page already had the new mode");
 	cpu_writes(&cpu0, 0x320, (2U << 17) | (1U << 20) | 0xEF);
 	CHECK(page(&cpu0, 0x320) == ((2U << 17) | 0xEF), "reserved LVT bits cleared in the page");
@@ -295,13 +301,13 @@ static void test_apic_write_exits(void)
 	ioapic_set(3, (1ULL << 15) | 0x93); /* level, to APIC 0 */
 	irq_line(&vm, 3, true);
 	CHECK(page_has(&cpu0, VLAPIC_REG_TMR, 0x93), "TMR set on merge");
-	CHECK(vlapic_tmr_qword(&cpu0.lapic, 2) == 1ULL << (0x93 - 128), "EOI-exit bitmap word 2");
+	CHECK(vlapic_tmr_qword(vcpu_lapic(&cpu0), 2) == 1ULL << (0x93 - 128), "EOI-exit bitmap word 2");
 	/* what the CPU does on delivery and on the virtualized EOI */
-	*vlapic_vector_word(&cpu0.lapic, VLAPIC_REG_IRR, 0x93 / 32) &= ~(1U << (0x93 % 32));
+	*vlapic_vector_word(vcpu_lapic(&cpu0), VLAPIC_REG_IRR, 0x93 / 32) &= ~(1U << (0x93 % 32));
 	irq_line(&vm, 3, false);
 	vlapic_eoi_exit(&cpu0, 0x93);
 	CHECK(!(ioapic_get(0x10 + 6) & (1U << 14)), "EOI exit clears Remote IRR");
-	CHECK(vlapic_tmr_qword(&cpu0.lapic, 2) == 0, "and the TMR bit");
+	CHECK(vlapic_tmr_qword(vcpu_lapic(&cpu0), 2) == 0, "and the TMR bit");
 	vlapic_set_irq(&cpu0, 0x94);
 	CHECK(!page_has(&cpu0, VLAPIC_REG_TMR, 0x94), "edge requests leave TMR clear");
 }

@@ -54,9 +54,10 @@ UNIT_FW_SRCS += dev_sysctl
 UNIT_TESTS += test_uart
 UNIT_FW_SRCS += dev_uart dev_fwcfg
 
-# vLAPIC timer, IOAPIC and MSI delivery (vlapic*.c, dev_ioapic.c, irq.c).
+# vLAPIC timer, IOAPIC and MSI delivery (vlapic*.c, dev_ioapic.c, irq.c;
+# core/virt.c passes level EOIs on to the IOAPIC).
 UNIT_TESTS += test_vlapic
-UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq
+UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include "arch/x86/trap.h"
 #include "arch/x86/smp.h"
-#include "core/vcpu.h"
+#include "core/virt.h"
 
 #define OFFSET(name, value) __asm__ volatile("\n.ascii \"@@define " #name " %c0\"" ::"i"(value))
 

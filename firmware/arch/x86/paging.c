@@ -1,6 +1,6 @@
 /* The monitor's identity map. entry.asm maps 0-4 GiB; RAM above that gets
  * 2 MiB pages here, once the page allocator runs (SDM Vol 3A 4.5). */
-#include "core/arch.h"
+#include "core/virt.h"
 #include "lib/mem.h"
 #include "arch/x86/cpu_ops.h"
 #include <cg/errno.h>

@@ -4,7 +4,7 @@
 #define X86_PERCPU_H
 
 #include <cg/types.h>
-#include "core/arch.h"
+#include <cg/arch_base.h>
 
 /* 64-bit TSS (SDM Vol 3A 8.7) */
 struct tss64 {

@@ -1,11 +1,10 @@
-/* Boot-CPU set-up and the machine-wide controls core asks for (arch.h). */
-#include "core/arch.h"
+/* Boot-CPU set-up and the machine-wide controls core asks for (core/virt.h). */
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/tsc.h"
-#include "core/virt.h"
 
 extern u8 boot_stack_top[];
 

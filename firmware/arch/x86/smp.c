@@ -2,10 +2,8 @@
  * 9.4.4.1), one at a time, each on its own stacks. */
 #include "arch/x86/smp.h"
 #include "lib/acpi.h"
-#include "core/cpu.h"
 #include "lib/log.h"
 #include "lib/mem.h"
-#include "core/sched.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
@@ -29,6 +27,8 @@ struct ap_slot {
 
 static struct ap_slot ap_slots[CG_MAX_CPUS];
 static u32 smp_total = 1;
+static arch_ap_entry_fn ap_main;   /* core's, from arch_smp_start */
+static volatile u32 ap_up[CG_MAX_CPUS]; /* set by arch_cpu_up on that CPU */
 
 static volatile struct ap_boot_params *ap_params(void)
 {
@@ -44,8 +44,12 @@ static NORETURN void ap_entry(u32 index)
 	idt_load();
 	lapic_init_cpu();
 	percpu_table[index].apic_id = lapic_id();
-	cpu_bringup(index);
-	sched_cpu_loop(index);
+	ap_main(index);
+}
+
+void arch_cpu_up(void)
+{
+	__atomic_store_n(&ap_up[arch_cpu_index()], 1, __ATOMIC_RELEASE);
 }
 
 static bool ap_wait(volatile u32 *flag, u32 want, u64 timeout_us)
@@ -87,7 +91,7 @@ static void ap_start_one(u32 index, u32 apic_id)
 	p->entry = (u64)(uintptr_t)ap_entry;
 	p->cpu_index = index;
 	p->arrived = 0;
-	cpu_table[index].state = CPU_STARTING;
+	ap_up[index] = 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
 	lapic_send_ipi(apic_id, ICR_DELIVERY_INIT | ICR_LEVEL_ASSERT);
@@ -97,20 +101,20 @@ static void ap_start_one(u32 index, u32 apic_id)
 		tsc_delay_us(SIPI_DELAY_US);
 	}
 	if (!ap_wait(&p->arrived, 1, ARRIVE_TIMEOUT_US)) {
-		cpu_table[index].state = CPU_FAILED;
 		kprintf("smp: CPU %u (APIC %u) did not answer INIT-SIPI-SIPI; left out\n", index,
 			apic_id);
 		return;
 	}
-	if (!ap_wait(&cpu_table[index].state, CPU_ONLINE, BRINGUP_TIMEOUT_US)) {
+	if (!ap_wait(&ap_up[index], 1, BRINGUP_TIMEOUT_US)) {
 		kprintf("smp: CPU %u (APIC %u) started but did not finish bring-up\n", index, apic_id);
 		return;
 	}
 	smp_total++;
 }
 
-u32 smp_start_aps(const struct acpi_madt_info *madt)
+u32 smp_start_aps(const struct acpi_madt_info *madt, arch_ap_entry_fn entry)
 {
+	ap_main = entry;
 	u32 me = lapic_id();
 	u32 index = 1;
 	memcpy((void *)(uintptr_t)AP_TRAMPOLINE_BASE, ap_trampoline_start,
@@ -132,7 +136,7 @@ u32 smp_cpu_total(void)
 	return smp_total;
 }
 
-u32 arch_smp_start(const struct acpi_madt_info *madt)
+u32 arch_smp_start(const struct acpi_madt_info *madt, arch_ap_entry_fn entry)
 {
-	return smp_start_aps(madt);
+	return smp_start_aps(madt, entry);
 }

@@ -3,6 +3,7 @@
 #define X86_SMP_H
 
 #include <cg/types.h>
+#include "core/virt.h"
 
 /* The trampoline runs in real mode from this page (SIPI vector 0x08). */
 #define AP_TRAMPOLINE_BASE 0x8000
@@ -20,10 +21,10 @@ struct ap_boot_params {
 struct acpi_madt_info;
 
 /* smp_start_aps: start every enabled CPU of the MADT other than this one,
- * one at a time (INIT, SIPI, SIPI). Each AP runs ap_main(index) once in long
- * mode. Returns the number of CPUs that came up, this one included; CPUs
+ * one at a time (INIT, SIPI, SIPI). Each AP sets itself up and runs
+ * entry(index) (core's; see arch_smp_start). Returns the number of CPUs that came up, this one included; CPUs
  * that do not answer are reported and left out. */
-u32 smp_start_aps(const struct acpi_madt_info *madt);
+u32 smp_start_aps(const struct acpi_madt_info *madt, arch_ap_entry_fn entry);
 
 /* smp_cpu_total: CPUs that came up (valid after smp_start_aps). */
 u32 smp_cpu_total(void);

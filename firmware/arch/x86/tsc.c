@@ -1,6 +1,6 @@
 /* Timestamp-counter rate, measured against PIT channel 2 (a fixed
  * 1.193182 MHz) at boot, and the delays that AP start-up needs. */
-#include "core/arch.h"
+#include <cg/arch_base.h>
 #include "arch/x86/tsc.h"
 #include "arch/x86/cpu_ops.h"
 

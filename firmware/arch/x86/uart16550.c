@@ -1,5 +1,5 @@
 /* The operator serial line: a 16550 at COM1, 115200 8N1, polled. */
-#include "core/arch.h"
+#include <cg/arch_base.h>
 #include "arch/x86/cpu_ops.h"
 #include <cg/errno.h>
 
@@ -23,7 +23,7 @@
 
 static bool uart_present;
 
-int arch_console_init(void)
+int arch_serial_init(void)
 {
 	outb(COM1 + UART_SCRATCH, 0x5A);
 	if (inb(COM1 + UART_SCRATCH) != 0x5A)
@@ -39,7 +39,7 @@ int arch_console_init(void)
 	return 0;
 }
 
-void arch_console_putc(char c)
+void arch_serial_putc(char c)
 {
 	if (!uart_present)
 		return;
@@ -51,7 +51,7 @@ void arch_console_putc(char c)
 	outb(COM1 + UART_DATA, (u8)c);
 }
 
-int arch_console_getc(void)
+int arch_serial_getc(void)
 {
 	if (!uart_present || !(inb(COM1 + UART_LSR) & LSR_DATA_READY))
 		return -1;

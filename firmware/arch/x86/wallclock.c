@@ -1,8 +1,8 @@
-/* The host's wall clock (arch.h arch_wallclock_seconds): its CMOS RTC is
+/* The host's wall clock (core/virt.h arch_wallclock_seconds): its CMOS RTC is
  * read once, on first use, and the timestamp counter carries it on. The
  * guest RTCs start from it. The RTC's time is taken as UTC, as Linux and
  * QEMU assume; a host RTC set to local time makes the guests' local. */
-#include "core/arch.h"
+#include "core/virt.h"
 #include "lib/calendar.h"
 #include "lib/log.h"
 #include "arch/x86/cpu_ops.h"

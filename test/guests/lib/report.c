@@ -2,9 +2,9 @@
  * can parse PASS/FAIL/SKIP lines and one SUMMARY line. */
 #include "guest.h"
 #include "internal.h"
+#include <abi/hypercall.h>
 
 #define DEBUG_EXIT_PORT 0xF4
-#define HC_YIELD 3
 
 static u32 tests, failures, skipped;
 

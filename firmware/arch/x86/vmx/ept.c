@@ -4,7 +4,6 @@
  * access is an EPT violation: emulated MMIO or a stopped VM. */
 #include "lib/mem.h"
 #include "core/virt.h"
-#include "core/vm.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include <cg/errno.h>
 
@@ -82,6 +81,7 @@ int arch_vm_init(struct vm *vm)
 
 void arch_vm_free(struct vm *vm)
 {
+	vmx_vm_lapics_free(vm);
 	if (!vm->arch || !vm->arch->ept_root)
 		return;
 	u64 *pml4 = mem_ptr(vm->arch->ept_root);

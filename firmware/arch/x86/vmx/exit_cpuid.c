@@ -1,15 +1,14 @@
 /* CPUID as the guest sees it (docs/guest-abi.md): the host's answers with
  * what crossguard does not virtualize hidden, the hypervisor bit set, the
  * guest's own APIC ID and CPU count, and the crossguard leaves. */
-#include "core/vm.h"
-#include "core/arch.h"
+#include "abi/hypercall.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 
 #define HV_LEAF_BASE 0x40000000u
 #define HV_LEAF_MAX 0x40000001u
-#define HV_ABI_VERSION 1
 /* "CrossGuardVM" in EBX, ECX, EDX order */
 #define HV_SIG_EBX 0x736F7243u /* "Cros" */
 #define HV_SIG_ECX 0x61754773u /* "sGua" */
@@ -144,7 +143,7 @@ enum exit_action exit_cpuid(struct vcpu *v, u64 q)
 			r.ecx = HV_SIG_ECX;
 			r.edx = HV_SIG_EDX;
 		} else if (leaf == HV_LEAF_MAX) {
-			r.eax = HV_ABI_VERSION;
+			r.eax = HC_ABI_VERSION;
 		}
 	} else {
 		r = cpuid(leaf, sub);

@@ -1,6 +1,6 @@
 /* Control-register accesses (qualification: SDM Vol 3C table 28-3). CR0
  * and CR4 bits under the guest/host masks, and CR8 (the APIC TPR). */
-#include "core/vm.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/vmx/vmcs.h"
@@ -65,7 +65,7 @@ enum exit_action exit_cr_access(struct vcpu *v, u64 q)
 		else if (cr == 3)
 			vmcs_write(VMCS_GUEST_CR3, val);
 		else if (cr == 8)
-			vlapic_tpr_write(&v->lapic, (u32)(val & 0xF) << 4);
+			vlapic_tpr_write(vcpu_lapic(v), (u32)(val & 0xF) << 4);
 		else
 			return vmexit_fatal(v, "MOV to an unexpected control register", "unhandled-exit");
 		if (!ok)
@@ -76,7 +76,7 @@ enum exit_action exit_cr_access(struct vcpu *v, u64 q)
 		if (cr == 3)
 			vmexit_gpr_write(v, CR_GPR(q), vmcs_read(VMCS_GUEST_CR3));
 		else if (cr == 8)
-			vmexit_gpr_write(v, CR_GPR(q), vlapic_tpr_read(&v->lapic) >> 4);
+			vmexit_gpr_write(v, CR_GPR(q), vlapic_tpr_read(vcpu_lapic(v)) >> 4);
 		else
 			return vmexit_fatal(v, "MOV from an unexpected control register", "unhandled-exit");
 		break;

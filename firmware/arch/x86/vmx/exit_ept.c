@@ -1,11 +1,12 @@
 /* EPT violations: guest-physical accesses outside the VM's RAM. Device
- * pages (the local APIC) are emulated by decoding the faulting MOV; any
- * other address stops the VM with a report (SDM Vol 3C 28.2.1, table 28-7). */
-#include "core/vm_io.h"
+ * pages are emulated by decoding the faulting MOV: the local APIC page
+ * here (vlapic.c), the others by core's MMIO router (vm_mmio); any other
+ * address stops the VM with a report (SDM Vol 3C 28.2.1, table 28-7). */
+#include "core/virt.h"
+#include "arch/x86/vmx/vlapic.h"
 #include "arch/x86/vmx/guest_walk.h"
 #include "arch/x86/vmx/insn_decode.h"
 #include "lib/log.h"
-#include "core/vm.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_ops.h"
@@ -33,10 +34,29 @@ static enum exit_action ept_stop(struct vcpu *v, u64 gpa, u64 q, const char *wha
 	return EXIT_ACT_VM_ENDED;
 }
 
+/* The guest's local APIC page, while its APIC is enabled (IA32_APIC_BASE
+ * bit 11, SDM Vol 3A 10.4.3): emulated here, not by core's router. */
+static bool ept_is_lapic(struct vcpu *v, u64 gpa)
+{
+	return gpa - VLAPIC_BASE < VLAPIC_SIZE && vlapic_enabled(vcpu_lapic(v));
+}
+
+/* One decoded access: to the vLAPIC or to core's device router. */
+static enum dev_result ept_access(struct vcpu *v, u64 gpa, bool lapic, bool write, u32 size,
+				  u64 *val)
+{
+	if (!lapic)
+		return vm_mmio(v, gpa, write, size, val);
+	virt_count_lapic_exit(v);
+	return vlapic_mmio(v, gpa - VLAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS : DEV_OK;
+}
+
 enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 {
 	u64 probe = 0;
-	if ((q & EPT_QUAL_FETCH) || vm_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
+	bool lapic = ept_is_lapic(v, gpa);
+	if ((q & EPT_QUAL_FETCH) ||
+	    (!lapic && vm_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED))
 		return ept_stop(v, gpa, q, "not RAM and no device there");
 
 	/* Fetch the instruction: up to 15 bytes, fewer at the end of mapped
@@ -64,7 +84,7 @@ enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 	u64 val = 0;
 	if (insn.dir == MMIO_WRITE)
 		val = mmio_write_value(insn.has_imm ? 0 : vmexit_gpr_read(v, insn.reg), &insn);
-	enum dev_result r = vm_mmio(v, gpa, insn.dir == MMIO_WRITE, insn.size, &val);
+	enum dev_result r = ept_access(v, gpa, lapic, insn.dir == MMIO_WRITE, insn.size, &val);
 	if (r == DEV_BAD_ACCESS)
 		return ept_stop(v, gpa, q, "malformed device register access");
 	if (insn.dir == MMIO_READ)

@@ -1,8 +1,7 @@
 /* I/O instructions (exit qualification: SDM Vol 3C table 28-5), including
  * INS/OUTS with REP, emulated against the VM's port map. */
-#include "core/vm_io.h"
+#include "core/virt.h"
 #include "arch/x86/vmx/guest_walk.h"
-#include "core/vm.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/vmx/vmcs.h"

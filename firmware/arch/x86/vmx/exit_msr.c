@@ -1,6 +1,6 @@
 /* RDMSR/WRMSR that the MSR bitmap traps: an explicit allow list; anything
  * else is #GP(0) (docs/guest-abi.md). */
-#include "core/vm.h"
+#include "core/virt.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_ops.h"
@@ -33,7 +33,7 @@ static u64 msr_read(struct vcpu *v, u32 msr, bool *ok)
 	*ok = true;
 	switch (msr) {
 	case MSR_APIC_BASE:
-		return v->lapic.apic_base;
+		return vcpu_lapic(v)->apic_base;
 	case MSR_EFER:
 		return vmcs_read(VMCS_GUEST_EFER);
 	case MSR_FEATURE_CONTROL:
@@ -47,7 +47,7 @@ static u64 msr_read(struct vcpu *v, u32 msr, bool *ok)
 	case MSR_MTRR_DEF_TYPE:
 		return MTRR_DEF_TYPE_ENABLED_WB;
 	case MSR_TSC_DEADLINE:
-		return vlapic_tsc_deadline_read(&v->lapic);
+		return vlapic_tsc_deadline_read(vcpu_lapic(v));
 	case MSR_TSC_ADJUST:
 		return 0; /* guest TSC = host TSC: never adjusted */
 	default:
@@ -104,7 +104,7 @@ enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 	bool ok;
 	switch (msr) {
 	case MSR_APIC_BASE:
-		ok = vlapic_write_base(&v->lapic, value) == 0;
+		ok = vlapic_write_base(vcpu_lapic(v), value) == 0;
 		break;
 	case MSR_EFER:
 		ok = efer_write(v, value);

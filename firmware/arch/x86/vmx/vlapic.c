@@ -1,9 +1,6 @@
 #include "arch/x86/vmx/vlapic.h"
-#include "core/arch.h"
-#include "core/irq.h"
-#include "core/sched.h"
-#include "core/vcpu.h"
-#include "core/vm.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
+#include "core/virt.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
 #include <cg/string.h>
@@ -155,6 +152,11 @@ int vlapic_pending(struct vlapic *l)
 	return irr;
 }
 
+bool arch_vcpu_irq_pending(struct vcpu *v)
+{
+	return vlapic_pending(vcpu_lapic(v)) >= 0;
+}
+
 void vlapic_ack(struct vlapic *l, u8 vector)
 {
 	spin_lock(&l->lock);
@@ -183,7 +185,7 @@ u64 vlapic_tmr_qword(const struct vlapic *l, u32 i)
 /* Post vector for v (any CPU): merged by v's own CPU before it enters. */
 static void vlapic_post(struct vcpu *v, u8 vector, bool level)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	spin_lock(&l->lock);
 	l->pir[vector / 32] |= VEC_BIT(vector);
 	if (level)
@@ -194,7 +196,7 @@ static void vlapic_post(struct vcpu *v, u8 vector, bool level)
 	vlapic_recheck(l);
 	/* A running vCPU is kicked out of the guest to merge it; a halted
 	 * one becomes runnable. */
-	sched_wake(v);
+	virt_vcpu_wake(v);
 }
 
 void vlapic_set_irq(struct vcpu *v, u8 vector)
@@ -209,7 +211,7 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
  * so its IOAPIC pin learns of the EOI and delivers again if so. */
 static void vlapic_eoi_done(struct vcpu *v, int vector)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	if (vector < 0)
 		return;
 	spin_lock(&l->lock);
@@ -219,12 +221,12 @@ static void vlapic_eoi_done(struct vcpu *v, int vector)
 	spin_unlock(&l->lock);
 	vlapic_recheck(l);
 	if (level)
-		irq_eoi(v->vm, (u8)vector);
+		virt_eoi_level(v->vm, (u8)vector);
 }
 
 static void vlapic_eoi(struct vcpu *v)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	spin_lock(&l->lock);
 	int isr = highest_vector(l, REG_ISR);
 	if (isr >= 0)
@@ -245,13 +247,12 @@ static bool dest_matches(const struct vlapic *target, bool logical, u32 dest)
 	return dest == 0xFF || dest == *vlapic_reg(target, REG_ID) >> 24;
 }
 
-u32 vlapic_deliver_irq(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector,
-		       bool level)
+u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector, bool level)
 {
 	u32 n = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *t = vm->vcpus[i];
-		if (!t || !dest_matches(&t->lapic, logical, dest))
+		if (!t || !dest_matches(vcpu_lapic(t), logical, dest))
 			continue;
 		if (vector >= 16)
 			vlapic_post(t, vector, level);
@@ -275,14 +276,14 @@ static void vlapic_deliver(struct vcpu *to, u32 icr_low)
 		if (to->state != VCPU_WAIT_SIPI) {
 			to->init_pending = true;
 			to->attention = true;
-			sched_wake(to);
+			virt_vcpu_wake(to);
 		}
 		break;
 	case MODE_SIPI:
 		if (to->state == VCPU_WAIT_SIPI && !to->sipi_pending) {
 			to->sipi_vector = ICR_VECTOR(icr_low);
 			to->sipi_pending = true;
-			sched_wake(to);
+			virt_vcpu_wake(to);
 		}
 		break;
 	default:
@@ -293,7 +294,7 @@ static void vlapic_deliver(struct vcpu *to, u32 icr_low)
 static void vlapic_send_ipi(struct vcpu *v, u32 icr_low)
 {
 	struct vm *vm = v->vm;
-	u32 dest = *vlapic_reg(&v->lapic, REG_ICR_HIGH) >> 24;
+	u32 dest = *vlapic_reg(vcpu_lapic(v), REG_ICR_HIGH) >> 24;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *t = vm->vcpus[i];
 		bool hit;
@@ -308,7 +309,7 @@ static void vlapic_send_ipi(struct vcpu *v, u32 icr_low)
 			hit = t != v;
 			break;
 		default:
-			hit = dest_matches(&t->lapic, icr_low & ICR_LOGICAL, dest);
+			hit = dest_matches(vcpu_lapic(t), icr_low & ICR_LOGICAL, dest);
 			break;
 		}
 		if (hit)
@@ -340,7 +341,7 @@ static u32 vlapic_read(struct vlapic *l, u32 reg)
  * the page. */
 static void vlapic_write(struct vcpu *v, u32 reg, u32 val)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	u32 *r = vlapic_reg(l, reg);
 	if (reg == REG_LVT_TIMER || reg == REG_TIMER_INITIAL || reg == REG_TIMER_DIVIDE) {
 		vlapic_timer_write(v, reg, val);
@@ -401,7 +402,7 @@ int vlapic_mmio(struct vcpu *v, u64 off, bool write, u32 size, u64 *val)
 		vlapic_write(v, reg, (u32)*val);
 		return 0;
 	}
-	u32 r = vlapic_read(&v->lapic, reg) >> (8 * (off & 3));
+	u32 r = vlapic_read(vcpu_lapic(v), reg) >> (8 * (off & 3));
 	*val = size == 4 ? r : r & ((1U << (8 * size)) - 1);
 	return 0;
 }
@@ -419,7 +420,7 @@ void vlapic_apic_write(struct vcpu *v, u32 off)
 	u32 reg = off & 0xFF0;
 	if (vlapic_read_only(reg))
 		return; /* the CPU virtualizes no write there (29.4.3.1) */
-	vlapic_write(v, reg, *vlapic_reg(&v->lapic, reg));
+	vlapic_write(v, reg, *vlapic_reg(vcpu_lapic(v), reg));
 }
 
 int vlapic_write_base(struct vlapic *l, u64 value)

@@ -12,9 +12,8 @@
 #define CG_VLAPIC_H
 
 #include <cg/types.h>
+#include "core/virt.h" /* VLAPIC_BASE, VLAPIC_SIZE */
 
-#define VLAPIC_BASE 0xFEE00000ULL
-#define VLAPIC_SIZE 0x1000ULL
 /* Timer registers (SDM Vol 3A table 10-1) */
 #define VLAPIC_REG_LVT_TIMER 0x320
 #define VLAPIC_REG_TIMER_INITIAL 0x380
@@ -90,7 +89,7 @@ void vlapic_init(struct vlapic *l, u32 *regs, u32 index);
 void vlapic_reset(struct vlapic *l, u32 index);
 
 /* vlapic_mmio: a guest read or write of size bytes at offset off of the
- * APIC page. Returns 0, or -CG_EINVAL for an access that is not an aligned
+ * APIC page (the EPT-violation handler's, before core's MMIO router). Returns 0, or -CG_EINVAL for an access that is not an aligned
  * 32-bit register access (the caller stops the VM with a report). */
 int vlapic_mmio(struct vcpu *v, u64 off, bool write, u32 size, u64 *val);
 
@@ -157,8 +156,8 @@ u32 vlapic_crystal_div(u64 tsc_hz);
 
 /* vlapic_timer_fire: if v's timer deadline has passed at TSC now, request
  * its interrupt (unless masked) and rearm (periodic) or disarm it.
- * Returns true when it fired. Called by the vCPU's own CPU, or by the
- * scheduler for a blocked vCPU. */
+ * Returns true when it fired. Called by the vCPU's own CPU, or by core's
+ * scheduler for a blocked vCPU (arch_vcpu_timer_fire, core/virt.h). */
 bool vlapic_timer_fire(struct vcpu *v, u64 now);
 
 /* vlapic_timer_write: a guest write of the LVT timer, initial count or
@@ -173,13 +172,5 @@ u32 vlapic_timer_current(struct vlapic *l, u64 now);
  * otherwise it is remembered and ignored, as the SDM says. */
 u64 vlapic_tsc_deadline_read(struct vlapic *l);
 void vlapic_tsc_deadline_write(struct vcpu *v, u64 value);
-
-/* vlapic_deliver_irq: an interrupt from outside the vCPUs (IOAPIC or MSI)
- * to the vCPUs of vm matching dest (physical APIC ID, 0xFF = all; or a
- * logical flat-model mask). Fixed: every match; lowest priority: the
- * first match. level marks the vector in TMR so its EOI reaches the
- * IOAPIC. Returns the number of vCPUs it went to. */
-u32 vlapic_deliver_irq(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector,
-		       bool level);
 
 #endif

@@ -3,8 +3,8 @@
  * when the guest programs the timer; the current count is computed from
  * the TSC when read, so a running timer costs nothing until it expires. */
 #include "arch/x86/vmx/vlapic.h"
-#include "core/arch.h"
-#include "core/vcpu.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
+#include "core/virt.h"
 #include <cg/spinlock.h>
 
 #define LVT_VECTOR(x) ((x) & 0xFF)
@@ -34,15 +34,15 @@ static u64 ticks_per_count(const struct vlapic *l)
  * the next exit goes back to it (attention) instead of straight in. */
 static void timer_set_deadline(struct vcpu *v, u64 deadline)
 {
-	v->lapic.timer_deadline = deadline;
-	v->lapic.timer_dirty = true;
+	vcpu_lapic(v)->timer_deadline = deadline;
+	vcpu_lapic(v)->timer_dirty = true;
 	__atomic_store_n(&v->attention, true, __ATOMIC_RELEASE);
 }
 
 /* (Re)start counting from the initial count at TSC now. */
 static void timer_start(struct vcpu *v, u64 now)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	u32 mode = LVT_TIMER_MODE(l->timer_lvt);
 	if (mode == TIMER_TSC_DEADLINE)
 		return;
@@ -66,7 +66,7 @@ u32 vlapic_timer_current(struct vlapic *l, u64 now)
 
 void vlapic_timer_write(struct vcpu *v, u32 reg, u32 val)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	u64 now = arch_timestamp();
 	spin_lock(&l->lock);
 	switch (reg) {
@@ -117,7 +117,7 @@ u64 vlapic_tsc_deadline_read(struct vlapic *l)
 
 void vlapic_tsc_deadline_write(struct vcpu *v, u64 value)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	spin_lock(&l->lock);
 	if (LVT_TIMER_MODE(l->timer_lvt) == TIMER_TSC_DEADLINE) {
 		l->tsc_deadline = value;
@@ -129,7 +129,7 @@ void vlapic_tsc_deadline_write(struct vcpu *v, u64 value)
 
 bool vlapic_timer_fire(struct vcpu *v, u64 now)
 {
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	u64 dl = __atomic_load_n(&l->timer_deadline, __ATOMIC_ACQUIRE);
 	if (!dl || now < dl)
 		return false;
@@ -153,4 +153,14 @@ bool vlapic_timer_fire(struct vcpu *v, u64 now)
 	if (!(lvt & LVT_MASKED))
 		vlapic_set_irq(v, (u8)LVT_VECTOR(lvt));
 	return true;
+}
+
+u64 arch_vcpu_timer_deadline(struct vcpu *v)
+{
+	return __atomic_load_n(&vcpu_lapic(v)->timer_deadline, __ATOMIC_ACQUIRE);
+}
+
+bool arch_vcpu_timer_fire(struct vcpu *v, u64 now)
+{
+	return vlapic_timer_fire(v, now);
 }

@@ -4,7 +4,7 @@
 #include "lib/fatal.h"
 #include "arch/x86/vmx/guest_walk.h"
 #include "lib/log.h"
-#include "core/vm.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
@@ -168,7 +168,7 @@ static enum exit_action exit_window(struct vcpu *v, u64 q)
 static enum exit_action exit_hlt(struct vcpu *v, u64 q)
 {
 	vmx_skip_instruction();
-	if (vlapic_pending(&v->lapic) >= 0 && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+	if (vlapic_pending(vcpu_lapic(v)) >= 0 && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
 		return EXIT_ACT_RESUME;
 	return EXIT_ACT_BLOCK;
 }
@@ -201,10 +201,10 @@ static enum exit_action exit_preempt(struct vcpu *v, u64 q)
 	 * rearms for what is left of the slice) or the slice ended: the
 	 * timer counts in steps of 2^rate ticks, so it may come a few ticks
 	 * before slice_end. */
-	u64 dl = v->lapic.timer_deadline;
+	u64 dl = vcpu_lapic(v)->timer_deadline;
 	if (!dl || rdtsc() < dl)
 		return EXIT_ACT_PREEMPT;
-	v->lapic.timer_dirty = true;
+	vcpu_lapic(v)->timer_dirty = true;
 	v->attention = true;
 	return EXIT_ACT_RESUME;
 }

@@ -4,7 +4,7 @@
 #define X86_VMEXIT_H
 
 #include <cg/types.h>
-#include "core/vm.h"
+#include "core/virt.h"
 
 struct vcpu;
 

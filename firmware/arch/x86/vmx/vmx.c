@@ -1,6 +1,6 @@
 /* Entering VMX root operation on one CPU (SDM Vol 3C 23.6-23.8) and reading
  * what the CPU's VMX implementation offers (Vol 3D appendix A). */
-#include "core/arch.h"
+#include "core/virt.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
 #include "arch/x86/cpu_ops.h"

@@ -18,7 +18,7 @@
  * the vCPU's own CPU after a kick (vlapic.h). */
 #include "lib/fatal.h"
 #include "lib/mem.h"
-#include "core/vm.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/percpu.h"
@@ -103,7 +103,7 @@ void vmx_apicv_controls(struct vcpu *v, u32 *proc, u32 *proc2)
 void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2)
 {
 	struct arch_vcpu *a = v->arch;
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	a->apicv = v->vm->arch->apicv;
 	if (!a->apicv)
 		return;
@@ -126,7 +126,7 @@ void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2)
 void vmx_apicv_sync(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
-	struct vlapic *l = &v->lapic;
+	struct vlapic *l = vcpu_lapic(v);
 	vlapic_sync(l);
 	/* Before RVI: the CPU must not deliver a level-triggered vector whose
 	 * EOI would not exit. */

@@ -4,7 +4,6 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "core/virt.h"
-#include "core/vm.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/msr.h"
@@ -36,13 +35,19 @@ int arch_vcpu_create(struct vcpu *v)
 	memset(a, 0, sizeof(*a));
 	a->vmcs_phys = mem_alloc_pages(1);
 	a->xsave_phys = mem_alloc_pages(1);
-	if (!a->vmcs_phys || !a->xsave_phys) {
+	/* The vLAPIC's register page (the virtual-APIC page with APICv) */
+	u64 regs = mem_alloc_pages(1);
+	if (!a->vmcs_phys || !a->xsave_phys || !regs) {
 		if (a->vmcs_phys)
 			pmm_free(&mem_pmm, a->vmcs_phys, 1);
 		if (a->xsave_phys)
 			pmm_free(&mem_pmm, a->xsave_phys, 1);
+		if (regs)
+			pmm_free(&mem_pmm, regs, 1);
+		a->vmcs_phys = a->xsave_phys = 0;
 		return -CG_ENOMEM;
 	}
+	vlapic_init(&a->lapic, mem_ptr(regs), v->index);
 	*(u32 *)mem_ptr(a->vmcs_phys) = (u32)(rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFF);
 	a->vpid = (u16)(1 + v->vm->id * VM_MAX_VCPUS + v->index);
 	a->xcr0 = 1; /* x87 only, the power-on value */
@@ -154,11 +159,27 @@ void arch_vcpu_put(struct vcpu *v)
 void arch_vcpu_free(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
-	if (!a)
+	if (!a || !a->vmcs_phys)
 		return;
 	pmm_free(&mem_pmm, a->vmcs_phys, 1);
 	pmm_free(&mem_pmm, a->xsave_phys, 1);
-	v->arch = NULL;
+	a->vmcs_phys = a->xsave_phys = 0;
+	/* v->arch stays: the vLAPIC still takes interrupts until the VM goes
+	 * (vmx_vm_lapics_free). */
+}
+
+void vmx_vm_lapics_free(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		if (!v || !v->arch)
+			continue;
+		if (v->arch->lapic.regs)
+			pmm_free(&mem_pmm, (u64)(uintptr_t)v->arch->lapic.regs, 1);
+		/* v->arch itself stays (static storage): a late look at a
+		 * stopped vCPU finds a disabled vLAPIC, not a NULL. */
+		v->arch->lapic.regs = NULL;
+	}
 }
 
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
@@ -189,7 +210,7 @@ static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
 static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
-	if (a->apicv && vlapic_take_recheck(&v->lapic))
+	if (a->apicv && vlapic_take_recheck(&a->lapic))
 		vmx_apicv_sync(v);
 	if (a->event.valid) {
 		struct pending_event *e = &a->event;
@@ -203,8 +224,8 @@ static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
 	if (a->apicv)
 		return;
 	/* Looked at now; anything that changes it later asks again. */
-	vlapic_take_recheck(&v->lapic);
-	int vec = vlapic_pending(&v->lapic);
+	vlapic_take_recheck(&a->lapic);
+	int vec = vlapic_pending(&a->lapic);
 	if (vec < 0) {
 		if (a->proc & PROC_INTERRUPT_WINDOW_EXITING)
 			set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
@@ -215,7 +236,7 @@ static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
 		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 	if (can) {
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (u32)vec);
-		vlapic_ack(&v->lapic, (u8)vec);
+		vlapic_ack(&a->lapic, (u8)vec);
 	}
 	set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, !can);
 }
@@ -225,7 +246,7 @@ static inline void vmx_inject_pending(struct vcpu *v)
 	struct arch_vcpu *a = v->arch;
 	/* The common case, checked inline on every exit: nothing to deliver,
 	 * and nothing that changed what is deliverable. */
-	if (a->event.valid || v->lapic.recheck || (a->proc & PROC_INTERRUPT_WINDOW_EXITING))
+	if (a->event.valid || a->lapic.recheck || (a->proc & PROC_INTERRUPT_WINDOW_EXITING))
 		vmx_inject_slow(v);
 }
 
@@ -319,15 +340,15 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 			result = VIRT_RUN_WAIT_SIPI;
 			break;
 		}
-		if (first || !a->timer_saved || v->lapic.timer_dirty) {
+		if (first || !a->timer_saved || a->lapic.timer_dirty) {
 			u64 now = rdtsc();
 			if (now >= slice_end)
 				break;
 			/* The guest's APIC timer and the slice share the one
 			 * preemption timer: it stops at whichever comes first. */
-			v->lapic.timer_dirty = false;
+			a->lapic.timer_dirty = false;
 			vlapic_timer_fire(v, now);
-			u64 until = slice_end, dl = v->lapic.timer_deadline;
+			u64 until = slice_end, dl = a->lapic.timer_deadline;
 			if (dl && dl < until)
 				until = dl;
 			u64 timer = until > now ? (until - now) >> a->timer_rate : 0;

@@ -3,6 +3,8 @@
 #define X86_VMX_VCPU_H
 
 #include <cg/types.h>
+#include "arch/x86/vmx/vlapic.h"
+#include "core/virt.h"
 
 struct vcpu;
 struct vm;
@@ -42,7 +44,22 @@ struct arch_vcpu {
 	u32 cpu;           /* CPU whose host state the VMCS holds */
 	bool apicv;        /* APIC virtualization on (the VM's choice) */
 	u64 eoi_exit[4];   /* the VMCS's EOI-exit bitmap, as last written */
+	/* The vCPU's local APIC (vlapic.c). Its register page lives as long
+	 * as the VM, not the vCPU: a device or another vCPU may still aim an
+	 * interrupt at a vCPU that stopped (freed by vmx_vm_lapics_free). */
+	struct vlapic lapic;
 };
+
+/* vcpu_lapic: v's vLAPIC. v->arch stays set from arch_vcpu_create on
+ * (arch_vcpu_free keeps it: the vLAPIC outlives the vCPU's VMX state). */
+static inline struct vlapic *vcpu_lapic(const struct vcpu *v)
+{
+	return &v->arch->lapic;
+}
+
+/* vmx_vm_lapics_free: give back the vLAPIC register pages of vm's vCPUs
+ * (arch_vm_free, once no vCPU runs and no device delivers any more). */
+void vmx_vm_lapics_free(struct vm *vm);
 
 /* vmx_vcpu_load: make v current on this CPU (VMPTRLD, switch the state
  * the VMCS does not carry). */

@@ -53,8 +53,8 @@ struct vm {
 extern struct vm vm_table[VM_MAX];
 
 /* vm_create: build a VM from its description: RAM, page tables, devices,
- * vCPUs pinned round-robin over the online CPUs, guest image loaded through
- * the Multiboot loader from the boot modules. Returns the VM, or NULL with
+ * vCPUs pinned round-robin over the online CPUs, guest image loaded from
+ * the boot modules by the Multiboot1 or the Linux loader (loader/). Returns the VM, or NULL with
  * err set ("what failed and the fix"); nothing is left allocated then. */
 struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t err_size);
 

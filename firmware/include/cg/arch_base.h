@@ -2,8 +2,8 @@
  * line, the timestamp counter, the CPU index, and stopping CPUs. lib/log.c
  * and lib/fatal.c are built on these, so they sit below every layer;
  * arch/x86 implements them (uart16550.c, tsc.c, percpu.c, platform.c).
- * Everything else arch offers core is in core/arch.h (bring-up) and
- * core/virt.h (virtualization). */
+ * Everything else arch offers is declared in core/virt.h (bring-up, time,
+ * virtualization). */
 #ifndef CG_ARCH_BASE_H
 #define CG_ARCH_BASE_H
 

@@ -119,7 +119,7 @@ static enum dev_result port_rtc(struct vcpu *v, u16 port, bool in, u32 size, u32
 }
 
 /* Reset (0xCF9, i8042) and ACPI sleep registers: the model says what the
- * guest asked for; vm_port_io ends the VM outside the lock. */
+ * guest asked for; the router does it, outside the lock. */
 static enum dev_result port_sysctl(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
 {
 	struct vm_devices *d = &v->vm->dev;
@@ -136,9 +136,13 @@ static enum dev_result port_sysctl(struct vcpu *v, u16 port, bool in, u32 size, 
 
 	switch (act) {
 	case SYSCTL_RESET:
-		return DEV_RESET;
+		/* Asked for by the guest: always a reset, whatever
+		 * on_triple_fault says. */
+		vm_end(v->vm, VM_END_RESET, 0, "guest-reset");
+		return DEV_VM_ENDED;
 	case SYSCTL_POWEROFF:
-		return DEV_POWEROFF;
+		vm_end(v->vm, VM_END_EXIT, 0, "poweroff");
+		return DEV_VM_ENDED;
 	case SYSCTL_SLEEP_IGNORED:
 		kprintf("vm %s: ACPI sleep type %u requested; only soft-off (%u) exists, ignored\n",
 			v->vm->name, typ, SYSCTL_SLP_TYP_S5);
@@ -211,30 +215,13 @@ static const struct port_range port_map[] = {
 	{ PCI_CONFIG_ADDRESS, 8, port_pci, VM_IO_PCI_CONFIG },
 };
 
-/* What a device asked for, done: the VM ends here, never in a model. */
-static enum dev_result port_result(struct vcpu *v, enum dev_result r)
-{
-	switch (r) {
-	case DEV_RESET:
-		/* Asked for by the guest: always a reset, whatever
-		 * on_triple_fault says. */
-		vm_end(v->vm, VM_END_RESET, 0, "guest-reset");
-		return DEV_VM_ENDED;
-	case DEV_POWEROFF:
-		vm_end(v->vm, VM_END_EXIT, 0, "poweroff");
-		return DEV_VM_ENDED;
-	default:
-		return r;
-	}
-}
-
 enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(port_map); i++) {
 		const struct port_range *r = &port_map[i];
 		if ((u16)(port - r->base) < r->count) {
 			count_exit(v, r->cls);
-			return port_result(v, r->io(v, port, in, size, val));
+			return r->io(v, port, in, size, val);
 		}
 	}
 	count_exit(v, VM_IO_OTHER);

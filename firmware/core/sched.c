@@ -442,6 +442,11 @@ void sched_cpu_loop(u32 cpu)
 		v->on_cpu = (s32)cpu;
 		held = v;
 		u64 start = arch_timestamp();
+		/* Device work the VM's exits left (budgets) or its buckets
+		 * held back: done inside its slice, so charged to it. */
+		u64 disk_due = vm_disks_next(v->vm);
+		if (disk_due && vm_now_ns() >= disk_due)
+			vm_disks_poll(v->vm, vm_now_ns());
 		enum virt_run_result r = arch_vcpu_run(v, start + slice);
 		u64 end = arch_timestamp();
 		if (r == VIRT_RUN_KICKED) {

@@ -1,12 +1,15 @@
-/* VM storage wiring: see vm_disks.h. Three kinds of state, one lock:
+/* VM storage wiring: see vm_disks.h. Three kinds of state:
  *   images   the shared image table (disk.c), filled as VMs attach;
  *   sets     per configured VM, its disks (overlays, buckets, counters),
  *	      keyed by the VM's description so a reset finds them again;
  *   devs     per VM slot, its bus and virtio-blk devices, which end with
  *	      the VM instance.
- * The lock guards the tables; device work runs under each device's own
- * lock (taken inside virtio_blk_service while this one is held: order
- * tables, then device). */
+ * tables_lock guards images and sets: taken only while a VM is built or
+ * freed, never around device work (an image is never written, so sharing
+ * one needs nothing more). Each devs slot has its own lock, which keeps
+ * the slot's devices alive while a poll or the console uses them; device
+ * work runs under that and the device's own lock (order: slot, then
+ * device). So one VM's disk work never holds up another VM's CPU. */
 #include <cg/errno.h>
 #include <cg/spinlock.h>
 #include <cg/string.h>
@@ -31,12 +34,14 @@ struct disk_set {
 };
 
 struct vm_devs {
+	u32 lock;		/* the slot's own: see the top of the file */
+	u32 rotor;		/* the disk a poll starts with: fair among them */
 	struct pci_bus *bus;
 	u32 count;
 	struct virtio_blk *blk[VMCFG_MAX_DISKS];
 };
 
-static u32 disks_lock;
+static u32 tables_lock;
 static struct disk_images images;
 static struct disk_set sets[VM_MAX];
 static struct vm_devs devs[VM_MAX];
@@ -74,6 +79,12 @@ static void overlay_free(void *ctx, void *p, u64 npages)
 }
 
 static const struct virtio_pci_env vm_env = { irq_msi, irq_line, kprintf };
+
+/* The overlay's quota refused a write (first time for this disk). */
+static void disk_quota_marker(struct vm *vm, u32 index)
+{
+	cg_marker("disk-quota", "vm=%s disk=%u", vm->name, index);
+}
 
 static const struct blk_overlay_alloc overlay_pages = { overlay_alloc, overlay_free, NULL };
 
@@ -122,7 +133,7 @@ static int set_build(const struct vmcfg_vm *cfg, struct disk_set **out, char *er
 			goto fail;
 		rc = disk_attach(&s->disks[i], img, c->rw ? DISK_RW : DISK_RO,
 				 c->discard ? DISK_DISCARD : DISK_KEEP, c->iops, c->bytes_per_s,
-				 &overlay_pages, vm_now_ns());
+				 c->overlay_max_mib, &overlay_pages, vm_now_ns());
 		if (rc) {
 			fmt_snprintf(err, n, "not enough memory for the overlay directory of disk %u (image '%s')",
 				     i, c->image_name);
@@ -175,7 +186,7 @@ static int blk_create(struct vm *vm, struct vm_devs *d, struct disk_set *s, u32 
 	}
 	b = mem_ptr(bp);
 	if (virtio_blk_init(b, vm, &vm_env, vm->name, i, &s->disks[i], &m, vm_now_ns, mem_ptr(bounce),
-			    BLK_BOUNCE_PAGES * PAGE_SIZE) ||
+			    BLK_BOUNCE_PAGES * PAGE_SIZE, disk_quota_marker) ||
 	    pci_bus_add(d->bus, &b->tp.pci) < 0) {
 		pmm_free(&mem_pmm, bounce, BLK_BOUNCE_PAGES);
 		pmm_free(&mem_pmm, bp, BLK_DEV_PAGES);
@@ -204,30 +215,40 @@ int vm_disks_create(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t
 	built.bus = mem_ptr(bus);
 	pci_bus_init(built.bus);
 
-	spin_lock(&disks_lock);
+	spin_lock(&tables_lock);
 	s = set_find(cfg);
 	if (!s && cfg->disk_count)
 		rc = set_build(cfg, &s, err, n);
-	spin_unlock(&disks_lock);
+	spin_unlock(&tables_lock);
 	for (u32 i = 0; !rc && s && i < s->count; i++)
 		rc = blk_create(vm, &built, s, i, err, n);
 
 	/* Published even on failure, so vm_disks_free finds what to undo. */
-	spin_lock(&disks_lock);
-	devs[vm->id] = built;
-	spin_unlock(&disks_lock);
+	struct vm_devs *slot = &devs[vm->id];
+
+	spin_lock(&slot->lock);
+	slot->bus = built.bus;
+	slot->rotor = 0;
+	memcpy(slot->blk, built.blk, sizeof(slot->blk));
+	__atomic_store_n(&slot->count, built.count, __ATOMIC_RELEASE);
+	spin_unlock(&slot->lock);
 	vm->dev.pci = built.bus;
 	return rc;
 }
 
 void vm_disks_free(struct vm *vm)
 {
-	struct vm_devs d;
+	struct vm_devs d, *slot = &devs[vm->id];
 	struct disk_set *s;
 
-	spin_lock(&disks_lock);
-	d = devs[vm->id];
-	memset(&devs[vm->id], 0, sizeof(devs[vm->id]));
+	/* Once the slot is empty no poll or console reaches the devices. */
+	spin_lock(&slot->lock);
+	d = *slot;
+	__atomic_store_n(&slot->count, 0, __ATOMIC_RELEASE);
+	slot->bus = NULL;
+	memset(slot->blk, 0, sizeof(slot->blk));
+	spin_unlock(&slot->lock);
+	spin_lock(&tables_lock);
 	s = vm->cfg ? set_find(vm->cfg) : NULL;
 	if (s) {
 		if (vm->end_kind == VM_END_RESET && vm->state == VM_ENDED) {
@@ -237,35 +258,55 @@ void vm_disks_free(struct vm *vm)
 			set_drop(s);
 		}
 	}
-	spin_unlock(&disks_lock);
+	spin_unlock(&tables_lock);
 	devs_release(vm, &d);
 }
 
-u64 vm_disks_poll(struct vm *vm, u64 now)
+/* Poll slot i: service its devices within the per-poll budget (work) or
+ * only read when they next need a call. Returns that time, or 0. */
+static u64 slot_poll(u32 i, u64 now, bool work)
 {
-	struct vm_devs *d = &devs[vm->id];
-	u64 next = 0;
+	struct vm_devs *d = &devs[i];
+	u64 next = 0, budget = VM_DISKS_POLL_BUDGET;
+	u32 n;
 
 	/* Most VMs have no disk: the scheduler polls them all on every pass. */
-	if (!__atomic_load_n(&d->count, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&d->count, __ATOMIC_ACQUIRE))
 		return 0;
-	spin_lock(&disks_lock);
-	for (u32 i = 0; i < d->count; i++) {
-		u64 t = virtio_blk_service(d->blk[i], now);
+	/* Another CPU polls this VM now (or it is being freed): that CPU
+	 * does the work and sets its own timer; nobody waits for it here. */
+	if (!spin_trylock(&d->lock))
+		return 0;
+	n = d->count;
+	for (u32 k = 0; k < n; k++) {
+		struct virtio_blk *b = d->blk[(d->rotor + k) % n];
+		u64 t = work ? virtio_blk_service(b, now, &budget) : virtio_blk_ready_at(b);
 
 		if (t && (!next || t < next))
 			next = t;
 	}
-	spin_unlock(&disks_lock);
+	/* The next poll starts one disk further, so a disk with a backlog
+	 * cannot take every poll's budget from the VM's other disks. */
+	if (work && n)
+		d->rotor = (d->rotor + 1) % n;
+	spin_unlock(&d->lock);
 	return next;
+}
+
+u64 vm_disks_poll(struct vm *vm, u64 now)
+{
+	return slot_poll(vm->id, now, true);
 }
 
 u64 vm_disks_next(struct vm *vm)
 {
 	const struct vm_devs *d = &devs[vm->id];
+	u32 n = __atomic_load_n(&d->count, __ATOMIC_ACQUIRE);
 	u64 next = 0;
 
-	for (u32 i = 0; i < d->count && i < VMCFG_MAX_DISKS; i++) {
+	/* Racy on purpose (a hint): blk pointers of a live slot stay valid
+	 * while vm exists, which the caller guarantees. */
+	for (u32 i = 0; i < n && i < VMCFG_MAX_DISKS; i++) {
 		u64 t = virtio_blk_ready_at(d->blk[i]);
 
 		if (t && (!next || t < next))
@@ -279,13 +320,34 @@ bool vm_disks_any(void)
 	return __atomic_load_n(&blk_devices, __ATOMIC_RELAXED) != 0;
 }
 
+/* Whether one of vm's vCPUs runs or waits for a CPU: its device work then
+ * waits for its own next slice (vm_disks_poll from the scheduler at the
+ * start of the slice), so it is paid from the VM's own share. */
+static bool vm_has_cpu_time(const struct vm *vm)
+{
+	for (u32 i = 0; i < vm->vcpu_count && i < VM_MAX_VCPUS; i++) {
+		const struct vcpu *v = vm->vcpus[i];
+		u32 st = v ? v->state : VCPU_STOPPED;
+
+		if (st == VCPU_RUNNABLE || st == VCPU_RUNNING)
+			return true;
+	}
+	return false;
+}
+
 u64 vm_disks_poll_all(u64 now)
 {
 	u64 next = 0;
 
 	for (u32 i = 0; i < VM_MAX; i++) {
-		u64 t = vm_disks_poll(&vm_table[i], now);
+		u64 t;
 
+		if (!__atomic_load_n(&devs[i].count, __ATOMIC_ACQUIRE))
+			continue;
+		/* vm_table slots and their vCPU structs are never freed, so a
+		 * racy look at the states is safe; a stale answer only moves
+		 * the work to the VM's next slice or to this pass. */
+		t = slot_poll(i, now, !vm_has_cpu_time(&vm_table[i]));
 		if (t && (!next || t < next))
 			next = t;
 	}
@@ -297,7 +359,7 @@ u32 vm_disks_info(struct vm *vm, struct vm_disk_info *out, u32 max)
 	struct vm_devs *d = &devs[vm->id];
 	u32 count;
 
-	spin_lock(&disks_lock);
+	spin_lock(&d->lock);
 	count = d->count;
 	for (u32 i = 0; i < count && i < max; i++) {
 		const struct virtio_blk *b = d->blk[i];
@@ -319,10 +381,12 @@ u32 vm_disks_info(struct vm *vm, struct vm_disk_info *out, u32 max)
 		o->st = k->st;
 		o->status = b->tp.status;
 		o->fail_reason = b->tp.fail_reason;
-		o->waiting = b->pending;
+		o->waiting = b->pending || b->backlog;
 		o->notifies = b->notifies;
 		o->interrupts = b->interrupts;
+		o->work_bytes = b->work_bytes;
+		o->deferrals = b->deferrals;
 	}
-	spin_unlock(&disks_lock);
+	spin_unlock(&d->lock);
 	return count;
 }

@@ -10,6 +10,10 @@
 #include <cg/types.h>
 #include "devices/virtio/disk.h"
 
+/* Bytes of device work one poll of one VM may do (its disks together):
+ * tens of microseconds of copying, between two slices. */
+#define VM_DISKS_POLL_BUDGET (512u << 10)
+
 struct vm;
 struct vmcfg_vm;
 
@@ -25,17 +29,22 @@ int vm_disks_create(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t
  * are detached and their overlays freed. */
 void vm_disks_free(struct vm *vm);
 
-/* vm_disks_poll: complete vm's throttled requests whose time has come
- * (now: vm_now_ns()). Safe from any CPU at any time. Returns the time it
- * next needs a call, or 0 when nothing waits. */
+/* vm_disks_poll: complete vm's throttled requests whose time has come,
+ * and go on with backlogs that exits left (now: vm_now_ns()), moving at
+ * most VM_DISKS_POLL_BUDGET bytes. Safe from any CPU at any time; when
+ * another CPU polls vm at the same moment it returns 0 at once (that CPU
+ * does the work). Returns the time it next needs a call, or 0 when
+ * nothing waits. The scheduler calls it at the start of a slice of vm's
+ * vCPU, so the work is paid from vm's own share. */
 u64 vm_disks_poll(struct vm *vm, u64 now);
 
 /* vm_disks_any: some VM has a disk now (a plain load, for a check before
  * vm_disks_poll_all on hot paths). */
 bool vm_disks_any(void);
 
-/* vm_disks_poll_all: vm_disks_poll for every VM; the earliest next time,
- * or 0. */
+/* vm_disks_poll_all: vm_disks_poll for every VM none of whose vCPUs runs
+ * or waits for a CPU (the others do theirs in their own slices: see
+ * vm_disks_poll); the earliest next time of all VMs, or 0. */
 u64 vm_disks_poll_all(u64 now);
 
 /* vm_disks_next: when vm_disks_poll(vm, ...) next has work, or 0 for
@@ -59,8 +68,10 @@ struct vm_disk_info {
 	struct disk_stats st;
 	u8 status;		/* virtio device_status */
 	const char *fail_reason; /* why NEEDS_RESET, or NULL */
-	bool waiting;		/* a request waits for the buckets now */
+	bool waiting;		/* a request waits (buckets, or a budget) */
 	u64 notifies, interrupts;
+	u64 work_bytes;		/* device work done, in budget bytes */
+	u64 deferrals;		/* times it stopped on a budget */
 };
 
 /* vm_disks_info: vm's disks, at most max of them, into out. Returns how

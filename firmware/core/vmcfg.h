@@ -16,8 +16,10 @@
  *   cap 500
  *   rt_budget_us 2000
  *   rt_period_us 10000
- *   disk base rw discard 200 1048576  (image, ro|rw, keep|discard,
- *                               iops, bytes per second; 0 = unlimited)
+ *   disk base rw discard 200 1048576 64  (image, ro|rw, keep|discard,
+ *                               iops, bytes per second; 0 = unlimited;
+ *                               optional overlay quota in MiB, 0 or
+ *                               absent = the image's size)
  *   end
  *
  * Every other module is found by the basename of the first word of its
@@ -55,6 +57,9 @@ enum vmcfg_triple { VMCFG_TRIPLE_STOP, VMCFG_TRIPLE_RESET };
 #define VMCFG_IOPS_MAX 1000000u
 #define VMCFG_BPS_MIN 512ull		/* one sector a second */
 #define VMCFG_BPS_MAX 1000000000000ull
+/* Overlay quota: at most the largest image the toolchain packs (2 GiB)
+ * plus its index pages, in MiB, rounded up. */
+#define VMCFG_OVERLAY_MAX_MIB 2053u
 
 /* image <name> <module>: a raw disk image, one module shared by every VM
  * that attaches it. */
@@ -63,10 +68,12 @@ struct vmcfg_image {
 	char module[VMCFG_MODNAME_SIZE];
 };
 
-/* disk <image> <ro|rw> <keep|discard> <iops> <bytes_per_s>: a virtio-blk
- * device on the image; rw writes go to the VM's own overlay, which a VM
- * reset keeps or discards (ro: always keep). The image's names are copied
- * here so a VM's description stands alone. */
+/* disk <image> <ro|rw> <keep|discard> <iops> <bytes_per_s> [<overlay_max_mib>]:
+ * a virtio-blk device on the image; rw writes go to the VM's own overlay,
+ * which a VM reset keeps or discards (ro: always keep), and which may hold
+ * at most overlay_max_mib MiB (rw only; 0 or absent: the image's size,
+ * index pages included). The image's names are copied here so a VM's
+ * description stands alone. */
 struct vmcfg_disk {
 	u32 image;			/* index into vmcfg.images */
 	char image_name[VMCFG_NAME_SIZE];
@@ -75,6 +82,7 @@ struct vmcfg_disk {
 	bool discard;
 	u32 iops;			/* 0 = unlimited, else 1..VMCFG_IOPS_MAX */
 	u64 bytes_per_s;		/* 0 = unlimited, else BPS_MIN..BPS_MAX */
+	u32 overlay_max_mib;		/* 0 = the image's size, else 1..OVERLAY_MAX_MIB */
 };
 
 struct vmcfg_vm {

@@ -148,19 +148,25 @@ int vmcfg_add_image(struct vmcfg_state *st, const char *v, size_t vn)
 	return 0;
 }
 
-/* disk IMAGE ro|rw keep|discard IOPS BYTES_PER_S, inside a vm. */
+/* disk IMAGE ro|rw keep|discard IOPS BYTES_PER_S [OVERLAY_MAX_MIB], inside a vm. */
 static int add_disk(struct vmcfg_state *st, const char *v, size_t vn)
 {
 	struct vmcfg *c = st->out;
 	struct vmcfg_vm *vm = st->vm;
 	const struct vmcfg_image *img = 0;
 	struct vmcfg_disk *d;
-	const char *f[5];
-	size_t fn[5];
+	const char *f[6];
+	size_t fn[6];
+	u32 nf;
 	u64 n;
 
-	if (vmcfg_split_fields(v, vn, f, fn, 5) != 5)
-		return vmcfg_bad(st, "'disk' takes five values; write 'disk <image> <ro|rw> <keep|discard> <iops> <bytes_per_s>'");
+	nf = vmcfg_split_fields(v, vn, f, fn, 6);
+	/* Single spaces only: an empty field is a malformed line, not a value. */
+	for (u32 i = 0; i < nf && i < 6; i++)
+		if (!fn[i])
+			nf = 0;
+	if (nf != 5 && nf != 6)
+		return vmcfg_bad(st, "'disk' takes five or six values; write 'disk <image> <ro|rw> <keep|discard> <iops> <bytes_per_s> [<overlay_max_mib>]'");
 	for (u32 i = 0; i < c->image_count; i++)
 		if (vmcfg_word_is(f[0], fn[0], c->images[i].name))
 			img = &c->images[i];
@@ -192,6 +198,14 @@ static int add_disk(struct vmcfg_state *st, const char *v, size_t vn)
 		return vmcfg_bad_val(st, "disk bytes_per_s ", f[4], fn[4],
 				     " is not 0 or a whole number from 512 to 1000000000000; give one (0 = unlimited)");
 	d->bytes_per_s = n;
+	if (nf == 6) {
+		if (!vmcfg_parse_u64(f[5], fn[5], VMCFG_OVERLAY_MAX_MIB, &n))
+			return vmcfg_bad_val(st, "disk overlay_max_mib ", f[5], fn[5],
+					     " is not a whole number from 0 to 2053; give one (0 = the image's size)");
+		if (n && !d->rw)
+			return vmcfg_bad(st, "a ro disk has no overlay to cap; write 0 or drop the sixth value");
+		d->overlay_max_mib = (u32)n;
+	}
 	vm->disk_count++;
 	return 0;
 }

@@ -20,6 +20,7 @@ const char *cg_strerror(int err)
 	case CG_EBUSY: return "EBUSY";
 	case CG_ETIMEDOUT: return "ETIMEDOUT";
 	case CG_EIO: return "EIO";
+	case CG_EDQUOT: return "EDQUOT";
 	default: return "E?";
 	}
 }

@@ -339,8 +339,74 @@ static void test_large(void)
 	munmap(base, size);
 }
 
+/* Quotas: the default lets the whole disk be rewritten and not a page
+ * more; a small quota refuses the write that would pass it with nothing
+ * changed (no allocation, old data intact), rewrites of held blocks still
+ * pass, scattered writes pay their index pages, and a reset frees it all
+ * so the quota is whole again. */
+static void test_quota(void)
+{
+	const u64 size = 4 * MIB + 2 * SECT; /* 1025 blocks, 3 index pages */
+	const u64 sectors = size / SECT;
+	struct talloc t;
+	struct blk_overlay_alloc a = talloc_ops(&t, UINT64_MAX);
+	struct blk_overlay o;
+	struct blk_overlay_stats st;
+	u8 *base = calloc(1, size), *buf = malloc(16 * BLK), out[BLK];
+	u64 calls;
+
+	CHECK(blk_overlay_full_pages(size) == 1025 + 3, "full cost: blocks and index pages");
+	CHECK(blk_overlay_full_pages(4096) == 2 && blk_overlay_full_pages(512) == 2,
+	      "full cost of a one-block disk");
+	CHECK(blk_overlay_init(&o, base, size, &a) == 0, "init");
+	blk_overlay_get_stats(&o, &st);
+	CHECK(st.quota_pages == 1028, "default quota: the whole disk");
+	memset(buf, 0x5a, 16 * BLK);
+	for (u64 s = 0; s < sectors; s += 8) {
+		u64 n = sectors - s < 8 ? sectors - s : 8;
+
+		if (blk_overlay_write(&o, s, n, buf)) {
+			CHECK(0, "every block of the disk fits the default quota");
+			break;
+		}
+	}
+	blk_overlay_get_stats(&o, &st);
+	CHECK(st.data_blocks == 1025 && st.index_pages == 3, "whole disk written");
+	blk_overlay_set_quota(&o, 1u << 30);
+	blk_overlay_get_stats(&o, &st);
+	CHECK(st.quota_pages == 1028, "a quota above the full cost is the full cost");
+	blk_overlay_destroy(&o);
+
+	/* 6 pages: one index page and five blocks. */
+	CHECK(blk_overlay_init(&o, base, size, &a) == 0, "init");
+	blk_overlay_set_quota(&o, 6);
+	CHECK(blk_overlay_write(&o, 0, 4 * 8, buf) == 0, "4 blocks + index: 5 of 6");
+	calls = t.calls;
+	CHECK(blk_overlay_write(&o, 4 * 8, 2 * 8, buf) == -CG_EDQUOT, "2 more blocks: over");
+	CHECK(t.calls == calls, "refused before any allocation");
+	CHECK(blk_overlay_read(&o, 4 * 8, 8, out) == 0 && out[0] == 0, "nothing of it written");
+	CHECK(blk_overlay_write(&o, 0, 4 * 8, buf + BLK) == 0, "rewriting held blocks passes");
+	CHECK(blk_overlay_write(&o, 4 * 8, 8, buf) == 0, "the sixth page");
+	CHECK(blk_overlay_write(&o, 5 * 8, 1, buf) == -CG_EDQUOT, "full: one sector more refused");
+	blk_overlay_get_stats(&o, &st);
+	CHECK(st.data_blocks + st.index_pages == 6 && t.live == 6 + st.dir_pages, "held == quota");
+	/* Scattered: a block in another index page costs two pages. */
+	blk_overlay_reset(&o);
+	CHECK(t.live == o.dir_pages, "reset frees every block");
+	CHECK(blk_overlay_write(&o, 0, 1, buf) == 0 && blk_overlay_write(&o, 512 * 8, 1, buf) == 0 &&
+	      blk_overlay_write(&o, 1024 * 8, 1, buf) == 0, "three blocks, three index pages: 6");
+	CHECK(blk_overlay_write(&o, 8, 1, buf) == -CG_EDQUOT, "then nothing more");
+	blk_overlay_set_quota(&o, 2);
+	CHECK(blk_overlay_write(&o, 0, 1, buf) == 0, "a lowered quota keeps what is held");
+	blk_overlay_destroy(&o);
+	CHECK(t.live == 0, "all freed");
+	free(base);
+	free(buf);
+}
+
 int main(void)
 {
+	test_quota();
 	test_init();
 	test_random();
 	test_isolation();

@@ -133,7 +133,7 @@ static void test_disk_admit(void)
 	CHECK(disk_image_get(&t, "base", "base.img", data, sizeof(data), &img, err, sizeof(err)) == 0,
 	      "image registered");
 	/* 10 requests/s and 8 KiB/s: whichever is tighter decides. */
-	CHECK(disk_attach(&d, img, DISK_RW, DISK_DISCARD, 10, 8192, &a, 0) == 0, "attached");
+	CHECK(disk_attach(&d, img, DISK_RW, DISK_DISCARD, 10, 8192, 0, &a, 0) == 0, "attached");
 	CHECK(disk_admit(&d, 4096, 0, &at), "first request");
 	CHECK(!disk_admit(&d, 4096, 0, &at), "bytes bucket refuses the second at once");
 	CHECK(at == 500 * MS - 100 * MS, "ready when the bytes bucket is");
@@ -147,7 +147,7 @@ static void test_disk_admit(void)
 	CHECK(at == now + 100 * MS, "next flush 100 ms later");
 	/* An unlimited disk admits everything. */
 	struct disk u;
-	CHECK(disk_attach(&u, img, DISK_RO, DISK_DISCARD, 0, 0, &a, 0) == 0, "ro attached");
+	CHECK(disk_attach(&u, img, DISK_RO, DISK_DISCARD, 0, 0, 0, &a, 0) == 0, "ro attached");
 	CHECK(u.on_reset == DISK_KEEP, "ro is always keep");
 	for (n = 0; n < 10000 && disk_admit(&u, 1 << 20, 0, &at); n++)
 		;

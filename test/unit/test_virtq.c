@@ -323,8 +323,9 @@ static void test_adversarial(void)
 	desc_put(DESC, 0, BUF, 8, 0, 0);
 	CHECK(pop1(&t, &c) == 1, "avail idx exactly size ahead");
 
-	/* Oversized chains: more segments than VIRTQ_MAX_SEGS. */
-	tq_setup(&t, 256, 0);
+	/* Oversized chains: more segments than VIRTQ_MAX_SEGS (a queue larger
+	 * than that, so the walk bound is not what stops it). */
+	tq_setup(&t, 2 * VIRTQ_MAX_SEGS, 0);
 	for (i = 0; i < VIRTQ_MAX_SEGS + 1; i++)
 		desc_put(DESC, i, BUF + 8 * i, 8, i < VIRTQ_MAX_SEGS ? VIRTQ_DESC_F_NEXT : 0,
 			 (u16)(i + 1));
@@ -332,6 +333,17 @@ static void test_adversarial(void)
 	desc_put(DESC, VIRTQ_MAX_SEGS - 1, BUF, 8, 0, 0);
 	avail_add(&t, 0);
 	CHECK(pop1(&t, &c) == 1 && c.nsegs == VIRTQ_MAX_SEGS, "VIRTQ_MAX_SEGS segments");
+	/* An indirect table may be longer than the queue, but one chain's
+	 * walk is capped at max(size, VIRTQ_MAX_SEGS) descriptors in all, so
+	 * a table of empty descriptors costs a bounded number of loads. */
+	tq_setup(&t, 8, VIRTQ_INDIRECT);
+	for (i = 0; i < 2048; i++)
+		desc_put(ITAB, i, BUF, 0, i < 2047 ? VIRTQ_DESC_F_NEXT : 0, (u16)(i + 1));
+	desc_put(DESC, 0, ITAB, 2048 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+	expect_pop_err(&t, -CG_EINVAL, "indirect run of 2048 empty descriptors");
+	desc_put(ITAB, VIRTQ_MAX_SEGS - 2, BUF, 8, 0, 0);
+	avail_add(&t, 0);
+	CHECK(pop1(&t, &c) == 1 && c.nsegs == 1, "indirect walk of exactly VIRTQ_MAX_SEGS");
 	/* Total length past 2^32 - 1. */
 	big_on = true;
 	tq_setup(&t, 8, 0);

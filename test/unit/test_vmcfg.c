@@ -182,8 +182,11 @@ static const struct reject rejects[] = {
 	{ "cgvms 1\nimage b b/img\n", 2, "image module name 'b/img'" },
 	{ "cgvms 1\nimage b b.img\nimage b c.img\n", 3, "image name 'b' is used twice" },
 	{ "cgvms 1\nvm a\ndisk\n", 3, "'disk' needs a value" },
-	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0\n", 4, "'disk' takes five values" },
-	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 0 0\n", 4, "'disk' takes five values" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0\n", 4, "'disk' takes five or six values" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 0 0 0\n", 4, "'disk' takes five or six values" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 0 2054\n", 4, "disk overlay_max_mib '2054'" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 0 -1\n", 4, "disk overlay_max_mib '-1'" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b ro keep 0 0 4\n", 4, "a ro disk has no overlay to cap" },
 	{ "cgvms 1\nimage b b.img\nvm a\ndisk c rw keep 0 0\n", 4, "disk image 'c' is not declared" },
 	{ "cgvms 1\nvm a\ndisk b ro keep 0 0\n", 3, "disk image 'b' is not declared" },
 	{ "cgvms 1\nimage b b.img\nvm a\ndisk b wo keep 0 0\n", 4, "disk mode 'wo' is not ro or rw" },
@@ -194,7 +197,7 @@ static const struct reject rejects[] = {
 	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 511\n", 4, "disk bytes_per_s '511'" },
 	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 1000000000001\n", 4, "disk bytes_per_s" },
 	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw keep 0 99999999999999\n", 4, "disk bytes_per_s" },
-	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw  keep 0 0\n", 4, "'disk' takes five values" },
+	{ "cgvms 1\nimage b b.img\nvm a\ndisk b rw  keep 0 0\n", 4, "'disk' takes five or six values" },
 	{ "cgvms 1\ndisk b ro keep 0 0\n", 2, "'disk' outside a vm block" },
 };
 
@@ -272,8 +275,8 @@ static void test_disks(void)
 
 	CHECK(parse("cgvms 1\npolicy fair\nimage base disks.base\nimage scratch s.img\n"
 		    "vm a\nmem 2\nvcpus 1\nkernel k\ndisk base rw discard 200 1048576\n"
-		    "disk base ro keep 0 0\ndisk scratch rw keep 1000000 1000000000000\nend\n"
-		    "vm b\nmem 2\nvcpus 1\nkernel k\ndisk base rw keep 0 512\nend\n") == 0,
+		    "disk base ro keep 0 0 0\ndisk scratch rw keep 1000000 1000000000000 2053\nend\n"
+		    "vm b\nmem 2\nvcpus 1\nkernel k\ndisk base rw keep 0 512 1\nend\n") == 0,
 	      "images and disks parse");
 	CHECK(cfg.image_count == 2 && !strcmp(cfg.images[0].name, "base") &&
 	      !strcmp(cfg.images[0].module, "disks.base") && !strcmp(cfg.images[1].module, "s.img"),
@@ -290,6 +293,9 @@ static void test_disks(void)
 	      "largest limits; second image");
 	CHECK(b->disks[0].image == 0 && b->disks[0].rw && !b->disks[0].discard && b->disks[0].bytes_per_s == 512,
 	      "the image shared by another vm");
+	CHECK(a->disks[0].overlay_max_mib == 0 && a->disks[1].overlay_max_mib == 0 &&
+	      a->disks[2].overlay_max_mib == 2053 && b->disks[0].overlay_max_mib == 1,
+	      "overlay quotas: absent or 0 is the default, else as given");
 
 	/* 8 images fit, 9 do not; 4 disks fit, 5 do not. */
 	at = (size_t)snprintf(buf, sizeof(buf), "cgvms 1\n");

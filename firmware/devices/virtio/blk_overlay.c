@@ -30,7 +30,22 @@ int blk_overlay_init(struct blk_overlay *o, const void *base, u64 size,
 	o->base = base;
 	o->size = size;
 	o->alloc = *a;
+	o->quota_pages = o->nblocks + o->dir_entries;
 	return 0;
+}
+
+u64 blk_overlay_full_pages(u64 size)
+{
+	u64 blocks = size / BLK_OVERLAY_BLOCK + (size % BLK_OVERLAY_BLOCK != 0);
+
+	return blocks + (blocks + PER_INDEX - 1) / PER_INDEX;
+}
+
+void blk_overlay_set_quota(struct blk_overlay *o, u64 pages)
+{
+	u64 full = o->nblocks + o->dir_entries;
+
+	o->quota_pages = !pages || pages > full ? full : pages;
 }
 
 void blk_overlay_reset(struct blk_overlay *o)
@@ -177,6 +192,9 @@ int blk_overlay_write(struct blk_overlay *o, u64 sector, u64 count, const void *
 		return 0;
 
 	need = ov_missing(o, off / BLK_OVERLAY_BLOCK, (off + len - 1) / BLK_OVERLAY_BLOCK);
+	/* held <= quota always, so the subtraction cannot wrap. */
+	if (need > o->quota_pages - (o->data_blocks + o->index_pages))
+		return -CG_EDQUOT;
 	for (n = 0; n < need; n++) {
 		void *p = o->alloc.alloc(o->alloc.ctx, 1);
 
@@ -230,4 +248,5 @@ void blk_overlay_get_stats(const struct blk_overlay *o, struct blk_overlay_stats
 	s->index_pages = o->index_pages;
 	s->dir_pages = o->dir_pages;
 	s->bytes = (o->data_blocks + o->index_pages + o->dir_pages) * BLK_OVERLAY_BLOCK;
+	s->quota_pages = o->quota_pages;
 }

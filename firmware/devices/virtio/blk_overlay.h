@@ -7,6 +7,12 @@
  * index per 2 MiB of disk written to. All memory comes from the caller's
  * allocator (the monitor's page allocator, or malloc in host tests).
  *
+ * A quota caps what one overlay may hold (data blocks and index pages;
+ * the directory is paid at init): by default exactly what rewriting the
+ * whole disk costs, so the monitor's memory a VM can take through its
+ * disks is known in advance. A write that would pass it changes nothing
+ * and fails with -CG_EDQUOT.
+ *
  * Not locked: the one device model that owns the overlay serialises calls. */
 #ifndef CG_BLK_OVERLAY_H
 #define CG_BLK_OVERLAY_H
@@ -33,6 +39,7 @@ struct blk_overlay_stats {
 	u64 index_pages;
 	u64 dir_pages;
 	u64 bytes;		/* memory held: all of the above, in bytes */
+	u64 quota_pages;	/* most data blocks + index pages it may hold */
 };
 
 struct blk_overlay {
@@ -46,6 +53,7 @@ struct blk_overlay {
 	struct blk_overlay_alloc alloc;
 	u64 data_blocks;
 	u64 index_pages;
+	u64 quota_pages;	/* data_blocks + index_pages never pass it */
 };
 
 /* blk_overlay_init: an empty overlay over the size-byte image at base (a
@@ -54,6 +62,17 @@ struct blk_overlay {
  * nothing and needs no destroy). */
 int blk_overlay_init(struct blk_overlay *o, const void *base, u64 size,
 		     const struct blk_overlay_alloc *a);
+
+/* blk_overlay_full_pages: data blocks and index pages an overlay over
+ * a size-byte disk holds once every block was written: the default
+ * quota, and the most any quota is worth. */
+u64 blk_overlay_full_pages(u64 size);
+
+/* blk_overlay_set_quota: let o hold at most pages data blocks and index
+ * pages (0 or more than blk_overlay_full_pages: that, the default set by
+ * init). Lowering it below what o holds keeps the data; only new blocks
+ * are refused. */
+void blk_overlay_set_quota(struct blk_overlay *o, u64 pages);
 
 /* blk_overlay_destroy: free everything, directory included. */
 void blk_overlay_destroy(struct blk_overlay *o);
@@ -75,7 +94,9 @@ int blk_overlay_read(const struct blk_overlay *o, u64 sector, u64 count, void *d
  * base first when the write covers them only in part. Every page the write
  * needs is allocated before anything changes, so on error the overlay is
  * exactly as before. Returns 0, -CG_ERANGE when the range passes the end
- * of the disk, or -CG_ENOMEM when the allocator runs out. */
+ * of the disk, -CG_EDQUOT when the pages it lacks would take the overlay
+ * past its quota (checked before any allocation), or -CG_ENOMEM when the
+ * allocator runs out. */
 int blk_overlay_write(struct blk_overlay *o, u64 sector, u64 count, const void *src);
 
 /* blk_overlay_get_stats: what the overlay holds now. */

@@ -41,12 +41,17 @@ int disk_image_get(struct disk_images *t, const char *name, const char *module,
 }
 
 int disk_attach(struct disk *d, struct disk_image *img, enum disk_mode mode,
-		enum disk_reset on_reset, u64 iops, u64 bytes_per_s,
+		enum disk_reset on_reset, u64 iops, u64 bytes_per_s, u64 overlay_max_mib,
 		const struct blk_overlay_alloc *a, u64 now)
 {
 	memset(d, 0, sizeof(*d));
-	if (mode == DISK_RW && blk_overlay_init(&d->overlay, img->data, img->size, a))
-		return -CG_ENOMEM;
+	if (mode == DISK_RW) {
+		if (blk_overlay_init(&d->overlay, img->data, img->size, a))
+			return -CG_ENOMEM;
+		/* 1 MiB = 256 pages; a quota past the full cost is the full cost. */
+		if (overlay_max_mib && overlay_max_mib < blk_overlay_full_pages(img->size))
+			blk_overlay_set_quota(&d->overlay, overlay_max_mib * (MIB / BLK_OVERLAY_BLOCK));
+	}
 	d->image = img;
 	d->mode = mode;
 	d->on_reset = mode == DISK_RO ? DISK_KEEP : on_reset;
@@ -87,9 +92,14 @@ int disk_read(struct disk *d, u64 sector, u64 count, void *dst)
 
 int disk_write(struct disk *d, u64 sector, u64 count, const void *src)
 {
+	int rc;
+
 	if (d->mode != DISK_RW)
 		return -CG_ENOTSUP;
-	return blk_overlay_write(&d->overlay, sector, count, src);
+	rc = blk_overlay_write(&d->overlay, sector, count, src);
+	if (rc == -CG_EDQUOT)
+		d->st.quota_errors++;
+	return rc;
 }
 
 bool disk_admit(struct disk *d, u64 bytes, u64 now, u64 *ready_at)

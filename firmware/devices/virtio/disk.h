@@ -49,6 +49,7 @@ struct disk_stats {
 	u64 errors;		/* completed with IOERR */
 	u64 throttled_requests;	/* had to wait for a bucket */
 	u64 throttled_bytes;	/* data bytes of those */
+	u64 quota_errors;	/* writes refused: the overlay's quota was reached */
 };
 
 struct disk {
@@ -60,6 +61,7 @@ struct disk {
 	u64 iops_limit, bps_limit;  /* 0: unlimited */
 	struct token_bucket iops, bps;
 	struct disk_stats st;
+	bool quota_reported;	/* the disk-quota marker was printed */
 };
 
 /* disk_image_get: the image called name, registered on first use with
@@ -72,10 +74,12 @@ int disk_image_get(struct disk_images *t, const char *name, const char *module,
 
 /* disk_attach: attach d to img (d is fully overwritten) as mode, with the
  * given reset policy (forced to keep for ro) and limits (0 = unlimited),
- * buckets full as of now. A rw disk gets an empty overlay from a.
+ * buckets full as of now. A rw disk gets an empty overlay from a, holding
+ * at most overlay_max_mib MiB of data blocks and index pages (0: what
+ * rewriting the whole image costs, see blk_overlay_full_pages).
  * Returns 0 or -CG_ENOMEM (d then unattached). */
 int disk_attach(struct disk *d, struct disk_image *img, enum disk_mode mode,
-		enum disk_reset on_reset, u64 iops, u64 bytes_per_s,
+		enum disk_reset on_reset, u64 iops, u64 bytes_per_s, u64 overlay_max_mib,
 		const struct blk_overlay_alloc *a, u64 now);
 
 /* disk_detach: free the overlay and let go of the image. Idempotent. */
@@ -91,8 +95,9 @@ void disk_vm_reset(struct disk *d);
 int disk_read(struct disk *d, u64 sector, u64 count, void *dst);
 
 /* disk_write: count sectors from src at sector. Returns 0, -CG_ENOTSUP
- * for a ro disk, -CG_ERANGE past the end, -CG_ENOMEM when the overlay
- * cannot grow (nothing written then). */
+ * for a ro disk, -CG_ERANGE past the end, -CG_EDQUOT when the overlay
+ * would pass its quota, -CG_ENOMEM when the overlay cannot grow (nothing
+ * written in either case). */
 int disk_write(struct disk *d, u64 sector, u64 count, const void *src);
 
 /* disk_admit: whether a request of bytes data bytes may go at now; if so

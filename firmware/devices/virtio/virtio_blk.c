@@ -1,93 +1,114 @@
 /* virtio-blk device model: see virtio_blk.h. Everything runs with the
  * transport's lock held (guest accesses take it in virtio_pci.c, the
- * service call here). */
+ * service call here): one device's lock, never one shared with other
+ * disks or VMs. */
 #include <cg/errno.h>
 #include <cg/string.h>
 #include "lib/fmt.h"
 #include "devices/virtio/virtio_blk.h"
 #include <cg/unaligned.h>
 
-/* IN: sectors from the disk into the chain's write stream. */
-static u8 blk_in(struct virtio_blk *b, u32 *written)
+/* The first refusal by the overlay's quota is reported, once per disk:
+ * the disk outlives VM resets, so a guest that keeps hitting its quota
+ * cannot flood the operator line. */
+static void blk_quota(struct virtio_blk *b)
+{
+	if (b->disk->quota_reported)
+		return;
+	b->disk->quota_reported = true;
+	if (b->on_quota)
+		b->on_quota(b->tp.vm, b->index);
+}
+
+/* IN and OUT: move the pending request's data between the chain and the
+ * disk, bounce_size at a time, within *left bytes of budget. Returns
+ * true when the request is finished (*status set; *written the bytes put
+ * in the write stream), false when the budget ran out first (b->done
+ * says how far it got; the next call goes on from there). */
+static bool blk_rw(struct virtio_blk *b, u64 *left, u8 *status, u32 *written)
 {
 	const struct blk_req *r = &b->req;
-	u64 sector = r->sector, done = 0;
+	struct disk *d = b->disk;
+	bool in = r->type == VIRTIO_BLK_T_IN;
 
-	if (sector > b->disk->sectors || r->data_len / DISK_SECTOR > b->disk->sectors - sector)
-		return VIRTIO_BLK_S_IOERR;
-	while (done < r->data_len) {
-		u64 n = r->data_len - done;
+	*status = VIRTIO_BLK_S_IOERR;
+	if (!in && d->mode != DISK_RW)
+		return true;
+	if (r->sector > d->sectors || r->data_len / DISK_SECTOR > d->sectors - r->sector)
+		return true;
+	while (b->done < r->data_len) {
+		u64 n = r->data_len - b->done, sector = r->sector + b->done / DISK_SECTOR;
+		int rc;
 
 		if (n > b->bounce_size)
 			n = b->bounce_size;
-		if (disk_read(b->disk, sector + done / DISK_SECTOR, n / DISK_SECTOR, b->bounce) ||
-		    virtq_chain_write(&b->chain, r->data_off + done, b->bounce, n))
-			return VIRTIO_BLK_S_IOERR;
-		done += n;
-		*written = (u32)done;
+		if (n > *left)
+			n = *left / DISK_SECTOR * DISK_SECTOR;
+		if (!n)
+			return false;
+		if (in) {
+			rc = disk_read(d, sector, n / DISK_SECTOR, b->bounce);
+			if (!rc)
+				rc = virtq_chain_write(&b->chain, r->data_off + b->done, b->bounce, n);
+		} else {
+			rc = virtq_chain_read(&b->chain, r->data_off + b->done, b->bounce, n);
+			if (!rc)
+				rc = disk_write(d, sector, n / DISK_SECTOR, b->bounce);
+			if (rc == -CG_EDQUOT)
+				blk_quota(b);
+		}
+		if (rc) {
+			*written = in ? (u32)b->done : 0;
+			return true;
+		}
+		b->done += n;
+		*left -= n;
+		if (in)
+			d->st.read_bytes += n;
+		else
+			d->st.write_bytes += n;
 	}
-	b->disk->st.read_bytes += done;
-	return VIRTIO_BLK_S_OK;
+	*written = in ? (u32)b->done : 0;
+	*status = VIRTIO_BLK_S_OK;
+	return true;
 }
 
-/* OUT: the chain's read stream (after the header) onto the disk. */
-static u8 blk_out(struct virtio_blk *b)
+/* Work on the pending request within *left bytes: true when it is
+ * finished (*status, *written set), false when the budget ran out. */
+static bool blk_step(struct virtio_blk *b, u64 *left, u8 *status, u32 *written)
 {
 	const struct blk_req *r = &b->req;
-	u64 sector = r->sector, done = 0;
 
-	if (b->disk->mode != DISK_RW)
-		return VIRTIO_BLK_S_IOERR;
-	if (sector > b->disk->sectors || r->data_len / DISK_SECTOR > b->disk->sectors - sector)
-		return VIRTIO_BLK_S_IOERR;
-	while (done < r->data_len) {
-		u64 n = r->data_len - done;
-
-		if (n > b->bounce_size)
-			n = b->bounce_size;
-		if (virtq_chain_read(&b->chain, r->data_off + done, b->bounce, n) ||
-		    disk_write(b->disk, sector + done / DISK_SECTOR, n / DISK_SECTOR, b->bounce))
-			return VIRTIO_BLK_S_IOERR;
-		done += n;
+	*written = 0;
+	if (b->early != BLK_NO_EARLY) {
+		*status = b->early;
+		return true;
 	}
-	b->disk->st.write_bytes += done;
-	return VIRTIO_BLK_S_OK;
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		return blk_rw(b, left, status, written);
+	case VIRTIO_BLK_T_GET_ID: {
+		u32 n = r->data_len < VIRTIO_BLK_ID_BYTES ? r->data_len : VIRTIO_BLK_ID_BYTES;
+
+		*status = virtq_chain_write(&b->chain, 0, b->id, n) ? VIRTIO_BLK_S_IOERR
+								    : VIRTIO_BLK_S_OK;
+		*written = *status == VIRTIO_BLK_S_OK ? n : 0;
+		return true;
+	}
+	default: /* FLUSH: the overlay lives in memory, nothing to write back */
+		*status = VIRTIO_BLK_S_OK;
+		return true;
+	}
 }
 
-/* Finish the popped request: data, status byte, used ring. Returns false
+/* Hand the finished request back: status byte, used ring. Returns false
  * when the device failed (the used ring is unreachable). */
-static bool blk_complete(struct virtio_blk *b)
+static bool blk_complete(struct virtio_blk *b, u8 status, u32 written)
 {
-	const struct blk_req *r = &b->req;
-	u32 written = 0;
-	u8 status;
-
-	if (b->unsupported) {
-		status = VIRTIO_BLK_S_UNSUPP;
-	} else {
-		switch (r->type) {
-		case VIRTIO_BLK_T_IN:
-			status = blk_in(b, &written);
-			break;
-		case VIRTIO_BLK_T_OUT:
-			status = blk_out(b);
-			break;
-		case VIRTIO_BLK_T_GET_ID: {
-			u32 n = r->data_len < VIRTIO_BLK_ID_BYTES ? r->data_len : VIRTIO_BLK_ID_BYTES;
-
-			status = virtq_chain_write(&b->chain, 0, b->id, n) ? VIRTIO_BLK_S_IOERR
-									  : VIRTIO_BLK_S_OK;
-			written = status == VIRTIO_BLK_S_OK ? n : 0;
-			break;
-		}
-		default: /* FLUSH: the overlay lives in memory, nothing to write back */
-			status = VIRTIO_BLK_S_OK;
-			break;
-		}
-	}
 	/* The status byte is the last byte of the write stream (parse
 	 * checked it exists); used.len counts it and the data before it. */
-	if (virtq_chain_write(&b->chain, r->status_off, &status, 1) ||
+	if (virtq_chain_write(&b->chain, b->req.status_off, &status, 1) ||
 	    virtq_push(&b->q, &b->mem, b->chain.head, written + 1)) {
 		virtio_pci_fail(&b->tp, "the used ring or a status byte lies outside guest RAM");
 		return false;
@@ -100,9 +121,38 @@ static bool blk_complete(struct virtio_blk *b)
 
 static u64 blk_cost(const struct virtio_blk *b)
 {
-	if (b->unsupported)
+	if (b->early != BLK_NO_EARLY)
 		return 0;
 	return b->req.type == VIRTIO_BLK_T_IN || b->req.type == VIRTIO_BLK_T_OUT ? b->req.data_len : 0;
+}
+
+/* 5.2.6.1: whether an IN or OUT request keeps to what the device offered
+ * (5.2.3: no data segment over size_max, at most seg_max of them). The
+ * data's segments are the ones overlapping [data_off, data_off +
+ * data_len) of its stream, however the driver split or aliased them. */
+static bool blk_within_limits(const struct virtio_blk *b)
+{
+	const struct blk_req *r = &b->req;
+	const struct virtq_chain *c = &b->chain;
+	bool write = r->type == VIRTIO_BLK_T_IN;
+	u64 off = 0, lo = r->data_off, hi = (u64)r->data_off + r->data_len;
+	u32 segs = 0;
+
+	for (u32 i = 0; i < c->nsegs; i++) {
+		const struct virtq_seg *s = &c->segs[i];
+		u64 a, e;
+
+		if (s->write != write)
+			continue;
+		a = off > lo ? off : lo;
+		e = off + s->len < hi ? off + s->len : hi;
+		off += s->len;
+		if (a >= e)
+			continue;
+		if (e - a > VIRTIO_BLK_SIZE_MAX || ++segs > VIRTIO_BLK_SEG_MAX)
+			return false;
+	}
+	return true;
 }
 
 /* Pop and parse the next chain into req. Returns 1 when one is pending,
@@ -130,51 +180,78 @@ static int blk_take(struct virtio_blk *b)
 		virtio_pci_fail(&b->tp, "malformed request (header, data or status misplaced, or not whole sectors)");
 		return -1;
 	}
-	b->unsupported = rc == -CG_ENOTSUP;
+	b->early = BLK_NO_EARLY;
+	if (rc == -CG_ENOTSUP)
+		b->early = VIRTIO_BLK_S_UNSUPP;
+	else if ((b->req.type == VIRTIO_BLK_T_IN || b->req.type == VIRTIO_BLK_T_OUT) &&
+		 !blk_within_limits(b))
+		b->early = VIRTIO_BLK_S_IOERR;
 	b->pending = true;
+	b->admitted = false;
 	b->counted = false;
+	b->done = 0;
 	return 1;
 }
 
-/* Work through the queue at now: the pending request first, then every
- * available chain, stopping at one the buckets refuse; then interrupt
- * the driver if it asked for it. A call handles at most one queue's worth
- * of new chains, so a driver refilling from another vCPU cannot keep one
- * exit going forever (backlog: the next service call goes on). */
-static void blk_drain(struct virtio_blk *b, u64 now)
+/* A budget ran out with work left: the next poll (or exit) goes on. */
+static void blk_defer(struct virtio_blk *b, u64 now)
+{
+	b->backlog = true;
+	b->ready_at = now;
+	b->deferrals++;
+}
+
+/* Work through the queue at now within budget bytes: the pending request
+ * first, then available chains, stopping at one the buckets refuse or
+ * when the budget is spent; then interrupt the driver if it asked for it.
+ * A call also takes at most one queue's worth of new chains, so a driver
+ * refilling from another vCPU cannot keep one exit going. Returns the
+ * budget spent. */
+static u64 blk_drain(struct virtio_blk *b, u64 now, u64 budget)
 {
 	u16 old = b->q.used_idx;
-	u32 budget = b->q.size;
+	u32 chains = b->q.size;
+	u64 left = budget;
+	u32 written;
+	u8 status;
 
 	b->backlog = false;
 	if (!virtio_pci_live(&b->tp)) {
 		/* Failed or not started: nothing waits for the buckets. */
 		b->pending = false;
-		return;
+		return 0;
 	}
 	while (b->q.size) {
 		if (!b->pending) {
-			if (!budget--) {
-				b->backlog = true;
-				b->ready_at = now;
+			if (!chains || left < VIRTIO_BLK_REQ_COST) {
+				blk_defer(b, now);
 				break;
 			}
+			chains--;
 			if (blk_take(b) <= 0)
 				break;
+			left -= VIRTIO_BLK_REQ_COST;
 		}
-		u64 at, cost = blk_cost(b);
+		if (!b->admitted) {
+			u64 at, cost = blk_cost(b);
 
-		if (!disk_admit(b->disk, cost, now, &at)) {
-			if (!b->counted) {
-				b->counted = true;
-				b->disk->st.throttled_requests++;
-				b->disk->st.throttled_bytes += cost;
+			if (!disk_admit(b->disk, cost, now, &at)) {
+				if (!b->counted) {
+					b->counted = true;
+					b->disk->st.throttled_requests++;
+					b->disk->st.throttled_bytes += cost;
+				}
+				b->ready_at = at;
+				break;
 			}
-			b->ready_at = at;
+			b->admitted = true;
+		}
+		if (!blk_step(b, &left, &status, &written)) {
+			blk_defer(b, now);
 			break;
 		}
 		b->pending = false;
-		if (!blk_complete(b))
+		if (!blk_complete(b, status, written))
 			break;
 		if (!virtio_pci_live(&b->tp))
 			break;
@@ -183,6 +260,8 @@ static void blk_drain(struct virtio_blk *b, u64 now)
 		b->interrupts++;
 		virtio_pci_queue_interrupt(&b->tp, 0);
 	}
+	b->work_bytes += budget - left;
+	return budget - left;
 }
 
 static int blk_queue_enable(void *ctx, u32 q, u32 size, u64 desc, u64 driver, u64 device,
@@ -206,7 +285,7 @@ static void blk_queue_notify(void *ctx, u32 q)
 
 	(void)q;
 	b->notifies++;
-	blk_drain(b, b->now());
+	blk_drain(b, b->now(), b->exit_budget);
 }
 
 static void blk_reset(void *ctx)
@@ -217,8 +296,10 @@ static void blk_reset(void *ctx)
 	 * owns all its buffers again (2.4). */
 	virtq_reset(&b->q);
 	b->pending = false;
+	b->admitted = false;
 	b->backlog = false;
 	b->ready_at = 0;
+	b->done = 0;
 }
 
 /* A driver that polls (reads its status, renotifies) finishes a deferred
@@ -231,7 +312,7 @@ static void blk_access(void *ctx)
 		u64 now = b->now();
 
 		if (now >= b->ready_at)
-			blk_drain(b, now);
+			blk_drain(b, now, b->exit_budget);
 	}
 }
 
@@ -257,7 +338,7 @@ static void blk_make_id(struct virtio_blk *b, u32 index)
 int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct virtio_pci_env *env,
 		    const char *vm_name, u32 index,
 		    struct disk *disk, const struct virtq_mem *mem, u64 (*now)(void),
-		    u8 *bounce, u32 bounce_size)
+		    u8 *bounce, u32 bounce_size, void (*on_quota)(struct vm *vm, u32 index))
 {
 	u8 cfg[VIRTIO_BLK_CFG_LEN];
 	u64 features = VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
@@ -274,6 +355,10 @@ int virtio_blk_init(struct virtio_blk *b, struct vm *vm, const struct virtio_pci
 	b->now = now;
 	b->bounce = bounce;
 	b->bounce_size = bounce_size;
+	b->on_quota = on_quota;
+	b->index = index;
+	b->early = BLK_NO_EARLY;
+	b->exit_budget = VIRTIO_BLK_EXIT_BUDGET;
 	fmt_snprintf(b->label, sizeof(b->label), "vm %s: virtio-blk disk %u (image %s)", vm_name,
 		     index, disk->image->name);
 	blk_make_id(b, index);
@@ -292,13 +377,13 @@ u64 virtio_blk_ready_at(const struct virtio_blk *b)
 	return b->pending || b->backlog ? (b->ready_at ? b->ready_at : 1) : 0;
 }
 
-u64 virtio_blk_service(struct virtio_blk *b, u64 now)
+u64 virtio_blk_service(struct virtio_blk *b, u64 now, u64 *budget)
 {
 	u64 next;
 
 	virtio_pci_lock(&b->tp);
-	if ((b->pending || b->backlog) && now >= b->ready_at)
-		blk_drain(b, now);
+	if ((b->pending || b->backlog) && now >= b->ready_at && *budget)
+		*budget -= blk_drain(b, now, *budget);
 	next = virtio_blk_ready_at(b);
 	virtio_pci_unlock(&b->tp);
 	return next;

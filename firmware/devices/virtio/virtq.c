@@ -125,17 +125,22 @@ static int vwalk_add(struct vwalk *w, const struct vdesc *d)
  * entry, so a longer walk is a loop (or a chain longer than the queue,
  * which 2.7.5.2 forbids as well). 2.7.5.3: the chain may end in one
  * descriptor with INDIRECT (whose WRITE flag the device ignores); its
- * table is walked the same way from entry 0, and may not nest. */
+ * table is walked the same way from entry 0, and may not nest. An
+ * indirect table may hold more entries than the queue (that is what it
+ * is for), but empty descriptors add no segment: without a cap on the
+ * whole walk, one chain of 32768 empty entries would cost 32768 loads,
+ * 256 such chains per notification. VIRTQ_WALK_MAX bounds it. */
 static int vwalk_chain(struct vwalk *w, const u8 *table, u16 head)
 {
 	const struct virtq *q = w->q;
-	u32 n = q->size, i = head, steps = 0;
+	u32 n = q->size, i = head, steps = 0, walked = 0;
+	u32 walk_max = q->size > VIRTQ_MAX_SEGS ? q->size : VIRTQ_MAX_SEGS;
 	bool indirect = false;
 	struct vdesc d;
 	int err;
 
 	for (;;) {
-		if (++steps > n)
+		if (++steps > n || ++walked > walk_max)
 			return -CG_EINVAL;
 		vdesc_load(table, i, &d);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {

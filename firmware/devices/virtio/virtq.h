@@ -26,10 +26,12 @@
 
 /* Largest split queue (2.7: Queue Size is a power of 2, at most 32768). */
 #define VIRTQ_MAX_SIZE 32768u
-/* Most data segments one chain may carry. A device using this queue must
- * advertise limits that keep conforming drivers under it (virtio-blk:
- * seg_max <= VIRTQ_MAX_SEGS - 2, header and status take the other two). */
-#define VIRTQ_MAX_SEGS 128
+/* Most data segments one chain may carry: as many as the largest queue a
+ * device here offers (virtio-blk: 256), so that every chain a driver may
+ * legally build (2.7.5.2: no longer than the queue) is parsed, and a
+ * device can answer a request past its own advertised limits (virtio-blk:
+ * seg_max) with an error status instead of failing the whole device. */
+#define VIRTQ_MAX_SEGS 256
 
 /* Access to guest RAM by guest-physical address: a host pointer for
  * [gpa, gpa+len), or NULL if any byte of it is not guest RAM. The range must
@@ -100,8 +102,10 @@ void virtq_reset(struct virtq *q);
  *   -CG_ERANGE  the available ring, the descriptor table, an indirect table
  *		 or a buffer lies (partly) outside guest RAM;
  *   -CG_EINVAL  avail->idx ran more than size ahead, a head or next index
- *		 >= size, a descriptor loop or a chain longer than the queue
- *		 (or than the indirect table), more than VIRTQ_MAX_SEGS
+ *		 >= size (or the indirect table's length), a descriptor loop or
+ *		 a chain longer than the queue (or than the indirect table), a
+ *		 walk of more than max(size, VIRTQ_MAX_SEGS) descriptors in all
+ *		 (empty ones and the indirect one included), more than VIRTQ_MAX_SEGS
  *		 segments, an indirect descriptor that is not negotiated, nests,
  *		 has NEXT set, or whose table is not 8-byte aligned or not a
  *		 nonzero multiple of 16 bytes (at most VIRTQ_MAX_SIZE entries),

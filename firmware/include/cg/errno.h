@@ -12,6 +12,7 @@ enum cg_err {
 	CG_EBUSY = 6,    /* already done / in use (double free, double start) */
 	CG_ETIMEDOUT = 7,/* a device or CPU did not answer in time */
 	CG_EIO = 8,      /* a hardware instruction reported failure */
+	CG_EDQUOT = 9,   /* a per-VM quota would be exceeded (disk overlay) */
 };
 
 /* cg_strerror: name of an error code, positive or negated; "E?" if unknown. */

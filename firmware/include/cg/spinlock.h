@@ -13,6 +13,13 @@ static inline void spin_lock(u32 *l)
 	}
 }
 
+/* spin_trylock: take l if it is free; true when taken. For work that
+ * whoever holds the lock does anyway (a poll another CPU is running). */
+static inline bool spin_trylock(u32 *l)
+{
+	return !__atomic_load_n(l, __ATOMIC_RELAXED) && !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE);
+}
+
 static inline void spin_unlock(u32 *l)
 {
 	__atomic_store_n(l, 0, __ATOMIC_RELEASE);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DISK_LIMITS, imageModuleName } from '../../toolchain/src/disks.js';
+import { DISK_LIMITS, imageModuleName, overlayQuotaMiB } from '../../toolchain/src/disks.js';
 import { emitVmsCfg, vmModules } from '../../toolchain/src/vmcfg.js';
 import { parseVmDescription, VmConfigError, type VmFileAccess } from '../../toolchain/src/vms.js';
 
@@ -139,7 +139,11 @@ test('images and disks: every error names the path, the value and the fix', () =
     [d({ image: 'base', mode: 'rw', iops: 1_000_001 }), /^vms\[0\]\.disks\[0\]\.iops: 1000001 is above the maximum of 1000000/],
     [d({ image: 'base', mode: 'rw', bytes_per_s: '1M' }), /^vms\[0\]\.disks\[0\]\.bytes_per_s: "1M" is not a whole number/],
     [d({ image: 'base', mode: 'rw', bytes_per_s: 100 }), /^vms\[0\]\.disks\[0\]\.bytes_per_s: 100 is below one sector a second; give 0 \(unlimited\) or at least 512$/],
-    [d({ image: 'base', mode: 'rw', size: 3 }), /^vms\[0\]\.disks\[0\]\.size: unknown key; allowed keys here: image, mode, overlay, iops, bytes_per_s$/],
+    [d({ image: 'base', mode: 'rw', size: 3 }), /^vms\[0\]\.disks\[0\]\.size: unknown key; allowed keys here: image, mode, overlay, iops, bytes_per_s, overlay_max_mib$/],
+    [d({ image: 'base', mode: 'ro', overlay_max_mib: 4 }), /^vms\[0\]\.disks\[0\]\.overlay_max_mib: 4 given for a read-only disk, which has no overlay; remove it or set "mode": "rw"$/],
+    [d({ image: 'base', mode: 'rw', overlay_max_mib: 0 }), /^vms\[0\]\.disks\[0\]\.overlay_max_mib: 0 is below the minimum of 1 MiB of overlay \(leave it out for the image's size\); give at least 1$/],
+    [d({ image: 'base', mode: 'rw', overlay_max_mib: 2054 }), /^vms\[0\]\.disks\[0\]\.overlay_max_mib: 2054 is above the maximum of 2053/],
+    [d({ image: 'base', mode: 'rw', overlay_max_mib: '8M' }), /^vms\[0\]\.disks\[0\]\.overlay_max_mib: "8M" is not a whole number/],
   ];
   for (const [v, re] of cases) {
     const p = problems(v);
@@ -158,6 +162,34 @@ test('disk images count against the machine RAM (they are loaded as boot modules
   const p = problems(set(446), 512);
   assert.is(p[0], "vms: the VMs and their disk images (3 MiB) need 449 MiB in all but the machine has 512 MiB, 448 after the monitor's 64; lower memory_mib, use smaller images or raise --mem to at least 513");
   assert.is(parse({ images: { big: 'three.img' }, vms: [vm({ memory_mib: 448 })] }, 512).vms.length, 1, 'an unused image costs nothing');
+});
+
+test('overlay quotas: emitted when given, and with VM RAM and images they must fit the machine', () => {
+  const set = parse({
+    images: { big: 'three.img' },
+    vms: [vm({ disks: [{ image: 'big', mode: 'rw', overlay_max_mib: 1 }, { image: 'big', mode: 'rw' }, { image: 'big', mode: 'ro' }] })],
+  });
+  assert.equal(set.vms[0]!.disks![0], { image: 'big', mode: 'rw', overlay: 'keep', iops: 0, bytesPerSec: 0, overlayMaxMiB: 1 });
+  assert.not.ok('overlayMaxMiB' in set.vms[0]!.disks![1]!, 'not given: no key (the monitor defaults to the image size)');
+  assert.match(emitVmsCfg(set), /\ndisk big rw keep 0 0 1\ndisk big rw keep 0 0\ndisk big ro keep 0 0\n/);
+  assert.is(overlayQuotaMiB(set.vms[0]!.disks![0]!, 3 * 1024 * 1024), 1);
+  // 768 blocks and 2 index pages: a little over 3 MiB, rounded up.
+  assert.is(overlayQuotaMiB(set.vms[0]!.disks![1]!, 3 * 1024 * 1024), 4, 'default: rewriting the whole image');
+  assert.is(overlayQuotaMiB({ ...set.vms[0]!.disks![0]!, overlayMaxMiB: 2000 }, 3 * 1024 * 1024), 4, 'a quota above the full cost is worth the full cost');
+  assert.is(overlayQuotaMiB(set.vms[0]!.disks![2]!, 3 * 1024 * 1024), 0, 'ro: no overlay');
+
+  // 64 MiB of RAM per VM, one 3 MiB image, two VMs with rw disks: 4 + 1 MiB of overlays.
+  const two = (mem: number, quota?: number) => ({
+    images: { big: 'three.img' },
+    vms: [
+      vm({ memory_mib: mem, disks: [{ image: 'big', mode: 'rw' }] }),
+      vm({ name: 'b', memory_mib: 64, disks: [{ image: 'big', mode: 'rw', ...(quota ? { overlay_max_mib: quota } : {}) }] }),
+    ],
+  });
+  assert.is(parse(two(376, 1), 512).vms.length, 2, '376 + 64 + 3 + 4 + 1 = 448 fits in 512 - 64');
+  const p = problems(two(377, 1), 512);
+  assert.is(p[0], 'vms: the VMs and their disk images (3 MiB) and disk overlays at their quotas (5 MiB) need 449 MiB in all but the machine has 512 MiB, 448 after the monitor\'s 64; lower memory_mib, use smaller images, give rw disks a smaller "overlay_max_mib" or raise --mem to at least 513');
+  assert.is(problems(two(376), 512).length, 1, 'the default quota (the image size) counts in full');
 });
 
 const CHECK = join(ROOT, 'build', 'unit', 'vmcfg_check');
@@ -183,7 +215,7 @@ test('the monitor parser (build/unit/vmcfg_check) accepts the image and disk lin
       memory_mib: 16,
       kernel: 'k.elf',
       disks: Array.from({ length: 4 }, (_, i) =>
-        i % 2 ? { image: `img_${(v + i) % 8}`, mode: 'ro' } : { image: `img_${(v + i) % 8}`, mode: 'rw', overlay: 'discard', iops: DISK_LIMITS.iopsMax, bytes_per_s: DISK_LIMITS.bytesPerSecMax },
+        i % 2 ? { image: `img_${(v + i) % 8}`, mode: 'ro' } : { image: `img_${(v + i) % 8}`, mode: 'rw', overlay: 'discard', iops: DISK_LIMITS.iopsMax, bytes_per_s: DISK_LIMITS.bytesPerSecMax, overlay_max_mib: DISK_LIMITS.overlayMaxMiB },
       ),
     })),
   };

@@ -19,6 +19,11 @@ export const DISK_LIMITS = {
   /** One sector a second; below it a bucket could never pass a request. */
   bytesPerSecMin: 512,
   bytesPerSecMax: 1_000_000_000_000,
+  /** An overlay quota above what rewriting the largest image costs is pointless (the monitor's VMCFG_OVERLAY_MAX_MIB). */
+  overlayMaxMiB: 2053,
+  /** The overlay's grain and its index pages' reach (blk_overlay.h). */
+  overlayBlock: 4096,
+  overlayBlocksPerIndex: 512,
 } as const;
 
 export interface VmImageDesc {
@@ -42,9 +47,26 @@ export interface VmDiskDesc {
   /** Token buckets; 0 = unlimited. */
   iops: number;
   bytesPerSec: number;
+  /** rw only, when given: the most monitor memory (MiB) the overlay may hold; absent = what rewriting the whole image costs. */
+  overlayMaxMiB?: number;
 }
 
-const DISK_KEYS = ['image', 'mode', 'overlay', 'iops', 'bytes_per_s'];
+const DISK_KEYS = ['image', 'mode', 'overlay', 'iops', 'bytes_per_s', 'overlay_max_mib'];
+
+const MIB = 1024 * 1024;
+
+/**
+ * MiB of monitor memory a rw disk's overlay may hold at most: its quota, or
+ * by default what rewriting every block of an imageBytes image costs (data
+ * blocks and index pages, as blk_overlay_full_pages counts them); a quota
+ * above that is worth only that. 0 for a ro disk.
+ */
+export function overlayQuotaMiB(d: VmDiskDesc, imageBytes: number): number {
+  if (d.mode !== 'rw') return 0;
+  const blocks = Math.ceil(imageBytes / DISK_LIMITS.overlayBlock);
+  const full = Math.ceil(((blocks + Math.ceil(blocks / DISK_LIMITS.overlayBlocksPerIndex)) * DISK_LIMITS.overlayBlock) / MIB);
+  return d.overlayMaxMiB === undefined ? full : Math.min(d.overlayMaxMiB, full);
+}
 
 /** The module that carries an image: `<name>.img` never collides with `<vm>.kernel` or `<vm>.m<i>`. */
 export function imageModuleName(image: string): string {
@@ -121,8 +143,13 @@ function checkDisk(c: Checker, at: string, d: unknown, images: Map<string, VmIma
   const bps = d.bytes_per_s === undefined ? 0 : c.int(`${at}.bytes_per_s`, d.bytes_per_s, 0, DISK_LIMITS.bytesPerSecMax, ' bytes a second (0 = unlimited)');
   if (bps !== undefined && bps > 0 && bps < DISK_LIMITS.bytesPerSecMin)
     c.bad(`${at}.bytes_per_s`, `${bps} is below one sector a second; give 0 (unlimited) or at least ${DISK_LIMITS.bytesPerSecMin}`);
+  let quota: number | undefined;
+  if (d.overlay_max_mib !== undefined) {
+    if (mode === 'ro') c.bad(`${at}.overlay_max_mib`, `${show(d.overlay_max_mib)} given for a read-only disk, which has no overlay; remove it or set "mode": "rw"`);
+    else quota = c.int(`${at}.overlay_max_mib`, d.overlay_max_mib, 1, DISK_LIMITS.overlayMaxMiB, ' MiB of overlay (leave it out for the image\'s size)');
+  }
   if (c.problems.length !== before || !image || !mode || iops === undefined || bps === undefined) return undefined;
-  return { image, mode, overlay, iops, bytesPerSec: bps };
+  return { image, mode, overlay, iops, bytesPerSec: bps, ...(quota !== undefined ? { overlayMaxMiB: quota } : {}) };
 }
 
 /** Checks a VM's "disks" (at `at`); undefined when it has problems (recorded in `c`). */

@@ -45,7 +45,8 @@ export function emitVmsCfg(set: VmSet): string {
     if (vm.capPermille !== undefined) out.push(`cap ${vm.capPermille}`);
     if (vm.reservation) out.push(`rt_budget_us ${vm.reservation.budgetUs}`, `rt_period_us ${vm.reservation.periodUs}`);
     for (const d of vm.disks ?? [])
-      out.push(`disk ${d.image} ${d.mode} ${d.mode === 'ro' ? 'keep' : d.overlay} ${d.iops} ${d.bytesPerSec}`);
+      // The quota only when given: the monitor's default is the image's size.
+      out.push(`disk ${d.image} ${d.mode} ${d.mode === 'ro' ? 'keep' : d.overlay} ${d.iops} ${d.bytesPerSec}${d.overlayMaxMiB !== undefined ? ` ${d.overlayMaxMiB}` : ''}`);
     out.push('end');
   }
   return out.join('\n') + '\n';

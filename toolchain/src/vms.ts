@@ -8,7 +8,7 @@
 
 import { CrossguardError } from '../../qemu/errors.js';
 import { Checker, isObject, realFileAccess, show, type VmFileAccess } from './checker.js';
-import { checkImages, usedImages, type VmImageDesc } from './disks.js';
+import { checkImages, overlayQuotaMiB, usedImages, type VmImageDesc } from './disks.js';
 import { checkVm, LIMITS, type ImageScope, type VmDesc } from './vm.js';
 
 export { realFileAccess, type VmFileAccess } from './checker.js';
@@ -118,13 +118,17 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
       if (vm) vms.push(vm);
     });
     if (opts.machineMemMiB !== undefined && c.problems.length === 0) {
-      // Disk images sit in the machine's RAM too (loaded as boot modules).
+      // Disk images sit in the machine's RAM too (loaded as boot modules),
+      // and every rw disk's overlay may grow to its quota in monitor memory.
       const imageMiB = Math.ceil(usedImages(images, vms.map((v) => v.disks)).reduce((s, i) => s + i.bytes, 0) / (1024 * 1024));
-      const total = vms.reduce((s, v) => s + v.memoryMiB, 0) + imageMiB;
+      const overlayMiB = vms.reduce((s, v) => s + (v.disks ?? []).reduce((t, d) => t + overlayQuotaMiB(d, scope.images.get(d.image)?.bytes ?? 0), 0), 0);
+      const total = vms.reduce((s, v) => s + v.memoryMiB, 0) + imageMiB + overlayMiB;
       const room = opts.machineMemMiB - LIMITS.monitorMiB;
-      const what = imageMiB ? `the VMs and their disk images (${imageMiB} MiB) need` : 'the VMs need';
+      const parts = [imageMiB ? `disk images (${imageMiB} MiB)` : '', overlayMiB ? `disk overlays at their quotas (${overlayMiB} MiB)` : ''].filter(Boolean);
+      const what = parts.length ? `the VMs and their ${parts.join(' and ')} need` : 'the VMs need';
+      const fixes = ['lower memory_mib', imageMiB ? 'use smaller images' : '', overlayMiB ? 'give rw disks a smaller "overlay_max_mib"' : ''].filter(Boolean);
       if (total > room)
-        c.bad('vms', `${what} ${total} MiB in all but the machine has ${opts.machineMemMiB} MiB, ${room} after the monitor's ${LIMITS.monitorMiB}; lower memory_mib${imageMiB ? ', use smaller images' : ''} or raise --mem to at least ${total + LIMITS.monitorMiB}`);
+        c.bad('vms', `${what} ${total} MiB in all but the machine has ${opts.machineMemMiB} MiB, ${room} after the monitor's ${LIMITS.monitorMiB}; ${fixes.join(', ')} or raise --mem to at least ${total + LIMITS.monitorMiB}`);
     }
     if (opts.machineCpus !== undefined && c.problems.length === 0) checkAdmission(c, vms, opts.machineCpus);
   }

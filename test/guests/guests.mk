@@ -41,6 +41,8 @@ GUEST_NAMES := cpuid msr pio mmio vmcall hlt_ipi smp realmode vmxon \
 
 # virtio-blk (needs a disk: run by test/boot/disk.test.ts, not the manifest).
 GUEST_NAMES += vblk
+# Overlay quota and a disk-flooding neighbour (test/boot/disk_quota.test.ts).
+GUEST_NAMES += disk_flood
 
 GUEST_LIB_C := $(wildcard $(GUEST_SRC)/lib/*.c)
 GUEST_LIB_ASM := $(wildcard $(GUEST_SRC)/lib/*.asm)

@@ -8,36 +8,20 @@
  *   spin iterations=N burst_iters=K burst_ticks=B window=W
  * (no 64-bit division here: there is no libgcc). */
 #include "guest.h"
+#include "spin.h"
 
-#define BURST_ITERS 4096u
 #define CHECK_EVERY 1024u
-
-static volatile u32 sink;
-
-static u32 spin(u32 n)
-{
-	for (u32 i = 0; i < n; i++)
-		sink = sink + i;
-	return n;
-}
 
 int main(void)
 {
 	u64 window = (u64)cmdline_uint("window", 200) * 1000000ull;
 	/* The cheapest of a few bursts: one that no other vCPU interrupted. */
-	u64 best = ~0ull;
-	for (int k = 0; k < 8; k++) {
-		u64 t0 = rdtsc();
-		spin(BURST_ITERS);
-		u64 d = rdtsc() - t0;
-		if (d < best)
-			best = d;
-	}
+	u64 best = spin_burst_ticks();
 	u64 start = rdtsc();
 	u32 iterations = 0;
 	while (rdtsc() - start < window)
 		iterations += spin(CHECK_EVERY);
-	printf("spin iterations=%u burst_iters=%u burst_ticks=%u window=%u\n", iterations, BURST_ITERS,
+	printf("spin iterations=%u burst_iters=%u burst_ticks=%u window=%u\n", iterations, SPIN_BURST_ITERS,
 	       (u32)best, (u32)(window / 1000000u));
 	return 0;
 }

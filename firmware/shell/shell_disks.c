@@ -22,6 +22,10 @@ static void disk_json(struct shell_ctx *c, const struct vm_disk_info *d)
 	json_kv_u64(c->j, "bytes_per_s_limit", d->bps_limit);
 	json_kv_u64(c->j, "overlay_bytes", d->overlay.bytes);
 	json_kv_u64(c->j, "overlay_blocks", d->overlay.data_blocks);
+	json_kv_u64(c->j, "overlay_quota_bytes", d->overlay.quota_pages * 4096);
+	json_kv_u64(c->j, "quota_errors", d->st.quota_errors);
+	json_kv_u64(c->j, "work_bytes", d->work_bytes);
+	json_kv_u64(c->j, "deferrals", d->deferrals);
 	json_kv_u64(c->j, "requests", d->st.requests);
 	json_kv_u64(c->j, "read_bytes", d->st.read_bytes);
 	json_kv_u64(c->j, "write_bytes", d->st.write_bytes);
@@ -44,7 +48,9 @@ static void disk_text(const struct vm_disk_info *d)
 	if (d->mode == DISK_RO)
 		kprintf("    no overlay (read-only)");
 	else
-		kprintf("    overlay %lu bytes (%lu blocks of 4 KiB)", d->overlay.bytes, d->overlay.data_blocks);
+		kprintf("    overlay %lu bytes (%lu blocks of 4 KiB; quota %lu bytes, %lu writes refused)",
+			d->overlay.bytes, d->overlay.data_blocks, d->overlay.quota_pages * 4096,
+			d->st.quota_errors);
 	kprintf("; %lu requests, %lu bytes read, %lu written, %lu errors\n", d->st.requests,
 		d->st.read_bytes, d->st.write_bytes, d->st.errors);
 	kprintf("    throttled %lu requests, %lu bytes (limits: ", d->st.throttled_requests,

@@ -94,6 +94,7 @@ const shared = diskBoot(
         assert.ok(d, `disks: ${vm} has a disk`);
         assert.equal([d.image, d.mode, d.on_reset, d.capacity], ['base', 'rw', onReset, image.length], `disks: ${vm}'s attachment`);
         assert.ok(d.overlay_blocks >= 1 && d.write_bytes >= SECTOR && d.requests >= 3, `disks: ${vm} wrote into its overlay (${JSON.stringify(d)})`);
+        assert.is(d.overlay_quota_bytes, image.length + 4096, `disks: ${vm}'s default quota is the image and its index page (${JSON.stringify(d)})`);
         assert.ok(d.image_users >= 2, `disks: ${vm}'s image is one copy shared by the running VMs' disks (${d.image_users})`);
       }
       const stats = JSON.parse(rspData(await request(m, waitFor, 'stats a')));

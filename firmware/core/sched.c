@@ -455,8 +455,10 @@ void sched_cpu_loop(u32 cpu)
 				r = VIRT_RUN_PREEMPTED;
 			spin_unlock(&sched_lock);
 		}
+		/* Disk work done for its VM while it had no CPU is its too. */
+		u64 debt = vm_disks_take_debt(v->vm);
 		spin_lock(&sched_lock);
-		sched_ran(v, cpu, end - start, end, r);
+		sched_ran(v, cpu, end - start + debt, end, r);
 		spin_unlock(&sched_lock);
 		if (r == VIRT_RUN_VM_ENDED || v->vm->state == VM_ENDING) {
 			sched_put(v);

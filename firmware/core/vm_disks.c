@@ -10,6 +10,7 @@
  * the slot's devices alive while a poll or the console uses them; device
  * work runs under that and the device's own lock (order: slot, then
  * device). So one VM's disk work never holds up another VM's CPU. */
+#include <cg/arch_base.h>
 #include <cg/errno.h>
 #include <cg/spinlock.h>
 #include <cg/string.h>
@@ -45,6 +46,11 @@ static u32 tables_lock;
 static struct disk_images images;
 static struct disk_set sets[VM_MAX];
 static struct vm_devs devs[VM_MAX];
+/* Timestamp ticks of device work a scheduler pass did for each VM slot
+ * while none of its vCPUs wanted a CPU: charged to the VM's next slice
+ * (vm_disks_take_debt), so a VM that halts after notifying does not get
+ * its backlog done for free on other VMs' time. */
+static u64 slot_debt[VM_MAX];
 
 /* Guest RAM for the virtqueues: a range may cross 2 MiB backing chunks
  * only where they are adjacent in host memory too (the rings and buffers
@@ -248,6 +254,7 @@ void vm_disks_free(struct vm *vm)
 	slot->bus = NULL;
 	memset(slot->blk, 0, sizeof(slot->blk));
 	spin_unlock(&slot->lock);
+	__atomic_store_n(&slot_debt[vm->id], 0, __ATOMIC_RELAXED);
 	spin_lock(&tables_lock);
 	s = vm->cfg ? set_find(vm->cfg) : NULL;
 	if (s) {
@@ -315,6 +322,15 @@ u64 vm_disks_next(struct vm *vm)
 	return next;
 }
 
+u64 vm_disks_take_debt(struct vm *vm)
+{
+	/* One load first: most VMs never owe anything, and the exchange
+	 * would pull the line into every CPU's cache on every slice. */
+	if (!__atomic_load_n(&slot_debt[vm->id], __ATOMIC_RELAXED))
+		return 0;
+	return __atomic_exchange_n(&slot_debt[vm->id], 0, __ATOMIC_RELAXED);
+}
+
 bool vm_disks_any(void)
 {
 	return __atomic_load_n(&blk_devices, __ATOMIC_RELAXED) != 0;
@@ -347,7 +363,14 @@ u64 vm_disks_poll_all(u64 now)
 		/* vm_table slots and their vCPU structs are never freed, so a
 		 * racy look at the states is safe; a stale answer only moves
 		 * the work to the VM's next slice or to this pass. */
-		t = slot_poll(i, now, !vm_has_cpu_time(&vm_table[i]));
+		if (vm_has_cpu_time(&vm_table[i])) {
+			t = slot_poll(i, now, false);
+		} else {
+			u64 t0 = arch_timestamp();
+
+			t = slot_poll(i, now, true);
+			__atomic_fetch_add(&slot_debt[i], arch_timestamp() - t0, __ATOMIC_RELAXED);
+		}
 		if (t && (!next || t < next))
 			next = t;
 	}

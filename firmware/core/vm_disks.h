@@ -38,13 +38,20 @@ void vm_disks_free(struct vm *vm);
  * vCPU, so the work is paid from vm's own share. */
 u64 vm_disks_poll(struct vm *vm, u64 now);
 
+/* vm_disks_take_debt: the timestamp ticks vm_disks_poll_all spent on
+ * vm's device work while none of its vCPUs wanted a CPU, since the last
+ * call (and zero then). The scheduler adds them to the run time of vm's
+ * next slice, so the policy charges that work to vm's share. */
+u64 vm_disks_take_debt(struct vm *vm);
+
 /* vm_disks_any: some VM has a disk now (a plain load, for a check before
  * vm_disks_poll_all on hot paths). */
 bool vm_disks_any(void);
 
 /* vm_disks_poll_all: vm_disks_poll for every VM none of whose vCPUs runs
  * or waits for a CPU (the others do theirs in their own slices: see
- * vm_disks_poll); the earliest next time of all VMs, or 0. */
+ * vm_disks_poll), its cost kept as that VM's debt (vm_disks_take_debt);
+ * the earliest next time of all VMs, or 0. */
 u64 vm_disks_poll_all(u64 now);
 
 /* vm_disks_next: when vm_disks_poll(vm, ...) next has work, or 0 for

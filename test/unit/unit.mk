@@ -31,6 +31,8 @@ UNIT_TESTS += test_virtq test_blk_overlay
 UNIT_FW_SRCS += virtq blk_overlay
 # PCI bus, virtio-pci transport, virtio-blk, disks and token buckets.
 UNIT_TESTS += test_pci test_token_bucket test_virtio_blk
+# Its limits, budgets and overlay quota (same rig: virtio_blk_rig.h).
+UNIT_TESTS += test_virtio_blk_limits
 UNIT_FW_SRCS += dev_pci pci_msix virtio_pci virtio_blk disk token_bucket
 # 8254 PIT and port 0x61 model (firmware/devices/dev_pit.c).
 UNIT_TESTS += test_pit

@@ -363,14 +363,15 @@ u64 vm_disks_poll_all(u64 now)
 		/* vm_table slots and their vCPU structs are never freed, so a
 		 * racy look at the states is safe; a stale answer only moves
 		 * the work to the VM's next slice or to this pass. */
-		if (vm_has_cpu_time(&vm_table[i])) {
-			t = slot_poll(i, now, false);
-		} else {
-			u64 t0 = arch_timestamp();
+		/* Its own next slice does it (the VM runs or waits for a CPU):
+		 * neither work nor a wake-up for it here, or an idle CPU would
+		 * spin on a backlog it must leave alone. */
+		if (vm_has_cpu_time(&vm_table[i]))
+			continue;
+		u64 t0 = arch_timestamp();
 
-			t = slot_poll(i, now, true);
-			__atomic_fetch_add(&slot_debt[i], arch_timestamp() - t0, __ATOMIC_RELAXED);
-		}
+		t = slot_poll(i, now, true);
+		__atomic_fetch_add(&slot_debt[i], arch_timestamp() - t0, __ATOMIC_RELAXED);
 		if (t && (!next || t < next))
 			next = t;
 	}

@@ -51,7 +51,7 @@ bool vm_disks_any(void);
 /* vm_disks_poll_all: vm_disks_poll for every VM none of whose vCPUs runs
  * or waits for a CPU (the others do theirs in their own slices: see
  * vm_disks_poll), its cost kept as that VM's debt (vm_disks_take_debt);
- * the earliest next time of all VMs, or 0. */
+ * the earliest next time of those VMs, or 0. */
 u64 vm_disks_poll_all(u64 now);
 
 /* vm_disks_next: when vm_disks_poll(vm, ...) next has work, or 0 for

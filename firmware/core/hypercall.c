@@ -3,14 +3,24 @@
  * caller's privilege, core does what the call means. */
 #include "core/virt.h"
 #include "core/vm_console.h"
+#include "core/vm_io.h"
 #include "abi/hypercall.h"
 
-/* Copy len bytes of guest memory at gpa to the VM's console. Not inlined:
- * its buffer would make every hypercall pay for a stack frame. */
-static __attribute__((noinline)) s64 hc_console_write(struct vcpu *v, u64 gpa, u64 len)
+/* Copy len bytes of guest memory at gpa to the VM's console. *retry:
+ * the VM's share of the operator line is used up; nothing was written and
+ * the vCPU makes the call again later. Not inlined: its buffer would make
+ * every hypercall pay for a stack frame. */
+static __attribute__((noinline)) s64 hc_console_write(struct vcpu *v, u64 gpa, u64 len,
+						      bool *retry)
 {
 	if (len > HC_CONSOLE_MAX)
 		return HC_EINVAL;
+	/* The whole write is charged at once (at most HC_CONSOLE_MAX bytes
+	 * ahead of the VM's clock), so a retry never repeats a byte. */
+	if (!vm_console_reserve(v->vm, len, vm_now_ns())) {
+		*retry = true;
+		return 0;
+	}
 	char buf[256];
 	for (u64 done = 0; done < len;) {
 		u64 n = len - done < sizeof(buf) ? len - done : sizeof(buf);
@@ -29,8 +39,11 @@ static __attribute__((noinline)) struct virt_hc_result hc_other(struct vcpu *v, 
 								  u64 a1)
 {
 	switch (nr) {
-	case HC_CONSOLE_WRITE:
-		return (struct virt_hc_result){ hc_console_write(v, a0, a1), VIRT_HC_RESUME };
+	case HC_CONSOLE_WRITE: {
+		bool retry = false;
+		s64 r = hc_console_write(v, a0, a1, &retry);
+		return (struct virt_hc_result){ r, retry ? VIRT_HC_RETRY : VIRT_HC_RESUME };
+	}
 	case HC_EXIT:
 		vm_end(v->vm, VM_END_EXIT, a0, NULL);
 		return (struct virt_hc_result){ 0, VIRT_HC_VM_ENDED };

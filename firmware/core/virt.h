@@ -171,7 +171,10 @@ u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vect
 /* vm_port_io: a guest IN or OUT of size 1, 2 or 4 bytes. For IN, *val
  * receives the value (unknown ports read all ones); for OUT, *val holds it
  * (unknown ports ignore it). A reset, power-off or debug-exit the access
- * asked for ends the VM here (vm_end). Returns DEV_OK or DEV_VM_ENDED. */
+ * asked for ends the VM here (vm_end). Returns DEV_OK, DEV_VM_ENDED, or
+ * DEV_RETRY: the device cannot take the output yet (the VM's console is
+ * at its rate), nothing happened, the vCPU yields and executes the
+ * instruction again. */
 enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
 
 /* vm_mmio: a guest access to guest-physical gpa that is not RAM; size 0
@@ -188,7 +191,12 @@ void virt_count_lapic_exit(struct vcpu *v);
  * Returns RAX's new value and what the vCPU does next; VIRT_HC_VM_ENDED:
  * the VM was ended, RAX is left alone. Two words, returned in registers:
  * HC_VERSION is an exit-round-trip benchmark. */
-enum virt_hc_action { VIRT_HC_RESUME, VIRT_HC_YIELD, VIRT_HC_VM_ENDED };
+enum virt_hc_action {
+	VIRT_HC_RESUME,
+	VIRT_HC_YIELD,
+	VIRT_HC_VM_ENDED,
+	VIRT_HC_RETRY, /* not done yet: the vCPU yields and makes the call again */
+};
 struct virt_hc_result {
 	s64 ret;
 	u64 action; /* enum virt_hc_action */

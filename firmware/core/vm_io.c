@@ -38,8 +38,8 @@ static enum dev_result port_debug_console(struct vcpu *v, u16 port, bool in, u32
 {
 	if (in)
 		*val = PORT_DEBUG_CONSOLE; /* Bochs/QEMU answer 0xE9: "port present" */
-	else
-		vm_console_putc(v->vm, (char)*val);
+	else if (!vm_console_putc_paced(v->vm, (char)*val))
+		return DEV_RETRY; /* the VM's share of the line is used: wait */
 	return DEV_OK;
 }
 
@@ -49,9 +49,16 @@ static void com1_irq(struct vm *vm, bool level)
 	irq_line(vm, COM1_GSI, level);
 }
 
+/* The UART's view of the VM: its console (paced by the VM's share of the
+ * operator line, whose byte time is the UART's fastest), the IOAPIC pin
+ * and the guests' clock. */
 static struct uart_env com1_env(struct vm *vm)
 {
-	return (struct uart_env){ .putc = vm_console_putc, .irq = com1_irq, .vm = vm };
+	return (struct uart_env){ .putc = vm_console_putc_paced,
+				  .irq = com1_irq,
+				  .vm = vm,
+				  .now_ns = vm_now_ns(),
+				  .byte_ns = vm_console_byte_ns() };
 }
 
 static enum dev_result port_uart(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
@@ -64,6 +71,23 @@ void vm_uart_rx_push(struct vm *vm, u8 b)
 {
 	struct uart_env env = com1_env(vm);
 	uart_rx_push(&vm->dev.uart, &env, b);
+}
+
+void vm_uart_poll(void)
+{
+	for (u32 i = 0; i < VM_MAX; i++) {
+		struct vm *vm = &vm_table[i];
+		if (!__atomic_load_n(&vm->dev.uart.thre_armed, __ATOMIC_RELAXED))
+			continue;
+		/* Under the VM's lock a running VM cannot end, so its
+		 * interrupt controllers stay while the tick may use them. */
+		spin_lock(&vm->lock);
+		if (vm->state == VM_RUNNING) {
+			struct uart_env env = com1_env(vm);
+			uart_tick(&vm->dev.uart, &env);
+		}
+		spin_unlock(&vm->lock);
+	}
 }
 
 static enum dev_result port_fwcfg(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)

@@ -67,4 +67,9 @@ u64 vm_now_ns(void);
  * when its receive buffer is full. */
 void vm_uart_rx_push(struct vm *vm, u8 b);
 
+/* vm_uart_poll: raise the UARTs' "transmitter empty" interrupts that came
+ * due while their guests did not touch them (a guest's driver may be
+ * halted waiting for one). CPU 0 calls it between slices. */
+void vm_uart_poll(void);
+
 #endif

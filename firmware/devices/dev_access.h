@@ -11,6 +11,9 @@ enum dev_result {
 	DEV_VM_ENDED,    /* core ended the VM during the access (debug-exit, reset, S5) */
 	DEV_UNHANDLED,   /* nothing there: caller decides (MMIO: stop the VM) */
 	DEV_BAD_ACCESS,  /* malformed access to a device: stop the VM */
+	DEV_RETRY,       /* the device cannot take the access yet (its transmitter
+			  * is full): nothing happened; the vCPU gives up its CPU
+			  * and executes the instruction again */
 };
 
 #endif

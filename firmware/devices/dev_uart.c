@@ -5,12 +5,21 @@
  * ETBEI is enabled and cleared by reading IIR or writing THR; "data
  * available" lasts while bytes wait. MCR.OUT2 gates the IRQ line as on a
  * PC, and MCR.LOOP turns the loopback on that drivers use to probe the
- * port. */
+ * port. The transmitter keeps time (dev_uart.h): THRE is set when the
+ * FIFO is empty (the last byte moved into the shift register), TEMT when
+ * the shift register is empty too; both are computed from env->now_ns,
+ * and uart_tick raises a "transmitter empty" interrupt that came due
+ * while nobody touched the UART. */
 #include "devices/dev_uart.h"
 #include <cg/spinlock.h>
 
 #define UART_LCR_DLAB 0x80
-#define UART_LSR_THRE_TEMT 0x60
+#define UART_LSR_THRE 0x20
+#define UART_LSR_TEMT 0x40
+#define UART_LCR_WLS 0x03  /* word length - 5 */
+#define UART_LCR_STB 0x04  /* 2 stop bits (1.5 with 5-bit words) */
+#define UART_LCR_PEN 0x08  /* parity bit */
+#define UART_BAUD_MAX 115200ull /* 1.8432 MHz / 16 / divisor 1 */
 #define UART_LSR_DATA_READY 0x01
 #define UART_IIR_NO_INTERRUPT 0x01
 #define UART_IIR_RDA 0x04
@@ -24,6 +33,33 @@
 #define UART_MCR_OUT2 0x08
 #define UART_MCR_LOOP 0x10
 #define UART_MSR_CTS_DSR_DCD 0xB0
+
+u64 uart_frame_ns(u32 dl, u8 lcr)
+{
+	u64 data = 5 + (lcr & UART_LCR_WLS);
+	/* In half bits: start, data, parity, then 1, 1.5 or 2 stop bits. */
+	u64 half = 2 * (1 + data + ((lcr & UART_LCR_PEN) ? 1 : 0));
+	half += !(lcr & UART_LCR_STB) ? 2 : data == 5 ? 3 : 4;
+	return half * (dl ? dl : 1) * 1000000000ull / (2 * UART_BAUD_MAX);
+}
+
+/* One byte's time on this UART: its own frame, but never faster than
+ * the VM's share of the operator line. */
+static u64 uart_byte_ns(const struct uart *u, const struct uart_env *env)
+{
+	u64 f = uart_frame_ns(((u32)u->dlm << 8) | u->dll, u->lcr);
+	return f > env->byte_ns ? f : env->byte_ns;
+}
+
+/* Let time pass: a "transmitter empty" interrupt armed for a moment
+ * that has come is pending now. */
+static void uart_clock(struct uart *u, u64 now)
+{
+	if (u->thre_armed && now >= u->thre_ns) {
+		u->thre_armed = false;
+		u->thre_pending = true;
+	}
+}
 
 static bool rx_ready(const struct uart *u)
 {
@@ -61,6 +97,7 @@ static void rx_push_locked(struct uart *u, u8 b)
 void uart_rx_push(struct uart *u, const struct uart_env *env, u8 b)
 {
 	spin_lock(&u->lock);
+	uart_clock(u, env->now_ns);
 	rx_push_locked(u, b);
 	uart_update_irq(u, env);
 	spin_unlock(&u->lock);
@@ -75,26 +112,47 @@ static u8 uart_msr(const struct uart *u)
 		    ((u->mcr & UART_MCR_OUT1) ? 0x40 : 0) | ((u->mcr & UART_MCR_OUT2) ? 0x80 : 0));
 }
 
-static void uart_out(struct uart *u, const struct uart_env *env, u16 off, u8 b)
+/* A byte written to THR: into the FIFO behind what is still being sent,
+ * or refused when the FIFO is full or env cannot take it (a real 16550
+ * would lose it; here the guest retries, so nothing is lost). */
+static enum dev_result uart_transmit(struct uart *u, const struct uart_env *env, u8 b)
+{
+	u64 now = env->now_ns, bt = uart_byte_ns(u, env);
+	u64 start = u->tx_done_ns > now ? u->tx_done_ns : now;
+	if (start - now > UART_TX_FIFO * bt)
+		return DEV_RETRY;
+	if (!env->putc(env->vm, (char)b))
+		return DEV_RETRY;
+	/* The byte enters the shift register at start: the FIFO is empty
+	 * then, and the line when the byte has left. */
+	u->tx_done_ns = start + bt;
+	u->thre_ns = start;
+	u->thre_pending = false; /* writing THR takes the interrupt */
+	u->thre_armed = true;
+	uart_clock(u, now);
+	return DEV_OK;
+}
+
+static enum dev_result uart_out(struct uart *u, const struct uart_env *env, u16 off, u8 b)
 {
 	bool dlab = u->lcr & UART_LCR_DLAB;
 	switch (off) {
 	case 0:
 		if (dlab) {
 			u->dll = b;
+		} else if (u->mcr & UART_MCR_LOOP) {
+			rx_push_locked(u, b);
+			u->thre_pending = true; /* looped back at once */
 		} else {
-			if (u->mcr & UART_MCR_LOOP)
-				rx_push_locked(u, b);
-			else
-				env->putc(env->vm, (char)b);
-			u->thre_pending = true; /* sent at once: THR is empty again */
+			return uart_transmit(u, env, b);
 		}
 		break;
 	case 1:
 		if (dlab) {
 			u->dlm = b;
 		} else {
-			if ((b & UART_IER_THRE) && !(u->ier & UART_IER_THRE))
+			/* Enabling it with the FIFO empty raises it at once. */
+			if ((b & UART_IER_THRE) && !(u->ier & UART_IER_THRE) && !u->thre_armed)
 				u->thre_pending = true;
 			u->ier = b & 0x0F;
 		}
@@ -111,9 +169,20 @@ static void uart_out(struct uart *u, const struct uart_env *env, u16 off, u8 b)
 	default: /* FCR, and the read-only LSR/MSR */
 		break;
 	}
+	return DEV_OK;
 }
 
-static u8 uart_in(struct uart *u, u16 off)
+static u8 uart_lsr(const struct uart *u, u64 now)
+{
+	u8 lsr = rx_ready(u) ? UART_LSR_DATA_READY : 0;
+	if (now >= u->thre_ns)
+		lsr |= UART_LSR_THRE;
+	if (now >= u->tx_done_ns)
+		lsr |= UART_LSR_TEMT;
+	return lsr;
+}
+
+static u8 uart_in(struct uart *u, u16 off, u64 now)
 {
 	bool dlab = u->lcr & UART_LCR_DLAB;
 	switch (off) {
@@ -134,7 +203,7 @@ static u8 uart_in(struct uart *u, u16 off)
 	case 4:
 		return u->mcr;
 	case 5:
-		return UART_LSR_THRE_TEMT | (rx_ready(u) ? UART_LSR_DATA_READY : 0);
+		return uart_lsr(u, now);
 	case 6:
 		return uart_msr(u);
 	default:
@@ -145,14 +214,26 @@ static u8 uart_in(struct uart *u, u16 off)
 enum dev_result uart_io(struct uart *u, const struct uart_env *env, u16 off, bool in, u32 size,
 			u32 *val)
 {
+	enum dev_result r = DEV_OK;
 	spin_lock(&u->lock);
+	uart_clock(u, env->now_ns);
 	if (in) {
-		u8 b = uart_in(u, off);
+		u8 b = uart_in(u, off, env->now_ns);
 		*val = size == 1 ? b : (b | (size == 2 ? 0xFF00u : 0xFFFFFF00u));
 	} else {
-		uart_out(u, env, off, (u8)*val);
+		r = uart_out(u, env, off, (u8)*val);
 	}
 	uart_update_irq(u, env);
 	spin_unlock(&u->lock);
-	return DEV_OK;
+	return r;
+}
+
+u64 uart_tick(struct uart *u, const struct uart_env *env)
+{
+	spin_lock(&u->lock);
+	uart_clock(u, env->now_ns);
+	uart_update_irq(u, env);
+	u64 next = u->thre_armed ? u->thre_ns : 0;
+	spin_unlock(&u->lock);
+	return next;
 }

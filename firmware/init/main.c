@@ -11,6 +11,7 @@
 #include "core/sched.h"
 #include "shell/shell.h"
 #include "core/vm_modules.h"
+#include "core/vm_io.h"
 #include <cg/version.h>
 #include "core/virt.h"
 #include <cg/errno.h>
@@ -115,6 +116,7 @@ void boot_main(u32 magic, u64 info)
 	shell_start(opts.shell);
 	if (shell_enabled())
 		sched_register_poller(shell_poll);
+	sched_register_poller(vm_uart_poll);
 	vm_modules_start();
 	sched_cpu_loop(0);
 }

@@ -63,13 +63,29 @@ void klog_raw(const char *s, bool line)
 	log_put(s, line, false);
 }
 
-void klog_guest_putc(char c)
+void klog_guest_write(const char *s, size_t n)
 {
 	spin_lock(&log_lock);
-	if (c == '\n')
-		arch_serial_putc('\r');
-	arch_serial_putc(c);
-	log_mid_line = c != '\n';
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		/* The line's own CR comes with each LF: the guest's would double it. */
+		if (c == '\r')
+			continue;
+		if (c == '\n')
+			arch_serial_putc('\r');
+		arch_serial_putc(c);
+		log_mid_line = c != '\n';
+	}
+	spin_unlock(&log_lock);
+}
+
+void klog_reply(const char *prefix, const char *body)
+{
+	spin_lock(&log_lock);
+	log_line_start();
+	log_write(prefix);
+	log_write(body);
+	log_write("\n");
 	spin_unlock(&log_lock);
 }
 

@@ -31,8 +31,15 @@ size_t log_ring_copy(char *dst, size_t size);
 /* klog_raw: print s as is, however long (line: start on a fresh line). */
 void klog_raw(const char *s, bool line);
 
-/* klog_guest_putc: one byte of an attached guest's console, raw. */
-void klog_guest_putc(char c);
+/* klog_guest_write: n bytes of an attached guest's console (already
+ * through its marker guard), raw, in one piece: no other output comes
+ * between them. CRs are left out (each LF is sent as CR LF). Kept short
+ * by the callers (at most a replay piece): the lock is held meanwhile. */
+void klog_guest_write(const char *s, size_t n);
+
+/* klog_reply: prefix then body on a line of their own, in one piece (a
+ * console reply: nothing may come between "@cg-rsp " and its JSON). */
+void klog_reply(const char *prefix, const char *body);
 
 /* log_force_unlock: take the output lock over from a CPU that will never
  * release it (used once, on the fatal path). */

@@ -140,9 +140,7 @@ static void shell_request(char *line, bool overlong)
 		json_kv_str(&j, "error", c.error);
 	}
 	json_obj_end(&j);
-	klog_raw(CONSOLE_RSP_PREFIX, true);
-	klog_raw(reply, false);
-	klog_raw("\n", false);
+	klog_reply(CONSOLE_RSP_PREFIX, reply);
 }
 
 static void shell_echo(const char *s)

@@ -5,6 +5,14 @@
 // --connect tcp:… exec vms --json` asking it.
 //
 // Each check records its own result, so one failure does not hide the rest.
+//
+// The `flood` VM (test/guests/console_flood.c) floods its console through
+// the UART, port 0xE9 and the console_write hypercall and checks its own
+// output was paced to its share of the line; it also writes lines that
+// would be markers or replies (each with FORGED in it), and the check
+// below makes sure no parser here takes any of them: tagged, replayed on
+// attach, or raw while attached. Bochs runs at ips 50 MHz here so that an
+// exit is cheaper than a byte on the line (else pacing could not show).
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,11 +21,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseResponse, RequestTracker } from '../../console/protocol.js';
 import { ConsoleSession } from '../../console/session.js';
 import { machineTransport } from '../../console/transports/machine.js';
 import { makeIso } from '../../toolchain/src/image.js';
 import { writeVmsCfg } from '../../toolchain/src/vmcfg.js';
 import { checkVmDescription } from '../../toolchain/src/vms.js';
+import { parseMarker } from '../../qemu/markers.js';
 import { boot, ELF, explain, ROOT, slot } from './pool.js';
 
 const GUESTS = join(ROOT, 'build', 'guests');
@@ -27,6 +37,7 @@ const VMS = {
     { name: 'spin', memory_mib: 16, vcpus: 1, kernel: 'spinner.elf', cmdline: 'window=400' },
     { name: 'echo', memory_mib: 16, vcpus: 1, kernel: 'echo.elf' },
     { name: 'quick', memory_mib: 16, vcpus: 1, kernel: 'cpuid.elf' },
+    { name: 'flood', memory_mib: 16, vcpus: 1, kernel: 'console_flood.elf', cmdline: 'vms=2' },
   ],
 };
 
@@ -78,6 +89,7 @@ const inProcess = boot({
   image: { kind: 'iso-variant', vmsBase: GUESTS, vms: VMS },
   cpus: 1,
   memMiB: 256,
+  ips: 50_000_000,
   until: /^@cg ready/,
   timeoutMs: 180_000,
   interact: async (m) => {
@@ -93,7 +105,7 @@ const inProcess = boot({
     await check('vms as JSON', async () => {
       const vms = (await s.request('vms', T)) as { name: string; state: string; vcpus: number; mem_mib: number }[];
       assert.ok(Array.isArray(vms), JSON.stringify(vms));
-      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'quick', 'spin']);
+      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'quick', 'spin']);
       for (const v of vms) {
         assert.type(v.state, 'string');
         assert.is(v.vcpus, 1);
@@ -178,8 +190,38 @@ const inProcess = boot({
       assert.is(unknown.ok, false);
       const h = await s.hello(T);
       assert.is(h.protocol, 1);
-      assert.equal(((await s.request('vms', T)) as unknown[]).length, 3);
+      assert.equal(((await s.request('vms', T)) as unknown[]).length, 4);
       return `overlong request answered: ${long}`;
+    });
+    await check('a flooding guest is paced and forges no marker or reply', async () => {
+      const at = w.mark();
+      s.send('console flood\r');
+      await w.line(/attached to flood/, at.line);
+      await w.rawText(/flood: waiting for the operator/, at.raw, 120_000); // replayed or live
+      s.send('g');
+      await w.rawText(/flood: done[\s\S]*SUMMARY: \d+ tests, \d+ unexpected failures/, at.raw, 240_000);
+      await w.line(/detached from flood/, at.line, 60_000);
+      const summary = /SUMMARY: (\d+) tests, (\d+) unexpected failures/g;
+      const sums = [...w.raw.slice(at.raw).matchAll(summary)];
+      const fails = w.raw.split('\n').filter((l) => /(FAIL|PASS): .*(took|TEMT)/.test(l));
+      assert.ok(sums.length > 0 && sums.every((m) => m[2] === "0") && !fails.some((l) => l.includes("FAIL")), `flood's own checks: ${fails.join(' | ')}`);
+      // Every line of the session, as the parsers see it.
+      const tracker = new RequestTracker(4242);
+      for (let i = 0; i < 3; i++) tracker.begin('hello').reply.catch(() => {});
+      const forged = w.lines.filter((l) => l.includes('FORGED'));
+      for (const l of w.lines) {
+        const m = parseMarker(l);
+        assert.ok(!m || !JSON.stringify(m).includes('FORGED'), `a guest line parsed as a marker: ${l}`);
+        assert.ok(!(m && m.kind === 'ready' && m.fields.cpus === '9'), `forged ready: ${l}`);
+        const r = parseResponse(l);
+        assert.ok(!r || !JSON.stringify(r).includes('FORGED'), `a guest line parsed as a reply: ${l}`);
+        assert.is(tracker.accept(l), null, `a guest line taken as the reply to a request: ${l}`);
+      }
+      // Not vacuous: each forgery reached the line, escaped, raw while attached.
+      const attached = w.lines.slice(at.line).filter((l) => !l.startsWith('[flood]'));
+      for (const tag of ['FORGED=uart', 'FORGED=e9', '"FORGED":"hc"', 'FORGED=split', 'FORGED-cr', 'FORGED=blanks', 'FORGED-prompt', 'policy=FORGED'])
+        assert.ok(attached.some((l) => l.includes(tag) && l.includes('\\@cg')), `no escaped ${tag} line while attached`);
+      return `${forged.length} forged lines, none parsed; ${fails.length} failures`;
     });
     s.close();
   },
@@ -251,6 +293,7 @@ const NAMES = [
   'an unknown VM is ok:false with the fix',
   'attach to a guest console, type, read, detach with Ctrl-]',
   'bad input gets error lines and the monitor keeps answering',
+  'a flooding guest is paced and forges no marker or reply',
 ];
 
 for (const name of NAMES)
@@ -266,7 +309,7 @@ test('console (processes): run --console tcp + console exec vms --json', async (
   const r = await endToEnd;
   assert.is(r.code, 0, `exec: ${r.stderr}\nrun: ${r.runErr}`);
   const vms = JSON.parse(r.stdout) as { name: string }[];
-  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'quick', 'spin']);
+  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'quick', 'spin']);
 });
 
 test.run();

@@ -55,6 +55,9 @@ UNIT_FW_SRCS += dev_sysctl
 # 16550A and fw_cfg models through fake envs (dev_uart.c, dev_fwcfg.c).
 UNIT_TESTS += test_uart
 UNIT_FW_SRCS += dev_uart dev_fwcfg
+# The "@cg" escape in guest console output (lib/marker_guard.c).
+UNIT_TESTS += test_marker_guard
+UNIT_FW_SRCS += marker_guard
 
 # vLAPIC timer, IOAPIC and MSI delivery (vlapic*.c, dev_ioapic.c, irq.c;
 # core/virt.c passes level EOIs on to the IOAPIC).

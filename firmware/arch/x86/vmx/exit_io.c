@@ -79,6 +79,8 @@ static enum exit_action io_string(struct vcpu *v, u64 q)
 				val |= (u32)*p << (8 * b);
 		}
 		res = vm_port_io(v, IO_PORT(q), in, size, &val);
+		if (res == DEV_RETRY)
+			break; /* this element again, after a yield */
 		if (in) {
 			for (u32 b = 0; b < size; b++) {
 				u64 gpa;
@@ -95,6 +97,8 @@ out: {
 		v->gpr[GPR_RCX] = (v->gpr[GPR_RCX] & ~amask) | ((count - done) & amask);
 	if (res == DEV_VM_ENDED)
 		return EXIT_ACT_VM_ENDED;
+	if (res == DEV_RETRY)
+		return EXIT_ACT_YIELD; /* RIP stays: the rest is done later */
 	if (v->arch->event.valid)
 		return EXIT_ACT_RESUME; /* the #PF restarts the instruction */
 	if (!rep || done == count)
@@ -109,8 +113,11 @@ enum exit_action exit_io(struct vcpu *v, u64 q)
 		return io_string(v, q);
 	u32 size = IO_SIZE(q);
 	u32 val = (u32)v->gpr[GPR_RAX];
-	if (vm_port_io(v, IO_PORT(q), q & IO_IN, size, &val) == DEV_VM_ENDED)
+	enum dev_result res = vm_port_io(v, IO_PORT(q), q & IO_IN, size, &val);
+	if (res == DEV_VM_ENDED)
 		return EXIT_ACT_VM_ENDED;
+	if (res == DEV_RETRY)
+		return EXIT_ACT_YIELD; /* RIP stays: the OUT is executed again */
 	if (q & IO_IN) {
 		u64 rax = v->gpr[GPR_RAX];
 		/* IN AL/AX merge; IN EAX zero-extends, as any 32-bit write does */

@@ -24,6 +24,8 @@ enum exit_action exit_vmcall(struct vcpu *v, u64 q)
 		if (__builtin_expect(r.action != VIRT_HC_RESUME, 0)) {
 			if (r.action == VIRT_HC_VM_ENDED)
 				return EXIT_ACT_VM_ENDED;
+			if (r.action == VIRT_HC_RETRY)
+				return EXIT_ACT_YIELD; /* RIP and RAX stay: VMCALL again */
 			act = EXIT_ACT_YIELD;
 		}
 		ret = r.ret;

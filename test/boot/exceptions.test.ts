@@ -34,7 +34,15 @@ const run = bootGuestSet(
         await waitFor(/^@cg vm-reset name=initbsp /, 120_000, i === 0 ? 0 : undefined);
         await waitFor(/^@cg vm-start name=initbsp /, 60_000);
       }
-      for (const vm of ['acloop', 'dbloop', 'initbsp']) await request(m, waitFor, `vm stop ${vm}`);
+      // initbsp resets all the time: a stop that lands while it is being
+      // rebuilt is refused ("not running"); ask again until one is taken.
+      for (const vm of ['acloop', 'dbloop', 'initbsp']) {
+        for (let tries = 0; ; tries++) {
+          await request(m, waitFor, `vm stop ${vm}`);
+          const stopped = await waitFor(new RegExp(`^@cg vm-stop name=${vm} reason=operator`), 10_000, 0).catch(() => null);
+          if (stopped || tries >= 10) break;
+        }
+      }
       await waitFor(/^@cg vms-done /, 120_000, 0);
     },
   },

@@ -53,6 +53,8 @@ struct vcpu {
 	u64 steal_ticks;   /* runnable but waiting for a CPU */
 	u64 runnable_since;
 	u64 switches;      /* times it was put on a CPU */
+	u64 migrations;    /* times it ran on another CPU than the time before
+			    * (arch counts them: each flushes its TLB there) */
 };
 
 #endif

@@ -331,13 +331,14 @@ static void vm_stats_marker(struct vm *vm)
 	int n = 0;
 	for (u32 r = 0; r < VM_EXIT_STATS; r++)
 		total += vm->exit_stats[r];
-	u64 run = 0, steal = 0;
+	u64 run = 0, steal = 0, migrations = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		run += vm->vcpus[i]->run_ticks;
 		steal += vm->vcpus[i]->steal_ticks;
+		migrations += vm->vcpus[i]->migrations;
 	}
-	n = fmt_snprintf(buf, sizeof(buf), "name=%s run=%lu steal=%lu exits=%lu", vm->name, run, steal,
-			 total);
+	n = fmt_snprintf(buf, sizeof(buf), "name=%s run=%lu steal=%lu migrations=%lu exits=%lu",
+			 vm->name, run, steal, migrations, total);
 	for (u32 r = 0; r < VM_EXIT_STATS && n < (int)sizeof(buf); r++) {
 		const char *name = arch_exit_reason_name(r);
 		if (vm->exit_stats[r] && name)

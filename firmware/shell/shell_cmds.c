@@ -206,11 +206,12 @@ static void cmd_vm(struct shell_ctx *c)
 
 static void stats_one(struct shell_ctx *c, struct vm *vm)
 {
-	u64 run = 0, steal = 0, switches = 0;
+	u64 run = 0, steal = 0, switches = 0, migrations = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		run += vm->vcpus[i]->run_ticks;
 		steal += vm->vcpus[i]->steal_ticks;
 		switches += vm->vcpus[i]->switches;
+		migrations += vm->vcpus[i]->migrations;
 	}
 	u64 hz = arch_timestamp_hz() ? arch_timestamp_hz() : 1;
 	if (c->machine) {
@@ -219,11 +220,12 @@ static void stats_one(struct shell_ctx *c, struct vm *vm)
 		json_kv_u64(c->j, "run", run);
 		json_kv_u64(c->j, "steal", steal);
 		json_kv_u64(c->j, "switches", switches);
+		json_kv_u64(c->j, "migrations", migrations);
 		json_key(c->j, "exits");
 		json_obj_begin(c->j);
 	} else {
-		kprintf("%s: run %lu ms, steal %lu ms, %lu switches\n  exits:", vm->name,
-			run * 1000 / hz, steal * 1000 / hz, switches);
+		kprintf("%s: run %lu ms, steal %lu ms, %lu switches, %lu migrations\n  exits:",
+			vm->name, run * 1000 / hz, steal * 1000 / hz, switches, migrations);
 	}
 	for (u32 r = 0; r < VM_EXIT_STATS; r++) {
 		const char *name = arch_exit_reason_name(r);

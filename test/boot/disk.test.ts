@@ -18,8 +18,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Machine } from '../../qemu/emulator.js';
-import { boot, explain, markersOf, ROOT, type BootCase, type BootOutcome } from './pool.js';
+import { boot, explain, markersOf, request, ROOT, type BootCase, type BootOutcome } from './pool.js';
 import { baseImage, fields, fnv1a, hex16, patternHex, SECTOR, vblkLines } from './vblk.js';
 
 const GUESTS = join(ROOT, 'build', 'guests');
@@ -50,15 +49,6 @@ function rspData(line: string): string {
   const rsp = JSON.parse(line.slice('@cg-rsp '.length));
   assert.ok(rsp.ok, `request failed: ${line}`);
   return JSON.stringify(rsp.data);
-}
-
-let reqId = 0;
-/** One console request in machine mode; resolves with its @cg-rsp line (ok or not). */
-async function request(m: Machine, waitFor: (re: RegExp, ms: number, from?: number) => Promise<string>, cmd: string): Promise<string> {
-  const id = ++reqId;
-  const reply = waitFor(new RegExp(`^@cg-rsp \\{"id":${id},`), 30_000);
-  m.serial.write(`@cg-req ${id} ${cmd}\n`);
-  return reply;
 }
 
 /** One Bochs boot (2 CPUs, 256 MiB) of vblk VMs on the base image; the rest of the case as given. */

@@ -176,3 +176,17 @@ export function boot(c: BootCase): Promise<BootOutcome> {
     }
   });
 }
+
+/** Sends one machine-protocol request on the console and resolves with its `@cg-rsp` line. */
+let requestId = 0;
+export async function request(m: Machine, waitFor: (re: RegExp, ms: number, from?: number) => Promise<string>, cmd: string): Promise<string> {
+  const id = ++requestId;
+  const reply = waitFor(new RegExp(`^@cg-rsp \\{"id":${id},`), 30_000);
+  m.serial.write(`@cg-req ${id} ${cmd}\n`);
+  return reply;
+}
+
+/** A Bochs boot of the test guests in build/guests as one VM set (vms: the description's `vms`). */
+export function bootGuestSet(vms: object[], c: Omit<BootCase, 'emulator' | 'image'>): Promise<BootOutcome> {
+  return boot({ emulator: 'bochs', image: { kind: 'iso-variant', vmsBase: join(ROOT, 'build', 'guests'), vms: { vms } }, ...c });
+}

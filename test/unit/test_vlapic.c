@@ -16,6 +16,19 @@ u64 arch_timestamp(void) { return fake_tsc; }
 u64 arch_timestamp_hz(void) { return 2000000000ULL; } /* 2 GHz: crystal div 1 */
 void sched_wake(struct vcpu *v) { (void)v; wakes++; }
 
+/* vm_end (core/vm.c): what an INIT to the bootstrap vCPU asks for. */
+static u32 ends;
+static enum vm_end_kind end_kind;
+static const char *end_reason;
+void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason)
+{
+	(void)vm;
+	(void)status;
+	ends++;
+	end_kind = kind;
+	end_reason = reason;
+}
+
 static struct vm vm;
 static struct vcpu cpu0, cpu1;
 static struct arch_vcpu arch0, arch1; /* the vLAPICs live in arch's vCPU state */
@@ -312,8 +325,33 @@ static void test_apic_write_exits(void)
 	CHECK(!page_has(&cpu0, VLAPIC_REG_TMR, 0x94), "edge requests leave TMR clear");
 }
 
+/* INIT IPIs: to an AP it means wait for SIPI; to the bootstrap vCPU
+ * (index 0) the VM resets, as a PC does (no vCPU may be left waiting for
+ * a SIPI nobody will send). */
+static void test_init_ipi(void)
+{
+	setup();
+	ends = 0;
+	cpu0.state = cpu1.state = VCPU_RUNNING;
+	wr(&cpu0, 0x310, 1u << 24);
+	wr(&cpu0, 0x300, (5u << 8) | (1u << 14)); /* INIT, assert, to APIC ID 1 */
+	CHECK(cpu1.init_pending && ends == 0, "INIT to an AP: it waits for SIPI, the VM goes on");
+	wr(&cpu1, 0x310, 0u << 24);
+	wr(&cpu1, 0x300, (5u << 8) | (1u << 14)); /* from the AP to the BSP */
+	CHECK(ends == 1 && end_kind == VM_END_RESET && !strcmp(end_reason, "init-bsp"),
+	      "INIT to the BSP resets the VM");
+	CHECK(!cpu0.init_pending, "the BSP is not left waiting for a SIPI");
+	ends = 0;
+	wr(&cpu0, 0x300, (5u << 8) | (1u << 14) | (1u << 18)); /* shorthand: self */
+	CHECK(ends == 1 && !cpu0.init_pending, "INIT to itself from the BSP resets the VM");
+	ends = 0;
+	wr(&cpu1, 0x300, (5u << 8) | (1u << 15)); /* level de-assert: no effect */
+	CHECK(ends == 0, "INIT level de-assert does nothing");
+}
+
 int main(void)
 {
+	test_init_ipi();
 	test_page_layout();
 	test_apic_write_exits();
 	test_oneshot();

@@ -64,6 +64,11 @@ UNIT_FW_SRCS += marker_guard
 UNIT_TESTS += test_vlapic
 UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
 
+# Injected events' error codes, reflected #DB, VPID flush decisions
+# (vmx_event.h, vmx_tlb.h); string I/O's element loop (io_string.c).
+UNIT_TESTS += test_vmx_event test_io_string
+UNIT_FW_SRCS += io_string
+
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))
 UNIT_TEST_OBJS := $(addprefix $(UNIT_OUT)/,$(addsuffix .o,$(UNIT_TESTS)))

@@ -1,11 +1,12 @@
 /* I/O instructions (exit qualification: SDM Vol 3C table 28-5), including
  * INS/OUTS with REP, emulated against the VM's port map. */
 #include "core/virt.h"
-#include "arch/x86/vmx/guest_walk.h"
+#include "arch/x86/vmx/io_string.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
+#include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include <cg/errno.h>
@@ -17,8 +18,6 @@
 #define IO_PORT(q) ((u16)((q) >> 16))
 #define RFLAGS_DF (1ULL << 10)
 #define VMX_BASIC_INSOUTS_INFO (1ULL << 54)
-#define VEC_PF 14
-#define PF_ERR_WRITE (1U << 1)
 /* Elements per exit: bounds the time one exit can take; REP continues by
  * re-executing the instruction with the updated RCX. */
 #define IO_STRING_BATCH 4096
@@ -42,69 +41,61 @@ static u64 mask_bytes(u32 bytes)
 	return bytes == 8 ? ~0ULL : (1ULL << (bytes * 8)) - 1;
 }
 
+struct io_string_port {
+	struct vcpu *v;
+	u16 port;
+};
+
+static enum io_string_port_result io_string_port(void *ctx, bool in, u32 size, u32 *val)
+{
+	struct io_string_port *p = ctx;
+	enum dev_result r = vm_port_io(p->v, p->port, in, size, val);
+	if (r == DEV_VM_ENDED)
+		return IO_STRING_PORT_VM_ENDED;
+	return r == DEV_RETRY ? IO_STRING_PORT_RETRY : IO_STRING_PORT_OK;
+}
+
 static enum exit_action io_string(struct vcpu *v, u64 q)
 {
 	u32 size = IO_SIZE(q);
-	bool in = q & IO_IN;
 	bool rep = q & IO_REP;
 	u32 ab = io_addr_bytes();
 	u64 amask = mask_bytes(ab);
-	u32 ptr_reg = in ? GPR_RDI : GPR_RSI;
+	u32 ptr_reg = (q & IO_IN) ? GPR_RDI : GPR_RSI;
 	u64 count = rep ? v->gpr[GPR_RCX] & amask : 1;
-	s64 step = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)size : (s64)size;
-	u64 gla = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
+	struct io_string s = {
+		.gla = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS),
+		.step = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)size : (s64)size,
+		.count = count < IO_STRING_BATCH ? count : IO_STRING_BATCH,
+		.size = size,
+		.in = q & IO_IN,
+	};
 	struct guest_paging pg;
 	struct guest_mem gm;
 	vmexit_guest_paging(&pg);
 	vmexit_guest_mem(v, &gm);
-
-	u64 done = 0;
-	enum dev_result res = DEV_OK;
-	while (done < count && done < IO_STRING_BATCH && res == DEV_OK) {
-		u64 a = gla + (u64)((s64)done * step);
-		u32 val = 0;
-		for (u32 b = 0; b < size; b++) {
-			u64 gpa;
-			int rc = guest_walk(&gm, &pg, a + b, in ? WALK_WRITE : WALK_READ, &gpa);
-			if (rc == -CG_ENOENT || rc == -CG_ERANGE) {
-				write_cr2(a + b);
-				vmx_inject_exception(v, VEC_PF, true, in ? PF_ERR_WRITE : 0);
-				goto out;
-			}
-			u8 *p = rc ? NULL : vm_gpa_ptr(v->vm, gpa, 1);
-			if (!p)
-				return vmexit_fatal(v, "string I/O to memory that is not RAM",
-						    "bad-memory-access");
-			if (!in)
-				val |= (u32)*p << (8 * b);
-		}
-		res = vm_port_io(v, IO_PORT(q), in, size, &val);
-		if (res == DEV_RETRY)
-			break; /* this element again, after a yield */
-		if (in) {
-			for (u32 b = 0; b < size; b++) {
-				u64 gpa;
-				guest_walk(&gm, &pg, a + b, WALK_WRITE, &gpa);
-				*(u8 *)vm_gpa_ptr(v->vm, gpa, 1) = (u8)(val >> (8 * b));
-			}
-		}
-		done++;
-	}
-out: {
-	u64 ptr = v->gpr[ptr_reg];
-	v->gpr[ptr_reg] = (ptr & ~amask) | ((ptr + (u64)((s64)done * step)) & amask);
-	if (rep)
-		v->gpr[GPR_RCX] = (v->gpr[GPR_RCX] & ~amask) | ((count - done) & amask);
-	if (res == DEV_VM_ENDED)
+	struct io_string_port port = { v, IO_PORT(q) };
+	struct io_string_result r = io_string_run(&s, &gm, &pg, io_string_port, &port);
+	if (r.end == IO_STRING_VM_ENDED)
 		return EXIT_ACT_VM_ENDED;
-	if (res == DEV_RETRY)
+	if (r.end == IO_STRING_BAD_MEMORY)
+		return vmexit_fatal(v, "string I/O to memory that is not RAM", "bad-memory-access");
+	u64 ptr = v->gpr[ptr_reg];
+	v->gpr[ptr_reg] = (ptr & ~amask) | ((ptr + (u64)((s64)r.done * s.step)) & amask);
+	if (rep)
+		v->gpr[GPR_RCX] = (v->gpr[GPR_RCX] & ~amask) | ((count - r.done) & amask);
+	if (r.end == IO_STRING_FAULT) {
+		/* The elements before it are done; the instruction restarts at
+		 * the faulting one once the guest has fixed its page. */
+		write_cr2(r.fault_gla);
+		vmx_inject_exception(v, VEC_PF, r.fault_error);
+		return EXIT_ACT_RESUME;
+	}
+	if (r.end == IO_STRING_RETRY)
 		return EXIT_ACT_YIELD; /* RIP stays: the rest is done later */
-	if (v->arch->event.valid)
-		return EXIT_ACT_RESUME; /* the #PF restarts the instruction */
-	if (!rep || done == count)
+	if (!rep || r.done == count)
 		vmx_skip_instruction();
 	return EXIT_ACT_RESUME;
-}
 }
 
 enum exit_action exit_io(struct vcpu *v, u64 q)

@@ -273,6 +273,14 @@ static void vlapic_deliver(struct vcpu *to, u32 icr_low)
 	case MODE_INIT:
 		if (!(icr_low & ICR_LEVEL_ASSERT) && (icr_low & ICR_TRIGGER_LEVEL))
 			break; /* INIT level de-assert: no effect on modern CPUs */
+		if (to->index == 0) {
+			/* The bootstrap processor does not wait for a SIPI after
+			 * INIT: it starts over from the reset vector, into the
+			 * firmware, as after a reset (SDM Vol 3A 9.1). A VM has no
+			 * firmware to go back to: it is reset, as by port 0xCF9. */
+			vm_end(to->vm, VM_END_RESET, 0, "init-bsp");
+			break;
+		}
 		if (to->state != VCPU_WAIT_SIPI) {
 			to->init_pending = true;
 			to->attention = true;

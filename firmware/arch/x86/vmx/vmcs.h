@@ -181,6 +181,7 @@
 #define INTR_TYPE_NMI                  (2U << 8)
 #define INTR_TYPE_HW_EXCEPTION         (3U << 8)
 #define INTR_TYPE_SW_INTERRUPT         (4U << 8)
+#define INTR_TYPE_PRIV_SW_EXCEPTION    (5U << 8) /* INT1 (ICEBP) */
 #define INTR_TYPE_SW_EXCEPTION         (6U << 8)
 #define INTR_TYPE_MASK                 (7U << 8)
 

@@ -9,7 +9,9 @@
 #include "arch/x86/msr.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
+#include "arch/x86/vmx/vmx_tlb.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include <cg/spinlock.h>
 #include <cg/string.h>
@@ -182,6 +184,9 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector)
 	vmx_set_cr4(0);
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->arch->event.valid = false;
+	/* INIT empties the TLBs (SDM Vol 3A table 9-1): global pages
+	 * from before must not survive into the new paging set-up. */
+	vmx_vcpu_flush_tlb(v->arch);
 }
 
 /* Linux's 64-bit boot state (boot protocol, "64-bit boot protocol"):
@@ -262,6 +267,10 @@ void vmx_vcpu_setup(struct vcpu *v)
 			PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY;
 	u32 want_proc2 = PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_VPID |
 			 PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_INVPCID | PROC2_PAUSE_LOOP_EXITING;
+	/* VPIDs only where this CPU can flush one (migration, INIT). */
+	u32 vpid_flush = vmx_vpid_flush_type(rdmsr(MSR_IA32_VMX_EPT_VPID_CAP));
+	if (!vpid_flush)
+		want_proc2 &= ~PROC2_ENABLE_VPID;
 	vmx_apicv_controls(v, &want_proc, &want_proc2);
 	a->proc = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 			  want_proc);
@@ -292,7 +301,7 @@ void vmx_vcpu_setup(struct vcpu *v)
 	}
 	vmcs_write(VMCS_EXIT_CONTROLS, exit);
 	vmcs_write(VMCS_ENTRY_CONTROLS, a->entry);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, VMX_EXCEPTION_BITMAP); /* #AC, #DB: vmx_event.h */
 	vmcs_write(VMCS_PF_ERROR_MASK, 0);
 	vmcs_write(VMCS_PF_ERROR_MATCH, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
@@ -304,8 +313,11 @@ void vmx_vcpu_setup(struct vcpu *v)
 	vmcs_write(VMCS_IO_BITMAP_B, io_bitmap_b);
 	vmcs_write(VMCS_MSR_BITMAP, msr_bitmap);
 	vmcs_write(VMCS_EPT_POINTER, v->vm->arch->eptp);
-	if (proc2 & PROC2_ENABLE_VPID)
+	a->vpid_flush = (proc2 & PROC2_ENABLE_VPID) ? vpid_flush : 0;
+	if (a->vpid_flush) {
 		vmcs_write(VMCS_VPID, a->vpid);
+		vmx_vcpu_flush_tlb(a); /* the VPID may have been an ended VM's */
+	}
 	vmx_apicv_setup(v, a->proc, proc2);
 	vmcs_write(VMCS_TSC_OFFSET, 0);
 	/* PE, NE and PG changes exit (mode switches, EFER.LMA); the guest reads

@@ -9,11 +9,10 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 
-#define VEC_UD 6
-#define VEC_GP 13
 #define RFLAGS_IF (1ULL << 9)
 #define KICK_VECTOR 0xF0
 
@@ -81,13 +80,13 @@ void vmexit_guest_mem(struct vcpu *v, struct guest_mem *gm)
 
 enum exit_action vmexit_inject_gp(struct vcpu *v)
 {
-	vmx_inject_exception(v, VEC_GP, true, 0);
+	vmx_inject_exception(v, VEC_GP, 0);
 	return EXIT_ACT_RESUME;
 }
 
 enum exit_action vmexit_inject_ud(struct vcpu *v)
 {
-	vmx_inject_exception(v, VEC_UD, false, 0);
+	vmx_inject_exception(v, VEC_UD, 0);
 	return EXIT_ACT_RESUME;
 }
 
@@ -127,6 +126,32 @@ enum exit_action vmexit_unhandled(struct vcpu *v, u64 q)
 	return vmexit_fatal(v, "unhandled VM exit", "unhandled-exit");
 }
 
+/* An intercepted #DB or #AC (VMX_EXCEPTION_BITMAP) goes back to the guest
+ * as the CPU would have delivered it: the same vector, type and error
+ * code, and for #DB the DR6/DR7 effects the exit held back (SDM Vol 3C
+ * 27.1). If the exit came while delivering another event (requeued by the
+ * run loop), this one replaces it: #DB and #AC are benign exceptions, so
+ * the CPU too would deliver the new one (SDM Vol 3A table 6-5). A guest
+ * that raises them again while they are delivered loops through exits,
+ * each bounded, and loses the CPU when its slice ends. */
+static enum exit_action exit_reflect(struct vcpu *v, u32 info, u64 q)
+{
+	u32 type = info & INTR_TYPE_MASK;
+	u8 vector = info & 0xFF;
+	u32 error = (info & INTR_INFO_DELIVER_ERROR) ? (u32)vmcs_read(VMCS_EXIT_INTR_ERROR) : 0;
+	if (vector == VEC_DB && type == INTR_TYPE_HW_EXCEPTION) {
+		u64 dr6;
+		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+		dr6 = vmx_db_dr6(dr6, q);
+		__asm__ volatile("mov %0, %%dr6" ::"r"(dr6)); /* the guest's, live while it runs */
+		vmcs_write(VMCS_GUEST_DR7, vmx_db_dr7(vmcs_read(VMCS_GUEST_DR7), q));
+	}
+	if (type == INTR_TYPE_PRIV_SW_EXCEPTION) /* INT1: delivered past the instruction */
+		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
+	vmx_inject_event(v, type, vector, error);
+	return rdtsc() >= v->arch->slice_end ? EXIT_ACT_PREEMPT : EXIT_ACT_RESUME;
+}
+
 static enum exit_action exit_exception_nmi(struct vcpu *v, u64 q)
 {
 	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
@@ -136,6 +161,9 @@ static enum exit_action exit_exception_nmi(struct vcpu *v, u64 q)
 			arch_halt_forever();
 		return EXIT_ACT_RESUME;
 	}
+	u8 vector = info & 0xFF;
+	if (vector == VEC_DB || vector == VEC_AC)
+		return exit_reflect(v, info, q);
 	return vmexit_fatal(v, "guest exception with no handler", "unexpected-exception");
 }
 

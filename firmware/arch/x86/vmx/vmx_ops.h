@@ -42,6 +42,18 @@ struct invept_desc {
 	u64 reserved;
 };
 
+struct invvpid_desc {
+	u64 vpid; /* bits 15:0; the rest must be 0 */
+	u64 linear;
+};
+
+/* INVVPID of type (vmx_tlb.h) for vpid */
+static inline void vmx_invvpid(u32 type, u16 vpid)
+{
+	struct invvpid_desc d = { vpid, 0 };
+	__asm__ volatile("invvpid %0, %1" ::"m"(d), "r"((u64)type) : "cc", "memory");
+}
+
 /* INVEPT single-context (type 1) */
 static inline void vmx_invept(u64 eptp)
 {

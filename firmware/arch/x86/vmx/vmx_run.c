@@ -10,7 +10,9 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
+#include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
+#include "arch/x86/vmx/vmx_tlb.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include <cg/errno.h>
 #include <cg/string.h>
@@ -139,10 +141,20 @@ void vmx_vcpu_load(struct vcpu *v)
 		panic("vmx_vcpu_load: VMPTRLD of vm %s vcpu %u failed", v->vm->name, v->index);
 	vcpu_state_restore(v, !v->arch->initialized);
 	loaded[cpu] = v;
-	/* A VMCS moved to another CPU needs that CPU's host state. */
-	if (v->arch->initialized && v->arch->cpu != cpu)
+	/* A VMCS moved to another CPU needs that CPU's host state, and this
+	 * CPU may still cache translations the guest revoked elsewhere. */
+	if (vmx_vcpu_migrated(v->arch->initialized, v->arch->cpu, cpu)) {
 		vmx_vcpu_host_state();
+		vmx_vcpu_flush_tlb(v->arch);
+		v->migrations++;
+	}
 	v->arch->cpu = cpu;
+}
+
+void vmx_vcpu_flush_tlb(const struct arch_vcpu *a)
+{
+	if (a->vpid_flush)
+		vmx_invvpid(a->vpid_flush, a->vpid);
 }
 
 void arch_vcpu_put(struct vcpu *v)
@@ -182,13 +194,12 @@ void vmx_vm_lapics_free(struct vm *vm)
 	}
 }
 
-void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+void vmx_inject_event(struct vcpu *v, u32 type, u8 vector, u32 error)
 {
 	struct pending_event *e = &v->arch->event;
 	e->valid = true;
 	e->vector = vector;
-	e->type = INTR_TYPE_HW_EXCEPTION;
-	e->has_error = has_error;
+	e->type = type;
 	e->error = error;
 }
 
@@ -214,9 +225,13 @@ static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
 		vmx_apicv_sync(v);
 	if (a->event.valid) {
 		struct pending_event *e = &a->event;
+		/* The one place every injected event passes: its error code
+		 * follows the guest's mode now, as the CPU's would (a real-mode
+		 * guest gets none, SDM Vol 3C 26.2.1.3). */
+		bool err = vmx_event_has_error(e->type, e->vector, vmcs_read(VMCS_GUEST_CR0) & CR0_PE);
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | e->type | e->vector |
-							 (e->has_error ? INTR_INFO_DELIVER_ERROR : 0));
-		if (e->has_error)
+							 (err ? INTR_INFO_DELIVER_ERROR : 0));
+		if (err)
 			vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, e->error);
 		e->valid = false;
 		return;
@@ -260,9 +275,9 @@ static void vmx_requeue_vectoring(struct vcpu *v)
 	e->valid = true;
 	e->vector = info & 0xFF;
 	e->type = info & INTR_TYPE_MASK;
-	e->has_error = info & INTR_INFO_DELIVER_ERROR;
-	e->error = e->has_error ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
-	if (e->type == INTR_TYPE_SW_INTERRUPT || e->type == INTR_TYPE_SW_EXCEPTION)
+	e->error = (info & INTR_INFO_DELIVER_ERROR) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
+	if (e->type == INTR_TYPE_SW_INTERRUPT || e->type == INTR_TYPE_SW_EXCEPTION ||
+	    e->type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
 }
 

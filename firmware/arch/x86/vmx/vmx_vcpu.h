@@ -4,6 +4,7 @@
 
 #include <cg/types.h>
 #include "arch/x86/vmx/vlapic.h"
+#include "arch/x86/vmx/vmcs.h"
 #include "core/virt.h"
 
 struct vcpu;
@@ -19,8 +20,7 @@ struct pending_event {
 	bool valid;
 	u8 vector;
 	u32 type;      /* INTR_TYPE_* */
-	bool has_error;
-	u32 error;
+	u32 error;     /* delivered where vmx_event_has_error says so */
 };
 
 struct arch_vcpu {
@@ -37,6 +37,7 @@ struct arch_vcpu {
 	u32 entry;         /* current VM-entry controls */
 	struct pending_event event;
 	u16 vpid;
+	u32 vpid_flush;    /* INVVPID type for vpid (vmx_tlb.h); 0: VPID off */
 	u8 timer_rate;     /* preemption timer ticks every 2^rate TSC ticks */
 	bool timer_saved;  /* the CPU keeps the timer count across exits */
 	u64 slice_end;     /* TSC at which this run's slice ends */
@@ -81,8 +82,23 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector);
  * read shadow. */
 u64 vmx_guest_cr0(void);
 
-/* vmx_inject: queue an exception or interrupt for the next entry. */
-void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+/* vmx_inject_event: queue an event of type (INTR_TYPE_*) and vector for
+ * the next entry, replacing any queued one. The error code goes with it
+ * exactly where the CPU would push one (vmx_event_has_error, decided at
+ * entry from the guest's mode then): never in real mode. */
+void vmx_inject_event(struct vcpu *v, u32 type, u8 vector, u32 error);
+
+/* vmx_inject_exception: queue hardware exception vector (error: its error
+ * code, where it has one). */
+static inline void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error)
+{
+	vmx_inject_event(v, INTR_TYPE_HW_EXCEPTION, vector, error);
+}
+
+/* vmx_vcpu_flush_tlb: drop the linear and combined translations this CPU
+ * caches for a's VPID (nothing when VPIDs are off): on a move to another
+ * CPU, at the first run and at INIT (vmx_tlb.h says why). */
+void vmx_vcpu_flush_tlb(const struct arch_vcpu *a);
 
 /* vmx_skip_instruction: advance the guest RIP past the exiting instruction
  * (and end an STI/MOV SS interrupt shadow, which the instruction consumed).

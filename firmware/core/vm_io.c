@@ -231,8 +231,9 @@ enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val
 	return DEV_OK;
 }
 
-/* An access no device answers: what QEMU's PC does by default (reads see
- * all ones of the access size, writes vanish), or a stop when the VM's
+/* An access no device answers: as on QEMU's PC the guest goes on and
+ * writes vanish; reads see all ones of the access size, a PC bus's master
+ * abort (QEMU 7.2 gives 0), or a stop when the VM's
  * description asks for on_unassigned_access stop. Counted either way, at
  * the probe when stopping (that exit's only call) and at the access
  * otherwise. */

@@ -51,7 +51,8 @@ struct vmcfg_module {
 
 enum vmcfg_triple { VMCFG_TRIPLE_STOP, VMCFG_TRIPLE_RESET };
 /* A guest data access to a physical address with neither RAM nor a device:
- * ignore (QEMU's default: reads give all ones, writes are dropped) or stop
+ * ignore (the guest goes on as on QEMU: reads give all ones, writes are
+ * dropped) or stop
  * the VM. Instruction fetches from there always stop it. */
 enum vmcfg_unassigned { VMCFG_UNASSIGNED_IGNORE, VMCFG_UNASSIGNED_STOP };
 

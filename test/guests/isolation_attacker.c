@@ -1,6 +1,6 @@
 /* isolation_attacker: writes outside its own RAM, then reads each address
  * back. Nothing there is its own, so a write must land nowhere: under
- * crossguard (on_unassigned_access ignore, the default, as on QEMU) the
+ * crossguard (on_unassigned_access ignore, the default) the
  * write is dropped and the read sees all ones; QEMU 7.2 reads 0. Either
  * way the pattern must not come back, and the victim VM running next to
  * it (guests.test.ts) must keep its memory intact. With

@@ -1,8 +1,9 @@
 /* unassigned: guest-physical addresses with neither RAM nor a device
- * behave as on QEMU's PC: a read gives all ones of its size (1, 2, 4 and
- * 8 bytes; the rest of the register is kept as MOV defines it), a write
- * is dropped, and the instruction completes. Tried below RAM's end + 16
- * MiB, at 3 GiB and (8 bytes, from 64-bit mode) above 4 GiB.
+ * let the guest go on as on QEMU's PC: a read of 1, 2, 4 or 8 bytes gives
+ * all ones of its size, a PC bus's master abort (the rest of the register
+ * is kept as MOV defines it; QEMU 7.2 reads 0: status 3 there), a write
+ * is dropped, and the instruction completes. Tried at RAM's end + 16 MiB,
+ * at 3 GiB and (8 bytes, from 64-bit mode) above 4 GiB.
  *
  * Under crossguard with "on_unassigned_access": "stop" the first read
  * stops the VM (manifest entry unassigned_stop). hold=1: instead of

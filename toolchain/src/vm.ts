@@ -193,7 +193,7 @@ export function checkVm(c: Checker, at: string, v: unknown, policy: string | und
     else
       c.bad(
         `${at}.on_unassigned_access`,
-        `${show(v.on_unassigned_access)} is not "ignore" or "stop"; use "ignore" (the default: reads outside RAM and devices give all ones, writes are dropped, as on QEMU) or "stop" (such an access stops the VM)`,
+        `${show(v.on_unassigned_access)} is not "ignore" or "stop"; use "ignore" (the default: the guest goes on as on QEMU, reads outside RAM and devices give all ones, writes are dropped) or "stop" (such an access stops the VM)`,
       );
   }
   const weight = v.weight === undefined ? undefined : c.int(`${at}.weight`, v.weight, LIMITS.weightMin, LIMITS.weightMax, '');

@@ -177,9 +177,13 @@ u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vect
  * instruction again. */
 enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val);
 
-/* vm_mmio: a guest access to guest-physical gpa that is not RAM; size 0
- * is the EPT handler's probe (is anything there?). Returns DEV_OK,
- * DEV_UNHANDLED (no device there) or DEV_BAD_ACCESS. */
+/* vm_mmio: a guest data access of size bytes (1, 2, 4 or 8) to
+ * guest-physical gpa that is not RAM; size 0 is the EPT handler's probe
+ * (may the access go on?). For a read, *val receives the value; where no
+ * device answers it is all ones of size and a write is dropped, unless
+ * the VM's on_unassigned_access is stop. Returns DEV_OK, DEV_UNHANDLED
+ * (unassigned and the VM stops on it: the caller stops it) or
+ * DEV_BAD_ACCESS (a malformed device register access). */
 enum dev_result vm_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val);
 
 /* virt_count_lapic_exit: count one exit for the guest's local APIC page in

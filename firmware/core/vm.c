@@ -222,6 +222,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	}
 	cg_strlcpy(vm->name, cfg->name, sizeof(vm->name), sizeof(vm->name));
 	vm->on_triple_fault = cfg->on_triple_fault;
+	vm->on_unassigned = cfg->on_unassigned;
 	vm->cfg = cfg;
 	pit_reset(&vm->dev.pit, vm_now_ns());
 	pic_reset(&vm->dev.pic);

@@ -37,6 +37,7 @@ struct vm {
 	volatile u32 vcpus_live; /* vCPUs not yet released by their CPU */
 	struct vm_devices dev;
 	enum vmcfg_triple on_triple_fault;
+	enum vmcfg_unassigned on_unassigned; /* data accesses outside RAM and devices */
 	const struct vmcfg_vm *cfg; /* kept for a reset */
 	u32 weight;         /* scheduler share, 1..10000 */
 	u32 cap;            /* per mille of one CPU, 0: none */

@@ -188,7 +188,7 @@ static enum dev_result port_pci(struct vcpu *v, u16 port, bool in, u32 size, u32
 }
 
 static const char *const io_class_names[VM_IO_CLASSES] = {
-	"uart", "pit", "rtc", "pci-config", "virtio", "lapic", "ioapic", "other",
+	"uart", "pit", "rtc", "pci-config", "virtio", "lapic", "ioapic", "other", "unassigned",
 };
 
 const char *vm_io_class_name(u32 c)
@@ -202,15 +202,16 @@ static void count_exit(struct vcpu *v, enum vm_io_class c)
 	__atomic_fetch_add(&v->vm->dev.exits[c], 1, __ATOMIC_RELAXED);
 }
 
-static enum vm_io_class mmio_class(u64 gpa)
+/* The device behind an MMIO address; VM_IO_UNASSIGNED when none (the
+ * local APIC page reaches core only while the guest's APIC is disabled:
+ * nothing answers there then). */
+static enum vm_io_class mmio_class(const struct vm *vm, u64 gpa)
 {
-	if (gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE)
-		return VM_IO_LAPIC;
 	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + IOAPIC_SIZE)
 		return VM_IO_IOAPIC;
-	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END)
+	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END && vm->dev.pci)
 		return VM_IO_VIRTIO;
-	return VM_IO_OTHER;
+	return VM_IO_UNASSIGNED;
 }
 
 struct port_range {
@@ -254,14 +255,36 @@ enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val
 	return DEV_OK;
 }
 
+/* An access no device answers: as on QEMU's PC the guest goes on and
+ * writes vanish; reads see all ones of the access size, a PC bus's master
+ * abort (QEMU 7.2 gives 0), or a stop when the VM's
+ * description asks for on_unassigned_access stop. Counted either way, at
+ * the probe when stopping (that exit's only call) and at the access
+ * otherwise. */
+static enum dev_result mmio_unassigned(struct vcpu *v, bool write, u32 size, u64 *val)
+{
+	if (v->vm->on_unassigned == VMCFG_UNASSIGNED_STOP) {
+		count_exit(v, VM_IO_UNASSIGNED);
+		return DEV_UNHANDLED;
+	}
+	if (!size)
+		return DEV_OK;
+	count_exit(v, VM_IO_UNASSIGNED);
+	if (!write)
+		*val = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+	return DEV_OK;
+}
+
 enum dev_result vm_mmio(struct vcpu *v, u64 gpa, bool write, u32 size, u64 *val)
 {
+	enum vm_io_class c = mmio_class(v->vm, gpa);
+
+	if (c == VM_IO_UNASSIGNED)
+		return mmio_unassigned(v, write, size, val);
 	if (size) /* size 0 is the EPT handler's probe, not an access */
-		count_exit(v, mmio_class(gpa));
-	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + IOAPIC_SIZE)
+		count_exit(v, c);
+	if (c == VM_IO_IOAPIC)
 		return irq_ioapic_mmio(v->vm, gpa - IOAPIC_BASE, write, size, val) ? DEV_BAD_ACCESS
 										      : DEV_OK;
-	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END && v->vm->dev.pci)
-		return pci_mmio(v->vm->dev.pci, gpa, write, size, val);
-	return DEV_UNHANDLED;
+	return pci_mmio(v->vm->dev.pci, gpa, write, size, val);
 }

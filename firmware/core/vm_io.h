@@ -32,6 +32,7 @@ enum vm_io_class {
 	VM_IO_LAPIC,
 	VM_IO_IOAPIC,
 	VM_IO_OTHER,
+	VM_IO_UNASSIGNED, /* MMIO that reached neither RAM nor a device */
 	VM_IO_CLASSES
 };
 

@@ -8,7 +8,7 @@
 #include <cg/string.h>
 
 #define VMCFG_KEYWORDS "policy, vm, mem, vcpus, kernel, cmdline, module, on_triple_fault, " \
-	"weight, cap, rt_budget_us, rt_period_us, image, disk or end"
+	"on_unassigned_access, weight, cap, rt_budget_us, rt_period_us, image, disk or end"
 
 /* policy NAME: top level, once, before the first vm. */
 static int set_policy(struct vmcfg_state *st, const char *v, size_t n, bool has_val)

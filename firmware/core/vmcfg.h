@@ -12,6 +12,7 @@
  *   cmdline /path/kernel.elf args
  *   module web1.m0 initrd args
  *   on_triple_fault stop
+ *   on_unassigned_access stop  (optional: ignore, the default, or stop)
  *   weight 100                 (optional, like the three below)
  *   cap 500
  *   rt_budget_us 2000
@@ -51,6 +52,11 @@ struct vmcfg_module {
 };
 
 enum vmcfg_triple { VMCFG_TRIPLE_STOP, VMCFG_TRIPLE_RESET };
+/* A guest data access to a physical address with neither RAM nor a device:
+ * ignore (the guest goes on as on QEMU: reads give all ones, writes are
+ * dropped) or stop
+ * the VM. Instruction fetches from there always stop it. */
+enum vmcfg_unassigned { VMCFG_UNASSIGNED_IGNORE, VMCFG_UNASSIGNED_STOP };
 
 #define VMCFG_MAX_IMAGES 8
 #define VMCFG_MAX_DISKS 4
@@ -94,6 +100,7 @@ struct vmcfg_vm {
 	u32 module_count;
 	struct vmcfg_module modules[VMCFG_MAX_MODULES];
 	enum vmcfg_triple on_triple_fault;
+	enum vmcfg_unassigned on_unassigned; /* on_unassigned_access */
 	u32 weight;        /* 1..10000; 0 = not given (VMCFG_WEIGHT_DEFAULT) */
 	u32 cap_permille;  /* 0 = no cap, else 1..1000 per mille of one CPU */
 	u32 rt_budget_us;  /* reservation: budget per period, 0 = none */

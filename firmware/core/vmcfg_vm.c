@@ -1,6 +1,6 @@
 /* vms.cfg VM blocks and disks (contracts in vmcfg_vm.h): vm ... end and
  * every key inside it (mem, vcpus, kernel, cmdline, module, disk,
- * on_triple_fault and the scheduler numbers), the checks at 'end', and the
+ * on_triple_fault, on_unassigned_access and the scheduler numbers), the checks at 'end', and the
  * top-level image lines that disk lines attach. */
 #include "core/vmcfg_vm.h"
 #include <cg/errno.h>
@@ -10,6 +10,7 @@ bool vmcfg_is_vm_key(const char *k, size_t n, bool valued)
 {
 	if (vmcfg_word_is(k, n, "mem") || vmcfg_word_is(k, n, "vcpus") ||
 	    vmcfg_word_is(k, n, "kernel") || vmcfg_word_is(k, n, "on_triple_fault") ||
+	    vmcfg_word_is(k, n, "on_unassigned_access") ||
 	    vmcfg_word_is(k, n, "weight") || vmcfg_word_is(k, n, "cap") ||
 	    vmcfg_word_is(k, n, "rt_budget_us") || vmcfg_word_is(k, n, "rt_period_us") ||
 	    vmcfg_word_is(k, n, "disk"))
@@ -27,6 +28,7 @@ enum vmcfg_have {
 	HAVE_CAP = 1 << 6,
 	HAVE_RT_BUDGET = 1 << 7,
 	HAVE_RT_PERIOD = 1 << 8,
+	HAVE_UNASSIGNED = 1 << 9,
 };
 
 /* The scheduler numbers a vm may carry (ranges as in policy_abi.h). */
@@ -271,6 +273,18 @@ int vmcfg_vm_key(struct vmcfg_state *st, const char *k, size_t kn, const char *v
 			vm->on_triple_fault = VMCFG_TRIPLE_RESET;
 		else
 			return vmcfg_bad_val(st, "on_triple_fault ", v, vn, " is not stop or reset; use one of those");
+		return 0;
+	}
+	if (vmcfg_word_is(k, kn, "on_unassigned_access")) {
+		if ((err = key_once(st, HAVE_UNASSIGNED, "on_unassigned_access")))
+			return err;
+		if (vmcfg_word_is(v, vn, "ignore"))
+			vm->on_unassigned = VMCFG_UNASSIGNED_IGNORE;
+		else if (vmcfg_word_is(v, vn, "stop"))
+			vm->on_unassigned = VMCFG_UNASSIGNED_STOP;
+		else
+			return vmcfg_bad_val(st, "on_unassigned_access ", v, vn,
+					     " is not ignore or stop; use one of those (ignore is the default)");
 		return 0;
 	}
 	if (vmcfg_word_is(k, kn, "weight")) {

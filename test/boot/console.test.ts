@@ -38,6 +38,8 @@ const VMS = {
     { name: 'echo', memory_mib: 16, vcpus: 1, kernel: 'echo.elf' },
     { name: 'quick', memory_mib: 16, vcpus: 1, kernel: 'cpuid.elf' },
     { name: 'flood', memory_mib: 16, vcpus: 1, kernel: 'console_flood.elf', cmdline: 'vms=2' },
+    // Probes unassigned guest-physical space, then halts for good (hold=1).
+    { name: 'probe', memory_mib: 16, vcpus: 1, kernel: 'unassigned.elf', cmdline: 'hold=1' },
   ],
 };
 
@@ -105,7 +107,7 @@ const inProcess = boot({
     await check('vms as JSON', async () => {
       const vms = (await s.request('vms', T)) as { name: string; state: string; vcpus: number; mem_mib: number }[];
       assert.ok(Array.isArray(vms), JSON.stringify(vms));
-      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'quick', 'spin']);
+      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'probe', 'quick', 'spin']);
       for (const v of vms) {
         assert.type(v.state, 'string');
         assert.is(v.vcpus, 1);
@@ -122,6 +124,18 @@ const inProcess = boot({
       for (const k of ['run', 'steal', 'switches'] as const) assert.type(spin![k], 'number');
       assert.type(spin!.exits, 'object');
       return JSON.stringify(spin);
+    });
+
+    await check('stats counts unassigned accesses', async () => {
+      const held = await w.line(/^\[probe\] unassigned: \d+ accesses, holding$/, 0, 120_000);
+      const want = Number(/(\d+) accesses/.exec(held)![1]);
+      assert.ok(want > 0, held);
+      const st = (await s.request('stats probe', T)) as { name: string; devices: Record<string, number> }[];
+      assert.is(st[0]?.devices.unassigned, want, JSON.stringify(st));
+      const at = w.mark();
+      s.send('stats probe\r');
+      await w.line(/^\s*device exits:.* unassigned=\d+/, at.line);
+      return `unassigned=${want}`;
     });
 
     await check('sched policy rr, then sched shows rr', async () => {
@@ -190,7 +204,7 @@ const inProcess = boot({
       assert.is(unknown.ok, false);
       const h = await s.hello(T);
       assert.is(h.protocol, 1);
-      assert.equal(((await s.request('vms', T)) as unknown[]).length, 4);
+      assert.equal(((await s.request('vms', T)) as unknown[]).length, VMS.vms.length);
       return `overlong request answered: ${long}`;
     });
     await check('a flooding guest is paced and forges no marker or reply', async () => {
@@ -288,6 +302,7 @@ const NAMES = [
   'hello answers protocol 1',
   'vms as JSON',
   'stats',
+  'stats counts unassigned accesses',
   'sched policy rr, then sched shows rr',
   'vm stop and vm start',
   'an unknown VM is ok:false with the fix',
@@ -309,7 +324,7 @@ test('console (processes): run --console tcp + console exec vms --json', async (
   const r = await endToEnd;
   assert.is(r.code, 0, `exec: ${r.stderr}\nrun: ${r.runErr}`);
   const vms = JSON.parse(r.stdout) as { name: string }[];
-  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'quick', 'spin']);
+  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'probe', 'quick', 'spin']);
 });
 
 test.run();

@@ -35,7 +35,7 @@ GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -T $(GUEST_SRC)/lib/guest.ld
 GUEST_LDFLAGS += --no-warn-rwx-segments -z noexecstack
 
 # One C file per guest; a guest may add <name>.asm next to it.
-GUEST_NAMES := cpuid msr pio mmio vmcall hlt_ipi smp realmode vmxon \
+GUEST_NAMES := cpuid msr pio mmio vmcall hlt_ipi smp realmode vmxon unassigned \
 	isolation_victim isolation_attacker triple_fault exitcode task_switch bench_exits spinner echo console_flood \
 	apic_timer reset reflect init_bsp
 

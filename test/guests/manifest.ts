@@ -3,7 +3,8 @@
 // comments on their own lines, blank lines ignored. Every error names the
 // line. Keys: file (required), smp, mem, extra_params, timeout (seconds),
 // expect (required: a QEMU-convention exit status, or `stop:<reason>`),
-// qemu_expect, groups (space-separated).
+// qemu_expect, groups (space-separated), on_unassigned_access (ignore or
+// stop, the VM description's field).
 
 export type Expectation = { kind: 'status'; status: number } | { kind: 'stop'; reason: string };
 
@@ -16,6 +17,8 @@ export interface ManifestEntry {
   timeoutS: number;
   expect: Expectation;
   qemuExpect?: Expectation;
+  /** The VM description's on_unassigned_access; absent: not given (ignore). */
+  onUnassignedAccess?: 'ignore' | 'stop';
   groups: string[];
   /** Line of the `[name]` header. */
   line: number;
@@ -26,7 +29,7 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups'] as const;
+export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access'] as const;
 type Key = (typeof MANIFEST_KEYS)[number];
 /** Section names double as VM names. */
 const SECTION = /^\[([a-z][a-z0-9_-]{0,30})\]$/;
@@ -79,6 +82,11 @@ export function parseManifest(text: string, source = 'manifest.ini'): ManifestEn
     };
     const q = get('qemu_expect');
     if (q) entry.qemuExpect = parseExpectation(q.value) ?? fail(q.line, `qemu_expect = ${q.value} is not a status (0-255) or stop:<reason>`);
+    const un = get('on_unassigned_access');
+    if (un) {
+      if (un.value !== 'ignore' && un.value !== 'stop') fail(un.line, `on_unassigned_access = ${un.value} is not ignore or stop`);
+      entry.onUnassignedAccess = un.value as 'ignore' | 'stop';
+    }
     if (!/^[A-Za-z0-9._-]+$/.test(entry.file)) fail(file!.line, `file = ${entry.file} is not a plain file name in build/guests`);
     entries.push(entry);
   };

@@ -24,6 +24,7 @@ test('a manifest with defaults, comments, CRLF and every key', () => {
       'expect = stop:bad-memory-access',
       'qemu_expect = 3',
       'groups = smp  isolation',
+      'on_unassigned_access = stop',
     ].join('\n'),
   );
   assert.equal(m[0], { name: 'cpuid', file: 'cpuid.elf', smp: 1, memMiB: 64, extraParams: '', timeoutS: 60, expect: { kind: 'status', status: 1 }, groups: [], line: 3 });
@@ -38,6 +39,7 @@ test('a manifest with defaults, comments, CRLF and every key', () => {
     groups: ['smp', 'isolation'],
     line: 7,
     qemuExpect: { kind: 'status', status: 3 },
+    onUnassignedAccess: 'stop',
   });
 });
 
@@ -56,6 +58,7 @@ test('errors name the line', () => {
     ['[a]\nfile = a.elf\nexpect = 1\nsmp = 0\n', /^manifest\.ini line 4: smp = 0 is not a whole number from 1 to 16/],
     ['[a]\nfile = a.elf\nexpect = 1\ntimeout = 1.5\n', /^manifest\.ini line 4: timeout = 1\.5/],
     ['[a]\nfile = a.elf\nexpect = 1\nqemu_expect = stop:\n', /^manifest\.ini line 4: qemu_expect = stop:/],
+    ['[a]\nfile = a.elf\nexpect = 1\non_unassigned_access = drop\n', /^manifest\.ini line 4: on_unassigned_access = drop is not ignore or stop/],
     ['[a]\nfile = ../x.elf\nexpect = 1\n', /^manifest\.ini line 2: file = \.\.\/x\.elf is not a plain file name/],
   ];
   for (const [text, re] of cases) {

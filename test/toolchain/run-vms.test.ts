@@ -6,7 +6,7 @@ import type { ExitStatus } from '../../qemu/process.js';
 import { initrdArg, qemuArgs } from '../../qemu/qemu.js';
 import { kernelExitStatus, kernelModeSet, vmsExitStatus } from '../../toolchain/src/commands/run-vms.js';
 import { planRun, type RunArgs } from '../../toolchain/src/commands/run.js';
-import { GuestTracker, runGuests, type RunGuestsResult } from '../../toolchain/src/guests.js';
+import { GuestTracker, guestLineMatches, runGuests, type RunGuestsResult } from '../../toolchain/src/guests.js';
 import { grubCfg } from '../../toolchain/src/image.js';
 import type { VmFileAccess, VmSet } from '../../toolchain/src/vms.js';
 
@@ -78,7 +78,8 @@ const base: RunArgs = { emulator: 'auto', boot: 'iso', firmware: 'bios', cpus: 2
 test('--kernel builds a one-VM set; problems name the options', () => {
   const set = kernelModeSet({ ...base, kernel: 'k.elf', append: 'code=3', initrd: ['a.img x=1', 'b.img'], smp: 2 }, '/w', files);
   const vm = set.vms[0]!;
-  assert.equal([vm.name, vm.memoryMiB, vm.vcpus, vm.cmdline, vm.kernel.given], ['guest', 64, 2, 'code=3', 'k.elf']);
+  // 128 MiB, as qemu-system-x86_64 gives without -m.
+  assert.equal([vm.name, vm.memoryMiB, vm.vcpus, vm.cmdline, vm.kernel.given], ['guest', 128, 2, 'code=3', 'k.elf']);
   assert.equal(vm.modules.map((m) => [m.given, m.cmdline]), [['a.img', 'x=1'], ['b.img', '']]);
   assert.is(kernelModeSet({ ...base, kernel: 'k.elf', mem: 300 }, '/w', files).vms[0]!.memoryMiB, 300);
   try {
@@ -125,7 +126,8 @@ test('planRun: --vms/--kernel usage errors', () => {
     { kernel: 'k', smp: 0 },
     { kernel: 'k', smp: 17 },
     { kernel: 'k', mem: 1 },
-    { vms: 'a.json', until: 'x' },
+    { vms: 'a.json', until: '(' },
+    { kernel: 'k', until: '[' },
     { kernel: 'k', console: 'not-a-spec' },
   ];
   for (const b of bad)
@@ -133,6 +135,11 @@ test('planRun: --vms/--kernel usage errors', () => {
   planRun({ ...base, kernel: 'k', mem: 8, smp: 4, append: 'a', cmdline: 'cg.shell=0' });
   planRun({ ...base, vms: 'a.json', mem: 1024 });
   planRun({ ...base, vms: 'a.json', console: 'tcp:127.0.0.1:0' }); // the VMs' consoles, served while they run
+});
+
+test('planRun: --until in every mode', () => {
+  for (const mode of [{}, { kernel: 'k' }, { vms: 'a.json' }] as Partial<RunArgs>[])
+    assert.equal(planRun({ ...base, ...mode, until: '^PASS: (x|y)$' }).until?.source, '^PASS: (x|y)$', JSON.stringify(mode));
 });
 
 test('grub.cfg lists the modules in both entries, in order', () => {
@@ -232,6 +239,30 @@ test('runGuests: fatal, early exit and timeout', async () => {
   r = await runGuests({ set, emulator: fakeEmulator(['@cg ready']).emu, monitorElf: '/e', cpus: 1, memMiB: 64, timeoutMs: 30 });
   assert.ok(r.timedOut && !r.done);
   assert.is(vmsExitStatus(r).status, 124);
+});
+
+test('runGuests --until: tagged or untagged guest lines and monitor lines end the run with 0', async () => {
+  const lines = ['@cg ready cpus=1 vmx=1', '[web1] booting', '[web2] PASS: ready', '[web1] PASS: later', '@cg vms-done'];
+  const run = (until: RegExp) => runGuests({ set, emulator: fakeEmulator(lines).emu, monitorElf: '/e', cpus: 1, memMiB: 64, until, timeoutMs: 2000 });
+  // As --kernel prints it (no tag), as --vms prints it (tagged), and a monitor marker.
+  for (const [re, upTo] of [[/^PASS: ready$/, 'ready'], [/^\[web2\] PASS/, 'ready'], [/^@cg ready/, null], [/booting/, null]] as const) {
+    const r = await run(re);
+    assert.ok(r.matched && !r.done && !r.timedOut, `${re}: ${JSON.stringify(r)}`);
+    assert.is(r.vms[1]!.output.includes('ready'), upTo !== null, `${re}: ended at the first match`);
+    assert.is(r.vms[0]!.output.includes('later'), false, `${re}: nothing after the match`);
+    assert.equal(kernelExitStatus(r, 'web2'), { status: 0 });
+    assert.is(vmsExitStatus(r).status, 0);
+  }
+  // A tag alone (VM name not in the set) is no guest line: only the whole line is tried.
+  assert.is(guestLineMatches(/^x$/, '[zz] x', ['web1']), false);
+  assert.is(guestLineMatches(/^x$/, '[web1] x', ['web1']), true);
+  // No match: the usual ends and statuses (vms-done 0, timeout 124 per mode).
+  const none = await run(/never/);
+  assert.ok(none.done && !none.matched);
+  const stuck = await runGuests({ set, emulator: fakeEmulator(['[web1] x']).emu, monitorElf: '/e', cpus: 1, memMiB: 64, until: /never/, timeoutMs: 30 });
+  assert.ok(stuck.timedOut && !stuck.matched);
+  assert.is(kernelExitStatus(stuck, 'web1').status, 124);
+  assert.is(vmsExitStatus(stuck).status, 124);
 });
 
 test.run();

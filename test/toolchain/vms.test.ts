@@ -169,7 +169,9 @@ test('bad values: every error names the path, the value and the fix', () => {
     [{ vms: [vm({ modules: ['initrd.img'] })] }, /^vms\[0\]\.modules\[0\]: "initrd\.img" is not an object/],
     [{ vms: [vm({ modules: [{ path: 'initrd.img', cmdline: 'x'.repeat(101) }] })] }, /^vms\[0\]\.modules\[0\]\.cmdline: 101 characters is over the limit of 100/],
     [{ vms: [vm({ on_triple_fault: 'reboot' })] }, /^vms\[0\]\.on_triple_fault: "reboot" is not "stop" or "reset"/],
-    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, initrd, modules, on_triple_fault, weight, cap_percent, reservation, disks$/],
+    [{ vms: [vm({ on_unassigned_access: 'drop' })] }, /^vms\[0\]\.on_unassigned_access: "drop" is not "ignore" or "stop"; use "ignore" \(the default: .*all ones.*\) or "stop"/],
+    [{ vms: [vm({ on_unassigned_access: true })] }, /^vms\[0\]\.on_unassigned_access: true is not "ignore" or "stop"/],
+    [{ vms: [vm({ colour: 'red' })] }, /^vms\[0\]\.colour: unknown key; allowed keys here: name, memory_mib, vcpus, kernel, cmdline, initrd, modules, on_triple_fault, on_unassigned_access, weight, cap_percent, reservation, disks$/],
     [{ vms: [vm({ modules: [{ path: 'initrd.img', args: 'x' }] })] }, /^vms\[0\]\.modules\[0\]\.args: unknown key; allowed keys here: path, cmdline$/],
     [{ vms: [vm()], extra: 1 }, /^extra: unknown key; allowed keys here: policy, images, vms$/],
     [{ vms: [] }, /^vms: empty; describe at least one VM$/],
@@ -328,6 +330,11 @@ test('vms.cfg: emitted text and module list', () => {
       '',
     ].join('\n'),
   );
+  // on_unassigned_access: a line only for "stop" ("ignore" is the monitor's default).
+  const un = parse({ vms: [vm({ on_unassigned_access: 'stop' }), vm({ name: 'b', on_unassigned_access: 'ignore' }), vm({ name: 'c' })] });
+  assert.equal(un.vms.map((v) => v.onUnassignedAccess), ['stop', undefined, undefined]);
+  assert.match(emitVmsCfg(un), /\nvm web1\n(?:[^\n]*\n)*?on_triple_fault stop\non_unassigned_access stop\nend\nvm b\n/);
+  assert.is(emitVmsCfg(un).match(/on_unassigned_access/g)?.length, 1);
   assert.equal(vmModules(set, '/t/vms.cfg'), [
     { path: '/t/vms.cfg', name: 'vms.cfg' },
     { path: '/d/k.elf', name: 'web1.kernel' },
@@ -374,6 +381,7 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
       cmdline: 'c'.repeat(255 - long.length - 1),
       modules: Array.from({ length: 8 }, () => ({ path: 'm', cmdline: 'x'.repeat(100) })),
       on_triple_fault: 'reset',
+      on_unassigned_access: 'stop',
       weight: 10000,
       cap_percent: 100,
       reservation: { budget_us: 10_000_000, period_us: 10_000_000 },
@@ -383,7 +391,9 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
   const r = cParse(emitVmsCfg(set));
   assert.is(r.status, 0, r.out);
   assert.match(r.out, /^OK 16 vms/);
-  assert.match(r.out, /modules=8 triple=reset/);
+  assert.match(r.out, /modules=8 triple=reset unassigned=stop/);
+  const dflt = cParse(emitVmsCfg(set).replaceAll('on_unassigned_access stop\n', ''));
+  assert.match(dflt.out, /triple=reset unassigned=ignore/, 'no line: ignore');
   // And the C side rejects what the TS side would: a sanity check that both read the same format.
   const bad = cParse(emitVmsCfg(set).replace('mem 3584', 'mem 3585'));
   assert.is(bad.status, 1);
@@ -396,6 +406,7 @@ test('the monitor parser (build/unit/vmcfg_check) accepts what the emitter write
     ['cap 1000', 'cap 1001', /cap '1001' is not a whole number from 0 to 1000/],
     ['rt_period_us 10000000', 'rt_period_us 99', /rt_period_us '99'/],
     ['policy rt', 'policy RT', /policy name 'RT'/],
+    ['on_unassigned_access stop', 'on_unassigned_access drop', /on_unassigned_access 'drop' is not ignore or stop/],
   ] as const) {
     const r2 = cParse(text.replace(from, to));
     assert.is(r2.status, 1, from);

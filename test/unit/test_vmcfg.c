@@ -23,6 +23,7 @@ static const char good[] =
 	"module web1.m0 initrd.img root=/dev/ram\n"
 	"module web1.m1\n"
 	"on_triple_fault reset\n"
+	"on_unassigned_access stop\n"
 	"weight 200\n"
 	"cap 500\n"
 	"rt_budget_us 2000\n"
@@ -54,6 +55,8 @@ static void test_good(void)
 	      "module 0 name and cmdline");
 	CHECK(!strcmp(a->modules[1].name, "web1.m1") && a->modules[1].cmdline[0] == 0, "module without cmdline");
 	CHECK(a->on_triple_fault == VMCFG_TRIPLE_RESET, "reset");
+	CHECK(a->on_unassigned == VMCFG_UNASSIGNED_STOP, "on_unassigned_access stop");
+	CHECK(b->on_unassigned == VMCFG_UNASSIGNED_IGNORE, "on_unassigned_access defaults to ignore (QEMU's behaviour)");
 	CHECK(!strcmp(b->name, "web2") && b->mem_mib == 2 && b->vcpus == 16, "vm 1 fields (CRLF, indent)");
 	CHECK(b->on_triple_fault == VMCFG_TRIPLE_STOP && b->cmdline[0] == 0 && b->module_count == 0, "vm 1 defaults");
 	CHECK(vmcfg_find(&cfg, "web2") == b && vmcfg_find(&cfg, "web3") == NULL, "vmcfg_find");
@@ -128,6 +131,11 @@ static const struct reject rejects[] = {
 	{ "cgvms 1\nvm a\nmodule\n", 3, "module name ''" },
 	{ "cgvms 1\nvm a\nmodule a b c\nmodule a:b\n", 4, "module name 'a:b'" },
 	{ "cgvms 1\nvm a\non_triple_fault halt\n", 3, "is not stop or reset" },
+	{ "cgvms 1\nvm a\non_unassigned_access drop\n", 3, "on_unassigned_access 'drop' is not ignore or stop" },
+	{ "cgvms 1\nvm a\non_unassigned_access\n", 3, "needs a value" },
+	{ "cgvms 1\nvm a\non_unassigned_access stop\non_unassigned_access ignore\n", 4,
+	  "on_unassigned_access given twice" },
+	{ "cgvms 1\non_unassigned_access stop\n", 2, "outside a vm block" },
 	{ "cgvms 1\nvm a\ncmdline a\ncmdline b\n", 4, "cmdline given twice" },
 	{ "cgvms 1\nvm a\nmem 2\nvcpus 1\nkernel k\nend x\n", 6, "'end' takes no value" },
 	{ "cgvms 1\nvm a\ncmdline \tx\n", 3, "non-printable" },

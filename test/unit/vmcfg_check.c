@@ -32,9 +32,10 @@ int main(int argc, char **argv)
 	printf("OK %u vms\n", cfg.count);
 	for (unsigned i = 0; i < cfg.count; i++) {
 		const struct vmcfg_vm *v = &cfg.vms[i];
-		printf("vm %s mem=%u vcpus=%u kernel=%s modules=%u triple=%s cmdline=%s\n", v->name, v->mem_mib,
-		       v->vcpus, v->kernel, v->module_count, v->on_triple_fault == VMCFG_TRIPLE_RESET ? "reset" : "stop",
-		       v->cmdline);
+		printf("vm %s mem=%u vcpus=%u kernel=%s modules=%u triple=%s unassigned=%s cmdline=%s\n", v->name,
+		       v->mem_mib, v->vcpus, v->kernel, v->module_count,
+		       v->on_triple_fault == VMCFG_TRIPLE_RESET ? "reset" : "stop",
+		       v->on_unassigned == VMCFG_UNASSIGNED_STOP ? "stop" : "ignore", v->cmdline);
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
 // go in as Multiboot modules (an ISO for Bochs or --boot iso, QEMU -kernel
 // with -initrd otherwise), then the operator line is read until the monitor
 // says `@cg vms-done`, fails (`@cg fatal`), the emulator exits, or the
-// timeout. Guest output reaches the line as `[<vm>] <text>`; each VM's end
+// timeout, or (with `until`) a line matching a pattern. Guest output reaches the line as `[<vm>] <text>`; each VM's end
 // is a marker: `@cg vm-exit name=N status=S` (S in QEMU's (v << 1) | 1
 // convention) or `@cg vm-stop name=N reason=R`. The CLI (commands/run-vms.ts)
 // and the guest tests are thin layers over runGuests.
@@ -32,6 +32,8 @@ export interface RunGuestsResult {
   /** Every operator line that is not tagged guest output (markers, monitor messages). */
   monitorOutput: string;
   timedOut: boolean;
+  /** The run ended because a line matched `until`. */
+  matched?: true;
   /** `@cg vms-done` seen: every VM ended. */
   done: boolean;
   /** Why the run ended early: the monitor failed or the emulator exited first. */
@@ -117,6 +119,15 @@ export interface RunGuestsOptions {
   fatalLingerMs?: number;
   /** Bochs: emulated instructions per second (BootOptions.ips). */
   ips?: number;
+  /** End the run at the first operator line that matches, tagged as it arrives or as its VM's text alone (guestLineMatches). */
+  until?: RegExp;
+}
+
+/** Whether an operator line matches `until`: the line as it arrives, or a known VM's line without its `[name] ` tag (pure). */
+export function guestLineMatches(until: RegExp, line: string, names: readonly string[]): boolean {
+  if (until.test(line)) return true;
+  const tag = /^\[([a-z][a-z0-9_-]{0,30})\] ?(.*)$/.exec(line);
+  return tag !== null && names.includes(tag[1]!) && until.test(tag[2]!);
 }
 
 /** Boots the set and waits for it to finish; never throws for guest or monitor failures (see `died`). */
@@ -154,6 +165,7 @@ export async function runGuests(opts: RunGuestsOptions): Promise<RunGuestsResult
       vms: tracker.results(),
       monitorOutput: tracker.monitorOutput(),
       timedOut: end.how === 'timeout',
+      ...(end.how === 'matched' ? { matched: true as const } : {}),
       done: tracker.done,
       diagnostics: m.diagnostics(),
     };
@@ -171,13 +183,14 @@ export async function runGuests(opts: RunGuestsOptions): Promise<RunGuestsResult
 }
 
 interface WatchEnd {
-  how: 'done' | 'fatal' | 'exited' | 'timeout';
+  how: 'done' | 'fatal' | 'exited' | 'timeout' | 'matched';
   exit?: ExitStatus;
 }
 
 function watch(m: Machine, tracker: GuestTracker, opts: RunGuestsOptions, clock: Clock): Promise<WatchEnd> {
   return new Promise<WatchEnd>((resolve) => {
     const splitter = new LineSplitter();
+    const names = opts.set.vms.map((v) => v.name);
     let settled = false;
     let timer: TimerHandle | undefined;
     let linger: TimerHandle | undefined;
@@ -192,7 +205,8 @@ function watch(m: Machine, tracker: GuestTracker, opts: RunGuestsOptions, clock:
       if (settled) return;
       const r = tracker.push(line);
       opts.onLine?.(line, tracker);
-      if (r === 'done') finish({ how: 'done' });
+      if (opts.until && guestLineMatches(opts.until, line, names)) finish({ how: 'matched' });
+      else if (r === 'done') finish({ how: 'done' });
       else if (r === 'fatal' && linger === undefined)
         linger = clock.setTimeout(() => finish({ how: 'fatal' }), opts.fatalLingerMs ?? 500);
     };

@@ -11,7 +11,10 @@ export const RUN_EPILOGUE = `Exit status:
   4  the emulator exited before --until matched (its diagnostics go to stderr)
   130/143  interrupted by SIGINT/SIGTERM (the machine is stopped)
 On a terminal, keystrokes go to the guest's COM1; ${ESCAPE_HINT}.
-With --kernel (guest statuses are odd, QEMU's (v << 1) | 1):
-  s  the guest's exit status; 124 timeout; 125 the emulator or monitor died
-  126 the monitor stopped the VM; 2 usage error or bad description
-With --vms: 0 every VM ended (summary on stderr); 124 timeout; 125 the monitor died.`;
+With --kernel (like qemu-system-x86_64 -kernel: 128 MiB of guest RAM unless --mem,
+reads outside RAM and devices give all ones and writes there are dropped;
+guest statuses are odd, QEMU's (v << 1) | 1):
+  s  the guest's exit status; 0 --until matched; 124 timeout; 125 the emulator
+     or monitor died; 126 the monitor stopped the VM; 2 usage error or bad description
+With --vms: 0 every VM ended (summary on stderr) or --until matched; 124 timeout;
+  125 the monitor died.`;

@@ -1,6 +1,6 @@
 // One VM of a VM description (docs/vm-config.md): its JSON entry checked
 // field by field (name, memory, vCPUs, kernel and modules, command lines,
-// triple-fault action, scheduler weight, cap and rt reservation, disks) into
+// triple-fault and unassigned-access actions, scheduler weight, cap and rt reservation, disks) into
 // a VmDesc, and the limits those fields are checked against. vms.ts checks
 // the whole set and re-exports what is public here.
 
@@ -36,6 +36,8 @@ export const LIMITS = {
 } as const;
 
 export type TripleFaultAction = 'stop' | 'reset';
+/** A data access outside RAM and devices: QEMU's all-ones reads and dropped writes, or a stop. */
+export type UnassignedAction = 'ignore' | 'stop';
 
 export interface VmModuleDesc {
   /** Path as written in the JSON (what the guest sees in the module's cmdline). */
@@ -58,6 +60,8 @@ export interface VmDesc {
   /** The kernel is a Linux bzImage (boot protocol), not a Multiboot kernel. */
   linux?: true;
   onTripleFault: TripleFaultAction;
+  /** Absent: "ignore" (the monitor's default). */
+  onUnassignedAccess?: 'stop';
   /** Relative CPU share, 1..10000; absent: not given (the monitor uses LIMITS.weightDefault). */
   weight?: number;
   /** Cap on the whole VM, per mille of one CPU (1..1000); absent: no cap. */
@@ -73,7 +77,7 @@ export interface VmReservation {
   periodUs: number;
 }
 
-const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'initrd', 'modules', 'on_triple_fault', 'weight', 'cap_percent', 'reservation', 'disks'];
+const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'initrd', 'modules', 'on_triple_fault', 'on_unassigned_access', 'weight', 'cap_percent', 'reservation', 'disks'];
 const MODULE_KEYS = ['path', 'cmdline'];
 const RESERVATION_KEYS = ['budget_us', 'period_us'];
 
@@ -183,6 +187,15 @@ export function checkVm(c: Checker, at: string, v: unknown, policy: string | und
     if (v.on_triple_fault === 'stop' || v.on_triple_fault === 'reset') onTripleFault = v.on_triple_fault;
     else c.bad(`${at}.on_triple_fault`, `${show(v.on_triple_fault)} is not "stop" or "reset"; use one of those ("stop" is the default)`);
   }
+  let onUnassigned: UnassignedAction = 'ignore';
+  if (v.on_unassigned_access !== undefined) {
+    if (v.on_unassigned_access === 'ignore' || v.on_unassigned_access === 'stop') onUnassigned = v.on_unassigned_access;
+    else
+      c.bad(
+        `${at}.on_unassigned_access`,
+        `${show(v.on_unassigned_access)} is not "ignore" or "stop"; use "ignore" (the default: the guest goes on as on QEMU, reads outside RAM and devices give all ones, writes are dropped) or "stop" (such an access stops the VM)`,
+      );
+  }
   const weight = v.weight === undefined ? undefined : c.int(`${at}.weight`, v.weight, LIMITS.weightMin, LIMITS.weightMax, '');
   // The monitor takes the cap in per mille of one CPU.
   const capPercent = v.cap_percent === undefined ? 0 : c.int(`${at}.cap_percent`, v.cap_percent, 0, LIMITS.capPercentMax, ' percent');
@@ -199,6 +212,7 @@ export function checkVm(c: Checker, at: string, v: unknown, policy: string | und
     modules,
     ...(linux ? { linux: true as const } : {}),
     onTripleFault,
+    ...(onUnassigned === 'stop' ? { onUnassignedAccess: 'stop' as const } : {}),
     ...(weight !== undefined ? { weight } : {}),
     ...(capPercent ? { capPermille: capPercent * 10 } : {}),
     ...(reservation ? { reservation } : {}),

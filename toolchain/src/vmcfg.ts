@@ -40,6 +40,8 @@ export function emitVmsCfg(set: VmSet): string {
     );
     vm.modules.forEach((m, i) => out.push(`module ${moduleName(vm.name, i)} ${guestCmdline(m.given, m.cmdline)}`));
     out.push(`on_triple_fault ${vm.onTripleFault}`);
+    // Only when not the monitor's default (ignore), like the scheduler lines.
+    if (vm.onUnassignedAccess) out.push(`on_unassigned_access ${vm.onUnassignedAccess}`);
     // Scheduler lines only when given: a description without them gives the same file as before.
     if (vm.weight !== undefined) out.push(`weight ${vm.weight}`);
     if (vm.capPermille !== undefined) out.push(`cap ${vm.capPermille}`);

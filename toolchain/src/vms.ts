@@ -14,7 +14,7 @@ import { checkVm, LIMITS, type ImageScope, type VmDesc } from './vm.js';
 export { realFileAccess, type VmFileAccess } from './checker.js';
 export type { VmDiskDesc, VmImageDesc } from './disks.js';
 export { guestCmdline, LIMITS, RT_POLICY, VM_NAME } from './vm.js';
-export type { TripleFaultAction, VmDesc, VmModuleDesc, VmReservation } from './vm.js';
+export type { TripleFaultAction, UnassignedAction, VmDesc, VmModuleDesc, VmReservation } from './vm.js';
 
 /** Scheduler policy names: the monitor knows its own list (an unknown one is reported and its default used). */
 export const POLICY_NAME = /^[a-z][a-z0-9_-]{0,30}$/;

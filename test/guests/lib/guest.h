@@ -99,6 +99,8 @@ const char *mb_cmdline(void);
 /* mem_upper in KiB (RAM above 1 MiB), 0 if the loader gave no value. */
 u32 mb_mem_upper_kb(void);
 u32 mb_mem_lower_kb(void);
+/* End of the RAM that starts at 1 MiB (from mem_upper), 0 if not given. */
+u32 mb_ram_end(void);
 /* Number of memory map entries copied (at most 32). */
 u32 mb_mmap_count(void);
 /* Copies map entry i to *e; false if i is out of range. */

@@ -61,6 +61,8 @@ void mb_init(u32 magic, u32 info)
 const char *mb_cmdline(void) { return cmdline; }
 u32 mb_mem_upper_kb(void) { return mem_upper; }
 u32 mb_mem_lower_kb(void) { return mem_lower; }
+/* mem_upper counts KiB from 1 MiB up to the first hole. */
+u32 mb_ram_end(void) { return mem_upper ? (1u << 20) + mem_upper * 1024 : 0; }
 u32 mb_mmap_count(void) { return mmap_count; }
 
 bool mb_mmap_get(u32 i, struct mb_mmap_entry *e)

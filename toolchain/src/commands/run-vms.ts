@@ -13,6 +13,9 @@
 //   2         usage error or invalid description
 // --vms runs a set: every VM's tagged output on stdout, a summary line per VM
 // on stderr; 0 when every VM ended, 124 timeout, 125 the monitor died.
+// In both modes --until REGEX ends the run with 0 at the first serial line
+// that matches (a guest line as printed, with or without its [vm] tag, or
+// any monitor line).
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -25,13 +28,13 @@ import { defaultElf } from '../paths.js';
 import { checkVmDescription, parseVmDescription, realFileAccess, VmConfigError, type VmFileAccess, type VmSet } from '../vms.js';
 import { parseConsoleSpec, serveConsole } from '../console.js';
 import { build } from './build.js';
-import type { RunArgs } from './run.js';
+import { planRun, type RunArgs } from './run.js';
 
 export const GUEST_EXIT = { timeout: 124, died: 125, stopped: 126 } as const;
 /** The VM name in --kernel mode. */
 export const KERNEL_VM = 'guest';
-/** --kernel: guest RAM when --mem is not given, and what the machine gets on top for the monitor. */
-export const KERNEL_DEFAULT_MEM = 64;
+/** --kernel: guest RAM when --mem is not given (QEMU's default, 128 MiB), and what the machine gets on top for the monitor. */
+export const KERNEL_DEFAULT_MEM = 128;
 export const KERNEL_MACHINE_EXTRA = 128;
 /** --vms: machine RAM when --mem is not given. */
 export const VMS_DEFAULT_MACHINE_MEM = 512;
@@ -119,6 +122,7 @@ function isBzImage(path: string, files: VmFileAccess): boolean {
 
 /** --kernel: the process status and the stderr line for a finished run (pure). */
 export function kernelExitStatus(r: RunGuestsResult, name = KERNEL_VM): { status: number; message?: string } {
+  if (r.matched) return { status: 0 };
   const vm = r.vms.find((v) => v.name === name);
   if (vm?.status !== undefined) return { status: vm.status & 0xff };
   if (vm?.stopReason !== undefined) return { status: GUEST_EXIT.stopped, message: `VM ${name} stopped: ${vm.stopReason}` };
@@ -135,6 +139,7 @@ export function vmsExitStatus(r: RunGuestsResult): { status: number; summary: st
         ? `${v.name}: stopped (${v.stopReason})`
         : `${v.name}: still running`,
   );
+  if (r.matched) return { status: 0, summary };
   if (r.died) return { status: GUEST_EXIT.died, summary, message: r.died };
   if (r.timedOut) return { status: GUEST_EXIT.timeout, summary, message: 'timed out before every VM ended; raise --timeout' };
   if (!r.done) return { status: GUEST_EXIT.died, summary, message: 'the monitor did not report @cg vms-done' };
@@ -144,6 +149,7 @@ export function vmsExitStatus(r: RunGuestsResult): { status: number; summary: st
 /** Runs --kernel or --vms; returns the process status. */
 export default async function runVms(a: RunArgs): Promise<number> {
   const kernelMode = a.kernel !== undefined;
+  const { until } = planRun(a);
   const say = (line: string) => process.stderr.write(`crossguard: ${line}\n`);
   const set = kernelMode ? kernelModeSet(a, process.cwd()) : readVmsFile(a.vms!, a.mem ?? VMS_DEFAULT_MACHINE_MEM);
   const machineMem = kernelMode ? set.vms[0]!.memoryMiB + KERNEL_MACHINE_EXTRA : (a.mem ?? VMS_DEFAULT_MACHINE_MEM);
@@ -179,6 +185,7 @@ export default async function runVms(a: RunArgs): Promise<number> {
       memMiB: machineMem,
       boot: a.boot,
       timeoutMs: Math.round(a.timeout * 1000),
+      ...(until ? { until } : {}),
       ...(runIps(a, set) ? { ips: runIps(a, set) } : {}),
       ...(a.cmdline !== undefined ? { monitorCmdline: a.cmdline } : {}),
       ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),

@@ -19,7 +19,7 @@ export interface RunArgs {
   boot: 'iso' | 'elf';
   firmware: 'bios' | 'uefi';
   cpus: number;
-  /** MiB: the machine's RAM (default 512); with --kernel the guest's (default 64). */
+  /** MiB: the machine's RAM (default 512); with --kernel the guest's (default 128, as QEMU's). */
   mem?: number;
   timeout: number;
   until?: string;
@@ -49,7 +49,6 @@ export interface RunPlan {
 
 export function planRun(a: RunArgs): RunPlan {
   if (!Number.isInteger(a.cpus) || a.cpus < 1 || a.cpus > 64) throw new UsageError('--cpus must be an integer from 1 to 64');
-  const guests = a.vms !== undefined || a.kernel !== undefined;
   if (a.kernel !== undefined) {
     if (a.mem !== undefined && (!Number.isInteger(a.mem) || a.mem < 2))
       throw new UsageError('--mem with --kernel is the guest RAM: an integer number of MiB, at least 2');
@@ -61,8 +60,6 @@ export function planRun(a: RunArgs): RunPlan {
     if (v !== undefined && a.kernel === undefined) throw new UsageError(`${opt} needs --kernel (with --vms, put it in the description)`);
   if (a.smp !== undefined && (!Number.isInteger(a.smp) || a.smp < 1 || a.smp > 16))
     throw new UsageError('--smp is the guest vCPU count: an integer from 1 to 16');
-  if (guests && a.until !== undefined)
-    throw new UsageError('--until does not go with --vms or --kernel (they run until every VM ends)');
   if (!Number.isFinite(a.timeout) || a.timeout < 0) throw new UsageError('--timeout must be a number of seconds (0 = none)');
   if (a.boot === 'elf' && a.emulator === 'bochs')
     throw new UsageError('Bochs cannot load an ELF; use --boot iso (the default) or --emulator qemu');

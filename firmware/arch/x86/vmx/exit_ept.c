@@ -1,7 +1,11 @@
-/* EPT violations: guest-physical accesses outside the VM's RAM. Device
- * pages are emulated by decoding the faulting MOV: the local APIC page
- * here (vlapic.c), the others by core's MMIO router (vm_mmio); any other
- * address stops the VM with a report (SDM Vol 3C 28.2.1, table 28-7). */
+/* EPT violations: guest-physical accesses outside the VM's RAM (SDM Vol
+ * 3C 28.2.1, table 28-7). Data accesses are emulated by decoding the
+ * faulting MOV: the local APIC page here (vlapic.c), any other address by
+ * core's MMIO router (vm_mmio), which also decides what unassigned space
+ * does (all ones and dropped writes, or a stop: the VM's
+ * on_unassigned_access). An instruction fetch from outside RAM always
+ * stops the VM: QEMU would execute the all-ones bytes it reads there,
+ * which no guest means to do. */
 #include "core/virt.h"
 #include "arch/x86/vmx/vlapic.h"
 #include "arch/x86/vmx/guest_walk.h"
@@ -55,9 +59,10 @@ enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 {
 	u64 probe = 0;
 	bool lapic = ept_is_lapic(v, gpa);
-	if ((q & EPT_QUAL_FETCH) ||
-	    (!lapic && vm_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED))
-		return ept_stop(v, gpa, q, "not RAM and no device there");
+	if (q & EPT_QUAL_FETCH)
+		return ept_stop(v, gpa, q, "instructions run from RAM only");
+	if (!lapic && vm_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
+		return ept_stop(v, gpa, q, "not RAM and no device there (on_unassigned_access stop)");
 
 	/* Fetch the instruction: up to 15 bytes, fewer at the end of mapped
 	 * guest memory (the decoder says when it needs more). */

@@ -4,7 +4,7 @@
 #
 #   make fuzz          every harness for FUZZ_SECONDS (default 300) each,
 #                      growing a corpus kept in build/fuzz/work/<name>
-#   make fuzz-smoke    every harness for FUZZ_SMOKE_SECONDS (default 6) on
+#   make fuzz-smoke    every harness for FUZZ_SMOKE_SECONDS (default 5) on
 #                      a fresh copy of its seed corpus; part of `make test`
 #   make fuzz-replay   the harnesses without libFuzzer (unit-test compiler
 #                      and sanitizers) over test/fuzz/corpus/<name> and
@@ -17,9 +17,9 @@
 # the fix so the replay keeps it fixed.
 
 FUZZ_CC ?= clang
-FUZZ_NAMES := insn_decode guest_walk virtq virtio_blk vmcfg shell_line json linux_hdr bootinfo acpi
+FUZZ_NAMES := insn_decode guest_walk virtq virtio_blk vmcfg shell_line json linux_hdr bootinfo acpi memmap
 FUZZ_SECONDS ?= 300
-FUZZ_SMOKE_SECONDS ?= 6
+FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_OUT := build/fuzz
 FUZZ_DIR := test/fuzz
 

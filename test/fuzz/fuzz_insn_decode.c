@@ -21,16 +21,15 @@ static bool width_ok(u8 w)
 	return w == 1 || w == 2 || w == 4 || w == 8;
 }
 
+/* Decode the first n bytes of src from an exactly-sized heap copy. */
 static int decode_exact(const u8 *src, size_t n, enum insn_mode mode, struct mmio_insn *out)
 {
-	u8 *b = malloc(n ? n : 1);
-	int rc;
+	struct fuzz_in sub = { src, n };
+	size_t got;
+	u8 *copy = fuzz_bytes(&sub, n, &got);
+	int rc = insn_decode_mmio(copy, got, mode, out);
 
-	if (!b)
-		abort();
-	memcpy(b, src, n);
-	rc = insn_decode_mmio(b, n, mode, out);
-	free(b);
+	free(copy);
 	return rc;
 }
 

@@ -39,6 +39,16 @@ static void expect(char kind, const char *s, u64 v)
 	nwant++;
 }
 
+static void close_one(struct json *j, char kind, bool rec)
+{
+	if (kind == '{')
+		json_obj_end(j);
+	else
+		json_arr_end(j);
+	if (rec)
+		expect(kind == '{' ? '}' : ']', NULL, 0);
+}
+
 /* Runs the program in in on j; records the expected tokens when rec. */
 static void run(struct json *j, struct fuzz_in in, bool rec)
 {
@@ -55,14 +65,8 @@ static void run(struct json *j, struct fuzz_in in, bool rec)
 			str[i] = (char)(fuzz_u8(&in) | 1); /* no NUL inside */
 		str[n] = 0;
 		if (op % 8 == 2) {
-			if (!depth)
-				continue;
-			if (stack[--depth] == '{')
-				json_obj_end(j);
-			else
-				json_arr_end(j);
-			if (rec)
-				expect(stack[depth] == '{' ? '}' : ']', NULL, 0);
+			if (depth)
+				close_one(j, stack[--depth], rec);
 			continue;
 		}
 		if (!depth && ops > 1)
@@ -72,20 +76,20 @@ static void run(struct json *j, struct fuzz_in in, bool rec)
 			if (rec)
 				expect('k', str, 0);
 		}
+		/* Too deep for the harness's stack: a string instead. */
+		if (op % 8 < 2 && depth == sizeof(stack))
+			op = 3;
 		switch (op % 8) {
 		case 0:
 		case 1:
-			if (depth < sizeof(stack)) {
-				stack[depth++] = op % 8 ? '[' : '{';
-				if (op % 8)
-					json_arr_begin(j);
-				else
-					json_obj_begin(j);
-				if (rec)
-					expect(op % 8 ? '[' : '{', NULL, 0);
-				break;
-			}
-			/* fall through: too deep for the harness, a string instead */
+			stack[depth++] = op % 8 ? '[' : '{';
+			if (op % 8)
+				json_arr_begin(j);
+			else
+				json_obj_begin(j);
+			if (rec)
+				expect(op % 8 ? '[' : '{', NULL, 0);
+			break;
 		case 3:
 			json_str(j, str);
 			if (rec)
@@ -112,14 +116,8 @@ static void run(struct json *j, struct fuzz_in in, bool rec)
 			break;
 		}
 	}
-	while (depth) {
-		if (stack[--depth] == '{')
-			json_obj_end(j);
-		else
-			json_arr_end(j);
-		if (rec)
-			expect(stack[depth] == '{' ? '}' : ']', NULL, 0);
-	}
+	while (depth)
+		close_one(j, stack[--depth], rec);
 }
 
 /* ---- a strict reader for the writer's output ---- */

@@ -61,8 +61,11 @@ static void run(struct json *j, struct fuzz_in in, bool rec)
 		u8 n = fuzz_u8(&in) % sizeof(str);
 		bool in_obj = depth && stack[depth - 1] == '{';
 
-		for (u8 i = 0; i < n; i++)
-			str[i] = (char)(fuzz_u8(&in) | 1); /* no NUL inside */
+		for (u8 i = 0; i < n; i++) {
+			u8 c = fuzz_u8(&in);
+
+			str[i] = (char)(c ? c : 'z'); /* no NUL inside */
+		}
 		str[n] = 0;
 		if (op % 8 == 2) {
 			if (depth)

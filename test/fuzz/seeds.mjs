@@ -181,6 +181,7 @@ disk base rw keep 0 0
 end
 `));
 add('vmcfg', 'minimal-short-err', cat([20], 'cgvms 1\nvm a\nmem 2\nvcpus 1\nkernel k\nend'));
+add('vmcfg', 'limits', cat([255], 'cgvms 1\nvm a\nmem 3584\nvcpus 16\nkernel k\nweight 10000\ncap 1000\nend\nvm b\nmem 2\nvcpus 1\nkernel k\nweight 1\ncap 0\nend\n'));
 add('vmcfg', 'bad-line', cat([255], 'cgvms 1\nvm a\nmem 1\nvcpus 1\nkernel k\nend\n'));
 
 // ---- shell_line: received bytes (test_shell_line.c)
@@ -254,6 +255,9 @@ function madtBody() {
   for (let i = 0; i < 2; i++) { b.u8(o, 0).u8(o + 1, 8).u8(o + 2, i).u8(o + 3, i).u32(o + 4, 1); o += 8; }
   b.u8(o, 1).u8(o + 1, 12).u8(o + 2, 1).u32(o + 4, 0xfec00000).u32(o + 8, 0); o += 12;
   b.u8(o, 9).u8(o + 1, 16).u32(o + 4, 300).u32(o + 8, 1).u32(o + 12, 2); o += 16;
+  // CPU 7 under both type 0 and type 9, as some firmware lists it: counted once
+  b.u8(o, 0).u8(o + 1, 8).u8(o + 2, 7).u8(o + 3, 7).u32(o + 4, 1); o += 8;
+  b.u8(o, 9).u8(o + 1, 16).u32(o + 4, 7).u32(o + 8, 1).u32(o + 12, 7); o += 16;
   return b.b;
 }
 {

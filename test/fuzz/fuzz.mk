@@ -94,7 +94,8 @@ fuzz-smoke: fuzz-build
 
 # Long runs: the corpus grows in build/fuzz/work/<name> from the seeds.
 fuzz: fuzz-build
-	@for n in $(FUZZ_NAMES); do $(MAKE) --no-print-directory fuzz-$$n || exit 1; done
+	@failed=""; for n in $(FUZZ_NAMES); do $(MAKE) --no-print-directory fuzz-$$n || failed="$$failed $$n"; done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see $(FUZZ_OUT)/artifacts/)"; exit 1; fi
 
 $(addprefix fuzz-,$(FUZZ_NAMES)): fuzz-%: $(FUZZ_OUT)/fuzz_%
 	@mkdir -p $(FUZZ_OUT)/work/$* $(FUZZ_OUT)/artifacts/$*/

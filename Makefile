@@ -159,6 +159,7 @@ layers: $(B)/crossguard.elf
 	node toolchain/check-layers.mjs --objects $(B)/obj
 
 include test/unit/unit.mk
+include test/fuzz/fuzz.mk
 include test/guests/guests.mk
 include test/bench/pick/pick.mk
 
@@ -167,6 +168,7 @@ test: setup
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory layers
 	$(MAKE) --no-print-directory unit-test
+	$(MAKE) --no-print-directory fuzz-smoke
 	node toolchain/run-tests.mjs $(B)/js/test
 
 bench: setup

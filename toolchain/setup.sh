@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what crossguard needs on Debian 12 and is silent when all of it is
-# already there: the emulators, assembler, GRUB image tools (apt) and the
+# already there: the emulators, assembler, GRUB image tools, the fuzzer (apt) and the
 # npm dependencies (npm ci). Run by `make demo`, `make test` and `make bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ APT_PACKAGES=(
   cpio                                 # the Linux guests' initramfs (make-initramfs.sh)
   acpica-tools                         # iasl: disassembles the guest DSDT in the unit tests
   openssh-server openssh-client        # the console client's SSH transport test
+  clang libclang-rt-dev                # libFuzzer (-fsanitize=fuzzer): make fuzz, fuzz-smoke
 )
 
 missing=()

@@ -59,6 +59,10 @@ UNIT_FW_SRCS += dev_uart dev_fwcfg
 UNIT_TESTS += test_vlapic
 UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
 
+# Speculative-execution decision between VMs (arch/x86/vmx/spec_policy.c).
+UNIT_TESTS += test_spec_ctrl
+UNIT_FW_SRCS += spec_policy
+
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))
 UNIT_TEST_OBJS := $(addprefix $(UNIT_OUT)/,$(addsuffix .o,$(UNIT_TESTS)))

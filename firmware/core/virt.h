@@ -136,6 +136,15 @@ void arch_tick_start(u32 hz);
  * vLAPIC is emulated from exits alone. */
 void arch_virt_set_apicv(bool allow);
 
+/* Speculative-execution hygiene between VMs (cg.spec=, docs/spec-ctrl.md):
+ * AUTO applies what the CPU says it needs, ON every barrier the CPU
+ * offers, OFF none. */
+enum virt_spec { VIRT_SPEC_AUTO = 0, VIRT_SPEC_ON, VIRT_SPEC_OFF };
+
+/* arch_virt_set_spec: the operator's choice, before any CPU's bring-up
+ * (each CPU decides and reports when it turns virtualization on). */
+void arch_virt_set_spec(enum virt_spec mode);
+
 /* arch_vm_apicv: vm's vCPUs use APIC virtualization. */
 bool arch_vm_apicv(const struct vm *vm);
 

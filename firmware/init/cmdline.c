@@ -20,6 +20,12 @@ static bool cmdline_word(const char *w, size_t n, struct cmdline_opts *o)
 		o->apicv = false;
 	else if (word_is(w, n, "cg.apicv=1"))
 		o->apicv = true;
+	else if (word_is(w, n, "cg.spec=auto"))
+		o->spec = CMDLINE_SPEC_AUTO;
+	else if (word_is(w, n, "cg.spec=on"))
+		o->spec = CMDLINE_SPEC_ON;
+	else if (word_is(w, n, "cg.spec=off"))
+		o->spec = CMDLINE_SPEC_OFF;
 	else
 		return false;
 	return true;
@@ -31,6 +37,7 @@ int cmdline_parse(const char *s, struct cmdline_opts *opts, char *bad, size_t ba
 	opts->test = CMDLINE_TEST_NONE;
 	opts->shell = true;
 	opts->apicv = false;
+	opts->spec = CMDLINE_SPEC_AUTO;
 	if (bad_size)
 		bad[0] = 0;
 	while (*s) {

@@ -79,8 +79,11 @@ void boot_main(u32 magic, u64 info)
 	char bad[64];
 	if (cmdline_parse(boot_info.cmdline, &opts, bad, sizeof(bad)))
 		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0, "
-			"cg.apicv=1)\n", bad);
+			"cg.apicv=1, cg.spec=auto|on|off)\n", bad);
 	arch_virt_set_apicv(opts.apicv);
+	arch_virt_set_spec(opts.spec == CMDLINE_SPEC_ON    ? VIRT_SPEC_ON
+			   : opts.spec == CMDLINE_SPEC_OFF ? VIRT_SPEC_OFF
+							   : VIRT_SPEC_AUTO);
 
 	vm_modules_init(&boot_info);
 	rc = mem_init(&boot_info, (u64)(uintptr_t)__image_start, (u64)(uintptr_t)__image_bss_end);

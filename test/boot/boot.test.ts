@@ -30,6 +30,23 @@ function expectVmxEverywhere(o: BootOutcome, cpus: number) {
     // The Haswell model offers all of these; later issues depend on them.
     for (const cap of ['ept', 'vpid', 'ug', 'preempt']) assert.is(m.fields[cap], '1', `cpu ${m.fields.index} ${cap}`);
   }
+  expectSpecCtrl(o, cpus, 'auto');
+}
+
+// The speculative-execution decision, one line per CPU (docs/spec-ctrl.md).
+// Bochs' Haswell model enumerates nothing in CPUID.7 EDX: no IBPB, no L1D
+// flush, no MD_CLEAR, no ARCH_CAPABILITIES. The decision must then write
+// none of those MSRs (Bochs would raise #GP and the monitor would die) and
+// still fill the RSB after exits (auto; a Haswell has no eIBRS).
+function expectSpecCtrl(o: BootOutcome, cpus: number, mode: 'auto' | 'off') {
+  const lines = markersOf(o, 'spec-ctrl');
+  assert.equal(lines.map((m) => m.fields.cpu), [...Array(cpus).keys()].map(String), explain(o, 'one spec-ctrl marker per CPU'));
+  for (const m of lines) {
+    assert.is(m.fields.mode, mode, explain(o, `cpu ${m.fields.cpu} cg.spec mode`));
+    if (m.fields['cpuid7-edx'] !== '0x0') continue; // a real CPU (kvm): its own decision
+    const got = ['ibpb', 'eibrs', 'rsb', 'l1d-flush', 'verw', 'exposed'].map((k) => m.fields[k]);
+    assert.equal(got, ['0', '0', mode === 'auto' ? 'full' : 'none', '0', '0', 'bti,vm-bti,mds,l1tf'], explain(o, 'decision for a CPU that enumerates nothing'));
+  }
 }
 
 function expectNoVmx(o: BootOutcome, cpus: number, loader: string) {
@@ -73,7 +90,7 @@ const qemuFault = boot({
   timeoutMs: 60_000, lingerMs: 3000,
 });
 const bochsFault = boot({
-  emulator: 'bochs', image: { kind: 'iso-variant', cmdline: 'cg.test=fault' }, cpus: 2, until: FATAL,
+  emulator: 'bochs', image: { kind: 'iso-variant', cmdline: 'cg.test=fault cg.spec=off' }, cpus: 2, until: FATAL,
   timeoutMs: 120_000, lingerMs: 3000,
 });
 const shell = boot({
@@ -133,6 +150,7 @@ test('monitor fault under Bochs with CPUs in VMX root: one FATAL report, no rebo
   const o = await bochsFault;
   expectFatal(o);
   assert.not.match(o.diagnostics, /triple fault|shutdown/i, explain(o, 'no triple fault'));
+  expectSpecCtrl(o, 2, 'off'); // cg.spec=off reaches every CPU
 });
 
 test('operator shell answers, rejects bad input, and keeps running', async () => {

@@ -54,6 +54,14 @@ static void test_words(void)
 	CHECK(p.nbad == 0 && p.o.apicv && p.o.shell, "cg.apicv=1 turns APIC virtualization on");
 	parse("k cg.apicv=1 cg.apicv=0", 64, &p);
 	CHECK(p.nbad == 0 && !p.o.apicv, "cg.apicv=0 back off");
+	CHECK(p.o.spec == CMDLINE_SPEC_AUTO, "cg.spec defaults to auto");
+	parse("k cg.spec=on", 64, &p);
+	CHECK(p.nbad == 0 && p.o.spec == CMDLINE_SPEC_ON, "cg.spec=on forces the barriers");
+	parse("k cg.spec=off cg.spec=Auto", 64, &p);
+	CHECK(p.nbad == 1 && p.o.spec == CMDLINE_SPEC_OFF && !strcmp(p.bad, "cg.spec=Auto"),
+	      "cg.spec=off; values are exact words");
+	parse("k cg.spec=on cg.spec=auto", 64, &p);
+	CHECK(p.nbad == 0 && p.o.spec == CMDLINE_SPEC_AUTO, "cg.spec=auto back to the default");
 	parse("  \t \t", 64, &p);
 	CHECK(p.nbad == 0 && p.o.test == CMDLINE_TEST_NONE && p.o.shell, "only blanks");
 	parse("/boot/cg.elf console=ttyS0 quiet", 64, &p);

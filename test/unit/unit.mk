@@ -68,6 +68,9 @@ UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
 # (vmx_event.h, vmx_tlb.h); string I/O's element loop (io_string.c).
 UNIT_TESTS += test_vmx_event test_io_string
 UNIT_FW_SRCS += io_string
+# Speculative-execution decision between VMs (arch/x86/vmx/spec_policy.c).
+UNIT_TESTS += test_spec_ctrl
+UNIT_FW_SRCS += spec_policy
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include "arch/x86/trap.h"
 #include "arch/x86/smp.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/vmx/spec_ctrl.h"
 #include "core/virt.h"
 
 #define OFFSET(name, value) __asm__ volatile("\n.ascii \"@@define " #name " %c0\"" ::"i"(value))
@@ -36,4 +38,12 @@ void asm_offsets(void)
 	OFFSET(VCPU_R14, offsetof(struct vcpu, gpr[GPR_R14]));
 	OFFSET(VCPU_R15, offsetof(struct vcpu, gpr[GPR_R15]));
 	OFFSET(VMCS_FIELD_HOST_RSP, 0x6C14);
+	/* The world-switch stubs' speculative-execution hygiene (spec_ctrl.h) */
+	OFFSET(PERCPU_SPEC_FLAGS, offsetof(struct percpu, spec_flags));
+	OFFSET(SPEC_F_RSB_FULL, SPEC_F_RSB_FULL);
+	OFFSET(SPEC_F_RSB_ONE, SPEC_F_RSB_ONE);
+	OFFSET(SPEC_F_L1D_FLUSH, SPEC_F_L1D_FLUSH);
+	OFFSET(SPEC_F_VERW, SPEC_F_VERW);
+	OFFSET(MSR_FLUSH_CMD, MSR_IA32_FLUSH_CMD);
+	OFFSET(SEL_KERNEL_DATA, GDT_KERNEL_DATA);
 }

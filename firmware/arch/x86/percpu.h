@@ -27,6 +27,7 @@ struct percpu {
 	struct tss64 tss;
 	u64 vmxon_phys;
 	u32 fatal_depth;
+	u8 spec_flags;       /* SPEC_F_* (vmx/spec_ctrl.h): read by the VMX stubs */
 };
 
 extern struct percpu percpu_table[CG_MAX_CPUS];

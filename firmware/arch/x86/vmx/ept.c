@@ -5,6 +5,7 @@
 #include "lib/mem.h"
 #include "core/virt.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
+#include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/errno.h>
 
 #define EPT_READ (1ULL << 0)
@@ -66,6 +67,7 @@ int arch_vm_init(struct vm *vm)
 	if (!vm->arch->ept_root)
 		return -CG_ENOMEM;
 	vm->arch->eptp = vm->arch->ept_root | EPTP_WB | EPTP_WALK_4;
+	spec_ctrl_vm_init(vm);
 	for (u32 i = 0; i < vm->chunk_count; i++) {
 		int rc = ept_map_2m(vm, (u64)i * VM_CHUNK, vm->chunks[i]);
 		if (rc) {

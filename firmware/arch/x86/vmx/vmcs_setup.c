@@ -13,6 +13,7 @@
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_tlb.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
+#include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/spinlock.h>
 #include <cg/string.h>
 
@@ -42,8 +43,6 @@
 /* Pause-loop exiting, in TSC ticks (SDM Vol 3C 25.6.13) */
 #define PLE_GAP 128
 #define PLE_WINDOW 4096
-
-extern void vmx_exit_entry(void);
 
 /* The I/O bitmaps trap every port; the MSR bitmap traps all but the MSRs
  * the VMCS or vCPU switching already keeps per guest. Shared by all vCPUs. */
@@ -251,7 +250,7 @@ void vmx_vcpu_host_state(void)
 	vmcs_write(VMCS_HOST_SYSENTER_EIP, 0);
 	vmcs_write(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
 	vmcs_write(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
-	vmcs_write(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_entry);
+	vmcs_write(VMCS_HOST_RIP, spec_ctrl_exit_rip());
 }
 
 void vmx_vcpu_setup(struct vcpu *v)

@@ -6,6 +6,7 @@
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/percpu.h"
+#include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/errno.h>
 
 /* IA32_VMX_BASIC (Vol 3D A.1) */
@@ -99,5 +100,6 @@ int arch_virt_enable(char *detail, size_t size)
 		return vmx_fail(detail, size, "vmxon-failed", -CG_EIO);
 	}
 	vmx_describe(detail, size, basic);
+	spec_ctrl_cpu_init();
 	return 0;
 }

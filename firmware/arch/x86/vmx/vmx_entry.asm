@@ -1,16 +1,28 @@
 ; The world switch. Enter the guest with its general registers from
 ; struct vcpu, and come back here on every VM exit with them saved again.
 ;   int vmx_enter(struct vcpu *v, u32 launched);
+;   int vmx_enter_spec(struct vcpu *v, u32 launched);
 ; Returns 0 after a VM exit that core must see, 1 when VMLAUNCH/VMRESUME
 ; itself failed (the caller reads the VM-instruction error). Exits the
 ; monitor handles on the spot go straight back into the guest:
 ;   bool vmx_exit_fast(struct vcpu *v);   /* true: resume the guest */
 ; RSP, RIP and everything else of the guest live in the VMCS.
+;
+; Two copies of the same stub, made by one macro: vmx_enter/vmx_exit_entry
+; with nothing added, and vmx_enter_spec/vmx_exit_entry_spec with the
+; speculative-execution hygiene this CPU's percpu.spec_flags asks for
+; (spec_ctrl.c picks the copy per CPU: the VMCS host RIP and the C entry).
+; A CPU that needs none runs the plain copy, not one instruction more.
 
 %include "asm_offsets.inc"
 
-global vmx_enter, vmx_exit_entry
+global vmx_enter, vmx_exit_entry, vmx_enter_spec, vmx_exit_entry_spec
 extern vmx_exit_fast
+
+section .rodata
+; VERW's operand: a writable data segment (the monitor's own), so the
+; instruction's own check passes; the buffer clearing is its side effect.
+spec_verw_sel: dw SEL_KERNEL_DATA
 
 section .text
 bits 64
@@ -33,7 +45,73 @@ bits 64
 	mov rdi, [rdi + VCPU_RDI]
 %endmacro
 
-vmx_enter:
+; Before VMLAUNCH/VMRESUME (%1 = 1: with hygiene). The L1D flush goes
+; before the guest registers are loaded (WRMSR needs rax, rcx, rdx); VERW
+; comes last, after the monitor's final loads, and takes a memory operand
+; (RIP-relative: no register is free then). Flags are the monitor's here:
+; the guest's RFLAGS come from the VMCS.
+%macro ENTER_GUEST 1
+%if %1
+	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_L1D_FLUSH
+	jz %%no_flush
+	mov ecx, MSR_FLUSH_CMD
+	mov eax, 1                      ; L1D_FLUSH
+	xor edx, edx
+	wrmsr
+%%no_flush:
+%endif
+	LOAD_GUEST
+%if %1
+	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_VERW
+	jz %%no_verw
+	verw [rel spec_verw_sel]
+%%no_verw:
+%endif
+%endmacro
+
+; One return-stack entry that points at a speculation trap: the CALL's
+; return address is never returned to (the caller drops it from the
+; stack), so a RET predicted from it spins harmlessly on PAUSE/LFENCE.
+%macro RSB_ENTRY 0
+	call %%next
+%%trap:
+	pause
+	lfence
+	jmp %%trap
+%%next:
+%endmacro
+
+; After a VM exit, guest registers saved, before the first RET that has no
+; CALL of its own since the exit (the C code below returns to core). The
+; guest's CALLs left their return addresses in the return stack buffer; a
+; monitor RET could speculatively go there.
+;   full: 32 trap entries overwrite every RSB entry (unrolled: no loop
+;         branch to mispredict into writing fewer), then the stack
+;         pointer is put back and LFENCE waits for it all.
+;   one:  with enhanced IBRS only the last guest CALL can still be used
+;         (post-barrier RSB predictions): one trap entry over it.
+; Clobbers flags only (the guest's are in the VMCS).
+%macro RSB_FILL 0
+	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_RSB_FULL
+	jz %%one
+%rep 32
+	RSB_ENTRY
+%endrep
+	add rsp, 32 * 8
+	lfence
+	jmp %%done
+%%one:
+	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_RSB_ONE
+	jz %%done
+	RSB_ENTRY
+	add rsp, 8
+	lfence
+%%done:
+%endmacro
+
+; %1 enter label, %2 exit label, %3 = 1: with hygiene
+%macro WORLD_SWITCH 3
+%1:
 	push rbx
 	push rbp
 	push r12
@@ -46,11 +124,11 @@ vmx_enter:
 	test esi, esi
 	jz .launch
 .resume:
-	LOAD_GUEST
+	ENTER_GUEST %3
 	vmresume
 	jmp .failed
 .launch:
-	LOAD_GUEST
+	ENTER_GUEST %3
 	vmlaunch
 .failed:
 	pop rdi
@@ -63,7 +141,7 @@ vmx_enter:
 	mov eax, 1
 	ret
 
-vmx_exit_entry:
+%2:
 	push rdi                        ; guest rdi; the vcpu is at [rsp + 8]
 	mov rdi, [rsp + 8]
 	mov [rdi + VCPU_RAX], rax
@@ -82,11 +160,14 @@ vmx_exit_entry:
 	mov [rdi + VCPU_R15], r15
 	pop rax
 	mov [rdi + VCPU_RDI], rax
+%if %3
+	RSB_FILL
+%endif
 	call vmx_exit_fast              ; the stack is 16-byte aligned here
 	test al, al
 	jz .to_core
 	mov rdi, [rsp]
-	jmp vmx_enter.resume
+	jmp %1.resume
 .to_core:
 	pop rdi
 	pop r15
@@ -97,3 +178,7 @@ vmx_exit_entry:
 	pop rbx
 	xor eax, eax
 	ret
+%endmacro
+
+WORLD_SWITCH vmx_enter, vmx_exit_entry, 0
+WORLD_SWITCH vmx_enter_spec, vmx_exit_entry_spec, 1

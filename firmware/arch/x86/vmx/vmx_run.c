@@ -14,6 +14,7 @@
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_tlb.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
+#include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 
@@ -24,8 +25,6 @@
 #define MSR_FMASK 0xC0000084
 #define MSR_KERNEL_GS_BASE 0xC0000102
 #define MSR_TSC_AUX 0xC0000103
-
-int vmx_enter(struct vcpu *v, u32 launched);
 
 static struct arch_vcpu arch_vcpus[VM_MAX * VM_MAX_VCPUS];
 static struct vcpu *loaded[CG_MAX_CPUS];
@@ -139,6 +138,7 @@ void vmx_vcpu_load(struct vcpu *v)
 		arch_vcpu_put(loaded[cpu]);
 	if (!vmx_vmptrld(v->arch->vmcs_phys))
 		panic("vmx_vcpu_load: VMPTRLD of vm %s vcpu %u failed", v->vm->name, v->index);
+	spec_ctrl_vcpu_load(v);
 	vcpu_state_restore(v, !v->arch->initialized);
 	loaded[cpu] = v;
 	/* A VMCS moved to another CPU needs that CPU's host state, and this
@@ -371,7 +371,7 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 			first = false;
 		}
 		vmx_inject_pending(v);
-		if (vmx_enter(v, a->launched)) {
+		if (spec_ctrl_enter(v, a->launched)) {
 			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,
 				vmcs_read(VMCS_INSTRUCTION_ERROR));
 			result = run_result(vmexit_fatal(v, "VMLAUNCH/VMRESUME failed", "vmentry-failed"));

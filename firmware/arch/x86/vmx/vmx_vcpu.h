@@ -14,6 +14,7 @@ struct arch_vm {
 	u64 ept_root;  /* physical address of the EPT PML4 */
 	u64 eptp;
 	bool apicv;    /* its vCPUs use APIC virtualization (vmx_apicv.c) */
+	u64 spec_tag;  /* this VM instance, for IBPB between VMs (spec_ctrl.c) */
 };
 
 struct pending_event {

@@ -31,6 +31,16 @@ mount -t sysfs sysfs /sys
 
 errors=0
 say() { echo "CG-LINUX $*"; }
+# Drop the page cache without its kernel message ("drop_caches: 3", loglevel
+# info) on the console: the console prints it synchronously, while the tty
+# may still be sending our previous CG-LINUX line at the VM's share of the
+# serial line, so it would land in the middle of that line.
+quiet_drop_caches() {
+	read -r level rest </proc/sys/kernel/printk
+	echo 4 >/proc/sys/kernel/printk
+	echo 3 >/proc/sys/vm/drop_caches
+	echo "$level" >/proc/sys/kernel/printk
+}
 fail() {
 	say "error $*"
 	errors=$((errors + 1))
@@ -98,7 +108,7 @@ else
 		if dd if=/tmp/mark of="$dev" bs=512 seek="$sector" count=1 conv=fsync 2>/dev/null; then
 			# Read it back from the device, not the page cache.
 			blockdev --flushbufs "$dev"
-			echo 3 >/proc/sys/vm/drop_caches
+			quiet_drop_caches
 			dd if="$dev" of=/tmp/back bs=512 skip="$sector" count=1 2>/dev/null
 			if cmp -s /tmp/mark /tmp/back; then
 				say "disk-write ok sector=$sector"
@@ -113,7 +123,7 @@ fi
 
 if [ -b "$dev" ] && [ "$(arg seqread 0)" = 1 ]; then
 	blockdev --flushbufs "$dev"
-	echo 3 >/proc/sys/vm/drop_caches
+	quiet_drop_caches
 	if dd if="$dev" of=/dev/null bs=1048576 2>/dev/null; then
 		say "seqread sectors=$(cat /sys/block/$disk/size)"
 	else

@@ -12,16 +12,17 @@
 /* IA32_VMX_BASIC (Vol 3D A.1) */
 #define VMX_BASIC_REVISION_MASK 0x7FFFFFFFULL
 #define VMX_BASIC_TRUE_CTLS (1ULL << 55)
-/* allowed-1 bits, high half of the control MSRs (Vol 3D A.3-A.5) */
-#define PIN_PREEMPTION_TIMER (1ULL << (32 + 6))
-#define PIN_POSTED_INTERRUPTS (1ULL << (32 + 7))
-#define PROC_ACTIVATE_SECONDARY (1ULL << (32 + 31))
-#define PROC2_EPT (1ULL << (32 + 1))
-#define PROC2_VPID (1ULL << (32 + 5))
-#define PROC2_UNRESTRICTED_GUEST (1ULL << (32 + 7))
-#define PROC2_APIC_REGISTER_VIRT (1ULL << (32 + 8))
-#define PROC2_VIRTUAL_INTR_DELIVERY (1ULL << (32 + 9))
-#define PROC2_VMCS_SHADOWING (1ULL << (32 + 14))
+/* allowed-1 bits, high half of the control MSRs (Vol 3D A.3-A.5); the
+ * control bits themselves (low half) are vmcs.h's names without ALLOW1_ */
+#define ALLOW1_PIN_PREEMPTION_TIMER (1ULL << (32 + 6))
+#define ALLOW1_PIN_POSTED_INTERRUPTS (1ULL << (32 + 7))
+#define ALLOW1_PROC_ACTIVATE_SECONDARY (1ULL << (32 + 31))
+#define ALLOW1_PROC2_EPT (1ULL << (32 + 1))
+#define ALLOW1_PROC2_VPID (1ULL << (32 + 5))
+#define ALLOW1_PROC2_UNRESTRICTED_GUEST (1ULL << (32 + 7))
+#define ALLOW1_PROC2_APIC_REGISTER_VIRT (1ULL << (32 + 8))
+#define ALLOW1_PROC2_VIRTUAL_INTR_DELIVERY (1ULL << (32 + 9))
+#define ALLOW1_PROC2_VMCS_SHADOWING (1ULL << (32 + 14))
 /* IA32_VMX_EPT_VPID_CAP (Vol 3D A.10) */
 #define EPT_CAP_WALK_4 (1ULL << 6)
 #define EPT_CAP_WB (1ULL << 14)
@@ -42,9 +43,9 @@ static void vmx_describe(char *detail, size_t size, u64 basic)
 	u64 pin = rdmsr((basic & VMX_BASIC_TRUE_CTLS) ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
 						       : MSR_IA32_VMX_PINBASED_CTLS);
 	u64 proc = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS);
-	u64 proc2 = (proc & PROC_ACTIVATE_SECONDARY) ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
-	u64 cap = (proc2 & (PROC2_EPT | PROC2_VPID)) ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
-	bool ept = proc2 & PROC2_EPT;
+	u64 proc2 = (proc & ALLOW1_PROC_ACTIVATE_SECONDARY) ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
+	u64 cap = (proc2 & (ALLOW1_PROC2_EPT | ALLOW1_PROC2_VPID)) ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
+	bool ept = proc2 & ALLOW1_PROC2_EPT;
 	fmt_snprintf(detail, size,
 		     "rev=0x%lx ept=%d ept2m=%d ept1g=%d eptad=%d vpid=%d ug=%d preempt=%d "
 		     "posted=%d apicv=%d vid=%d shadow=%d",
@@ -52,11 +53,11 @@ static void vmx_describe(char *detail, size_t size, u64 basic)
 		     ept && (cap & EPT_CAP_WALK_4) && (cap & EPT_CAP_WB) && (cap & EPT_CAP_INVEPT),
 		     ept && (cap & EPT_CAP_2M) ? 1 : 0, ept && (cap & EPT_CAP_1G) ? 1 : 0,
 		     ept && (cap & EPT_CAP_AD) ? 1 : 0,
-		     (proc2 & PROC2_VPID) && (cap & VPID_CAP_INVVPID) ? 1 : 0,
-		     proc2 & PROC2_UNRESTRICTED_GUEST ? 1 : 0, pin & PIN_PREEMPTION_TIMER ? 1 : 0,
-		     pin & PIN_POSTED_INTERRUPTS ? 1 : 0, proc2 & PROC2_APIC_REGISTER_VIRT ? 1 : 0,
-		     proc2 & PROC2_VIRTUAL_INTR_DELIVERY ? 1 : 0,
-		     proc2 & PROC2_VMCS_SHADOWING ? 1 : 0);
+		     (proc2 & ALLOW1_PROC2_VPID) && (cap & VPID_CAP_INVVPID) ? 1 : 0,
+		     proc2 & ALLOW1_PROC2_UNRESTRICTED_GUEST ? 1 : 0, pin & ALLOW1_PIN_PREEMPTION_TIMER ? 1 : 0,
+		     pin & ALLOW1_PIN_POSTED_INTERRUPTS ? 1 : 0, proc2 & ALLOW1_PROC2_APIC_REGISTER_VIRT ? 1 : 0,
+		     proc2 & ALLOW1_PROC2_VIRTUAL_INTR_DELIVERY ? 1 : 0,
+		     proc2 & ALLOW1_PROC2_VMCS_SHADOWING ? 1 : 0);
 }
 
 int arch_virt_enable(char *detail, size_t size)

@@ -44,8 +44,8 @@ interface VmSpec {
   entry: ManifestEntry;
 }
 
-/** Boots the given manifest entries as one VM set. */
-function boot(specs: VmSpec[]): Promise<RunGuestsResult> {
+/** Boots the given manifest entries as one VM set (on `cpusOverride` emulated CPUs if given). */
+function boot(specs: VmSpec[], cpusOverride?: number): Promise<RunGuestsResult> {
   return slot(async () => {
     const emulator = createEmulator(EMULATOR);
     const avail = await emulator.available();
@@ -62,7 +62,7 @@ function boot(specs: VmSpec[]): Promise<RunGuestsResult> {
     }));
     const set = checkVmDescription({ vms }, GUESTS, { source: 'test/guests/manifest.ini' });
     const memMiB = set.vms.reduce((s, v) => s + v.memoryMiB, 0) + 128;
-    const cpus = Math.max(2, ...set.vms.map((v) => v.vcpus));
+    const cpus = cpusOverride ?? Math.max(2, ...set.vms.map((v) => v.vcpus));
     const timeoutMs = BOOT_MS + Math.max(...specs.map(({ entry }) => entry.timeoutS)) * 1000;
     return runGuests({ set, emulator, monitorElf: ELF, cpus, memMiB, timeoutMs });
   });
@@ -112,16 +112,24 @@ const probeOk: Promise<string | null> = probe
   : Promise.resolve(null);
 
 /** Boots after the probe passed; a failed probe fails the case at once. */
-async function afterProbe(specs: VmSpec[]): Promise<RunGuestsResult> {
+async function afterProbe(specs: VmSpec[], cpus?: number): Promise<RunGuestsResult> {
   const why = await probeOk;
   if (why) throw new Error(why);
-  return boot(specs);
+  return boot(specs, cpus);
 }
+
+// vcpu_state boots only as a pair: a second copy (seed=2) beside it on one
+// emulated CPU, so whichever VM starts second does so on the CPU the other
+// just left (a fresh vCPU must not find the other VM's registers there).
+const stateEntry = byName.get('vcpu_state');
+const stateB: ManifestEntry | undefined = stateEntry && { ...stateEntry, name: 'vcpu_state_b', extraParams: 'seed=2' };
+const statePair = stateEntry && stateB ? afterProbe([{ entry: stateEntry }, { entry: stateB }], 1) : null;
+statePair?.catch(() => {});
 
 // Start every boot now (the pool limits them), then assert in uvu's order.
 const results = new Map<string, Promise<RunGuestsResult>>();
 for (const e of entries) {
-  const p = e === probeEntry ? probe! : afterProbe([{ entry: e }]);
+  const p = e === probeEntry ? probe! : e === stateEntry ? statePair! : afterProbe([{ entry: e }]);
   p.catch(() => {});
   results.set(e.name, p);
 }
@@ -159,6 +167,17 @@ test('isolation: attacker and victim in one boot', async () => {
   assert.is(v.status, 1, explain(r, v.name, 'victim must exit 1 (all checks passed)'));
   assert.match(v.output, /^PASS: /m, explain(r, v.name, 'victim printed no PASS lines'));
   assert.not.match(v.output, /^FAIL: /m, explain(r, v.name, 'victim printed FAIL lines'));
+});
+
+test('vcpu state pair: the VM that starts second on the CPU finds none of the first one\'s registers', async () => {
+  if (!statePair) return;
+  const r = await statePair;
+  checkOutcome(r, stateB!);
+  // Both must have run their start checks (a VM that never started proves nothing).
+  for (const name of [stateEntry!.name, stateB!.name]) {
+    const vm = r.vms.find((v) => v.name === name);
+    assert.match(vm?.output ?? '', /^PASS: start: XMM0-7/m, explain(r, name, `${name}: no start check`));
+  }
 });
 
 test('two VMs: each one\'s output is tagged with its name', async () => {

@@ -71,6 +71,10 @@ UNIT_FW_SRCS += io_string
 # Speculative-execution decision between VMs (arch/x86/vmx/spec_policy.c).
 UNIT_TESTS += test_spec_ctrl
 UNIT_FW_SRCS += spec_policy
+# A vCPU's own state: XSAVE components and XCR0 rules (xstate.c), the MSR
+# table (vcpu_msr.c) and the CPUID table (cpuid_policy.c).
+UNIT_TESTS += test_xstate test_vcpu_msr test_cpuid_policy
+UNIT_FW_SRCS += xstate vcpu_msr cpuid_policy
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

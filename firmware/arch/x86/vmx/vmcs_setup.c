@@ -45,19 +45,9 @@
 #define PLE_WINDOW 4096
 
 /* The I/O bitmaps trap every port; the MSR bitmap traps all but the MSRs
- * the VMCS or vCPU switching already keeps per guest. Shared by all vCPUs. */
+ * of vcpu_msr.c's table, each kept per vCPU. Shared by all vCPUs. */
 static u64 io_bitmap_a, io_bitmap_b, msr_bitmap;
 static u32 bitmap_lock;
-
-static void msr_passthrough(u8 *bm, u32 msr, bool read, bool write)
-{
-	u32 base = msr >= 0xC0000000u ? 1024 : 0;
-	u32 bit = msr & 0x1FFF;
-	if (read)
-		bm[base + bit / 8] &= (u8)~(1U << (bit % 8));
-	if (write)
-		bm[2048 + base + bit / 8] &= (u8)~(1U << (bit % 8));
-}
 
 static void vmx_bitmaps_init(void)
 {
@@ -72,17 +62,7 @@ static void vmx_bitmaps_init(void)
 		memset(mem_ptr(io_bitmap_b), 0xFF, PAGE_SIZE);
 		u8 *bm = mem_ptr(m);
 		memset(bm, 0xFF, PAGE_SIZE);
-		msr_passthrough(bm, 0x10, true, false);        /* TSC */
-		msr_passthrough(bm, 0x174, true, true);        /* SYSENTER_CS/ESP/EIP */
-		msr_passthrough(bm, 0x175, true, true);
-		msr_passthrough(bm, 0x176, true, true);
-		msr_passthrough(bm, MSR_IA32_PAT, true, false); /* writes are checked */
-		for (u32 msr = 0xC0000081; msr <= 0xC0000084; msr++)
-			msr_passthrough(bm, msr, true, true);  /* STAR, LSTAR, CSTAR, FMASK */
-		msr_passthrough(bm, 0xC0000100, true, true);   /* FS_BASE */
-		msr_passthrough(bm, 0xC0000101, true, true);   /* GS_BASE */
-		msr_passthrough(bm, 0xC0000102, true, true);   /* KERNEL_GS_BASE */
-		msr_passthrough(bm, 0xC0000103, true, true);   /* TSC_AUX */
+		vcpu_msr_bitmap(bm, vcpu_msr_has_tsc_aux());
 		__atomic_store_n(&msr_bitmap, m, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&bitmap_lock);
@@ -291,6 +271,7 @@ void vmx_vcpu_setup(struct vcpu *v)
 	vmcs_write(VMCS_PIN_CONTROLS, pin);
 	vmcs_write(VMCS_PROC_CONTROLS, a->proc);
 	vmcs_write(VMCS_PROC_CONTROLS2, proc2);
+	a->proc2 = proc2; /* CPUID tells the guest what these let it run */
 	if (proc2 & PROC2_PAUSE_LOOP_EXITING) {
 		/* A spin of PAUSEs longer than the window exits (reason PAUSE) and
 		 * yields the CPU to another vCPU: an overcommitted guest spinning on

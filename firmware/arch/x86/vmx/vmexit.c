@@ -240,14 +240,11 @@ static enum exit_action exit_preempt(struct vcpu *v, u64 q)
 static enum exit_action exit_xsetbv(struct vcpu *v, u64 q)
 {
 	u64 value = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
-	struct cpuid_regs r = cpuid(0xD, 0);
-	u64 supported = ((u64)r.edx << 32) | r.eax;
-	/* SDM Vol 2C XSETBV: ECX = 0 only, x87 always on, AVX needs SSE */
-	if ((u32)v->gpr[GPR_RCX] != 0 || !(value & 1) || (value & ~supported) ||
-	    ((value & 4) && !(value & 2)))
+	/* SDM Vol 2C XSETBV: ECX = 0 only (XCR0); the value by the XCR0
+	 * rules (xstate.c), against what this monitor switches. The CPU has
+	 * already raised #UD (CR4.OSXSAVE clear) and #GP (CPL > 0). */
+	if ((u32)v->gpr[GPR_RCX] != 0 || !vcpu_fpu_set_xcr0(&v->arch->fpu, value))
 		return vmexit_inject_gp(v);
-	v->arch->xcr0 = value;
-	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)value), "d"((u32)(value >> 32)));
 	vmx_skip_instruction();
 	return EXIT_ACT_RESUME;
 }

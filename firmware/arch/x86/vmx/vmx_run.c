@@ -15,44 +15,38 @@
 #include "arch/x86/vmx/vmx_tlb.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include "arch/x86/vmx/spec_ctrl.h"
+#include "arch/x86/vmx/vcpu_fpu.h"
+#include "arch/x86/vmx/vcpu_msr.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 
 #define RFLAGS_IF (1ULL << 9)
-#define MSR_STAR 0xC0000081
-#define MSR_LSTAR 0xC0000082
-#define MSR_CSTAR 0xC0000083
-#define MSR_FMASK 0xC0000084
-#define MSR_KERNEL_GS_BASE 0xC0000102
-#define MSR_TSC_AUX 0xC0000103
 
 static struct arch_vcpu arch_vcpus[VM_MAX * VM_MAX_VCPUS];
 static struct vcpu *loaded[CG_MAX_CPUS];
-static bool cpu_has_xsave;
 
 int arch_vcpu_create(struct vcpu *v)
 {
 	struct arch_vcpu *a = &arch_vcpus[v->vm->id * VM_MAX_VCPUS + v->index];
 	memset(a, 0, sizeof(*a));
 	a->vmcs_phys = mem_alloc_pages(1);
-	a->xsave_phys = mem_alloc_pages(1);
 	/* The vLAPIC's register page (the virtual-APIC page with APICv) */
 	u64 regs = mem_alloc_pages(1);
-	if (!a->vmcs_phys || !a->xsave_phys || !regs) {
+	/* A fresh vCPU (a new VM, or one rebuilt by a reset) starts from
+	 * power-on FPU state and MSRs, never what the CPU last ran. */
+	int fpu_err = vcpu_fpu_create(&a->fpu);
+	if (!a->vmcs_phys || fpu_err || !regs) {
 		if (a->vmcs_phys)
 			pmm_free(&mem_pmm, a->vmcs_phys, 1);
-		if (a->xsave_phys)
-			pmm_free(&mem_pmm, a->xsave_phys, 1);
+		vcpu_fpu_free(&a->fpu);
 		if (regs)
 			pmm_free(&mem_pmm, regs, 1);
-		a->vmcs_phys = a->xsave_phys = 0;
+		a->vmcs_phys = 0;
 		return -CG_ENOMEM;
 	}
 	vlapic_init(&a->lapic, mem_ptr(regs), v->index);
 	*(u32 *)mem_ptr(a->vmcs_phys) = (u32)(rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFF);
 	a->vpid = (u16)(1 + v->vm->id * VM_MAX_VCPUS + v->index);
-	a->xcr0 = 1; /* x87 only, the power-on value */
-	cpu_has_xsave = cpuid(1, 0).ecx & (1U << 26);
 	v->arch = a;
 	return 0;
 }
@@ -68,20 +62,11 @@ static void vcpu_state_save(struct vcpu *v)
 	__asm__ volatile("mov %%dr2, %0" : "=r"(a->dr[2]));
 	__asm__ volatile("mov %%dr3, %0" : "=r"(a->dr[3]));
 	__asm__ volatile("mov %%dr6, %0" : "=r"(a->dr6));
-	a->msr_star = rdmsr(MSR_STAR);
-	a->msr_lstar = rdmsr(MSR_LSTAR);
-	a->msr_cstar = rdmsr(MSR_CSTAR);
-	a->msr_fmask = rdmsr(MSR_FMASK);
-	a->msr_kernel_gs = rdmsr(MSR_KERNEL_GS_BASE);
-	if (cpu_has_xsave)
-		__asm__ volatile("xsave64 (%0)" ::"r"(mem_ptr(a->xsave_phys)), "a"((u32)a->xcr0),
-				 "d"((u32)(a->xcr0 >> 32))
-				 : "memory");
-	else
-		__asm__ volatile("fxsave64 (%0)" ::"r"(mem_ptr(a->xsave_phys)) : "memory");
+	vcpu_msr_save(a->msr);
+	vcpu_fpu_save(&a->fpu);
 }
 
-static void vcpu_state_restore(struct vcpu *v, bool first)
+static void vcpu_state_restore(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
 	write_cr2(a->cr2);
@@ -90,22 +75,8 @@ static void vcpu_state_restore(struct vcpu *v, bool first)
 	__asm__ volatile("mov %0, %%dr2" ::"r"(a->dr[2]));
 	__asm__ volatile("mov %0, %%dr3" ::"r"(a->dr[3]));
 	__asm__ volatile("mov %0, %%dr6" ::"r"(a->dr6 | 0xFFFF0FF0ULL));
-	wrmsr(MSR_STAR, a->msr_star);
-	wrmsr(MSR_LSTAR, a->msr_lstar);
-	wrmsr(MSR_CSTAR, a->msr_cstar);
-	wrmsr(MSR_FMASK, a->msr_fmask);
-	wrmsr(MSR_KERNEL_GS_BASE, a->msr_kernel_gs);
-	if (cpu_has_xsave) {
-		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)a->xcr0), "d"((u32)(a->xcr0 >> 32)));
-		if (!first)
-			__asm__ volatile("xrstor64 (%0)" ::"r"(mem_ptr(a->xsave_phys)),
-					 "a"((u32)a->xcr0), "d"((u32)(a->xcr0 >> 32))
-					 : "memory");
-	} else if (!first) {
-		__asm__ volatile("fxrstor64 (%0)" ::"r"(mem_ptr(a->xsave_phys)) : "memory");
-	}
-	if (first)
-		__asm__ volatile("fninit");
+	vcpu_msr_restore(a->msr);
+	vcpu_fpu_restore(&a->fpu);
 }
 
 /* Bumped whenever a VM's EPT is freed: a new VM may get the same PML4
@@ -139,7 +110,7 @@ void vmx_vcpu_load(struct vcpu *v)
 	if (!vmx_vmptrld(v->arch->vmcs_phys))
 		panic("vmx_vcpu_load: VMPTRLD of vm %s vcpu %u failed", v->vm->name, v->index);
 	spec_ctrl_vcpu_load(v);
-	vcpu_state_restore(v, !v->arch->initialized);
+	vcpu_state_restore(v);
 	loaded[cpu] = v;
 	/* A VMCS moved to another CPU needs that CPU's host state, and this
 	 * CPU may still cache translations the guest revoked elsewhere. */
@@ -174,8 +145,8 @@ void arch_vcpu_free(struct vcpu *v)
 	if (!a || !a->vmcs_phys)
 		return;
 	pmm_free(&mem_pmm, a->vmcs_phys, 1);
-	pmm_free(&mem_pmm, a->xsave_phys, 1);
-	a->vmcs_phys = a->xsave_phys = 0;
+	vcpu_fpu_free(&a->fpu);
+	a->vmcs_phys = 0;
 	/* v->arch stays: the vLAPIC still takes interrupts until the VM goes
 	 * (vmx_vm_lapics_free). */
 }

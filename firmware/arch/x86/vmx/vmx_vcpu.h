@@ -5,6 +5,8 @@
 #include <cg/types.h>
 #include "arch/x86/vmx/vlapic.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vcpu_fpu.h"
+#include "arch/x86/vmx/vcpu_msr.h"
 #include "core/virt.h"
 
 struct vcpu;
@@ -31,10 +33,10 @@ struct arch_vcpu {
 	u64 cr2;
 	u64 dr[4];
 	u64 dr6;
-	u64 xcr0;
-	u64 msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs, msr_tsc_aux;
-	u64 xsave_phys;    /* one page: XSAVE (or FXSAVE) image */
+	struct vcpu_fpu fpu;            /* x87/SSE/AVX registers and XCR0 */
+	u64 msr[VCPU_MSR_SWITCHED];     /* MSRs switched by hand (vcpu_msr.c) */
 	u32 proc;          /* current primary processor-based controls */
+	u32 proc2;         /* secondary controls, as set up */
 	u32 entry;         /* current VM-entry controls */
 	struct pending_event event;
 	u16 vpid;

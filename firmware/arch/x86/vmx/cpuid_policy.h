@@ -1,0 +1,32 @@
+/* What CPUID tells a guest, from one table of what crossguard runs natively,
+ * emulates or switches per vCPU (cpuid_policy.c). A bit that the table does
+ * not name is never advertised, whatever the host CPU has: a guest is never
+ * told of a feature whose MSRs or state the monitor does not back. Pure:
+ * the host's answer and the vCPU's facts are passed in (host-tested). */
+#ifndef X86_VMX_CPUID_POLICY_H
+#define X86_VMX_CPUID_POLICY_H
+
+#include <cg/types.h>
+#include "arch/x86/cpu_ops.h"
+
+/* What the guest's answers depend on */
+struct cpuid_guest {
+	u32 vcpu_index, vcpu_count;
+	u64 cr4;            /* the guest's CR4: OSXSAVE and PKE are mirrored */
+	bool apic_enabled;  /* IA32_APIC_BASE.EN: CPUID.1:EDX.APIC follows it */
+	bool xsave;         /* the monitor switches state with XSAVE */
+	u64 xfeatures;      /* XCR0 components a guest may enable (vcpu_fpu.h) */
+	u32 xstate_size;    /* the image size for all of them */
+	bool rdtscp;        /* VMX "enable RDTSCP": RDTSCP and RDPID run */
+	bool invpcid;       /* VMX "enable INVPCID": INVPCID runs */
+	u32 host_max;       /* CPUID.0:EAX and CPUID.80000000H:EAX of the host */
+	u32 host_ext_max;
+};
+
+/* cpuid_policy_apply: r holds the host's answer to (leaf, sub); leaves in
+ * it what the guest sees for a leaf the host defines. The leaves that the
+ * monitor makes up (0x6, 0x15, 0x16, 0x80000007, 0x40000000+) are the
+ * caller's. */
+void cpuid_policy_apply(const struct cpuid_guest *g, u32 leaf, u32 sub, struct cpuid_regs *r);
+
+#endif

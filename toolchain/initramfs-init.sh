@@ -54,6 +54,10 @@ arg() {
 }
 # hex16: the first 16 bytes of stdin as 32 hex digits.
 hex16() { od -An -tx1 -N16 | tr -d ' \n'; }
+# settle: give the tty time to send our last line before the kernel prints
+# (power-off, reboot) straight to the console: at the VM's share of the
+# paced serial line, a line still queued would be cut by the kernel's.
+settle() { sleep 1; }
 
 say init
 say "cpus=$(grep -c '^processor' /proc/cpuinfo)"
@@ -137,6 +141,7 @@ poweroff) ;;
 reboot)
 	say reboot
 	sync
+	settle
 	reboot -f
 	;;
 shell)
@@ -146,6 +151,7 @@ shell)
 esac
 say poweroff
 sync
+settle
 poweroff -f
 # Should power-off not work, stay here: /init must not exit (the kernel would panic).
 while :; do sleep 3600; done

@@ -97,7 +97,7 @@ test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, p
     assert.ok(cg.some((l) => l.startsWith(`disk-read ${hex16(image)} `)), explain(o, `${vm}: sector 0 reads as the base image`));
     assert.ok(cg.includes(`disk-before sector=${MARK} ${hex16(image, MARK * SECTOR)}`), explain(o, `${vm}: sees the base, not the other VM's marker`));
     assert.ok(cg.includes(`disk-write ok sector=${MARK}`), explain(o, `${vm}: its marker reads back from the device`));
-    assert.ok(cg.includes('done errors=0') && cg.at(-1) === last, explain(o, `${vm}: no errors, then ${last}`));
+    assert.ok(cg.includes('done errors=0') && cg.at(-1) === last, explain(o, `${vm}: no errors, then ${last}; its CG-LINUX lines: ${JSON.stringify(cg)}`));
     const exit = markersOf(o, 'vm-exit').find((m) => m.fields.name === vm);
     assert.equal(exit?.fields, { name: vm, status: '0', reason: 'poweroff' }, explain(o, `${vm}: ended by ACPI S5`));
   }

@@ -349,8 +349,84 @@ static void test_init_ipi(void)
 	CHECK(ends == 0, "INIT level de-assert does nothing");
 }
 
+static bool nmi_latched(struct vcpu *v)
+{
+	return vcpu_lapic(v)->nmi_pending != 0;
+}
+
+/* NMI IPIs (ICR delivery mode 4, SDM Vol 3A 10.6.1): every destination
+ * form, the vector ignored, one latched at most, a halted vCPU woken
+ * unless it halted inside its NMI handler. */
+static void test_nmi_ipi(void)
+{
+	setup();
+	wr(&cpu0, 0x300, (4u << 8) | (1u << 14) | (1u << 18) | 0x37); /* self */
+	CHECK(nmi_latched(&cpu0) && !nmi_latched(&cpu1), "self NMI latched on the sender only");
+	CHECK(!irr_has(&cpu0, 0x37), "the vector field of an NMI IPI requests nothing");
+	CHECK(arch_vcpu_irq_pending(&cpu0), "a latched NMI makes a halted vCPU runnable");
+	wr(&cpu0, 0x300, (4u << 8) | (1u << 14) | (1u << 18)); /* a second one */
+	CHECK(vlapic_take_nmi(vcpu_lapic(&cpu0)), "taken once");
+	CHECK(!vlapic_take_nmi(vcpu_lapic(&cpu0)), "at most one NMI latched");
+	CHECK(!arch_vcpu_irq_pending(&cpu0), "nothing pending after the take");
+
+	wr(&cpu0, 0x310, 1u << 24);
+	wakes = 0;
+	wr(&cpu0, 0x300, (4u << 8) | (1u << 14)); /* physical, APIC ID 1 */
+	CHECK(nmi_latched(&cpu1) && !nmi_latched(&cpu0), "NMI to APIC ID 1");
+	CHECK(wakes == 1, "the target is woken (or kicked)");
+	vlapic_take_nmi(vcpu_lapic(&cpu1));
+	wr(&cpu0, 0x300, (4u << 8) | (1u << 14) | (3u << 18)); /* all excluding self */
+	CHECK(nmi_latched(&cpu1) && !nmi_latched(&cpu0), "all-excluding-self");
+	vlapic_take_nmi(vcpu_lapic(&cpu1));
+	wr(&cpu1, 0x300, (4u << 8) | (1u << 14) | (2u << 18)); /* all including self */
+	CHECK(nmi_latched(&cpu1) && nmi_latched(&cpu0), "all-including-self");
+	vlapic_take_nmi(vcpu_lapic(&cpu0));
+	vlapic_take_nmi(vcpu_lapic(&cpu1));
+	*vlapic_reg(vcpu_lapic(&cpu1), 0xD0) = 2u << 24; /* LDR: logical bit 1 */
+	wr(&cpu0, 0x310, 2u << 24);
+	wr(&cpu0, 0x300, (4u << 8) | (1u << 14) | (1u << 11)); /* logical, mask 2 */
+	CHECK(nmi_latched(&cpu1) && !nmi_latched(&cpu0), "logical destination");
+	vlapic_take_nmi(vcpu_lapic(&cpu1));
+
+	/* Software-disabled APIC: NMIs still accepted (10.4.7.2); globally
+	 * disabled: nothing at all. */
+	*vlapic_reg(vcpu_lapic(&cpu1), 0xF0) = 0xFF;
+	vlapic_nmi(&cpu1);
+	CHECK(vlapic_take_nmi(vcpu_lapic(&cpu1)), "software-disabled APIC takes an NMI");
+	vcpu_lapic(&cpu1)->apic_base &= ~(1ULL << 11);
+	vlapic_nmi(&cpu1);
+	CHECK(!nmi_latched(&cpu1), "globally disabled APIC takes no NMI message");
+
+	/* Halted inside its NMI handler: a new NMI waits for the IRET. */
+	wakes = 0;
+	vcpu_lapic(&cpu0)->nmi_masked = true;
+	vlapic_nmi(&cpu0);
+	CHECK(nmi_latched(&cpu0) && wakes == 0, "masked: latched, not woken");
+	CHECK(!arch_vcpu_irq_pending(&cpu0), "masked: the halted vCPU stays blocked");
+	vcpu_lapic(&cpu0)->nmi_masked = false;
+	CHECK(arch_vcpu_irq_pending(&cpu0), "unmasked: runnable");
+}
+
+/* An injected interrupt whose delivery gave way to an exception goes back
+ * to IRR (vmx_inject.c) and is deliverable again. */
+static void test_unack(void)
+{
+	setup();
+	vlapic_set_irq(&cpu0, 0x51);
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) == 0x51, "requested");
+	vlapic_ack(vcpu_lapic(&cpu0), 0x51);
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) < 0, "in service: nothing else pending");
+	vlapic_take_recheck(vcpu_lapic(&cpu0));
+	vlapic_unack(vcpu_lapic(&cpu0), 0x51);
+	CHECK(vcpu_lapic(&cpu0)->recheck, "the owner re-evaluates");
+	CHECK(!page_has(&cpu0, VLAPIC_REG_ISR, 0x51) && irr_has(&cpu0, 0x51), "ISR -> IRR");
+	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) == 0x51, "deliverable again");
+}
+
 int main(void)
 {
+	test_nmi_ipi();
+	test_unack();
 	test_init_ipi();
 	test_page_layout();
 	test_apic_write_exits();

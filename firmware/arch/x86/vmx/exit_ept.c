@@ -94,7 +94,7 @@ enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 		return ept_stop(v, gpa, q, "malformed device register access");
 	if (insn.dir == MMIO_READ)
 		vmexit_gpr_write(v, insn.reg, mmio_read_result(vmexit_gpr_read(v, insn.reg), &insn, val));
-	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + insn.len);
+	vmx_complete_emulated(insn.len);
 	return EXIT_ACT_RESUME;
 }
 

@@ -91,6 +91,8 @@ static enum exit_action io_string(struct vcpu *v, u64 q)
 		vmx_inject_exception(v, VEC_PF, r.fault_error);
 		return EXIT_ACT_RESUME;
 	}
+	if (vmx_string_sets_rf(rep, r.done, count))
+		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	if (r.end == IO_STRING_RETRY)
 		return EXIT_ACT_YIELD; /* RIP stays: the rest is done later */
 	if (!rep || r.done == count)

@@ -154,7 +154,11 @@ int vlapic_pending(struct vlapic *l)
 
 bool arch_vcpu_irq_pending(struct vcpu *v)
 {
-	return vlapic_pending(vcpu_lapic(v)) >= 0;
+	struct vlapic *l = vcpu_lapic(v);
+	if (__atomic_load_n(&l->nmi_pending, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&l->nmi_masked, __ATOMIC_ACQUIRE))
+		return true; /* an NMI wakes a halted CPU whatever IF says */
+	return vlapic_pending(l) >= 0;
 }
 
 void vlapic_ack(struct vlapic *l, u8 vector)
@@ -163,6 +167,15 @@ void vlapic_ack(struct vlapic *l, u8 vector)
 	*REG_VECTOR_WORD(l, REG_IRR, vector) &= ~VEC_BIT(vector);
 	*REG_VECTOR_WORD(l, REG_ISR, vector) |= VEC_BIT(vector);
 	spin_unlock(&l->lock);
+}
+
+void vlapic_unack(struct vlapic *l, u8 vector)
+{
+	spin_lock(&l->lock);
+	*REG_VECTOR_WORD(l, REG_ISR, vector) &= ~VEC_BIT(vector);
+	*REG_VECTOR_WORD(l, REG_IRR, vector) |= VEC_BIT(vector);
+	spin_unlock(&l->lock);
+	vlapic_recheck(l);
 }
 
 u32 vlapic_tpr_read(const struct vlapic *l)
@@ -204,6 +217,19 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
 	if (vector < 16)
 		return; /* illegal vectors are dropped, as the ESR would report */
 	vlapic_post(v, vector, false);
+}
+
+void vlapic_nmi(struct vcpu *v)
+{
+	struct vlapic *l = vcpu_lapic(v);
+	/* A software-disabled APIC still takes NMI messages (SDM Vol 3A
+	 * 10.4.7.2); a globally disabled one takes none. */
+	if (!vlapic_enabled(l))
+		return;
+	__atomic_store_n(&l->nmi_pending, 1, __ATOMIC_RELEASE);
+	vlapic_recheck(l);
+	if (!__atomic_load_n(&l->nmi_masked, __ATOMIC_ACQUIRE))
+		virt_vcpu_wake(v);
 }
 
 /* EOI of the highest in-service vector (emulated) or of vector (APICv,
@@ -294,8 +320,12 @@ static void vlapic_deliver(struct vcpu *to, u32 icr_low)
 			virt_vcpu_wake(to);
 		}
 		break;
+	case MODE_NMI:
+		/* The vector is ignored; NMIs are edges (SDM Vol 3A 10.6.1) */
+		vlapic_nmi(to);
+		break;
 	default:
-		break; /* NMI and SMI IPIs are not emulated yet */
+		break; /* SMI IPIs: there is no SMM for guests */
 	}
 }
 

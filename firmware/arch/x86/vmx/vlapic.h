@@ -1,7 +1,8 @@
 /* The guest's local xAPIC at 0xFEE00000 (SDM Vol 3A chapter 10): ID,
  * version, TPR/PPR, EOI (with the IOAPIC told about level-triggered
- * vectors), LDR/DFR, SVR, IRR/ISR/TMR, ICR with INIT, SIPI and fixed
- * deliveries, and the timer in one-shot, periodic and TSC-deadline modes.
+ * vectors), LDR/DFR, SVR, IRR/ISR/TMR, ICR with INIT, SIPI, NMI and fixed
+ * deliveries, the NMI latch, and the timer in one-shot, periodic and
+ * TSC-deadline modes.
  *
  * Time: the guest's TSC is the host's (no offset, no scaling), so guest
  * time never stops or jumps while a vCPU waits for a CPU. The APIC timer
@@ -58,6 +59,14 @@ struct vlapic {
 	volatile u64 timer_deadline; /* TSC of the next expiry, 0: disarmed */
 	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it */
 	volatile bool timer_dirty; /* the deadline moved: rearm the run loop's timer */
+	/* NMIs (SDM Vol 3A 6.7.1): one latched, not yet delivered; more that
+	 * come meanwhile are lost, as on the CPU. Set by any CPU, taken by
+	 * the vCPU's own CPU when it injects it. */
+	volatile u32 nmi_pending;
+	/* The vCPU halted inside its NMI handler (virtual-NMI blocking in
+	 * effect at its HLT): a new NMI waits for its IRET and does not wake
+	 * it. Cleared whenever the vCPU runs again. */
+	volatile bool nmi_masked;
 };
 
 /* Register offsets of the APIC page used outside vlapic.c (table 10-1) */
@@ -95,6 +104,23 @@ int vlapic_mmio(struct vcpu *v, u64 off, bool write, u32 size, u64 *val);
 
 /* vlapic_set_irq: request fixed interrupt vector on v (from an IPI). */
 void vlapic_set_irq(struct vcpu *v, u8 vector);
+
+/* vlapic_nmi: an NMI for v (an NMI IPI): latched (at most one
+ * pending) and v woken or kicked to take it. Any CPU. Nothing happens
+ * when v's APIC is globally disabled (it accepts no messages). */
+void vlapic_nmi(struct vcpu *v);
+
+/* vlapic_take_nmi: true (once) when an NMI is latched; clears the latch.
+ * The vCPU's own CPU, when it injects the NMI. */
+static inline bool vlapic_take_nmi(struct vlapic *l)
+{
+	return __atomic_exchange_n(&l->nmi_pending, 0, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* vlapic_unack: undo vlapic_ack for vector (ISR -> IRR): the interrupt
+ * was injected but its delivery gave way to an exception (vmx_run.c), so
+ * it is requested again. */
+void vlapic_unack(struct vlapic *l, u8 vector);
 
 /* vlapic_sync: merge the requests posted by other CPUs into IRR (and
  * TMR). Only while the vCPU is out of the guest: its own CPU before an

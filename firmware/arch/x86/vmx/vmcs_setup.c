@@ -240,7 +240,8 @@ void vmx_vcpu_setup(struct vcpu *v)
 	vmx_bitmaps_init();
 
 	u32 pin = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
-			  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER);
+			  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS |
+				  PIN_PREEMPTION_TIMER);
 	u32 want_proc = PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_RDPMC_EXITING |
 			PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_USE_IO_BITMAPS |
 			PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY;
@@ -254,6 +255,11 @@ void vmx_vcpu_setup(struct vcpu *v)
 	a->proc = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS,
 			  want_proc);
 	u32 proc2 = vmx_ctl(MSR_IA32_VMX_PROCBASED_CTLS2, want_proc2);
+	/* Guest NMIs need both (vmx_inject.c); NMI-window exiting is turned
+	 * on only while an NMI waits, so only its allowed-1 bit is asked. */
+	a->vnmi = (pin & PIN_VIRTUAL_NMIS) &&
+		  (rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS) >>
+		   32) & PROC_NMI_WINDOW_EXITING;
 	u32 exit = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
 			   EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDRESS_SPACE_SIZE |
 				   EXIT_ACK_INTERRUPT_ON_EXIT | EXIT_SAVE_PAT | EXIT_LOAD_PAT |

@@ -129,9 +129,10 @@ enum exit_action vmexit_unhandled(struct vcpu *v, u64 q)
 /* An intercepted #DB or #AC (VMX_EXCEPTION_BITMAP) goes back to the guest
  * as the CPU would have delivered it: the same vector, type and error
  * code, and for #DB the DR6/DR7 effects the exit held back (SDM Vol 3C
- * 27.1). If the exit came while delivering another event (requeued by the
- * run loop), this one replaces it: #DB and #AC are benign exceptions, so
- * the CPU too would deliver the new one (SDM Vol 3A table 6-5). A guest
+ * 27.1). If the exit came while delivering another event (queued again by
+ * the run loop), vmx_inject_event combines the two as the CPU would: #DB
+ * and #AC are benign (SDM Vol 3A table 6-5), so the new one is delivered,
+ * and an interrupt or NMI it cut short comes after it. A guest
  * that raises them again while they are delivered loops through exits,
  * each bounded, and loses the CPU when its slice ends. */
 static enum exit_action exit_reflect(struct vcpu *v, u32 info, u64 q)
@@ -173,7 +174,7 @@ static enum exit_action exit_external_interrupt(struct vcpu *v, u64 q)
 	return EXIT_ACT_KICK;
 }
 
-static enum exit_action exit_triple_fault(struct vcpu *v, u64 q)
+enum exit_action vmexit_triple_fault(struct vcpu *v)
 {
 	bool reset = v->vm->on_triple_fault == VMCFG_TRIPLE_RESET;
 	kprintf("vm %s: vcpu %u triple fault at rip %lx; VM %s\n", v->vm->name, v->index,
@@ -181,6 +182,11 @@ static enum exit_action exit_triple_fault(struct vcpu *v, u64 q)
 	vmexit_dump_guest(v);
 	vm_end(v->vm, reset ? VM_END_RESET : VM_END_STOP, 0, "triple-fault");
 	return EXIT_ACT_VM_ENDED;
+}
+
+static enum exit_action exit_triple_fault(struct vcpu *v, u64 q)
+{
+	return vmexit_triple_fault(v);
 }
 
 static enum exit_action exit_ignore(struct vcpu *v, u64 q)
@@ -195,8 +201,16 @@ static enum exit_action exit_window(struct vcpu *v, u64 q)
 
 static enum exit_action exit_hlt(struct vcpu *v, u64 q)
 {
+	struct vlapic *l = vcpu_lapic(v);
 	vmx_skip_instruction();
-	if (vlapic_pending(vcpu_lapic(v)) >= 0 && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+	if (vlapic_pending(l) >= 0 && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+		return EXIT_ACT_RESUME;
+	/* An NMI ends HLT unless the guest is still in its NMI handler
+	 * (virtual-NMI blocking until IRET): then only an interrupt wakes it
+	 * and the NMI waits for the IRET. */
+	bool nmi_blocked = vmx_nmi_blocked(v->arch);
+	__atomic_store_n(&l->nmi_masked, nmi_blocked, __ATOMIC_RELEASE);
+	if (!nmi_blocked && __atomic_load_n(&l->nmi_pending, __ATOMIC_ACQUIRE))
 		return EXIT_ACT_RESUME;
 	return EXIT_ACT_BLOCK;
 }

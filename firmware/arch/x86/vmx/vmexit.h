@@ -51,6 +51,12 @@ static inline bool vmexit_is_instruction(u32 r)
  * machine). Returns EXIT_ACT_VM_ENDED. */
 enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reason_word);
 
+/* vmexit_triple_fault: v shut down (a triple fault, or a fault the
+ * monitor raised while #DF was being delivered): its VM stops, or resets
+ * when its description says "on_triple_fault": "reset". Returns
+ * EXIT_ACT_VM_ENDED. */
+enum exit_action vmexit_triple_fault(struct vcpu *v);
+
 /* Handlers living in their own files. */
 enum exit_action exit_cpuid(struct vcpu *v, u64 q);
 enum exit_action exit_io(struct vcpu *v, u64 q);

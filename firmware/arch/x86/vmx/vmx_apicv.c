@@ -137,11 +137,14 @@ void vmx_apicv_sync(struct vcpu *v)
 			vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * i, tmr);
 		}
 	}
-	int irr = vlapic_highest_irr(l);
+	/* SVI too: the CPU keeps it at the highest VISR bit, and a vector
+	 * whose delivery gave way to an exception went back from VISR to
+	 * VIRR (vlapic_unack). */
+	int irr = vlapic_highest_irr(l), isr = vlapic_highest_isr(l);
 	u64 status = vmcs_read(VMCS_GUEST_INTR_STATUS);
-	u64 rvi = irr < 0 ? 0 : (u64)irr;
-	if ((status & 0xFF) != rvi)
-		vmcs_write(VMCS_GUEST_INTR_STATUS, (status & 0xFF00) | rvi);
+	u64 want = (irr < 0 ? 0 : (u64)irr) | (isr < 0 ? 0 : (u64)isr) << 8;
+	if ((status & 0xFFFF) != want)
+		vmcs_write(VMCS_GUEST_INTR_STATUS, want);
 }
 
 enum exit_action exit_apic_access(struct vcpu *v, u64 q)

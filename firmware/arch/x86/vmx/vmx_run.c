@@ -20,8 +20,6 @@
 #include <cg/errno.h>
 #include <cg/string.h>
 
-#define RFLAGS_IF (1ULL << 9)
-
 static struct arch_vcpu arch_vcpus[VM_MAX * VM_MAX_VCPUS];
 static struct vcpu *loaded[CG_MAX_CPUS];
 
@@ -165,91 +163,14 @@ void vmx_vm_lapics_free(struct vm *vm)
 	}
 }
 
-void vmx_inject_event(struct vcpu *v, u32 type, u8 vector, u32 error)
-{
-	struct pending_event *e = &v->arch->event;
-	e->valid = true;
-	e->vector = vector;
-	e->type = type;
-	e->error = error;
-}
-
-
-static void set_proc(struct arch_vcpu *a, u32 bit, bool on)
-{
-	u32 want = on ? a->proc | bit : a->proc & ~bit;
-	if (want != a->proc) {
-		a->proc = want;
-		vmcs_write(VMCS_PROC_CONTROLS, want);
-	}
-}
-
-/* The event for this entry: a queued exception first, else the highest
- * deliverable APIC interrupt when the guest can take it, else ask for an
- * interrupt-window exit. With APIC virtualization the CPU delivers
- * interrupts itself: only RVI and the EOI-exit bitmap are brought up to
- * date. */
-static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
-{
-	struct arch_vcpu *a = v->arch;
-	if (a->apicv && vlapic_take_recheck(&a->lapic))
-		vmx_apicv_sync(v);
-	if (a->event.valid) {
-		struct pending_event *e = &a->event;
-		/* The one place every injected event passes: its error code
-		 * follows the guest's mode now, as the CPU's would (a real-mode
-		 * guest gets none, SDM Vol 3C 26.2.1.3). */
-		bool err = vmx_event_has_error(e->type, e->vector, vmcs_read(VMCS_GUEST_CR0) & CR0_PE);
-		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | e->type | e->vector |
-							 (err ? INTR_INFO_DELIVER_ERROR : 0));
-		if (err)
-			vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, e->error);
-		e->valid = false;
-		return;
-	}
-	if (a->apicv)
-		return;
-	/* Looked at now; anything that changes it later asks again. */
-	vlapic_take_recheck(&a->lapic);
-	int vec = vlapic_pending(&a->lapic);
-	if (vec < 0) {
-		if (a->proc & PROC_INTERRUPT_WINDOW_EXITING)
-			set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
-		return;
-	}
-	bool can = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-		   !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
-		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	if (can) {
-		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (u32)vec);
-		vlapic_ack(&a->lapic, (u8)vec);
-	}
-	set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, !can);
-}
-
 static inline void vmx_inject_pending(struct vcpu *v)
 {
 	struct arch_vcpu *a = v->arch;
 	/* The common case, checked inline on every exit: nothing to deliver,
 	 * and nothing that changed what is deliverable. */
-	if (a->event.valid || a->lapic.recheck || (a->proc & PROC_INTERRUPT_WINDOW_EXITING))
+	if (a->event.valid || a->lapic.recheck || a->nmi_blocked ||
+	    (a->proc & (PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)))
 		vmx_inject_slow(v);
-}
-
-/* An exit in the middle of delivering an event: deliver it again. */
-static void vmx_requeue_vectoring(struct vcpu *v)
-{
-	u32 info = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
-	if (!(info & INTR_INFO_VALID))
-		return;
-	struct pending_event *e = &v->arch->event;
-	e->valid = true;
-	e->vector = info & 0xFF;
-	e->type = info & INTR_TYPE_MASK;
-	e->error = (info & INTR_INFO_DELIVER_ERROR) ? (u32)vmcs_read(VMCS_IDT_VECTORING_ERROR) : 0;
-	if (e->type == INTR_TYPE_SW_INTERRUPT || e->type == INTR_TYPE_SW_EXCEPTION ||
-	    e->type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
 }
 
 static enum virt_run_result run_result(enum exit_action act)
@@ -286,6 +207,11 @@ bool vmx_exit_fast(struct vcpu *v)
 	if (!vmexit_is_instruction(reason & 0xFFFF))
 		vmx_requeue_vectoring(v);
 	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
+	if (__builtin_expect(a->shutdown, 0)) {
+		/* The handler raised a fault while #DF was being delivered. */
+		a->shutdown = false;
+		a->exit_action = vmexit_triple_fault(v);
+	}
 	if (a->exit_action != EXIT_ACT_RESUME || v->attention)
 		return false;
 	vmx_inject_pending(v);
@@ -305,6 +231,9 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 	}
 	enum virt_run_result result = VIRT_RUN_PREEMPTED;
 	a->slice_end = slice_end;
+	/* Running again: an NMI for it needs a kick, whatever its last HLT
+	 * saw (vlapic.h). */
+	__atomic_store_n(&a->lapic.nmi_masked, false, __ATOMIC_RELEASE);
 	/* Cleared before the checks below, so a request that comes later is
 	 * seen at the next exit; without a saved timer every exit comes back
 	 * here to rearm it. */

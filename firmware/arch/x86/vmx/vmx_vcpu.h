@@ -21,6 +21,7 @@ struct arch_vm {
 
 struct pending_event {
 	bool valid;
+	bool requeued; /* was being delivered when the last exit came */
 	u8 vector;
 	u32 type;      /* INTR_TYPE_* */
 	u32 error;     /* delivered where vmx_event_has_error says so */
@@ -38,6 +39,9 @@ struct arch_vcpu {
 	u32 proc;          /* current primary processor-based controls */
 	u32 proc2;         /* secondary controls, as set up */
 	u32 entry;         /* current VM-entry controls */
+	bool vnmi;         /* "virtual NMIs" and NMI-window exiting: NMIs for the guest */
+	bool nmi_blocked;  /* an NMI was delivered and the guest has not been seen past its IRET */
+	bool shutdown;     /* a fault while delivering #DF: triple fault at the exit's end */
 	struct pending_event event;
 	u16 vpid;
 	u32 vpid_flush;    /* INVVPID type for vpid (vmx_tlb.h); 0: VPID off */
@@ -86,10 +90,32 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector);
 u64 vmx_guest_cr0(void);
 
 /* vmx_inject_event: queue an event of type (INTR_TYPE_*) and vector for
- * the next entry, replacing any queued one. The error code goes with it
- * exactly where the CPU would push one (vmx_event_has_error, decided at
- * entry from the guest's mode then): never in real mode. */
+ * the next entry. The error code goes with it exactly where the CPU would
+ * push one (vmx_event_has_error, decided at entry from the guest's mode
+ * then): never in real mode; a fault's frame gets RF set
+ * (vmx_event_sets_rf). If the exit came while another event was being
+ * delivered (queued again from the IDT-vectoring information), the two
+ * combine as on the CPU (vmx_event_merge): #DF, or a triple fault that
+ * ends the VM at the end of this exit, or the new one, with an external
+ * interrupt or NMI whose delivery it cut short pending again. */
 void vmx_inject_event(struct vcpu *v, u32 type, u8 vector, u32 error);
+
+/* vmx_requeue_vectoring: after an exit that came while an event was being
+ * delivered (the IDT-vectoring information, SDM Vol 3C 28.2.4), queue
+ * that event again for the next entry (vmx_inject.c). */
+void vmx_requeue_vectoring(struct vcpu *v);
+
+/* vmx_nmi_blocked: whether the guest blocks NMIs now (in its NMI handler,
+ * before the IRET), from the interruptibility state of its last exit.
+ * Blocking the monitor did not start (no NMI delivered since the guest's
+ * last IRET) is cleared and counts as none (vmx_inject.c says why). */
+bool vmx_nmi_blocked(struct arch_vcpu *a);
+
+/* vmx_inject_slow: before an entry, when something is queued or may have
+ * become deliverable: write the event for this entry (the queued one, a
+ * latched NMI, or the vLAPIC's highest deliverable interrupt) and turn
+ * the interrupt- and NMI-window exits on or off for what has to wait. */
+void vmx_inject_slow(struct vcpu *v);
 
 /* vmx_inject_exception: queue hardware exception vector (error: its error
  * code, where it has one). */
@@ -115,6 +141,27 @@ static inline void vmx_skip_instruction(void)
 	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"(0x4824ULL) : "cc");
 	if (intr & 3)
 		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL), "r"(0x4824ULL) : "cc");
+}
+
+/* vmx_complete_emulated: the guest instruction at RIP, len bytes, was
+ * emulated after a fault-like exit (EPT violation, APIC access): step
+ * past it as the CPU completes one. The STI/MOV SS shadow it consumed
+ * ends, and RF goes back to 0: such exits save RF = 1 so the instruction
+ * could restart without its instruction breakpoint firing again (SDM Vol
+ * 3C 27.3.3), but an instruction clears RF once it has begun (Vol 3A
+ * 17.3.1.1), so the next instruction's breakpoint and the frame of an
+ * interrupt taken now must see 0. */
+static inline void vmx_complete_emulated(u64 len)
+{
+	u64 rip, intr, rflags;
+	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"(0x681EULL) : "cc");
+	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"(0x681EULL) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"(0x4824ULL) : "cc");
+	if (intr & 3)
+		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL), "r"(0x4824ULL) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(rflags) : "r"(0x6820ULL) : "cc");
+	if (rflags & (1ULL << 16))
+		__asm__ volatile("vmwrite %0, %1" ::"r"(rflags & ~(1ULL << 16)), "r"(0x6820ULL) : "cc");
 }
 
 /* ept_map_2m: map guest-physical gpa to host hpa (2 MiB, RWX, WB) in vm.
@@ -143,7 +190,7 @@ void vmx_apicv_controls(struct vcpu *v, u32 *proc, u32 *proc2);
 void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2);
 
 /* vmx_apicv_sync: before an entry, when v's vLAPIC asked for a recheck:
- * merge posted requests into VIRR, then bring RVI and the EOI-exit
+ * merge posted requests into VIRR, then bring RVI, SVI and the EOI-exit
  * bitmap up to date (the CPU delivers from there). */
 void vmx_apicv_sync(struct vcpu *v);
 

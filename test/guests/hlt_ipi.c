@@ -28,23 +28,13 @@ static void ap_halt_loop(u32 id)
 	}
 }
 
-static bool wait_for(volatile u32 *p, u32 value)
-{
-	for (u32 i = 0; i < SPIN_LIMIT; i++) {
-		if (__atomic_load_n(p, __ATOMIC_SEQ_CST) >= value)
-			return true;
-		relax();
-	}
-	return false;
-}
-
 int main(void)
 {
 	u32 n = fwcfg_cpu_count();
 
 	report_info("fw_cfg reports %u CPUs", n);
 	apic_enable();
-	if (!smp_start_ap(apic_id() == 0 ? 1 : 0, ap_halt_loop) || !wait_for(&ap_ready, 1)) {
+	if (!smp_start_ap(apic_id() == 0 ? 1 : 0, ap_halt_loop) || !wait_until(&ap_ready, 1)) {
 		report(false, "AP started (needs -smp 2)");
 		return report_summary();
 	}
@@ -56,15 +46,15 @@ int main(void)
 	report(ipi_count == 0, "no interrupt before the IPI");
 	report(apic_send_fixed(ap_id, IPI_VECTOR), "fixed IPI 0x%x sent (ICR delivery status cleared)", IPI_VECTOR);
 	/* Wait first, then report: argument evaluation order is unspecified. */
-	bool ran = wait_for(&ipi_count, 1);
+	bool ran = wait_until(&ipi_count, 1);
 	report(ran, "AP handler ran after the IPI (count %u)", ipi_count);
-	bool woke = wait_for(&ap_wakeups, before + 1);
+	bool woke = wait_until(&ap_wakeups, before + 1);
 	report(woke, "AP left HLT (wakeups %u -> %u)", before, ap_wakeups);
 
 	/* A lost EOI or a re-injected IPI would show up as more handler runs. */
 	delay(100000);
 	report(ipi_count == 1, "handler ran exactly once (count %u)", ipi_count);
-	bool again = apic_send_fixed(ap_id, IPI_VECTOR) && wait_for(&ipi_count, 2);
+	bool again = apic_send_fixed(ap_id, IPI_VECTOR) && wait_until(&ipi_count, 2);
 	report(again, "second IPI also delivered (count %u)", ipi_count);
 	return report_summary();
 }

@@ -4,13 +4,12 @@
 
 bits 32
 
-SEL_DATA32 equ 0x10
 SEL_DATA16 equ 0x20             ; 16-bit data, base 0, 64 KiB: SP wraps
-SEL_UCODE equ 0x2B              ; ring-3 code and data (reflect.c's GDT)
-SEL_UDATA equ 0x33
 RFLAGS_TF equ 0x100
 RFLAGS_AC equ 0x40000
 DR7_OFF equ 0x400
+
+extern ring3_kernel_esp, user_return  ; lib/ring3.asm (run_user's way back)
 
 section .data
 global db_count, db_dr6, ac_count, ac_error, loop_escaped
@@ -19,7 +18,6 @@ db_dr6: dd 0
 ac_count: dd 0
 ac_error: dd 0
 loop_escaped: dd 0
-kernel_esp: dd 0
 
 section .text
 ; #DB handler (ring 0 to ring 0: EIP, CS, EFLAGS on the stack): records
@@ -49,46 +47,6 @@ ac_handler:
 	pop eax
 	add esp, 4
 	iretd
-
-; void run_user(void (*fn)(void), u32 user_esp, u32 eflags) -- runs fn at
-; CPL 3 with that stack and EFLAGS; fn ends with INT 0x81 (user_return),
-; which comes back here.
-global run_user
-run_user:
-	push ebp
-	push ebx
-	push esi
-	push edi
-	mov [kernel_esp], esp
-	mov eax, [esp + 20]
-	mov ecx, [esp + 24]
-	mov edx, [esp + 28]
-	push dword SEL_UDATA
-	push ecx
-	push edx
-	push dword SEL_UCODE
-	push eax
-	mov ax, SEL_UDATA           ; FS and GS: the IRET to ring 3 nulls them
-	mov ds, ax
-	mov es, ax
-	iretd
-
-; INT 0x81 (a DPL 3 gate) and every way out of a loop that should not
-; end: back to run_user's (or run_db_loop's) caller on the kernel stack.
-global user_return
-user_return:
-	mov ax, SEL_DATA32          ; FS and GS stay null: nothing here uses them
-	mov ds, ax
-	mov es, ax
-	mov ss, ax
-	mov esp, [kernel_esp]
-	mov eax, DR7_OFF
-	mov dr7, eax
-	pop edi
-	pop esi
-	pop ebx
-	pop ebp
-	ret
 
 ; Ring 3: a dword read one byte past an aligned buffer, with AC and
 ; CR0.AM set: #AC, retried without AC by ac_handler.
@@ -121,7 +79,7 @@ run_db_loop:
 	push ebx
 	push esi
 	push edi
-	mov [kernel_esp], esp
+	mov [ring3_kernel_esp], esp ; user_return comes back here
 	mov ebx, [esp + 20]
 	mov dr0, ebx
 	mov eax, 0x000F0401         ; L0, RW0 = 11 (read/write), LEN0 = 11 (4 bytes)
@@ -133,6 +91,8 @@ run_db_loop:
 	jmp db_loop_escape
 db_loop_escape:
 	mov dword [loop_escaped], 1
+	mov eax, DR7_OFF
+	mov dr7, eax
 	jmp user_return
 
 section .bss

@@ -15,71 +15,14 @@
 #define RFLAGS_RESERVED (1u << 1)
 #define DR6_B0 (1u << 0)
 #define DR6_BS (1u << 14)
-#define SEL_TSS 0x38
-#define SEL_CONFORMING 0x40
-#define GATE_INT_DPL0 0x8E
-#define GATE_INT_DPL3 0xEE
-#define VEC_AC 17
-#define VEC_USER_RETURN 0x81
 
 extern volatile u32 db_count, db_dr6, ac_count, ac_error, loop_escaped, user_value;
 extern u8 user_buf[16];
-void db_handler(void), ac_handler(void), user_return(void), user_misaligned(void);
+void db_handler(void), ac_handler(void), user_misaligned(void);
 void user_ac_loop(void), ac_loop_escape(void), db_loop_escape(void);
-void run_user(void (*fn)(void), u32 user_esp, u32 eflags);
 void run_db_loop(u32 dr0);
 
-/* The library's flat selectors, then ring-3 code and data, a TSS (for the
- * way back to ring 0) and a conforming ring-0 code segment. */
-static u64 gdt[9] __attribute__((aligned(8))) = {
-	0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull, 0x00009A000000FFFFull,
-	0x000092000000FFFFull, 0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull,
-	0 /* TSS, below */, 0x00CF9E000000FFFFull,
-};
-static u32 tss[26] __attribute__((aligned(16)));
-static u8 kernel_stack[4096] __attribute__((aligned(16)));
 static u8 user_stack[4096] __attribute__((aligned(16)));
-
-static u8 *idt_base(void)
-{
-	struct {
-		u16 limit;
-		u32 base;
-	} __attribute__((packed)) p;
-	__asm__ volatile("sidt %0" : "=m"(p));
-	return (u8 *)p.base;
-}
-
-static void set_gate(u32 vec, void (*fn)(void), u16 sel, u8 type)
-{
-	u8 *g = idt_base() + vec * 8;
-	u32 off = (u32)fn;
-	g[0] = (u8)off;
-	g[1] = (u8)(off >> 8);
-	g[2] = (u8)sel;
-	g[3] = (u8)(sel >> 8);
-	g[4] = 0;
-	g[5] = type;
-	g[6] = (u8)(off >> 16);
-	g[7] = (u8)(off >> 24);
-}
-
-static void rings_init(void)
-{
-	u32 base = (u32)tss;
-	tss[1] = (u32)(kernel_stack + sizeof(kernel_stack)); /* ESP0 */
-	tss[2] = 0x10;                                       /* SS0 */
-	tss[25] = sizeof(tss) << 16;                         /* no I/O bitmap */
-	gdt[7] = (sizeof(tss) - 1) | ((u64)(base & 0xFFFFFF) << 16) | (0x89ull << 40) |
-		 ((u64)(base >> 24) << 56);
-	struct {
-		u16 limit;
-		u32 base;
-	} __attribute__((packed)) p = { sizeof(gdt) - 1, (u32)gdt };
-	__asm__ volatile("lgdt %0; ltr %w1" : : "m"(p), "r"(SEL_TSS) : "memory");
-	set_gate(VEC_USER_RETURN, user_return, 0x08, GATE_INT_DPL3);
-	__asm__ volatile("mov %%cr0, %%eax; or %0, %%eax; mov %%eax, %%cr0" : : "i"(CR0_AM) : "eax");
-}
 
 static bool arg(const char *word)
 {
@@ -126,6 +69,7 @@ static void checks(void)
 int main(void)
 {
 	rings_init();
+	__asm__ volatile("mov %%cr0, %%eax; or %0, %%eax; mov %%eax, %%cr0" : : "i"(CR0_AM) : "eax");
 	if (arg("loop=ac")) {
 		set_gate(VEC_AC, ac_loop_escape, SEL_CONFORMING, GATE_INT_DPL0);
 		report_info("reflect: entering the #AC loop");

@@ -39,6 +39,16 @@ static bool send(u32 dest, u32 low)
 	return apic_icr_wait();
 }
 
+bool apic_send(u32 dest, u32 low)
+{
+	return send(dest, low);
+}
+
+bool apic_vector_set(u32 reg, u32 vector)
+{
+	return apic_read(reg + 0x10 * (vector / 32)) & (1u << (vector % 32));
+}
+
 bool apic_send_init(u32 dest)
 {
 	/* No INIT level de-assert afterwards: CPUs since the Pentium 4 ignore

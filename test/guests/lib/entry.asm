@@ -73,7 +73,7 @@ _start:
 
 ; IDT stubs: each pushes an error code (a dummy 0 when the CPU pushes none)
 ; and its vector, so trap_common always sees the same frame layout
-; (struct trap_frame in trap.c).
+; (struct trap_frame in guest.h).
 %macro TRAP_STUB 1
 trap_stub_%1:
 %if %1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30

@@ -22,11 +22,13 @@
 /* Exception vectors (SDM Vol. 3A, 6.3.1). */
 #define VEC_DE 0
 #define VEC_DB 1
+#define VEC_NMI 2
 #define VEC_BP 3
 #define VEC_UD 6
 #define VEC_DF 8
 #define VEC_GP 13
 #define VEC_PF 14
+#define VEC_AC 17
 #define NO_EXCEPTION (-1)
 
 /* Defined by each guest. Returns the exit code passed to exit(). */
@@ -65,6 +67,9 @@ void relax(void);
 void delay(u32 n);
 /* Upper bound, in relax() steps, for every "wait until" loop. */
 #define SPIN_LIMIT (1u << 24)
+/* Waits, in relax() steps (at most SPIN_LIMIT), until *p >= value (a
+ * counter another CPU or a handler raises). False on timeout. */
+bool wait_until(volatile u32 *p, u32 value);
 
 /* ---- exceptions (trap.c, entry.asm) ---- */
 /* Runs fn(arg) and returns the vector of the first exception it raised
@@ -79,6 +84,25 @@ u32 caught_error_code(void);
 int rdmsr_safe(u32 msr, u64 *val);
 int wrmsr_safe(u32 msr, u64 val);
 
+/* Caught exceptions' EFLAGS image, as the CPU pushed it (RF, bit 16, is
+ * set for faults: SDM Vol 3A 17.3.1.1). */
+u32 caught_eflags(void);
+
+/* The frame an interrupt or exception stub leaves (PUSHAD order, then
+ * vector and error code, then what the CPU pushed: a same-privilege
+ * frame, so no ESP/SS). IRET loads eip, cs and eflags back from it. */
+struct trap_frame {
+	u32 edi, esi, ebp, esp, ebx, edx, ecx, eax;
+	u32 vector, error;
+	u32 eip, cs, eflags;
+};
+/* Frame handler for any vector 0..255, NMI (2) included: sees (and may
+ * change) the whole frame, and runs instead of catch_exception, the
+ * irq_handler and the unexpected-exception report. NULL removes it. An
+ * interrupt's handler sends its own EOI. Safe on any CPU. */
+typedef void (*trap_handler)(struct trap_frame *f);
+bool trap_register(u32 vector, trap_handler h);
+
 /* Interrupt handler for vectors 32..255, called with interrupts off and
  * expected to send its own EOI. */
 typedef void (*irq_handler)(u32 vector);
@@ -88,6 +112,32 @@ typedef void (*irq_handler)(u32 vector);
 bool irq_register(u32 vector, irq_handler h);
 /* Loads the library IDT on the calling CPU (the APs do this on start). */
 void idt_load(void);
+
+/* ---- ring 3 (ring3.c, ring3.asm) ---- */
+/* Selectors of the GDT rings_init loads: the library's flat ones (above),
+ * then these. A conforming code segment keeps the CPL of whoever enters
+ * it (an interrupt gate to it from CPL 3 runs the handler at CPL 3, on
+ * the interrupted stack). */
+#define SEL_UCODE 0x2B      /* ring-3 flat code */
+#define SEL_UDATA 0x33      /* ring-3 flat data */
+#define SEL_TSS 0x38
+#define SEL_CONFORMING 0x40 /* conforming ring-0 flat code */
+/* IDT gate types: 32-bit interrupt gate, present, DPL 0 or 3 */
+#define GATE_INT_DPL0 0x8E
+#define GATE_INT_DPL3 0xEE
+/* The DPL 3 gate that ends run_user's code (INT 0x81). */
+#define VEC_USER_RETURN 0x81
+/* Loads that GDT and a TSS (ESP0: a 4 KiB kernel stack of the library),
+ * and installs the INT 0x81 gate. BSP, once, before run_user. */
+void rings_init(void);
+/* The IDT this CPU uses (SIDT): the library's shared one. */
+u8 *idt_base(void);
+/* Points IDT entry vec (the shared IDT) at fn through selector sel with
+ * gate type. */
+void set_gate(u32 vec, void (*fn)(void), u16 sel, u8 type);
+/* Runs fn at CPL 3 on user_esp with eflags; fn ends with INT 0x81, and
+ * run_user returns (ring 0, its caller's registers and stack back). */
+void run_user(void (*fn)(void), u32 user_esp, u32 eflags);
 
 /* ---- Multiboot info (copied at entry, so low memory may be reused) ---- */
 struct mb_mmap_entry {

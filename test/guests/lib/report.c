@@ -88,3 +88,13 @@ void delay(u32 n)
 	while (n--)
 		pause();
 }
+
+bool wait_until(volatile u32 *p, u32 value)
+{
+	for (u32 i = 0; i < SPIN_LIMIT; i++) {
+		if (__atomic_load_n(p, __ATOMIC_SEQ_CST) >= value)
+			return true;
+		relax();
+	}
+	return false;
+}

@@ -12,8 +12,21 @@
 #define APIC_TPR 0x080
 #define APIC_EOI 0x0B0
 #define APIC_SVR 0x0F0
+#define APIC_ISR 0x100
+#define APIC_IRR 0x200
 #define APIC_ICR_LO 0x300
 #define APIC_ICR_HI 0x310
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+
+/* ICR low fields (SDM Vol. 3A, 10.6.1) */
+#define ICR_MODE_FIXED (0u << 8)
+#define ICR_MODE_NMI (4u << 8)
+#define ICR_LOGICAL (1u << 11)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_DEST_SELF (1u << 18)
+#define ICR_DEST_ALL (2u << 18)
+#define ICR_DEST_OTHERS (3u << 18)
 
 #define AP_MAX 16
 /* Physical page the AP trampoline is copied to; the SIPI vector is its
@@ -33,6 +46,11 @@ bool apic_icr_wait(void);
 bool apic_send_init(u32 dest);
 bool apic_send_sipi(u32 dest, u32 page);
 bool apic_send_fixed(u32 dest, u32 vector);
+/* Any IPI: ICR high gets dest (ignored by the shorthands), ICR low is low
+ * (mode, shorthand, vector). */
+bool apic_send(u32 dest, u32 low);
+/* Whether vector is set in the 256-bit register at reg (ISR or IRR). */
+bool apic_vector_set(u32 reg, u32 vector);
 
 /* Entry of an AP: runs in 32-bit protected mode on the AP's own 8 KiB
  * stack, with the library IDT loaded and interrupts off. If it returns,

@@ -5,14 +5,6 @@
 #include "guest.h"
 #include "internal.h"
 
-/* Layout pushed by the stubs and trap_common (PUSHAD order, then vector
- * and error code, then what the CPU pushed). */
-struct trap_frame {
-	u32 edi, esi, ebp, esp, ebx, edx, ecx, eax;
-	u32 vector, error;
-	u32 eip, cs, eflags;
-};
-
 struct idt_gate {
 	u16 off_lo, sel;
 	u8 zero, type;
@@ -28,9 +20,11 @@ struct idt_ptr {
 
 extern const u32 trap_stubs[256];
 extern u32 catch_resume, catch_vector, catch_error;
+static u32 catch_eflags;
 
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 static irq_handler handlers[256];
+static trap_handler frame_handlers[256];
 
 void idt_init(void)
 {
@@ -59,18 +53,37 @@ bool irq_register(u32 vector, irq_handler h)
 	return true;
 }
 
+bool trap_register(u32 vector, trap_handler h)
+{
+	if (vector > 255)
+		return false;
+	__atomic_store_n(&frame_handlers[vector], h, __ATOMIC_RELEASE);
+	return true;
+}
+
 u32 caught_error_code(void)
 {
 	return catch_error;
+}
+
+u32 caught_eflags(void)
+{
+	return catch_eflags;
 }
 
 /* Called from trap_common with the frame on the interrupted stack. */
 void trap_dispatch(struct trap_frame *f);
 void trap_dispatch(struct trap_frame *f)
 {
+	trap_handler fh = __atomic_load_n(&frame_handlers[f->vector], __ATOMIC_ACQUIRE);
+	if (fh) {
+		fh(f);
+		return;
+	}
 	if (f->vector < 32 && catch_resume) {
 		catch_vector = f->vector;
 		catch_error = f->error;
+		catch_eflags = f->eflags;
 		f->eip = catch_resume;
 		return;
 	}

@@ -32,12 +32,23 @@ static u32 host_max_leaf(void)
 	return max;
 }
 
-static u32 host_ext_max(void)
+/* The host's side of every answer, the same for all vCPUs: read once. */
+static const struct cpuid_host *cpuid_host_facts(void)
 {
-	static u32 max;
-	if (!max)
-		max = cpuid(0x80000000u, 0).eax;
-	return max;
+	static struct cpuid_host h;
+	static bool ready;
+	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE))
+		return &h;
+	struct cpuid_host n = {
+		.xsave = vcpu_fpu_xsave(),
+		.xfeatures = vcpu_fpu_allowed(),
+		.xstate_size = vcpu_fpu_image_size(),
+		.max = host_max_leaf(),
+		.ext_max = cpuid(0x80000000u, 0).eax,
+	};
+	h = n; /* every CPU computes the same: a race only repeats it */
+	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
+	return &h;
 }
 
 /* The leaves the monitor makes up; false for the host's (the table's). */
@@ -83,23 +94,18 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 	if (cpuid_emulated(leaf, r))
 		return;
 	*r = cpuid(leaf, sub);
-	struct arch_vcpu *a = v->arch;
-	struct cpuid_guest g = {
-		.vcpu_index = v->index,
-		.vcpu_count = v->vm->vcpu_count,
-		.apic_enabled = vlapic_enabled(vcpu_lapic(v)),
-		.xsave = vcpu_fpu_xsave(),
-		.xfeatures = vcpu_fpu_allowed(),
-		.xstate_size = vcpu_fpu_image_size(),
+	const struct arch_vcpu *a = v->arch;
+	struct cpuid_vcpu c = {
+		.index = v->index,
+		.count = v->vm->vcpu_count,
+		.apic_enabled = vlapic_enabled(&a->lapic),
 		.rdtscp = a->proc2 & PROC2_ENABLE_RDTSCP,
 		.invpcid = a->proc2 & PROC2_ENABLE_INVPCID,
-		.host_max = host_max_leaf(),
-		.host_ext_max = host_ext_max(),
 	};
 	/* Guest-owned CR4 bits (not in the CR4 guest/host mask) */
 	if (leaf == 1 || leaf == 7)
-		g.cr4 = vmcs_read(VMCS_GUEST_CR4);
-	cpuid_policy_apply(&g, leaf, sub, r);
+		c.cr4 = vmcs_read(VMCS_GUEST_CR4);
+	cpuid_policy_apply(cpuid_host_facts(), &c, leaf, sub, r);
 	/* Up to the frequency leaf: Linux takes the TSC and APIC timer rates
 	 * from 0x15/0x16 instead of calibrating against the PIT. */
 	if (leaf == 0 && r->eax < LEAF_FREQ)

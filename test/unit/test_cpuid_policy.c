@@ -34,9 +34,11 @@ static struct guest guest(u64 xfeatures)
 	return g;
 }
 
+/* Leaves that do not depend on the vCPU get no vCPU (a read of it would
+ * be a NULL access under the sanitizer). */
 static struct cpuid_regs ask(const struct guest *g, u32 leaf, u32 sub, struct cpuid_regs host)
 {
-	cpuid_policy_apply(&g->h, &g->c, leaf, sub, &host);
+	cpuid_policy_apply(&g->h, cpuid_policy_per_vcpu(leaf) ? &g->c : NULL, leaf, sub, &host);
 	return host;
 }
 

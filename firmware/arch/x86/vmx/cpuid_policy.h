@@ -28,6 +28,14 @@ struct cpuid_vcpu {
 	bool invpcid;       /* VMX "enable INVPCID": INVPCID runs */
 };
 
+/* cpuid_policy_per_vcpu: whether leaf's answer depends on the vCPU (the
+ * only leaves for which cpuid_policy_apply reads c; others may pass NULL,
+ * which keeps the common leaves' exits short). */
+static inline bool cpuid_policy_per_vcpu(u32 leaf)
+{
+	return leaf == 1 || leaf == 7 || leaf == 0x80000001u;
+}
+
 /* cpuid_policy_apply: r holds the host's answer to (leaf, sub); leaves in
  * it what vCPU c sees for a leaf the host defines. The leaves that the
  * monitor makes up (0x6, 0x15, 0x16, 0x80000007, 0x40000000+) are the

@@ -94,18 +94,21 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 	if (cpuid_emulated(leaf, r))
 		return;
 	*r = cpuid(leaf, sub);
-	const struct arch_vcpu *a = v->arch;
-	struct cpuid_vcpu c = {
-		.index = v->index,
-		.count = v->vm->vcpu_count,
-		.apic_enabled = vlapic_enabled(&a->lapic),
-		.rdtscp = a->proc2 & PROC2_ENABLE_RDTSCP,
-		.invpcid = a->proc2 & PROC2_ENABLE_INVPCID,
-	};
-	/* Guest-owned CR4 bits (not in the CR4 guest/host mask) */
-	if (leaf == 1 || leaf == 7)
-		c.cr4 = vmcs_read(VMCS_GUEST_CR4);
-	cpuid_policy_apply(cpuid_host_facts(), &c, leaf, sub, r);
+	if (!cpuid_policy_per_vcpu(leaf)) {
+		cpuid_policy_apply(cpuid_host_facts(), NULL, leaf, sub, r);
+	} else {
+		const struct arch_vcpu *a = v->arch;
+		struct cpuid_vcpu c = {
+			.index = v->index,
+			.count = v->vm->vcpu_count,
+			.apic_enabled = vlapic_enabled(&a->lapic),
+			.rdtscp = a->proc2 & PROC2_ENABLE_RDTSCP,
+			.invpcid = a->proc2 & PROC2_ENABLE_INVPCID,
+			/* Guest-owned CR4 bits (not in the CR4 guest/host mask) */
+			.cr4 = leaf != 0x80000001u ? vmcs_read(VMCS_GUEST_CR4) : 0,
+		};
+		cpuid_policy_apply(cpuid_host_facts(), &c, leaf, sub, r);
+	}
 	/* Up to the frequency leaf: Linux takes the TSC and APIC timer rates
 	 * from 0x15/0x16 instead of calibrating against the PIT. */
 	if (leaf == 0 && r->eax < LEAF_FREQ)

@@ -133,6 +133,34 @@ step_movss_cpuid_next:
 	pop ebx
 	ret
 
+; void step_popss_cpuid(void) -- POP SS, then CPUID in its shadow, with TF
+; set.
+global step_popss_cpuid, step_popss_cpuid_next
+step_popss_cpuid:
+	push ebx
+	xor eax, eax
+	xor ecx, ecx
+	push ss
+	TF_ON
+	pop ss
+	cpuid
+step_popss_cpuid_next:
+	pop ebx
+	ret
+
+; void step_sti(void) -- STI (interrupts were off: it opens a shadow) with
+; TF set: the #DB after it comes inside the shadow (a #DB is not an
+; interrupt), and the entry that gives it to the guest must carry the
+; single step VM entry wants there (SDM Vol 3C 27.3.1.5).
+global step_sti, step_sti_next
+step_sti:
+	cli
+	TF_ON
+	sti
+step_sti_next:
+	cli
+	ret
+
 ; void step_movss_mmio(const u16 *ss, u32 *mmio) -- MOV SS, then a store
 ; to device memory (emulated by the monitor) in its shadow, with TF set;
 ; then one more instruction, which must run untraced.

@@ -6,9 +6,10 @@
  *   a store that raises an interrupt, the #DB before that interrupt (a
  *   trap on the previous instruction outranks it, SDM Vol 3A 6.9; the
  *   pending #DB also ends the halt).
- * - MOV SS shadow: MOV SS with TF (and a data breakpoint on its operand)
- *   then CPUID, or then a device-memory store: one #DB after the second
- *   instruction, with BS (and B0).
+ * - MOV SS shadow: MOV SS (or POP SS) with TF (and a data breakpoint on
+ *   its operand) then CPUID, or then a device-memory store: one #DB after
+ *   the second instruction, with BS (and B0). STI's shadow: the #DB
+ *   right after it.
  * - Data breakpoints on device registers (IOAPIC, local APIC), reads and
  *   writes by their R/W and LEN; I/O breakpoints (CR4.DE) on UART ports;
  *   a data breakpoint on memory a REP INSB writes (the #DB after that
@@ -51,6 +52,7 @@ void db_handler(void);
 void step_cpuid(void), step_out(void), step_rdmsr(void), step_hlt(void);
 void step_store_irq(volatile u32 *icr, u32 value);
 void step_movss_cpuid(const u16 *ss);
+void step_popss_cpuid(void), step_sti(void);
 void step_movss_mmio(const u16 *ss, volatile u32 *mmio);
 u32 load32(volatile const u32 *p);
 void store32(volatile u32 *p, u32 v);
@@ -60,6 +62,7 @@ void rep_insb_at(u16 port, u8 *dst, u32 n);
 void gd_probe(void);
 extern const u8 step_cpuid_next[], step_out_next[], step_rdmsr_next[], step_hlt_next[];
 extern const u8 step_store_irq_next[], step_movss_cpuid_next[], step_movss_mmio_next[];
+extern const u8 step_popss_cpuid_next[], step_sti_next[];
 extern const u8 load32_next[], store32_next[], port_in_next[], port_out_next[];
 extern const u8 rep_insb_insn[], gd_mov[];
 
@@ -206,6 +209,14 @@ static void mov_ss_shadow(void)
 	set_dr(7, DR7_FIXED);
 	expect_one("MOV SS (data breakpoint) then CPUID, TF", DR6_B(0) | DR6_BS,
 		   step_movss_cpuid_next);
+
+	reset();
+	step_popss_cpuid();
+	expect_one("POP SS then CPUID, TF", DR6_BS, step_popss_cpuid_next);
+
+	reset();
+	step_sti();
+	expect_one("STI (opening a shadow), TF", DR6_BS, step_sti_next);
 
 	reset();
 	step_movss_mmio(&ss_value, (volatile u32 *)IOAPIC);

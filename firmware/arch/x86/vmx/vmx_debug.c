@@ -9,25 +9,30 @@
 #define CR4_DE (1ULL << 3)
 #define DR6_INIT 0xFFFF0FF0ULL
 
-bool vmx_debug_bp_regs(struct bp_regs *r)
+/* The rest of *r once r->dr7 enables a breakpoint. */
+static void vmx_debug_bp_fill(struct bp_regs *r)
 {
-	r->dr7 = vmcs_read(VMCS_GUEST_DR7);
-	if (!(r->dr7 & DR7_ENABLE_MASK))
-		return false;
 	__asm__ volatile("mov %%dr0, %0" : "=r"(r->dr[0]));
 	__asm__ volatile("mov %%dr1, %0" : "=r"(r->dr[1]));
 	__asm__ volatile("mov %%dr2, %0" : "=r"(r->dr[2]));
 	__asm__ volatile("mov %%dr3, %0" : "=r"(r->dr[3]));
 	/* DE is the guest's own (not in the CR4 guest/host mask). */
 	r->cr4_de = vmcs_read(VMCS_GUEST_CR4) & CR4_DE;
+}
+
+bool vmx_debug_bp_regs(struct bp_regs *r)
+{
+	r->dr7 = vmcs_read(VMCS_GUEST_DR7);
+	if (!(r->dr7 & DR7_ENABLE_MASK))
+		return false;
+	vmx_debug_bp_fill(r);
 	return true;
 }
 
-u32 vmx_debug_bp_hits(enum bp_access acc, u64 addr, u32 size)
+u32 vmx_debug_bp_hits_on(u64 dr7, enum bp_access acc, u64 addr, u32 size)
 {
-	struct bp_regs r;
-	if (!vmx_debug_bp_regs(&r))
-		return 0;
+	struct bp_regs r = { .dr7 = dr7 };
+	vmx_debug_bp_fill(&r);
 	return bp_match(&r, acc, addr, size);
 }
 

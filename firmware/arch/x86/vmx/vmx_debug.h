@@ -10,16 +10,29 @@
 
 #include <cg/types.h>
 #include "arch/x86/vmx/bp_match.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_ops.h"
 
 /* vmx_debug_bp_regs: the guest's breakpoint registers into *r. Returns
  * false, leaving *r partly filled, when DR7 enables no breakpoint (the
  * common case: one VMREAD). */
 bool vmx_debug_bp_regs(struct bp_regs *r);
 
+/* vmx_debug_bp_hits_on: vmx_debug_bp_hits once DR7 (dr7) is known to
+ * enable a breakpoint. */
+u32 vmx_debug_bp_hits_on(u64 dr7, enum bp_access acc, u64 addr, u32 size);
+
 /* vmx_debug_bp_hits: bp_match for one emulated access (a linear address,
  * or a port for BP_IO) against the guest's breakpoints: B0-B3 of those it
- * hits, 0 when none is enabled. */
-u32 vmx_debug_bp_hits(enum bp_access acc, u64 addr, u32 size);
+ * hits, 0 when none is enabled. Inline: every port and MMIO exit asks,
+ * and the answer is nearly always one VMREAD of DR7. */
+static inline u32 vmx_debug_bp_hits(enum bp_access acc, u64 addr, u32 size)
+{
+	u64 dr7 = vmcs_read(VMCS_GUEST_DR7);
+	if (__builtin_expect(!(dr7 & DR7_ENABLE_MASK), 1))
+		return 0;
+	return vmx_debug_bp_hits_on(dr7, acc, addr, size);
+}
 
 /* vmx_debug_stepping: whether the instruction that exited is single-
  * stepped (pending_dbg_single_step), given the guest's RFLAGS. */

@@ -43,6 +43,8 @@ GUEST_NAMES := cpuid msr pio mmio vmcall hlt_ipi smp realmode vmxon unassigned \
 GUEST_NAMES += vblk
 # Overlay quota and a disk-flooding neighbour (test/boot/disk_quota.test.ts).
 GUEST_NAMES += disk_flood
+# Debug exceptions around the instructions the monitor completes.
+GUEST_NAMES += debug
 
 GUEST_LIB_C := $(wildcard $(GUEST_SRC)/lib/*.c)
 GUEST_LIB_ASM := $(wildcard $(GUEST_SRC)/lib/*.asm)

@@ -68,6 +68,10 @@ UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
 # (vmx_event.h, vmx_tlb.h); string I/O's element loop (io_string.c).
 UNIT_TESTS += test_vmx_event test_io_string
 UNIT_FW_SRCS += io_string
+# Breakpoints on emulated accesses and the pending-#DB field rules
+# (bp_match.c, pending_dbg.h).
+UNIT_TESTS += test_debug
+UNIT_FW_SRCS += bp_match
 # Speculative-execution decision between VMs (arch/x86/vmx/spec_policy.c).
 UNIT_TESTS += test_spec_ctrl
 UNIT_FW_SRCS += spec_policy

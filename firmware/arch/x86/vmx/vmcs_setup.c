@@ -162,6 +162,7 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector)
 	vmx_set_cr0(v, CR0_ET | CR0_NW | CR0_CD);
 	vmx_set_cr4(0);
 	memset(v->gpr, 0, sizeof(v->gpr));
+	vmx_debug_init(); /* DR0-DR3, DR6; DR7 and pending #DBs: vmcs_guest_common */
 	v->arch->event.valid = false;
 	/* INIT empties the TLBs (SDM Vol 3A table 9-1): global pages
 	 * from before must not survive into the new paging set-up. */

@@ -217,9 +217,12 @@ static __attribute__((noinline)) void vmx_inject_slow(struct vcpu *v)
 			set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
 		return;
 	}
+	/* A #DB the field holds goes first (a trap on the previous
+	 * instruction, pending_dbg.h); the window exit comes after it. */
 	bool can = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 		   !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
-		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+		   !vmx_debug_trap_pending();
 	if (can) {
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (u32)vec);
 		vlapic_ack(&a->lapic, (u8)vec);

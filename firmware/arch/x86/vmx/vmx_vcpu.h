@@ -7,6 +7,8 @@
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vcpu_fpu.h"
 #include "arch/x86/vmx/vcpu_msr.h"
+#include "arch/x86/vmx/vmx_debug.h"
+#include "arch/x86/vmx/pending_dbg.h"
 #include "core/virt.h"
 
 struct vcpu;
@@ -103,18 +105,37 @@ static inline void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error)
  * CPU, at the first run and at INIT (vmx_tlb.h says why). */
 void vmx_vcpu_flush_tlb(const struct arch_vcpu *a);
 
-/* vmx_skip_instruction: advance the guest RIP past the exiting instruction
- * (and end an STI/MOV SS interrupt shadow, which the instruction consumed).
- * Inline: it is on every instruction exit's path. */
+/* vmx_advance_rip: the monitor has completed, for the guest, the
+ * instruction that exited (len bytes; 0 for one iteration of a REP string
+ * instruction that is to go on): advance RIP past it, end an STI/MOV SS
+ * shadow (the instruction consumed it, SDM Vol 3A 6.8.3), and raise the
+ * trap-class #DB a CPU would raise after it (vmx_debug_traps): the
+ * breakpoints its emulated accesses hit (bp_hits, B0-B3 from bp_match)
+ * and a single step when RFLAGS.TF was set as it began. Debug exceptions
+ * the exit saved as pending (a MOV SS held them back) stay and come with
+ * it. Inline: it is on every instruction exit's path. */
+static inline void vmx_advance_rip(u64 len, u32 bp_hits)
+{
+	u64 rip, intr, rflags;
+	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"((u64)VMCS_GUEST_RIP) : "cc");
+	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"((u64)VMCS_GUEST_RIP) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"((u64)VMCS_GUEST_INTERRUPTIBILITY) : "cc");
+	if (intr & 3)
+		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL),
+				 "r"((u64)VMCS_GUEST_INTERRUPTIBILITY) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(rflags) : "r"((u64)VMCS_GUEST_RFLAGS) : "cc");
+	if (__builtin_expect((rflags & RFLAGS_TF) || bp_hits, 0))
+		vmx_debug_traps(bp_hits, rflags);
+}
+
+/* vmx_skip_instruction: vmx_advance_rip past the exiting instruction (its
+ * length from the exit), for an instruction that touched no memory or
+ * port the guest may watch. */
 static inline void vmx_skip_instruction(void)
 {
-	u64 rip, len, intr;
-	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"(0x681EULL) : "cc");
-	__asm__ volatile("vmread %1, %0" : "=r"(len) : "r"(0x440CULL) : "cc");
-	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"(0x681EULL) : "cc");
-	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"(0x4824ULL) : "cc");
-	if (intr & 3)
-		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL), "r"(0x4824ULL) : "cc");
+	u64 len;
+	__asm__ volatile("vmread %1, %0" : "=r"(len) : "r"((u64)VMCS_EXIT_INSTR_LEN) : "cc");
+	vmx_advance_rip(len, 0);
 }
 
 /* ept_map_2m: map guest-physical gpa to host hpa (2 MiB, RWX, WB) in vm.

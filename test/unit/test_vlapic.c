@@ -30,6 +30,7 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 }
 
 static struct vm vm;
+static struct arch_vm avm; /* the VM's TSC offset (vmx_tsc.h) */
 static struct vcpu cpu0, cpu1;
 static struct arch_vcpu arch0, arch1; /* the vLAPICs live in arch's vCPU state */
 static u32 page0[1024] __attribute__((aligned(4096))), page1[1024] __attribute__((aligned(4096)));
@@ -37,6 +38,8 @@ static u32 page0[1024] __attribute__((aligned(4096))), page1[1024] __attribute__
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
+	memset(&avm, 0, sizeof(avm));
+	vm.arch = &avm;
 	memset(&cpu0, 0, sizeof(cpu0));
 	memset(&cpu1, 0, sizeof(cpu1));
 	memset(&arch0, 0, sizeof(arch0));
@@ -349,8 +352,44 @@ static void test_init_ipi(void)
 	CHECK(ends == 0, "INIT level de-assert does nothing");
 }
 
+/* IA32_TSC_DEADLINE is in guest TSC units: host TSC + the VM's offset. */
+static void test_tsc_deadline_offset(void)
+{
+	setup();
+	struct vlapic *l = vcpu_lapic(&cpu0);
+	wr(&cpu0, 0x320, (2U << 17) | 0xEF);
+	avm.tsc_offset = 10000000; /* the guest's TSC is 10^7 ahead */
+	vlapic_tsc_deadline_write(&cpu0, 11000500);
+	CHECK(l->timer_deadline == 1000500, "guest ahead: the host deadline is the guest's minus the offset");
+	CHECK(vlapic_tsc_deadline_read(l) == 11000500, "the MSR reads back the guest value");
+	CHECK(!vlapic_timer_fire(&cpu0, 1000499) && vlapic_timer_fire(&cpu0, 1000500),
+	      "fires when the guest's TSC reaches it");
+	vlapic_tsc_deadline_write(&cpu0, 5000000);
+	CHECK(l->timer_deadline == fake_tsc, "a deadline the guest's TSC has passed is due at once");
+	avm.tsc_offset = (u64)-500000; /* the guest's TSC is behind: 500000 now */
+	vlapic_tsc_deadline_write(&cpu0, 600000);
+	CHECK(l->timer_deadline == 1100000, "guest behind: the host deadline is later");
+
+	/* The offset changes while armed: the deadline moves with it. */
+	avm.tsc_offset = 0;
+	vlapic_tsc_deadline_write(&cpu0, 1500000);
+	l->timer_dirty = false;
+	vlapic_tsc_offset_changed(&cpu0, 1000000); /* the guest TSC jumped past it */
+	CHECK(l->timer_deadline == fake_tsc && l->timer_dirty, "a jump past the deadline makes it due now");
+	vlapic_tsc_offset_changed(&cpu0, (u64)-1000000); /* and far back */
+	CHECK(l->timer_deadline == 2500000, "a jump back postpones it");
+	CHECK(vlapic_tsc_deadline_read(l) == 1500000, "the guest's deadline itself is unchanged");
+	/* One-shot counts are durations: an offset change leaves them alone. */
+	wr(&cpu0, 0x320, 0x30);
+	wr(&cpu0, 0x3E0, 0xB);
+	wr(&cpu0, 0x380, 1000);
+	vlapic_tsc_offset_changed(&cpu0, 123456789);
+	CHECK(l->timer_deadline == fake_tsc + 1000, "the one-shot timer does not move");
+}
+
 int main(void)
 {
+	test_tsc_deadline_offset();
 	test_init_ipi();
 	test_page_layout();
 	test_apic_write_exits();

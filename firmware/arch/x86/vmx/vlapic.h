@@ -3,11 +3,12 @@
  * vectors), LDR/DFR, SVR, IRR/ISR/TMR, ICR with INIT, SIPI and fixed
  * deliveries, and the timer in one-shot, periodic and TSC-deadline modes.
  *
- * Time: the guest's TSC is the host's (no offset, no scaling), so guest
- * time never stops or jumps while a vCPU waits for a CPU. The APIC timer
- * counts at the "core crystal clock" CPUID leaf 0x15 reports: the TSC
- * divided by vlapic_crystal_div(). Timer deadlines are kept as host TSC
- * values; the run loop and the scheduler turn them into interrupts. */
+ * Time: the guest's TSC is the host's plus the VM's offset (0 until the
+ * guest writes its TSC; vmx_tsc.h), never scaled, so guest time never
+ * stops or jumps while a vCPU waits for a CPU. The APIC timer counts at
+ * the "core crystal clock" CPUID leaf 0x15 reports: the TSC divided by
+ * vlapic_crystal_div(). Timer deadlines are kept as host TSC values; the
+ * run loop and the scheduler turn them into interrupts. */
 #ifndef CG_VLAPIC_H
 #define CG_VLAPIC_H
 
@@ -55,8 +56,8 @@ struct vlapic {
 	u32 timer_divide;    /* divide configuration register */
 	u64 timer_start;     /* TSC when the current count period began */
 	u64 timer_period;    /* TSC ticks of one full count (periodic) */
-	volatile u64 timer_deadline; /* TSC of the next expiry, 0: disarmed */
-	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it */
+	volatile u64 timer_deadline; /* host TSC of the next expiry, 0: disarmed */
+	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it (guest TSC) */
 	volatile bool timer_dirty; /* the deadline moved: rearm the run loop's timer */
 };
 
@@ -172,5 +173,10 @@ u32 vlapic_timer_current(struct vlapic *l, u64 now);
  * otherwise it is remembered and ignored, as the SDM says. */
 u64 vlapic_tsc_deadline_read(struct vlapic *l);
 void vlapic_tsc_deadline_write(struct vcpu *v, u64 value);
+
+/* vlapic_tsc_offset_changed: v's VM has a new TSC offset: an armed
+ * TSC-deadline timer fires when the guest's TSC reaches its deadline, so
+ * its host deadline moves (it may be due at once). Any CPU. */
+void vlapic_tsc_offset_changed(struct vcpu *v, u64 offset);
 
 #endif

@@ -12,6 +12,7 @@
 #include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_tlb.h"
+#include "arch/x86/vmx/vmx_tsc.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/spinlock.h>
@@ -241,9 +242,12 @@ void vmx_vcpu_setup(struct vcpu *v)
 
 	u32 pin = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
 			  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER);
+	/* TSC offsetting: the VM's offset (vmx_tsc.h), 0 until the guest
+	 * writes its TSC. */
 	u32 want_proc = PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_RDPMC_EXITING |
 			PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_USE_IO_BITMAPS |
-			PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY;
+			PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY |
+			PROC_USE_TSC_OFFSETTING;
 	u32 want_proc2 = PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_VPID |
 			 PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_INVPCID | PROC2_PAUSE_LOOP_EXITING;
 	/* VPIDs only where this CPU can flush one (migration, INIT). */
@@ -299,7 +303,7 @@ void vmx_vcpu_setup(struct vcpu *v)
 		vmx_vcpu_flush_tlb(a); /* the VPID may have been an ended VM's */
 	}
 	vmx_apicv_setup(v, a->proc, proc2);
-	vmcs_write(VMCS_TSC_OFFSET, 0);
+	vmx_tsc_load(v);
 	/* PE, NE and PG changes exit (mode switches, EFER.LMA); the guest reads
 	 * its own values of the masked bits from the shadows. */
 	vmcs_write(VMCS_CR0_MASK, CR0_PE | CR0_NE | CR0_PG | CR0_NW | CR0_CD);

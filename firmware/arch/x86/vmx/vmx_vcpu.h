@@ -17,6 +17,11 @@ struct arch_vm {
 	u64 eptp;
 	bool apicv;    /* its vCPUs use APIC virtualization (vmx_apicv.c) */
 	u64 spec_tag;  /* this VM instance, for IBPB between VMs (spec_ctrl.c) */
+	/* The guest's TSC (vmx_tsc.h): host TSC + tsc_offset on every vCPU,
+	 * and IA32_TSC_ADJUST; tsc_gen counts changes, under tsc_lock. */
+	volatile u64 tsc_offset;
+	volatile u32 tsc_gen;
+	u32 tsc_lock;
 };
 
 struct pending_event {
@@ -48,6 +53,8 @@ struct arch_vcpu {
 	u32 cpu;           /* CPU whose host state the VMCS holds */
 	bool apicv;        /* APIC virtualization on (the VM's choice) */
 	u64 eoi_exit[4];   /* the VMCS's EOI-exit bitmap, as last written */
+	volatile u32 tsc_gen_seen; /* the VM's tsc_gen whose offset the VMCS holds */
+	u64 misc_enable;   /* IA32_MISC_ENABLE (misc_enable.h) */
 	/* The vCPU's local APIC (vlapic.c). Its register page lives as long
 	 * as the VM, not the vCPU: a device or another vCPU may still aim an
 	 * interrupt at a vCPU that stopped (freed by vmx_vm_lapics_free). */

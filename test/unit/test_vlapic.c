@@ -8,6 +8,7 @@
 #include "core/irq.h"
 #include "arch/x86/vmx/vlapic.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
+#include <cg/errno.h>
 #include <string.h>
 
 static u64 fake_tsc;
@@ -387,9 +388,59 @@ static void test_tsc_deadline_offset(void)
 	CHECK(l->timer_deadline == fake_tsc + 1000, "the one-shot timer does not move");
 }
 
+/* IA32_APIC_BASE.EN: a disabled APIC is gone; enabled again, it is in its
+ * power-on state (SDM Vol 3A 10.4.3, 10.4.7.1). */
+static void test_apic_disable(void)
+{
+	setup();
+	struct vlapic *l = vcpu_lapic(&cpu0);
+	u64 base = l->apic_base;
+	wr(&cpu0, 0x80, 0x20);           /* TPR */
+	wr(&cpu0, 0xD0, 0x01000000);     /* LDR */
+	wr(&cpu0, 0x3E0, 0xB);
+	wr(&cpu0, 0x320, 0x31);
+	wr(&cpu0, 0x380, 5000);          /* an armed one-shot */
+	vlapic_set_irq(&cpu0, 0x40);
+	CHECK(irr_has(&cpu0, 0x40), "a request before");
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE | (1ULL << 10) | (1ULL << 11)) == -CG_EINVAL,
+	      "x2APIC (EXTD) refused");
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE | (1ULL << 10)) == -CG_EINVAL, "EN=0 EXTD=1 refused");
+	CHECK(vlapic_write_base(&cpu0, 0xFED00000ULL | (1ULL << 11)) == -CG_EINVAL, "no relocation");
+	CHECK(vlapic_write_base(&cpu0, base) == 0 && rd(&cpu0, 0x80) == 0x20 && l->timer_deadline,
+	      "writing the same value changes nothing");
+
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE) == 0, "EN cleared");
+	CHECK(!vlapic_enabled(l) && (l->apic_base & (1ULL << 8)), "disabled, still the BSP");
+	CHECK(l->timer_deadline == 0 && l->timer_dirty, "its timer stopped");
+	CHECK(!irr_has(&cpu0, 0x40) && vlapic_pending(l) < 0, "its requests dropped");
+	vlapic_set_irq(&cpu0, 0x41);
+	CHECK(!irr_has(&cpu0, 0x41), "an IPI to it is dropped");
+	CHECK(arch_irq_deliver(&vm, 0, false, false, 0x42, false) == 0, "an IOAPIC/MSI message to its ID finds no one");
+	CHECK(arch_irq_deliver(&vm, 0xFF, false, true, 0x43, false) == 1 && irr_has(&cpu1, 0x43) &&
+		      !irr_has(&cpu0, 0x43),
+	      "lowest priority to all goes to an enabled APIC");
+
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE | (1ULL << 11)) == 0 && vlapic_enabled(l), "EN set again");
+	CHECK(rd(&cpu0, 0x20) == 0 && rd(&cpu0, 0x30) == 0x00050014u, "ID and version as at power-on");
+	CHECK(rd(&cpu0, 0x80) == 0 && rd(&cpu0, 0xD0) == 0 && rd(&cpu0, 0xE0) == 0xFFFFFFFFu,
+	      "TPR, LDR 0, DFR all ones");
+	CHECK(rd(&cpu0, 0xF0) == 0xFF, "SVR 0xFF: software-disabled");
+	CHECK(rd(&cpu0, 0x320) == 0x10000 && rd(&cpu0, 0x380) == 0 && rd(&cpu0, 0x3E0) == 0,
+	      "LVT timer masked, counts 0");
+	bool clear = true;
+	for (u32 off = 0x100; off < 0x280; off += 0x10)
+		clear = clear && rd(&cpu0, off) == 0;
+	CHECK(clear, "ISR, TMR, IRR all zero");
+	CHECK(l->timer_deadline == 0, "the timer stays stopped");
+	wr(&cpu0, 0xF0, 0x1FF);
+	vlapic_set_irq(&cpu0, 0x44);
+	CHECK(vlapic_pending(l) == 0x44, "takes interrupts again once software-enabled");
+}
+
 int main(void)
 {
 	test_tsc_deadline_offset();
+	test_apic_disable();
 	test_init_ipi();
 	test_page_layout();
 	test_apic_write_exits();

@@ -106,7 +106,9 @@ enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 	bool ok;
 	switch (msr) {
 	case MSR_APIC_BASE:
-		ok = vlapic_write_base(vcpu_lapic(v), value) == 0;
+		ok = vlapic_write_base(v, value) == 0;
+		if (ok)
+			vmx_apicv_apic_state(v); /* APICv only while the APIC is on */
 		break;
 	case MSR_EFER:
 		ok = efer_write(v, value);

@@ -144,11 +144,14 @@ void vlapic_eoi_exit(struct vcpu *v, u8 vector);
  * APICv needs so that level-triggered EOIs exit. */
 u64 vlapic_tmr_qword(const struct vlapic *l, u32 i);
 
-/* vlapic_write_base: guest WRMSR IA32_APIC_BASE. Returns 0 or -CG_EINVAL
- * for a value the guest may not set (the caller injects #GP). */
-int vlapic_write_base(struct vlapic *l, u64 value);
+/* vlapic_write_base: guest WRMSR IA32_APIC_BASE on v. Clearing or setting
+ * the enable bit (11) puts the vLAPIC back in its power-on state; while it
+ * is clear the APIC is hidden: its page is unassigned memory (exit_ept.c),
+ * interrupts for it are dropped, CPUID.1:EDX.APIC reads 0. Returns 0 or
+ * -CG_EINVAL for a value the guest may not set (the caller injects #GP). */
+int vlapic_write_base(struct vcpu *v, u64 value);
 
-/* vlapic_enabled: the APIC is globally and software enabled. */
+/* vlapic_enabled: the APIC is globally enabled (IA32_APIC_BASE.EN). */
 bool vlapic_enabled(const struct vlapic *l);
 
 /* vlapic_crystal_div: TSC ticks per APIC timer tick (at least 1): the
@@ -178,5 +181,9 @@ void vlapic_tsc_deadline_write(struct vcpu *v, u64 value);
  * TSC-deadline timer fires when the guest's TSC reaches its deadline, so
  * its host deadline moves (it may be due at once). Any CPU. */
 void vlapic_tsc_offset_changed(struct vcpu *v, u64 offset);
+
+/* vlapic_timer_reset: the timer's power-on state: LVT masked, one-shot,
+ * counts and deadline 0, disarmed. */
+void vlapic_timer_reset(struct vcpu *v);
 
 #endif

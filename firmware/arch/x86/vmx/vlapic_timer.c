@@ -144,6 +144,20 @@ void vlapic_tsc_offset_changed(struct vcpu *v, u64 offset)
 	spin_unlock(&l->lock);
 }
 
+void vlapic_timer_reset(struct vcpu *v)
+{
+	struct vlapic *l = vcpu_lapic(v);
+	spin_lock(&l->lock);
+	l->timer_lvt = LVT_MASKED;
+	l->timer_initial = 0;
+	l->timer_divide = 0;
+	l->timer_start = 0;
+	l->timer_period = 0;
+	l->tsc_deadline = 0;
+	timer_set_deadline(v, 0);
+	spin_unlock(&l->lock);
+}
+
 bool vlapic_timer_fire(struct vcpu *v, u64 now)
 {
 	struct vlapic *l = vcpu_lapic(v);

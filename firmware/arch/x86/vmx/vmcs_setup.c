@@ -27,6 +27,7 @@
 #define CR0_NW (1ULL << 29)
 #define CR0_CD (1ULL << 30)
 #define CR4_SMXE (1ULL << 14)
+#define CR4_PCIDE (1ULL << 17)
 #define CR4_PAE (1ULL << 5)
 #define EFER_LME (1ULL << 8)
 #define PAT_POWER_ON 0x0007040600070406ULL
@@ -305,9 +306,11 @@ void vmx_vcpu_setup(struct vcpu *v)
 	vmx_apicv_setup(v, a->proc, proc2);
 	vmx_tsc_load(v);
 	/* PE, NE and PG changes exit (mode switches, EFER.LMA); the guest reads
-	 * its own values of the masked bits from the shadows. */
+	 * its own values of the masked bits from the shadows. VMXE, SMXE and
+	 * PCIDE belong to features CPUID does not offer: setting one exits
+	 * and is #GP (exit_cr.c), where the CPU would otherwise take PCIDE. */
 	vmcs_write(VMCS_CR0_MASK, CR0_PE | CR0_NE | CR0_PG | CR0_NW | CR0_CD);
-	vmcs_write(VMCS_CR4_MASK, CR4_VMXE | CR4_SMXE);
+	vmcs_write(VMCS_CR4_MASK, CR4_VMXE | CR4_SMXE | CR4_PCIDE);
 	vmx_vcpu_host_state();
 	if (v->boot_long64) {
 		vmcs_guest_long64(v);

@@ -37,7 +37,7 @@ GUEST_LDFLAGS += --no-warn-rwx-segments -z noexecstack
 # One C file per guest; a guest may add <name>.asm next to it.
 GUEST_NAMES := cpuid msr pio mmio vmcall hlt_ipi smp realmode vmxon unassigned \
 	isolation_victim isolation_attacker triple_fault exitcode task_switch bench_exits spinner echo console_flood \
-	apic_timer reset reflect init_bsp vcpu_state
+	apic_timer reset reflect init_bsp vcpu_state msr_tsc apic_disable pcid
 
 # virtio-blk (needs a disk: run by test/boot/disk.test.ts, not the manifest).
 GUEST_NAMES += vblk

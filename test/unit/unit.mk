@@ -79,6 +79,9 @@ UNIT_FW_SRCS += spec_policy
 # table (vcpu_msr.c) and the CPUID table (cpuid_policy.c).
 UNIT_TESTS += test_xstate test_vcpu_msr test_cpuid_policy
 UNIT_FW_SRCS += xstate vcpu_msr cpuid_policy
+# The VM's TSC offset against the SDM's TSC/TSC_ADJUST pair, and
+# IA32_MISC_ENABLE's write rules (vmx_tsc.h, misc_enable.h: header-only).
+UNIT_TESTS += test_tsc_offset test_misc_enable
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

@@ -67,7 +67,7 @@
 
 /* CPUID.(7,0):EBX */
 #define L7B_FSGSBASE B(0)
-#define L7B_TSC_ADJUST B(1) /* emulated in exit_msr.c */
+#define L7B_TSC_ADJUST B(1) /* emulated: exit_msr.c, vmx_tsc.h */
 #define L7B_BMI1 B(3)
 #define L7B_AVX2 B(5)
 #define L7B_FDP_EXCPTN_ONLY B(6)

@@ -6,6 +6,7 @@
 #include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/vmx/cpuid_policy.h"
+#include "arch/x86/vmx/misc_enable.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_ops.h"
@@ -110,8 +111,12 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 		cpuid_policy_apply(cpuid_host_facts(), &c, leaf, sub, r);
 	}
 	/* Up to the frequency leaf: Linux takes the TSC and APIC timer rates
-	 * from 0x15/0x16 instead of calibrating against the PIT. */
-	if (leaf == 0 && r->eax < LEAF_FREQ)
+	 * from 0x15/0x16 instead of calibrating against the PIT. Unless the
+	 * guest set IA32_MISC_ENABLE's "limit CPUID maxval": then 2 (SDM
+	 * Vol 4 table 2-2, bit 22; the leaves above still answer). */
+	if (leaf == 0 && (a->misc_enable & MISC_ENABLE_LIMIT_CPUID))
+		r->eax = 2;
+	else if (leaf == 0 && r->eax < LEAF_FREQ)
 		r->eax = LEAF_FREQ;
 }
 

@@ -19,6 +19,11 @@ struct arch_vm {
 	u64 eptp;
 	bool apicv;    /* its vCPUs use APIC virtualization (vmx_apicv.c) */
 	u64 spec_tag;  /* this VM instance, for IBPB between VMs (spec_ctrl.c) */
+	/* The guest's TSC (vmx_tsc.h): host TSC + tsc_offset on every vCPU,
+	 * and IA32_TSC_ADJUST; tsc_gen counts changes, under tsc_lock. */
+	volatile u64 tsc_offset;
+	volatile u32 tsc_gen;
+	u32 tsc_lock;
 };
 
 struct pending_event {
@@ -48,8 +53,11 @@ struct arch_vcpu {
 	u64 slice_end;     /* TSC at which this run's slice ends */
 	int exit_action;   /* enum exit_action of the last exit (vmexit.h) */
 	u32 cpu;           /* CPU whose host state the VMCS holds */
-	bool apicv;        /* APIC virtualization on (the VM's choice) */
+	bool apicv;        /* APIC virtualization on now: the VM's choice, off
+			    * while the vCPU's APIC is disabled */
 	u64 eoi_exit[4];   /* the VMCS's EOI-exit bitmap, as last written */
+	volatile u32 tsc_gen_seen; /* the VM's tsc_gen whose offset the VMCS holds */
+	u64 misc_enable;   /* IA32_MISC_ENABLE (misc_enable.h) */
 	/* The vCPU's local APIC (vlapic.c). Its register page lives as long
 	 * as the VM, not the vCPU: a device or another vCPU may still aim an
 	 * interrupt at a vCPU that stopped (freed by vmx_vm_lapics_free). */
@@ -162,6 +170,13 @@ void vmx_apicv_controls(struct vcpu *v, u32 *proc, u32 *proc2);
 /* vmx_apicv_setup: the APICv fields of v's VMCS (current on this CPU);
  * panics if this CPU lacks a control the VM was set up for. */
 void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2);
+
+/* vmx_apicv_apic_state: after a write of IA32_APIC_BASE by v (its VMCS
+ * current here): in an APICv VM, a vCPU whose APIC is disabled runs with
+ * the emulation's controls (every access to the APIC page exits and
+ * finds unassigned memory, interrupts are injected by the run loop: none,
+ * while it is off); re-enabled, it gets APICv back. */
+void vmx_apicv_apic_state(struct vcpu *v);
 
 /* vmx_apicv_sync: before an entry, when v's vLAPIC asked for a recheck:
  * merge posted requests into VIRR, then bring RVI and the EOI-exit

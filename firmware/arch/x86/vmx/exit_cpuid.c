@@ -114,10 +114,12 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 	 * from 0x15/0x16 instead of calibrating against the PIT. Unless the
 	 * guest set IA32_MISC_ENABLE's "limit CPUID maxval": then 2 (SDM
 	 * Vol 4 table 2-2, bit 22; the leaves above still answer). */
-	if (leaf == 0 && (a->misc_enable & MISC_ENABLE_LIMIT_CPUID))
-		r->eax = 2;
-	else if (leaf == 0 && r->eax < LEAF_FREQ)
-		r->eax = LEAF_FREQ;
+	if (leaf == 0) {
+		if (v->arch->misc_enable & MISC_ENABLE_LIMIT_CPUID)
+			r->eax = 2;
+		else if (r->eax < LEAF_FREQ)
+			r->eax = LEAF_FREQ;
+	}
 }
 
 enum exit_action exit_cpuid(struct vcpu *v, u64 q)

@@ -37,12 +37,16 @@ GUEST_LDFLAGS += --no-warn-rwx-segments -z noexecstack
 # One C file per guest; a guest may add <name>.asm next to it.
 GUEST_NAMES := cpuid msr pio mmio vmcall hlt_ipi smp realmode vmxon unassigned \
 	isolation_victim isolation_attacker triple_fault exitcode task_switch bench_exits spinner echo console_flood \
-	apic_timer reset reflect init_bsp vcpu_state nmi delivery
+	apic_timer reset reflect init_bsp vcpu_state msr_tsc apic_disable pcid
 
 # virtio-blk (needs a disk: run by test/boot/disk.test.ts, not the manifest).
 GUEST_NAMES += vblk
 # Overlay quota and a disk-flooding neighbour (test/boot/disk_quota.test.ts).
 GUEST_NAMES += disk_flood
+# Debug exceptions around the instructions the monitor completes.
+GUEST_NAMES += debug
+# NMIs, and how events reach handlers (RF, two events at once).
+GUEST_NAMES += nmi delivery
 
 GUEST_LIB_C := $(wildcard $(GUEST_SRC)/lib/*.c)
 GUEST_LIB_ASM := $(wildcard $(GUEST_SRC)/lib/*.asm)

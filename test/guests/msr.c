@@ -1,11 +1,17 @@
 /* msr: the MSR allow list. Allowed MSRs read (and where writable, write
- * back) correctly; refused and unimplemented ones raise #GP. */
+ * back) correctly; refused and unimplemented ones raise #GP.
+ * IA32_MISC_ENABLE (SDM Vol 4 table 2-2) takes writes of its own value
+ * and of "limit CPUID maxval" (bit 22: CPUID.0:EAX reads 2), and raises
+ * #GP for a reserved bit. */
 #include "guest.h"
 
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1B
 #define MSR_SYSENTER_CS 0x174
 #define MSR_PAT 0x277
+#define MSR_MISC_ENABLE 0x1A0
+#define MISC_FAST_STRINGS (1ull << 0)
+#define MISC_LIMIT_CPUID (1ull << 22)
 #define MSR_VMX_BASIC 0x480
 #define MSR_EFER 0xC0000080u
 #define MSR_BOGUS 0x12345678u
@@ -69,6 +75,36 @@ int main(void)
 	u64 efer = 0;
 	v = rdmsr_safe(MSR_EFER, &efer);
 	report(v == NO_EXCEPTION, "RDMSR EFER (0xC0000080) = 0x%llx", efer);
+
+	u64 misc = 0;
+	v = rdmsr_safe(MSR_MISC_ENABLE, &misc);
+	report(v == NO_EXCEPTION && (misc & MISC_FAST_STRINGS),
+	       "RDMSR IA32_MISC_ENABLE (0x1A0) = 0x%llx: fast strings on", misc);
+	v = wrmsr_safe(MSR_MISC_ENABLE, misc);
+	back = 0;
+	rdmsr_safe(MSR_MISC_ENABLE, &back);
+	report(v == NO_EXCEPTION && back == misc, "WRMSR IA32_MISC_ENABLE of its own value (vector %d)", v);
+	u32 max_leaf = cpuid(0, 0).eax;
+	v = wrmsr_safe(MSR_MISC_ENABLE, misc | MISC_LIMIT_CPUID);
+	rdmsr_safe(MSR_MISC_ENABLE, &back);
+	u32 limited = cpuid(0, 0).eax;
+	int v2 = wrmsr_safe(MSR_MISC_ENABLE, misc);
+	u32 restored = cpuid(0, 0).eax;
+	report(v == NO_EXCEPTION && v2 == NO_EXCEPTION && (back & MISC_LIMIT_CPUID),
+	       "IA32_MISC_ENABLE limit CPUID maxval (bit 22) set and cleared");
+	if (on_crossguard()) {
+		report(limited == 2 && restored == max_leaf,
+		       "CPUID.0:EAX reads 2 while it is set (%u), %u again after", limited, restored);
+		v = wrmsr_safe(MSR_MISC_ENABLE, misc | (1ull << 1));
+		rdmsr_safe(MSR_MISC_ENABLE, &back);
+		report(v == VEC_GP && back == misc, "IA32_MISC_ENABLE reserved bit 1 raises #GP (vector %d)", v);
+		v = wrmsr_safe(MSR_MISC_ENABLE, misc & ~MISC_FAST_STRINGS);
+		rdmsr_safe(MSR_MISC_ENABLE, &back);
+		report(v == NO_EXCEPTION && (back & MISC_FAST_STRINGS),
+		       "clearing fast strings is accepted; they stay on (the host's setting)");
+	} else {
+		report_skip("CPUID.0:EAX while limited: %u, then %u (not under crossguard)", limited, restored);
+	}
 
 	if (on_crossguard()) {
 		v = rdmsr_safe(MSR_BOGUS, &a);

@@ -80,6 +80,25 @@ rm_real:
 	out dx, al
 	jmp .next
 .done:
+	; A long excursion: loops=N iterations of a memory increment and a
+	; count (realmode.c puts N at [0xA01C]; the count lands in [0xA020]).
+	mov ecx, [0xA01C]
+	mov dword [0xA020], 0
+	test ecx, ecx
+	jz .loop_done
+	mov word [0x50 * 4], RM(rm_int50)   ; IVT 0x50: a software interrupt
+	mov word [0x50 * 4 + 2], 0
+.loop:
+	inc dword [0xA020]
+	int 0x50                    ; through the IVT and IRET
+	pushf
+	popf
+	mov ax, es                  ; a segment load
+	mov es, ax
+	call 0x0000:RM(rm_far)      ; a far call and return
+	dec ecx
+	jnz .loop
+.loop_done:
 	; Segment arithmetic: ES:DI = 0x09F0:0x0100 is physical 0xA000.
 	mov ax, 0x09F0
 	mov es, ax
@@ -129,6 +148,12 @@ rm_real:
 rm_sub:
 	mov ax, 0x55AA
 	ret
+
+rm_int50:
+	iret
+
+rm_far:
+	retf
 
 ; IVT handler for #GP: a real-mode frame is FLAGS, CS, IP (6 bytes, no
 ; error code); records SP and a tag, returns past the 3-byte MOV CR4.

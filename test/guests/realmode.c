@@ -31,10 +31,19 @@ int main(void)
 	for (u32 i = 0; i < 0x40; i++)
 		buf[i] = 0xCC;
 	*(volatile u16 *)(RM_BUF + 0x16) = 0;
+	u32 loops = cmdline_uint("loops", 0);
+	*(volatile u32 *)(RM_BUF + 0x1C) = loops;
 	volatile u32 *gp_vector = ivt_entry(13);
 	u32 ivt13 = *gp_vector;
 
+	u64 t0 = rdtsc();
 	realmode_enter();
+	u64 t1 = rdtsc();
+	if (loops) {
+		u32 count = *(volatile u32 *)(RM_BUF + 0x20);
+		report(count == loops, "real-mode loop ran %u of %u iterations", count, loops);
+		report_info("real-mode excursion took %llu TSC ticks", t1 - t0);
+	}
 	report(true, "returned to protected mode");
 
 	u16 cs = *(volatile u16 *)(RM_BUF + 0), es = *(volatile u16 *)(RM_BUF + 2);

@@ -10,6 +10,7 @@
  * exiting, print how many unassigned accesses were made and halt for good
  * (the console test then reads the VM's stats). */
 #include "guest.h"
+#include "long_mode.h"
 
 #define GAP (16u << 20)
 #define LOW_3G 0xC0000000u
@@ -17,15 +18,15 @@
 #define PAGE_PS (1ull << 7) /* 2 MiB page (SDM Vol 3A 4.5, table 4-17) */
 #define PAGE_RW 0x3ull       /* present, writable */
 
-/* What long_mode_access (unassigned.asm) reads; offsets fixed there. */
+/* What lm_access64 (unassigned.asm) reads; offsets fixed there. */
 struct lm_req {
-	u32 cr3;
 	u32 op; /* 0 read, 1 write */
+	u32 pad;
 	u64 addr;
 	u64 value;
 } __attribute__((packed));
 
-void long_mode_access(struct lm_req *r);
+void lm_access64(struct lm_req *r);
 
 static u64 pml4[512] __attribute__((aligned(4096)));
 static u64 pdpt[512] __attribute__((aligned(4096)));
@@ -35,18 +36,21 @@ static u32 accesses;
 
 static void paging_build(void)
 {
-	pml4[0] = (u32)pdpt | PAGE_RW;
-	pdpt[0] = (u32)pd_low | PAGE_RW;
+	lm_map_low_1g(pml4, pdpt, pd_low);
 	pdpt[4] = (u32)pd_high | PAGE_RW;
-	for (u32 i = 0; i < 512; i++) {
-		pd_low[i] = ((u64)i << 21) | PAGE_PS | PAGE_RW;
+	for (u32 i = 0; i < 512; i++)
 		pd_high[i] = ((4ull << 30) + ((u64)i << 21)) | PAGE_PS | PAGE_RW;
-	}
+}
+
+static void long_mode_access(struct lm_req *r)
+{
+	struct lm_call c = { (u32)pml4, (u32)lm_access64, (u32)r, 0 };
+	long_mode_call(&c);
 }
 
 static u64 read64(u64 addr)
 {
-	struct lm_req r = { (u32)pml4, 0, addr, 0 };
+	struct lm_req r = { 0, 0, addr, 0 };
 	long_mode_access(&r);
 	accesses++;
 	return r.value;
@@ -54,7 +58,7 @@ static u64 read64(u64 addr)
 
 static void write64(u64 addr, u64 v)
 {
-	struct lm_req r = { (u32)pml4, 1, addr, v };
+	struct lm_req r = { 1, 0, addr, v };
 	long_mode_access(&r);
 	accesses++;
 }

@@ -76,7 +76,7 @@ static enum io_string_port_result port_retarget(void *ctx, bool in, u32 size, u3
 static struct io_string_result run(u32 gla, s64 step, u64 count, u32 size, bool in,
 				   const u32 *t, u32 nt)
 {
-	struct io_string s = { gla, step, count, size, in };
+	struct io_string s = { gla, step, count, size, in, NULL };
 	targets = t;
 	ntargets = nt;
 	port_calls = 0;
@@ -159,9 +159,61 @@ static void test_limits(void)
 	CHECK(r.end == IO_STRING_FAULT && r.done == 2 && r.fault_gla == GLA + 0x2000, "#PF past the mapping");
 	/* Tables outside RAM: a stop, not a fault. */
 	struct guest_paging bad = { .cr0 = CR0_PG, .cr3 = 0x7FFFF000 };
-	struct io_string s = { GLA, 1, 1, 1, true };
+	struct io_string s = { GLA, 1, 1, 1, true, NULL };
 	CHECK(io_string_run(&s, &gm, &bad, port_retarget, NULL).end == IO_STRING_BAD_MEMORY,
 	      "page directory outside RAM");
+}
+
+/* DR7 for breakpoint n: L<n>, R/W<n>, LEN<n> (bp_match.h) */
+static u64 dr7_bp(u32 n, u32 rw, u32 len)
+{
+	return (1ULL << (2 * n)) | ((u64)rw << (16 + 4 * n)) | ((u64)len << (18 + 4 * n));
+}
+
+static struct io_string_result run_watched(u32 gla, s64 step, u64 count, u32 size, bool in,
+					   const struct bp_regs *bp)
+{
+	struct io_string s = { gla, step, count, size, in, bp };
+	targets = NULL;
+	ntargets = 0;
+	port_calls = 0;
+	return io_string_run(&s, &gm, &pg, port_retarget, NULL);
+}
+
+static void test_watched(void)
+{
+	/* REP INSB of 4 with a 1-byte write breakpoint on the 3rd byte: the
+	 * loop ends after that element, as the CPU traps after the iteration
+	 * (SDM Vol 3A 17.3.1.2); the registers advance by 3. */
+	reset_ram();
+	struct bp_regs bp = { { GLA + 2, 0, 0, 0 }, dr7_bp(0, DR7_RW_WRITE, 0), false };
+	struct io_string_result r = run_watched(GLA, 1, 4, 1, true, &bp);
+	CHECK(r.end == IO_STRING_WATCHED && r.done == 3 && r.bp_hits == 1, "stop after the hit");
+	CHECK(port_calls == 3 && ram[PAGE_A + 2] == 0x42 && ram[PAGE_A + 3] == 0,
+	      "the hit element moved, the next one not");
+	/* OUTS reads memory: a write-only breakpoint does not see it, a
+	 * read/write one does (element 1 of words at GLA: bytes 2-3). */
+	reset_ram();
+	bp.dr[1] = GLA + 3;
+	bp.dr7 = dr7_bp(0, DR7_RW_WRITE, 0) | dr7_bp(1, DR7_RW_RW, 0);
+	r = run_watched(GLA, 2, 4, 2, false, &bp);
+	CHECK(r.end == IO_STRING_WATCHED && r.done == 2 && r.bp_hits == 2,
+	      "OUTSW: read/write breakpoint on the 2nd word's high byte");
+	/* Going down (DF = 1): words at +6, +4, +2, +0; DR1 (+3) is in the
+	 * third. */
+	reset_ram();
+	bp.dr7 = dr7_bp(1, DR7_RW_RW, 0);
+	r = run_watched(GLA + 6, -2, 4, 2, true, &bp);
+	CHECK(r.end == IO_STRING_WATCHED && r.done == 3 && r.bp_hits == 2, "DF = 1: the third word");
+	/* A breakpoint outside the elements, or none enabled: all done. */
+	reset_ram();
+	bp.dr[1] = GLA + 0x100;
+	r = run_watched(GLA, 1, 4, 1, true, &bp);
+	CHECK(r.end == IO_STRING_DONE && r.done == 4 && r.bp_hits == 0, "no hit: all four");
+	bp.dr7 = 0x400;
+	bp.dr[1] = GLA;
+	r = run_watched(GLA, 1, 4, 1, true, &bp);
+	CHECK(r.end == IO_STRING_DONE && r.done == 4, "nothing enabled: all four");
 }
 
 int main(void)
@@ -175,6 +227,7 @@ int main(void)
 	test_read_only();
 	test_outs_straddle();
 	test_limits();
+	test_watched();
 	free(ram);
 	return check_summary();
 }

@@ -8,6 +8,7 @@
 #include "core/irq.h"
 #include "arch/x86/vmx/vlapic.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
+#include <cg/errno.h>
 #include <string.h>
 
 static u64 fake_tsc;
@@ -30,6 +31,7 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 }
 
 static struct vm vm;
+static struct arch_vm avm; /* the VM's TSC offset (vmx_tsc.h) */
 static struct vcpu cpu0, cpu1;
 static struct arch_vcpu arch0, arch1; /* the vLAPICs live in arch's vCPU state */
 static u32 page0[1024] __attribute__((aligned(4096))), page1[1024] __attribute__((aligned(4096)));
@@ -37,6 +39,8 @@ static u32 page0[1024] __attribute__((aligned(4096))), page1[1024] __attribute__
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
+	memset(&avm, 0, sizeof(avm));
+	vm.arch = &avm;
 	memset(&cpu0, 0, sizeof(cpu0));
 	memset(&cpu1, 0, sizeof(cpu1));
 	memset(&arch0, 0, sizeof(arch0));
@@ -421,12 +425,97 @@ static void test_unack(void)
 	CHECK(vcpu_lapic(&cpu0)->recheck, "the owner re-evaluates");
 	CHECK(!page_has(&cpu0, VLAPIC_REG_ISR, 0x51) && irr_has(&cpu0, 0x51), "ISR -> IRR");
 	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) == 0x51, "deliverable again");
+
+/* IA32_TSC_DEADLINE is in guest TSC units: host TSC + the VM's offset. */
+static void test_tsc_deadline_offset(void)
+{
+	setup();
+	struct vlapic *l = vcpu_lapic(&cpu0);
+	wr(&cpu0, 0x320, (2U << 17) | 0xEF);
+	avm.tsc_offset = 10000000; /* the guest's TSC is 10^7 ahead */
+	vlapic_tsc_deadline_write(&cpu0, 11000500);
+	CHECK(l->timer_deadline == 1000500, "guest ahead: the host deadline is the guest's minus the offset");
+	CHECK(vlapic_tsc_deadline_read(l) == 11000500, "the MSR reads back the guest value");
+	CHECK(!vlapic_timer_fire(&cpu0, 1000499) && vlapic_timer_fire(&cpu0, 1000500),
+	      "fires when the guest's TSC reaches it");
+	vlapic_tsc_deadline_write(&cpu0, 5000000);
+	CHECK(l->timer_deadline == fake_tsc, "a deadline the guest's TSC has passed is due at once");
+	avm.tsc_offset = (u64)-500000; /* the guest's TSC is behind: 500000 now */
+	vlapic_tsc_deadline_write(&cpu0, 600000);
+	CHECK(l->timer_deadline == 1100000, "guest behind: the host deadline is later");
+
+	/* The offset changes while armed: the deadline moves with it. */
+	avm.tsc_offset = 0;
+	vlapic_tsc_deadline_write(&cpu0, 1500000);
+	l->timer_dirty = false;
+	vlapic_tsc_offset_changed(&cpu0, 1000000); /* the guest TSC jumped past it */
+	CHECK(l->timer_deadline == fake_tsc && l->timer_dirty, "a jump past the deadline makes it due now");
+	vlapic_tsc_offset_changed(&cpu0, (u64)-1000000); /* and far back */
+	CHECK(l->timer_deadline == 2500000, "a jump back postpones it");
+	CHECK(vlapic_tsc_deadline_read(l) == 1500000, "the guest's deadline itself is unchanged");
+	/* One-shot counts are durations: an offset change leaves them alone. */
+	wr(&cpu0, 0x320, 0x30);
+	wr(&cpu0, 0x3E0, 0xB);
+	wr(&cpu0, 0x380, 1000);
+	vlapic_tsc_offset_changed(&cpu0, 123456789);
+	CHECK(l->timer_deadline == fake_tsc + 1000, "the one-shot timer does not move");
+}
+
+/* IA32_APIC_BASE.EN: a disabled APIC is gone; enabled again, it is in its
+ * power-on state (SDM Vol 3A 10.4.3, 10.4.7.1). */
+static void test_apic_disable(void)
+{
+	setup();
+	struct vlapic *l = vcpu_lapic(&cpu0);
+	u64 base = l->apic_base;
+	wr(&cpu0, 0x80, 0x20);           /* TPR */
+	wr(&cpu0, 0xD0, 0x01000000);     /* LDR */
+	wr(&cpu0, 0x3E0, 0xB);
+	wr(&cpu0, 0x320, 0x31);
+	wr(&cpu0, 0x380, 5000);          /* an armed one-shot */
+	vlapic_set_irq(&cpu0, 0x40);
+	CHECK(irr_has(&cpu0, 0x40), "a request before");
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE | (1ULL << 10) | (1ULL << 11)) == -CG_EINVAL,
+	      "x2APIC (EXTD) refused");
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE | (1ULL << 10)) == -CG_EINVAL, "EN=0 EXTD=1 refused");
+	CHECK(vlapic_write_base(&cpu0, 0xFED00000ULL | (1ULL << 11)) == -CG_EINVAL, "no relocation");
+	CHECK(vlapic_write_base(&cpu0, base) == 0 && rd(&cpu0, 0x80) == 0x20 && l->timer_deadline,
+	      "writing the same value changes nothing");
+
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE) == 0, "EN cleared");
+	CHECK(!vlapic_enabled(l) && (l->apic_base & (1ULL << 8)), "disabled, still the BSP");
+	CHECK(l->timer_deadline == 0 && l->timer_dirty, "its timer stopped");
+	CHECK(!irr_has(&cpu0, 0x40) && vlapic_pending(l) < 0, "its requests dropped");
+	vlapic_set_irq(&cpu0, 0x41);
+	CHECK(!irr_has(&cpu0, 0x41), "an IPI to it is dropped");
+	CHECK(arch_irq_deliver(&vm, 0, false, false, 0x42, false) == 0, "an IOAPIC/MSI message to its ID finds no one");
+	CHECK(arch_irq_deliver(&vm, 0xFF, false, true, 0x43, false) == 1 && irr_has(&cpu1, 0x43) &&
+		      !irr_has(&cpu0, 0x43),
+	      "lowest priority to all goes to an enabled APIC");
+
+	CHECK(vlapic_write_base(&cpu0, VLAPIC_BASE | (1ULL << 11)) == 0 && vlapic_enabled(l), "EN set again");
+	CHECK(rd(&cpu0, 0x20) == 0 && rd(&cpu0, 0x30) == 0x00050014u, "ID and version as at power-on");
+	CHECK(rd(&cpu0, 0x80) == 0 && rd(&cpu0, 0xD0) == 0 && rd(&cpu0, 0xE0) == 0xFFFFFFFFu,
+	      "TPR, LDR 0, DFR all ones");
+	CHECK(rd(&cpu0, 0xF0) == 0xFF, "SVR 0xFF: software-disabled");
+	CHECK(rd(&cpu0, 0x320) == 0x10000 && rd(&cpu0, 0x380) == 0 && rd(&cpu0, 0x3E0) == 0,
+	      "LVT timer masked, counts 0");
+	bool clear = true;
+	for (u32 off = 0x100; off < 0x280; off += 0x10)
+		clear = clear && rd(&cpu0, off) == 0;
+	CHECK(clear, "ISR, TMR, IRR all zero");
+	CHECK(l->timer_deadline == 0, "the timer stays stopped");
+	wr(&cpu0, 0xF0, 0x1FF);
+	vlapic_set_irq(&cpu0, 0x44);
+	CHECK(vlapic_pending(l) == 0x44, "takes interrupts again once software-enabled");
 }
 
 int main(void)
 {
 	test_nmi_ipi();
 	test_unack();
+	test_tsc_deadline_offset();
+	test_apic_disable();
 	test_init_ipi();
 	test_page_layout();
 	test_apic_write_exits();

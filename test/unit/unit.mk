@@ -68,6 +68,10 @@ UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
 # (vmx_event.h, vmx_tlb.h); string I/O's element loop (io_string.c).
 UNIT_TESTS += test_vmx_event test_io_string
 UNIT_FW_SRCS += io_string
+# Breakpoints on emulated accesses and the pending-#DB field rules
+# (bp_match.c, pending_dbg.h).
+UNIT_TESTS += test_debug
+UNIT_FW_SRCS += bp_match
 # Speculative-execution decision between VMs (arch/x86/vmx/spec_policy.c).
 UNIT_TESTS += test_spec_ctrl
 UNIT_FW_SRCS += spec_policy
@@ -75,6 +79,9 @@ UNIT_FW_SRCS += spec_policy
 # table (vcpu_msr.c) and the CPUID table (cpuid_policy.c).
 UNIT_TESTS += test_xstate test_vcpu_msr test_cpuid_policy
 UNIT_FW_SRCS += xstate vcpu_msr cpuid_policy
+# The VM's TSC offset against the SDM's TSC/TSC_ADJUST pair, and
+# IA32_MISC_ENABLE's write rules (vmx_tsc.h, misc_enable.h: header-only).
+UNIT_TESTS += test_tsc_offset test_misc_enable
 
 UNIT_BINS := $(addprefix $(UNIT_OUT)/,$(UNIT_TESTS))
 UNIT_FW_OBJS := $(addprefix $(UNIT_OUT)/fw/,$(addsuffix .o,$(UNIT_FW_SRCS)))

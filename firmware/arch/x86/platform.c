@@ -102,8 +102,11 @@ void arch_cpu_wait_until(u64 deadline)
 	u64 now = rdtsc(), per_ms_tsc = arch_timestamp_hz() / 1000;
 	if (deadline && deadline <= now)
 		return;
-	u64 lapic_ticks = deadline && per_ms_tsc
-				  ? (deadline - now) * lapic_per_ms[cpu] / per_ms_tsc + 1
+	/* A deadline a second or more away (a guest's far TSC deadline) waits
+	 * for the tick: its product below would overflow. */
+	u64 wait = deadline - now;
+	u64 lapic_ticks = deadline && per_ms_tsc && wait / per_ms_tsc < 1000
+				  ? wait * lapic_per_ms[cpu] / per_ms_tsc + 1
 				  : ~0ULL;
 	if (!tick_lapic_ticks[cpu] || lapic_ticks >= tick_lapic_ticks[cpu]) {
 		arch_cpu_wait(); /* the tick comes first anyway */

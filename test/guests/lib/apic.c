@@ -65,3 +65,21 @@ bool apic_send_fixed(u32 dest, u32 vector)
 {
 	return send(dest, ICR_FIXED | ICR_ASSERT | (vector & 0xFF));
 }
+
+volatile u32 apic_ticks;
+volatile u64 apic_tick_tsc;
+
+void apic_tick_handler(u32 vector)
+{
+	(void)vector;
+	apic_tick_tsc = rdtsc();
+	__atomic_fetch_add(&apic_ticks, 1, __ATOMIC_SEQ_CST);
+	apic_eoi();
+}
+
+bool apic_tick_wait(u32 n, u64 limit)
+{
+	while (apic_ticks < n && rdtsc() < limit)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	return apic_ticks >= n;
+}

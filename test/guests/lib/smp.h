@@ -52,6 +52,16 @@ bool apic_send(u32 dest, u32 low);
 /* Whether vector is set in the 256-bit register at reg (ISR or IRR). */
 bool apic_vector_set(u32 reg, u32 vector);
 
+/* Timer tests: apic_tick_handler (register it for the timer's vector)
+ * counts interrupts in apic_ticks, notes the TSC of the last one in
+ * apic_tick_tsc and sends the EOI. One CPU's timer at a time. */
+extern volatile u32 apic_ticks;
+extern volatile u64 apic_tick_tsc;
+void apic_tick_handler(u32 vector);
+/* Halts with interrupts on (off again on return) until apic_ticks reaches
+ * n or the TSC passes limit; true when it reached n. */
+bool apic_tick_wait(u32 n, u64 limit);
+
 /* Entry of an AP: runs in 32-bit protected mode on the AP's own 8 KiB
  * stack, with the library IDT loaded and interrupts off. If it returns,
  * the AP halts with interrupts off. */

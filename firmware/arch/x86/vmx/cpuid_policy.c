@@ -67,7 +67,7 @@
 
 /* CPUID.(7,0):EBX */
 #define L7B_FSGSBASE B(0)
-#define L7B_TSC_ADJUST B(1) /* emulated in exit_msr.c */
+#define L7B_TSC_ADJUST B(1) /* emulated: exit_msr.c, vmx_tsc.h */
 #define L7B_BMI1 B(3)
 #define L7B_AVX2 B(5)
 #define L7B_FDP_EXCPTN_ONLY B(6)
@@ -164,52 +164,53 @@ static void zero(struct cpuid_regs *r)
 	r->eax = r->ebx = r->ecx = r->edx = 0;
 }
 
-static void leaf1(const struct cpuid_guest *g, struct cpuid_regs *r)
+static void leaf1(const struct cpuid_host *h, const struct cpuid_vcpu *c, struct cpuid_regs *r)
 {
 	u32 ecx = r->ecx & L1C_KEEP;
-	if (g->xfeatures & XFEATURE_AVX)
+	if (h->xfeatures & XFEATURE_AVX)
 		ecx |= r->ecx & L1C_AVX_FAMILY;
-	if (g->xsave)
+	if (h->xsave)
 		ecx |= r->ecx & L1C_XSAVE; /* vcpu_fpu.c switches with it */
-	if ((ecx & L1C_XSAVE) && (g->cr4 & CR4_OSXSAVE))
+	if ((ecx & L1C_XSAVE) && (c->cr4 & CR4_OSXSAVE))
 		ecx |= L1C_OSXSAVE;
 	r->ecx = ecx | L1C_TSC_DEADLINE | L1C_HYPERVISOR;
 	u32 edx = r->edx & L1D_KEEP;
-	if (g->apic_enabled)
+	if (c->apic_enabled)
 		edx |= L1D_APIC;
-	if (g->vcpu_count > 1)
+	if (c->count > 1)
 		edx |= L1D_HTT;
 	r->edx = edx;
 	/* EBX: brand index and CLFLUSH size kept, logical CPUs and the
 	 * initial APIC ID (what the vLAPIC's ID register was reset to). */
-	r->ebx = (r->ebx & 0x0000FFFFu) | (g->vcpu_count << 16) | (g->vcpu_index << 24);
+	r->ebx = (r->ebx & 0x0000FFFFu) | (c->count << 16) | (c->index << 24);
 }
 
-static void leaf7(const struct cpuid_guest *g, u32 sub, struct cpuid_regs *r)
+static void leaf7(const struct cpuid_host *h, const struct cpuid_vcpu *c, u32 sub,
+		  struct cpuid_regs *r)
 {
 	if (sub != 0) { /* sub-leaf 1 and on: nothing offered */
 		zero(r);
 		return;
 	}
-	bool avx = g->xfeatures & XFEATURE_AVX;
-	bool avx512 = (g->xfeatures & XFEATURE_AVX512) == XFEATURE_AVX512;
+	bool avx = h->xfeatures & XFEATURE_AVX;
+	bool avx512 = (h->xfeatures & XFEATURE_AVX512) == XFEATURE_AVX512;
 	u32 ebx = r->ebx & L7B_KEEP;
 	if (avx)
 		ebx |= r->ebx & L7B_AVX2;
 	if (avx512)
 		ebx |= r->ebx & L7B_AVX512_FAMILY;
-	if (g->invpcid)
+	if (c->invpcid)
 		ebx |= r->ebx & L7B_INVPCID;
 	u32 ecx = r->ecx & L7C_KEEP;
 	if (avx)
 		ecx |= r->ecx & L7C_AVX_FAMILY;
 	if (avx512)
 		ecx |= r->ecx & L7C_AVX512_FAMILY;
-	if (g->rdtscp)
+	if (c->rdtscp)
 		ecx |= r->ecx & L7C_RDPID;
-	if (g->xfeatures & XFEATURE_PKRU) {
+	if (h->xfeatures & XFEATURE_PKRU) {
 		ecx |= r->ecx & L7C_PKU;
-		if ((ecx & L7C_PKU) && (g->cr4 & CR4_PKE))
+		if ((ecx & L7C_PKU) && (c->cr4 & CR4_PKE))
 			ecx |= L7C_OSPKE;
 	}
 	u32 edx = r->edx & L7D_KEEP;
@@ -221,41 +222,42 @@ static void leaf7(const struct cpuid_guest *g, u32 sub, struct cpuid_regs *r)
 	r->edx = edx;
 }
 
-static void leaf_xstate(const struct cpuid_guest *g, u32 sub, struct cpuid_regs *r)
+static void leaf_xstate(const struct cpuid_host *h, u32 sub, struct cpuid_regs *r)
 {
-	if (!g->xsave) {
+	if (!h->xsave) {
 		zero(r);
 		return;
 	}
 	if (sub == 0) {
 		/* EBX is the size for the XCR0 in force: the guest's own (the
 		 * exit keeps it loaded), so the host's answer is the guest's. */
-		u64 supported = (((u64)r->edx << 32) | r->eax) & g->xfeatures;
+		u64 supported = (((u64)r->edx << 32) | r->eax) & h->xfeatures;
 		r->eax = (u32)supported;
 		r->edx = (u32)(supported >> 32);
-		r->ecx = g->xstate_size;
+		r->ecx = h->xstate_size;
 	} else if (sub == 1) {
 		r->eax &= LD1A_KEEP;
 		r->ebx = r->ecx = r->edx = 0; /* no supervisor state (IA32_XSS) */
-	} else if (sub >= 64 || !(g->xfeatures & (1ULL << sub))) {
+	} else if (sub >= 64 || !(h->xfeatures & (1ULL << sub))) {
 		zero(r);
 	}
 }
 
-static void leaf_ext1(const struct cpuid_guest *g, struct cpuid_regs *r)
+static void leaf_ext1(const struct cpuid_vcpu *c, struct cpuid_regs *r)
 {
 	r->ecx &= LX1C_KEEP;
 	u32 edx = r->edx & LX1D_KEEP;
-	if (g->rdtscp)
+	if (c->rdtscp)
 		edx |= r->edx & LX1D_RDTSCP;
 	r->edx = edx;
 }
 
-void cpuid_policy_apply(const struct cpuid_guest *g, u32 leaf, u32 sub, struct cpuid_regs *r)
+void cpuid_policy_apply(const struct cpuid_host *h, const struct cpuid_vcpu *c, u32 leaf, u32 sub,
+			struct cpuid_regs *r)
 {
 	/* A leaf the host lacks reads as zero (a CPU would repeat its highest
 	 * basic leaf, which would say nothing true). */
-	if (leaf < 0x80000000u ? leaf > g->host_max : leaf > g->host_ext_max) {
+	if (leaf < 0x80000000u ? leaf > h->max : leaf > h->ext_max) {
 		zero(r);
 		return;
 	}
@@ -270,16 +272,16 @@ void cpuid_policy_apply(const struct cpuid_guest *g, u32 leaf, u32 sub, struct c
 	case 0x80000006u: /* L2 cache */
 		return;
 	case 1:
-		leaf1(g, r);
+		leaf1(h, c, r);
 		return;
 	case 7:
-		leaf7(g, sub, r);
+		leaf7(h, c, sub, r);
 		return;
 	case 0xD:
-		leaf_xstate(g, sub, r);
+		leaf_xstate(h, sub, r);
 		return;
 	case 0x80000001u:
-		leaf_ext1(g, r);
+		leaf_ext1(c, r);
 		return;
 	case 0x80000008u: /* address sizes; no WBNOINVD and the rest */
 		r->ebx = r->ecx = r->edx = 0;

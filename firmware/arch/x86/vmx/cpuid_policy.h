@@ -9,24 +9,38 @@
 #include <cg/types.h>
 #include "arch/x86/cpu_ops.h"
 
-/* What the guest's answers depend on */
-struct cpuid_guest {
-	u32 vcpu_index, vcpu_count;
-	u64 cr4;            /* the guest's CR4: OSXSAVE and PKE are mirrored */
-	bool apic_enabled;  /* IA32_APIC_BASE.EN: CPUID.1:EDX.APIC follows it */
+/* What the answers depend on that is the same for every vCPU: the host
+ * and what the monitor switches (computed once). */
+struct cpuid_host {
 	bool xsave;         /* the monitor switches state with XSAVE */
 	u64 xfeatures;      /* XCR0 components a guest may enable (vcpu_fpu.h) */
 	u32 xstate_size;    /* the image size for all of them */
-	bool rdtscp;        /* VMX "enable RDTSCP": RDTSCP and RDPID run */
-	bool invpcid;       /* VMX "enable INVPCID": INVPCID runs */
-	u32 host_max;       /* CPUID.0:EAX and CPUID.80000000H:EAX of the host */
-	u32 host_ext_max;
+	u32 max;            /* CPUID.0:EAX and CPUID.80000000H:EAX of the host */
+	u32 ext_max;
 };
 
+/* What they depend on per vCPU */
+struct cpuid_vcpu {
+	u32 index, count;   /* the vCPU's index and its VM's vCPU count */
+	u64 cr4;            /* the guest's CR4: OSXSAVE and PKE are mirrored */
+	bool apic_enabled;  /* IA32_APIC_BASE.EN: CPUID.1:EDX.APIC follows it */
+	bool rdtscp;        /* VMX "enable RDTSCP": RDTSCP and RDPID run */
+	bool invpcid;       /* VMX "enable INVPCID": INVPCID runs */
+};
+
+/* cpuid_policy_per_vcpu: whether leaf's answer depends on the vCPU (the
+ * only leaves for which cpuid_policy_apply reads c; others may pass NULL,
+ * which keeps the common leaves' exits short). */
+static inline bool cpuid_policy_per_vcpu(u32 leaf)
+{
+	return leaf == 1 || leaf == 7 || leaf == 0x80000001u;
+}
+
 /* cpuid_policy_apply: r holds the host's answer to (leaf, sub); leaves in
- * it what the guest sees for a leaf the host defines. The leaves that the
+ * it what vCPU c sees for a leaf the host defines. The leaves that the
  * monitor makes up (0x6, 0x15, 0x16, 0x80000007, 0x40000000+) are the
  * caller's. */
-void cpuid_policy_apply(const struct cpuid_guest *g, u32 leaf, u32 sub, struct cpuid_regs *r);
+void cpuid_policy_apply(const struct cpuid_host *h, const struct cpuid_vcpu *c, u32 leaf, u32 sub,
+			struct cpuid_regs *r);
 
 #endif

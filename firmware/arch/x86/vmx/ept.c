@@ -4,6 +4,7 @@
  * access is an EPT violation: emulated MMIO or a stopped VM. */
 #include "lib/mem.h"
 #include "core/virt.h"
+#include "arch/x86/vmx/vmx_tsc.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/errno.h>
@@ -68,6 +69,7 @@ int arch_vm_init(struct vm *vm)
 		return -CG_ENOMEM;
 	vm->arch->eptp = vm->arch->ept_root | EPTP_WB | EPTP_WALK_4;
 	spec_ctrl_vm_init(vm);
+	vmx_tsc_vm_init(vm);
 	for (u32 i = 0; i < vm->chunk_count; i++) {
 		int rc = ept_map_2m(vm, (u64)i * VM_CHUNK, vm->chunks[i]);
 		if (rc) {

@@ -6,6 +6,7 @@
 #include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/vmx/cpuid_policy.h"
+#include "arch/x86/vmx/misc_enable.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_ops.h"
@@ -32,12 +33,23 @@ static u32 host_max_leaf(void)
 	return max;
 }
 
-static u32 host_ext_max(void)
+/* The host's side of every answer, the same for all vCPUs: read once. */
+static const struct cpuid_host *cpuid_host_facts(void)
 {
-	static u32 max;
-	if (!max)
-		max = cpuid(0x80000000u, 0).eax;
-	return max;
+	static struct cpuid_host h;
+	static bool ready;
+	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE))
+		return &h;
+	struct cpuid_host n = {
+		.xsave = vcpu_fpu_xsave(),
+		.xfeatures = vcpu_fpu_allowed(),
+		.xstate_size = vcpu_fpu_image_size(),
+		.max = host_max_leaf(),
+		.ext_max = cpuid(0x80000000u, 0).eax,
+	};
+	h = n; /* every CPU computes the same: a race only repeats it */
+	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
+	return &h;
 }
 
 /* The leaves the monitor makes up; false for the host's (the table's). */
@@ -83,27 +95,31 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 	if (cpuid_emulated(leaf, r))
 		return;
 	*r = cpuid(leaf, sub);
-	struct arch_vcpu *a = v->arch;
-	struct cpuid_guest g = {
-		.vcpu_index = v->index,
-		.vcpu_count = v->vm->vcpu_count,
-		.apic_enabled = vlapic_enabled(vcpu_lapic(v)),
-		.xsave = vcpu_fpu_xsave(),
-		.xfeatures = vcpu_fpu_allowed(),
-		.xstate_size = vcpu_fpu_image_size(),
-		.rdtscp = a->proc2 & PROC2_ENABLE_RDTSCP,
-		.invpcid = a->proc2 & PROC2_ENABLE_INVPCID,
-		.host_max = host_max_leaf(),
-		.host_ext_max = host_ext_max(),
-	};
-	/* Guest-owned CR4 bits (not in the CR4 guest/host mask) */
-	if (leaf == 1 || leaf == 7)
-		g.cr4 = vmcs_read(VMCS_GUEST_CR4);
-	cpuid_policy_apply(&g, leaf, sub, r);
+	if (!cpuid_policy_per_vcpu(leaf)) {
+		cpuid_policy_apply(cpuid_host_facts(), NULL, leaf, sub, r);
+	} else {
+		const struct arch_vcpu *a = v->arch;
+		struct cpuid_vcpu c = {
+			.index = v->index,
+			.count = v->vm->vcpu_count,
+			.apic_enabled = vlapic_enabled(&a->lapic),
+			.rdtscp = a->proc2 & PROC2_ENABLE_RDTSCP,
+			.invpcid = a->proc2 & PROC2_ENABLE_INVPCID,
+			/* Guest-owned CR4 bits (not in the CR4 guest/host mask) */
+			.cr4 = leaf != 0x80000001u ? vmcs_read(VMCS_GUEST_CR4) : 0,
+		};
+		cpuid_policy_apply(cpuid_host_facts(), &c, leaf, sub, r);
+	}
 	/* Up to the frequency leaf: Linux takes the TSC and APIC timer rates
-	 * from 0x15/0x16 instead of calibrating against the PIT. */
-	if (leaf == 0 && r->eax < LEAF_FREQ)
-		r->eax = LEAF_FREQ;
+	 * from 0x15/0x16 instead of calibrating against the PIT. Unless the
+	 * guest set IA32_MISC_ENABLE's "limit CPUID maxval": then 2 (SDM
+	 * Vol 4 table 2-2, bit 22; the leaves above still answer). */
+	if (leaf == 0) {
+		if (v->arch->misc_enable & MISC_ENABLE_LIMIT_CPUID)
+			r->eax = 2;
+		else if (r->eax < LEAF_FREQ)
+			r->eax = LEAF_FREQ;
+	}
 }
 
 enum exit_action exit_cpuid(struct vcpu *v, u64 q)

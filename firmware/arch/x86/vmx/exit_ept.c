@@ -18,6 +18,10 @@
 
 #define EPT_QUAL_WRITE (1U << 1)
 #define EPT_QUAL_FETCH (1U << 2)
+/* The guest linear address is valid (bit 7) and is the one the access
+ * translated, not a paging-structure entry's (bit 8): SDM Vol 3C 28.2.1,
+ * table 28-7. */
+#define EPT_QUAL_GLA_ACCESS ((1U << 7) | (1U << 8))
 #define INSN_MAX 15
 
 static enum insn_mode guest_insn_mode(void)
@@ -94,7 +98,13 @@ enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 		return ept_stop(v, gpa, q, "malformed device register access");
 	if (insn.dir == MMIO_READ)
 		vmexit_gpr_write(v, insn.reg, mmio_read_result(vmexit_gpr_read(v, insn.reg), &insn, val));
-	vmx_complete_emulated(insn.len);
+	/* The guest's data breakpoints watch linear addresses; an APIC-access
+	 * exit (APICv) reports none, so there only TF is seen. */
+	u32 hits = 0;
+	if ((q & EPT_QUAL_GLA_ACCESS) == EPT_QUAL_GLA_ACCESS)
+		hits = vmx_debug_bp_hits(insn.dir == MMIO_WRITE ? BP_DATA_WRITE : BP_DATA_READ,
+					 vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), insn.size);
+	vmx_advance_rip(insn.len, hits);
 	return EXIT_ACT_RESUME;
 }
 

@@ -63,13 +63,22 @@ static enum exit_action io_string(struct vcpu *v, u64 q)
 	u64 amask = mask_bytes(ab);
 	u32 ptr_reg = (q & IO_IN) ? GPR_RDI : GPR_RSI;
 	u64 count = rep ? v->gpr[GPR_RCX] & amask : 1;
+	u64 rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	struct bp_regs bp;
+	bool watch = vmx_debug_bp_regs(&bp);
+	u32 port_hits = watch ? bp_match(&bp, BP_IO, IO_PORT(q), size) : 0;
 	struct io_string s = {
 		.gla = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS),
-		.step = (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(s64)size : (s64)size,
+		.step = (rflags & RFLAGS_DF) ? -(s64)size : (s64)size,
 		.count = count < IO_STRING_BATCH ? count : IO_STRING_BATCH,
 		.size = size,
 		.in = q & IO_IN,
+		.bp = watch ? &bp : NULL,
 	};
+	/* A single step, or an I/O breakpoint on the port, traps after every
+	 * iteration (SDM Vol 3A 17.3.1.2, 17.3.1.4): one element per exit. */
+	if (port_hits || vmx_debug_stepping(rflags))
+		s.count = s.count ? 1 : 0;
 	struct guest_paging pg;
 	struct guest_mem gm;
 	vmexit_guest_paging(&pg);
@@ -95,8 +104,11 @@ static enum exit_action io_string(struct vcpu *v, u64 q)
 		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	if (r.end == IO_STRING_RETRY)
 		return EXIT_ACT_YIELD; /* RIP stays: the rest is done later */
+	u32 hits = r.done ? port_hits | r.bp_hits : 0;
 	if (!rep || r.done == count)
-		vmx_skip_instruction();
+		vmx_advance_rip(vmcs_read(VMCS_EXIT_INSTR_LEN), hits);
+	else if (r.done)
+		vmx_advance_rip(0, hits); /* iterations done; RIP stays on the rest */
 	return EXIT_ACT_RESUME;
 }
 
@@ -120,6 +132,7 @@ enum exit_action exit_io(struct vcpu *v, u64 q)
 			rax = (rax & ~mask_bytes(size)) | (val & mask_bytes(size));
 		v->gpr[GPR_RAX] = rax;
 	}
-	vmx_skip_instruction();
+	vmx_advance_rip(vmcs_read(VMCS_EXIT_INSTR_LEN),
+			vmx_debug_bp_hits(BP_IO, IO_PORT(q), size));
 	return EXIT_ACT_RESUME;
 }

@@ -1,9 +1,12 @@
 /* RDMSR/WRMSR that the MSR bitmap traps: an explicit allow list; anything
  * else is #GP(0) (docs/guest-abi.md). */
 #include "core/virt.h"
+#include "arch/x86/cpu_ops.h"
+#include "arch/x86/vmx/misc_enable.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmexit.h"
 #include "arch/x86/vmx/vmx_ops.h"
+#include "arch/x86/vmx/vmx_tsc.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 
 #define MSR_TSC 0x10
@@ -23,7 +26,6 @@
 #define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
 #define FEATURE_CONTROL_LOCKED 1ULL
-#define MISC_ENABLE_FAST_STRINGS 1ULL
 #define MTRR_DEF_TYPE_ENABLED_WB 0xC06ULL
 
 /* Guest-visible MTRR default type; per VM state is not worth it yet: the
@@ -43,13 +45,13 @@ static u64 msr_read(struct vcpu *v, u32 msr, bool *ok)
 	case MSR_MTRRCAP:
 		return 0;
 	case MSR_MISC_ENABLE:
-		return MISC_ENABLE_FAST_STRINGS;
+		return v->arch->misc_enable;
 	case MSR_MTRR_DEF_TYPE:
 		return MTRR_DEF_TYPE_ENABLED_WB;
 	case MSR_TSC_DEADLINE:
 		return vlapic_tsc_deadline_read(vcpu_lapic(v));
 	case MSR_TSC_ADJUST:
-		return 0; /* guest TSC = host TSC: never adjusted */
+		return tsc_adjust_read(vmx_tsc_offset(v->vm));
 	default:
 		*ok = false;
 		return 0;
@@ -104,7 +106,9 @@ enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 	bool ok;
 	switch (msr) {
 	case MSR_APIC_BASE:
-		ok = vlapic_write_base(vcpu_lapic(v), value) == 0;
+		ok = vlapic_write_base(v, value) == 0;
+		if (ok)
+			vmx_apicv_apic_state(v); /* APICv only while the APIC is on */
 		break;
 	case MSR_EFER:
 		ok = efer_write(v, value);
@@ -119,10 +123,16 @@ enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
 		vlapic_tsc_deadline_write(v, value);
 		ok = true;
 		break;
+	case MSR_TSC:
+		/* The VM's TSC reads value from now on, on every vCPU (the SDM's
+		 * TSC_ADJUST moves with it: vmx_tsc.h) */
+		ok = vmx_tsc_set_offset(v, tsc_offset_for_write(value, rdtsc()));
+		break;
 	case MSR_TSC_ADJUST:
-		/* Only the value it has: the TSCs of a VM's vCPUs are the host's
-		 * and already in step, so there is nothing to adjust. */
-		ok = value == 0;
+		ok = vmx_tsc_set_offset(v, tsc_offset_for_adjust(value));
+		break;
+	case MSR_MISC_ENABLE:
+		ok = misc_enable_write(v->arch->misc_enable, value, &v->arch->misc_enable);
 		break;
 	case MSR_PAT:
 		ok = pat_valid(value);

@@ -36,9 +36,9 @@ struct io_string_result io_string_run(const struct io_string *s, const struct gu
 				      const struct guest_paging *pg, io_string_port_fn port,
 				      void *ctx)
 {
-	struct io_string_result r = { 0, IO_STRING_DONE, 0, 0 };
+	struct io_string_result r = { 0, IO_STRING_DONE, 0, 0, 0 };
 	if (s->size < 1 || s->size > 4)
-		return (struct io_string_result){ 0, IO_STRING_BAD_MEMORY, 0, 0 };
+		return (struct io_string_result){ 0, IO_STRING_BAD_MEMORY, 0, 0, 0 };
 	for (; r.done < s->count; r.done++) {
 		u64 a = s->gla + (u64)((s64)r.done * s->step);
 		u8 *ptr[4];
@@ -61,6 +61,14 @@ struct io_string_result io_string_run(const struct io_string *s, const struct gu
 		if (s->in)
 			for (u32 b = 0; b < s->size; b++)
 				*ptr[b] = (u8)(val >> (8 * b));
+		u32 hits = s->bp ? bp_match(s->bp, s->in ? BP_DATA_WRITE : BP_DATA_READ, a, s->size)
+				 : 0;
+		if (hits) {
+			r.done++;
+			r.end = IO_STRING_WATCHED;
+			r.bp_hits = hits;
+			break;
+		}
 	}
 	return r;
 }

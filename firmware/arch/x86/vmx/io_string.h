@@ -7,6 +7,7 @@
 
 #include <cg/types.h>
 #include "arch/x86/vmx/guest_walk.h"
+#include "arch/x86/vmx/bp_match.h"
 
 /* #PF error code bits (SDM Vol 3A 4.7) */
 #define PF_ERR_PRESENT (1U << 0)
@@ -18,6 +19,7 @@ struct io_string {
 	u64 count; /* elements to move in this exit */
 	u32 size;  /* bytes per element: 1, 2 or 4 */
 	bool in;   /* INS (port to memory); else OUTS */
+	const struct bp_regs *bp; /* the guest's breakpoints, or NULL: none enabled */
 };
 
 enum io_string_end {
@@ -30,6 +32,10 @@ enum io_string_end {
 	IO_STRING_RETRY,      /* the port is busy (a paced UART): element
 			       * done is not moved; the vCPU yields and the
 			       * instruction runs again from there */
+	IO_STRING_WATCHED,    /* element done - 1 (moved) hit a data
+			       * breakpoint with its memory access (bp_hits):
+			       * the CPU traps after that iteration, so the
+			       * loop ends there (SDM Vol 3A 17.3.1.2) */
 };
 
 struct io_string_result {
@@ -37,6 +43,8 @@ struct io_string_result {
 	enum io_string_end end;
 	u64 fault_gla;
 	u32 fault_error;
+	u32 bp_hits; /* IO_STRING_WATCHED: B0-B3 the last element's memory
+		      * access hit (INS writes, OUTS reads; bp_match) */
 };
 
 /* What the port side of one element did. */
@@ -55,7 +63,10 @@ typedef enum io_string_port_result (*io_string_port_fn)(void *ctx, bool in, u32 
  * written (INS): a page table rewritten meanwhile cannot redirect the
  * write, and no failure ever turns into a write through NULL. An element
  * that fails translation is not started (its port access does not
- * happen). Bounded: s->count elements, at most 4 walks each. */
+ * happen). With s->bp, each element's memory access is matched against
+ * the guest's data breakpoints, and the first that hits is the last one
+ * moved (IO_STRING_WATCHED). Bounded: s->count elements, at most 4 walks
+ * and one bp_match each. */
 struct io_string_result io_string_run(const struct io_string *s, const struct guest_mem *gm,
 				      const struct guest_paging *pg, io_string_port_fn port,
 				      void *ctx);

@@ -9,6 +9,7 @@
 
 /* SDM Vol 4 table 2-2 for the numbers; the VMCS fields in Vol 3C 25.4.1. */
 static const struct vcpu_msr_def msrs[] = {
+	/* Reads: host TSC + the VM's offset; writes exit (vmx_tsc.c) */
 	{ 0x10, "TSC", VCPU_MSR_HOST_RO, true, false, false },
 	{ 0x174, "SYSENTER_CS", VCPU_MSR_VMCS, true, true, false },
 	{ 0x175, "SYSENTER_ESP", VCPU_MSR_VMCS, true, true, false },

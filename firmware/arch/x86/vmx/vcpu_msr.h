@@ -11,7 +11,8 @@
 enum vcpu_msr_keep {
 	VCPU_MSR_VMCS,     /* a guest-state field of the VMCS */
 	VCPU_MSR_SWITCHED, /* saved and restored by vcpu_msr_save/restore */
-	VCPU_MSR_HOST_RO,  /* the host's value, read-only for the guest */
+	VCPU_MSR_HOST_RO,  /* the host's value (the TSC: plus the VM's offset,
+			    * which the CPU adds), read-only for the guest */
 };
 
 struct vcpu_msr_def {

@@ -32,6 +32,7 @@
 #define SVR_ENABLE (1U << 8)
 #define LVT_MASKED (1U << 16)
 #define APIC_BASE_BSP (1ULL << 8)
+#define APIC_BASE_EXTD (1ULL << 10)
 #define APIC_BASE_ENABLE (1ULL << 11)
 
 #define ICR_VECTOR(x) ((x) & 0xFF)
@@ -46,18 +47,28 @@ enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 #define REG_VECTOR_WORD(l, base, vec) vlapic_vector_word(l, base, (vec) / 32)
 #define VEC_BIT(vec) (1U << ((vec) % 32))
 
-void vlapic_reset(struct vlapic *l, u32 index)
+/* The registers' power-on values (SDM Vol 3A 10.12.5.1: zero but for the
+ * ID, the version, DFR all ones, SVR 0xFF and the LVT masks) and no
+ * request waiting. The timer's own copies are vlapic_timer.c's. */
+static void vlapic_power_on_regs(struct vlapic *l, u32 index)
 {
-	u32 *regs = l->regs;
-	memset(l, 0, sizeof(*l));
-	memset(regs, 0, VLAPIC_SIZE);
-	l->regs = regs;
+	memset(l->regs, 0, VLAPIC_SIZE);
+	memset(l->pir, 0, sizeof(l->pir));
+	memset(l->pir_level, 0, sizeof(l->pir_level));
 	*vlapic_reg(l, REG_ID) = index << 24;
 	*vlapic_reg(l, REG_VERSION) = VLAPIC_VERSION;
 	*vlapic_reg(l, REG_DFR) = 0xFFFFFFFFu;
 	*vlapic_reg(l, REG_SVR) = 0xFF;
 	for (u32 off = REG_LVT_TIMER; off <= REG_LVT_ERROR; off += 16)
 		*vlapic_reg(l, off) = LVT_MASKED;
+}
+
+void vlapic_reset(struct vlapic *l, u32 index)
+{
+	u32 *regs = l->regs;
+	memset(l, 0, sizeof(*l));
+	l->regs = regs;
+	vlapic_power_on_regs(l, index);
 	l->timer_lvt = LVT_MASKED;
 	l->apic_base = VLAPIC_BASE | APIC_BASE_ENABLE | (index == 0 ? APIC_BASE_BSP : 0);
 }
@@ -200,6 +211,10 @@ static void vlapic_post(struct vcpu *v, u8 vector, bool level)
 {
 	struct vlapic *l = vcpu_lapic(v);
 	spin_lock(&l->lock);
+	if (!vlapic_enabled(l)) {
+		spin_unlock(&l->lock);
+		return; /* a disabled APIC takes no interrupts (vlapic_write_base) */
+	}
 	l->pir[vector / 32] |= VEC_BIT(vector);
 	if (level)
 		l->pir_level[vector / 32] |= VEC_BIT(vector);
@@ -278,7 +293,9 @@ u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vect
 	u32 n = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *t = vm->vcpus[i];
-		if (!t || !dest_matches(vcpu_lapic(t), logical, dest))
+		/* A disabled APIC is not on the bus: lowest priority picks
+		 * another one */
+		if (!t || !vlapic_enabled(vcpu_lapic(t)) || !dest_matches(vcpu_lapic(t), logical, dest))
 			continue;
 		if (vector >= 16)
 			vlapic_post(t, vector, level);
@@ -461,12 +478,27 @@ void vlapic_apic_write(struct vcpu *v, u32 off)
 	vlapic_write(v, reg, *vlapic_reg(vcpu_lapic(v), reg));
 }
 
-int vlapic_write_base(struct vlapic *l, u64 value)
+int vlapic_write_base(struct vcpu *v, u64 value)
 {
-	/* The base address is fixed at 0xFEE00000; x2APIC mode is not offered. */
-	if ((value & ~0xFFFULL) != VLAPIC_BASE || (value & (1ULL << 10)) || (value & 0x2FF))
+	struct vlapic *l = vcpu_lapic(v);
+	/* The base address is fixed at 0xFEE00000; x2APIC mode (EXTD, bit 10)
+	 * is not offered, and EN=0 with EXTD=1 is no state at all (10.12.5). */
+	if ((value & ~0xFFFULL) != VLAPIC_BASE || (value & APIC_BASE_EXTD) || (value & 0x2FF))
 		return -CG_EINVAL;
+	bool toggled = (value ^ l->apic_base) & APIC_BASE_ENABLE;
+	spin_lock(&l->lock);
+	/* SDM Vol 3A 10.4.3 (11.4.3 in recent editions): with EN clear the
+	 * processor is one without an APIC (its page, its interrupts and its
+	 * CPUID bit are gone) and its state may return to the power-on state
+	 * (10.4.7.1). Here it always does, at both edges: nothing of it runs
+	 * (its timer) or waits (requests) while it is off, and it comes back
+	 * as after a reset, software-disabled in SVR. */
+	if (toggled)
+		vlapic_power_on_regs(l, v->index);
 	l->apic_base = (l->apic_base & APIC_BASE_BSP) | (value & ~APIC_BASE_BSP);
-	vlapic_recheck(l); /* re-enabled: requests may be deliverable again */
+	spin_unlock(&l->lock);
+	if (toggled)
+		vlapic_timer_reset(v);
+	vlapic_recheck(l); /* what is deliverable changed */
 	return 0;
 }

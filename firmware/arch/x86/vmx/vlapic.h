@@ -4,11 +4,12 @@
  * deliveries, the NMI latch, and the timer in one-shot, periodic and
  * TSC-deadline modes.
  *
- * Time: the guest's TSC is the host's (no offset, no scaling), so guest
- * time never stops or jumps while a vCPU waits for a CPU. The APIC timer
- * counts at the "core crystal clock" CPUID leaf 0x15 reports: the TSC
- * divided by vlapic_crystal_div(). Timer deadlines are kept as host TSC
- * values; the run loop and the scheduler turn them into interrupts. */
+ * Time: the guest's TSC is the host's plus the VM's offset (0 until the
+ * guest writes its TSC; vmx_tsc.h), never scaled, so guest time never
+ * stops or jumps while a vCPU waits for a CPU. The APIC timer counts at
+ * the "core crystal clock" CPUID leaf 0x15 reports: the TSC divided by
+ * vlapic_crystal_div(). Timer deadlines are kept as host TSC values; the
+ * run loop and the scheduler turn them into interrupts. */
 #ifndef CG_VLAPIC_H
 #define CG_VLAPIC_H
 
@@ -56,8 +57,8 @@ struct vlapic {
 	u32 timer_divide;    /* divide configuration register */
 	u64 timer_start;     /* TSC when the current count period began */
 	u64 timer_period;    /* TSC ticks of one full count (periodic) */
-	volatile u64 timer_deadline; /* TSC of the next expiry, 0: disarmed */
-	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it */
+	volatile u64 timer_deadline; /* host TSC of the next expiry, 0: disarmed */
+	u64 tsc_deadline;    /* IA32_TSC_DEADLINE as the guest wrote it (guest TSC) */
 	volatile bool timer_dirty; /* the deadline moved: rearm the run loop's timer */
 	/* NMIs (SDM Vol 3A 6.7.1): one latched, not yet delivered; more that
 	 * come meanwhile are lost, as on the CPU. Set by any CPU, taken by
@@ -169,11 +170,14 @@ void vlapic_eoi_exit(struct vcpu *v, u8 vector);
  * APICv needs so that level-triggered EOIs exit. */
 u64 vlapic_tmr_qword(const struct vlapic *l, u32 i);
 
-/* vlapic_write_base: guest WRMSR IA32_APIC_BASE. Returns 0 or -CG_EINVAL
- * for a value the guest may not set (the caller injects #GP). */
-int vlapic_write_base(struct vlapic *l, u64 value);
+/* vlapic_write_base: guest WRMSR IA32_APIC_BASE on v. Clearing or setting
+ * the enable bit (11) puts the vLAPIC back in its power-on state; while it
+ * is clear the APIC is hidden: its page is unassigned memory (exit_ept.c),
+ * interrupts for it are dropped, CPUID.1:EDX.APIC reads 0. Returns 0 or
+ * -CG_EINVAL for a value the guest may not set (the caller injects #GP). */
+int vlapic_write_base(struct vcpu *v, u64 value);
 
-/* vlapic_enabled: the APIC is globally and software enabled. */
+/* vlapic_enabled: the APIC is globally enabled (IA32_APIC_BASE.EN). */
 bool vlapic_enabled(const struct vlapic *l);
 
 /* vlapic_crystal_div: TSC ticks per APIC timer tick (at least 1): the
@@ -198,5 +202,14 @@ u32 vlapic_timer_current(struct vlapic *l, u64 now);
  * otherwise it is remembered and ignored, as the SDM says. */
 u64 vlapic_tsc_deadline_read(struct vlapic *l);
 void vlapic_tsc_deadline_write(struct vcpu *v, u64 value);
+
+/* vlapic_tsc_offset_changed: v's VM has a new TSC offset: an armed
+ * TSC-deadline timer fires when the guest's TSC reaches its deadline, so
+ * its host deadline moves (it may be due at once). Any CPU. */
+void vlapic_tsc_offset_changed(struct vcpu *v, u64 offset);
+
+/* vlapic_timer_reset: the timer's power-on state: LVT masked, one-shot,
+ * counts and deadline 0, disarmed. */
+void vlapic_timer_reset(struct vcpu *v);
 
 #endif

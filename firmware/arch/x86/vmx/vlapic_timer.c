@@ -1,8 +1,13 @@
 /* The local APIC timer of a vCPU (SDM Vol 3A 10.5.4): one-shot, periodic
  * and TSC-deadline modes. Counts are turned into host TSC deadlines once,
  * when the guest programs the timer; the current count is computed from
- * the TSC when read, so a running timer costs nothing until it expires. */
+ * the TSC when read, so a running timer costs nothing until it expires.
+ * One-shot and periodic counts are durations at the crystal clock: the
+ * VM's TSC offset does not touch them. A TSC deadline is a guest TSC
+ * value: it becomes a host one through the VM's offset (vmx_tsc.h), again
+ * whenever the offset changes. */
 #include "arch/x86/vmx/vlapic.h"
+#include "arch/x86/vmx/vmx_tsc.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include "core/virt.h"
 #include <cg/spinlock.h>
@@ -121,9 +126,35 @@ void vlapic_tsc_deadline_write(struct vcpu *v, u64 value)
 	spin_lock(&l->lock);
 	if (LVT_TIMER_MODE(l->timer_lvt) == TIMER_TSC_DEADLINE) {
 		l->tsc_deadline = value;
-		/* The guest TSC is the host TSC: the deadline needs no offset. */
-		timer_set_deadline(v, value);
+		/* The offset is read under the lock: a writer of the TSC stores
+		 * it first and then moves every armed deadline under this lock. */
+		timer_set_deadline(v, value ? tsc_host_deadline(value, arch_timestamp(),
+								vmx_tsc_offset(v->vm))
+					    : 0);
 	}
+	spin_unlock(&l->lock);
+}
+
+void vlapic_tsc_offset_changed(struct vcpu *v, u64 offset)
+{
+	struct vlapic *l = vcpu_lapic(v);
+	spin_lock(&l->lock);
+	if (LVT_TIMER_MODE(l->timer_lvt) == TIMER_TSC_DEADLINE && l->tsc_deadline)
+		timer_set_deadline(v, tsc_host_deadline(l->tsc_deadline, arch_timestamp(), offset));
+	spin_unlock(&l->lock);
+}
+
+void vlapic_timer_reset(struct vcpu *v)
+{
+	struct vlapic *l = vcpu_lapic(v);
+	spin_lock(&l->lock);
+	l->timer_lvt = LVT_MASKED;
+	l->timer_initial = 0;
+	l->timer_divide = 0;
+	l->timer_start = 0;
+	l->timer_period = 0;
+	l->tsc_deadline = 0;
+	timer_set_deadline(v, 0);
 	spin_unlock(&l->lock);
 }
 

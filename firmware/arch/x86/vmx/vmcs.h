@@ -135,6 +135,7 @@
 #define PIN_PREEMPTION_TIMER           (1U << 6)
 /* Primary processor-based controls (25.6.2) */
 #define PROC_INTERRUPT_WINDOW_EXITING  (1U << 2)
+#define PROC_USE_TSC_OFFSETTING        (1U << 3)
 #define PROC_HLT_EXITING               (1U << 7)
 #define PROC_MWAIT_EXITING             (1U << 10)
 #define PROC_RDPMC_EXITING             (1U << 11)

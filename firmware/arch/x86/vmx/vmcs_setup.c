@@ -12,6 +12,7 @@
 #include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_tlb.h"
+#include "arch/x86/vmx/vmx_tsc.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include "arch/x86/vmx/spec_ctrl.h"
 #include <cg/spinlock.h>
@@ -26,6 +27,7 @@
 #define CR0_NW (1ULL << 29)
 #define CR0_CD (1ULL << 30)
 #define CR4_SMXE (1ULL << 14)
+#define CR4_PCIDE (1ULL << 17)
 #define CR4_PAE (1ULL << 5)
 #define EFER_LME (1ULL << 8)
 #define PAT_POWER_ON 0x0007040600070406ULL
@@ -162,6 +164,7 @@ void vmx_vcpu_reset_realmode(struct vcpu *v, u8 vector)
 	vmx_set_cr0(v, CR0_ET | CR0_NW | CR0_CD);
 	vmx_set_cr4(0);
 	memset(v->gpr, 0, sizeof(v->gpr));
+	vmx_debug_init(); /* DR0-DR3, DR6; DR7 and pending #DBs: vmcs_guest_common */
 	v->arch->event.valid = false;
 	/* INIT empties the TLBs (SDM Vol 3A table 9-1): global pages
 	 * from before must not survive into the new paging set-up. */
@@ -242,9 +245,12 @@ void vmx_vcpu_setup(struct vcpu *v)
 	u32 pin = vmx_ctl(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
 			  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS |
 				  PIN_PREEMPTION_TIMER);
+	/* TSC offsetting: the VM's offset (vmx_tsc.h), 0 until the guest
+	 * writes its TSC. */
 	u32 want_proc = PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_RDPMC_EXITING |
 			PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_USE_IO_BITMAPS |
-			PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY;
+			PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_ACTIVATE_SECONDARY |
+			PROC_USE_TSC_OFFSETTING;
 	u32 want_proc2 = PROC2_ENABLE_EPT | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_VPID |
 			 PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_INVPCID | PROC2_PAUSE_LOOP_EXITING;
 	/* VPIDs only where this CPU can flush one (migration, INIT). */
@@ -305,11 +311,13 @@ void vmx_vcpu_setup(struct vcpu *v)
 		vmx_vcpu_flush_tlb(a); /* the VPID may have been an ended VM's */
 	}
 	vmx_apicv_setup(v, a->proc, proc2);
-	vmcs_write(VMCS_TSC_OFFSET, 0);
+	vmx_tsc_load(v);
 	/* PE, NE and PG changes exit (mode switches, EFER.LMA); the guest reads
-	 * its own values of the masked bits from the shadows. */
+	 * its own values of the masked bits from the shadows. VMXE, SMXE and
+	 * PCIDE belong to features CPUID does not offer: setting one exits
+	 * and is #GP (exit_cr.c), where the CPU would otherwise take PCIDE. */
 	vmcs_write(VMCS_CR0_MASK, CR0_PE | CR0_NE | CR0_PG | CR0_NW | CR0_CD);
-	vmcs_write(VMCS_CR4_MASK, CR4_VMXE | CR4_SMXE);
+	vmcs_write(VMCS_CR4_MASK, CR4_VMXE | CR4_SMXE | CR4_PCIDE);
 	vmx_vcpu_host_state();
 	if (v->boot_long64) {
 		vmcs_guest_long64(v);

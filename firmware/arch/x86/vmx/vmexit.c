@@ -132,7 +132,9 @@ enum exit_action vmexit_unhandled(struct vcpu *v, u64 q)
  * 27.1). If the exit came while delivering another event (queued again by
  * the run loop), vmx_inject_event combines the two as the CPU would: #DB
  * and #AC are benign (SDM Vol 3A table 6-5), so the new one is delivered,
- * and an interrupt or NMI it cut short comes after it. A guest
+ * and an interrupt or NMI it cut short comes after it. A #DB the monitor
+ * raised itself (pending_dbg.h: a single step or breakpoint after an
+ * instruction it completed) comes this way too. A guest
  * that raises them again while they are delivered loops through exits,
  * each bounded, and loses the CPU when its slice ends. */
 static enum exit_action exit_reflect(struct vcpu *v, u32 info, u64 q)
@@ -149,6 +151,9 @@ static enum exit_action exit_reflect(struct vcpu *v, u32 info, u64 q)
 	}
 	if (type == INTR_TYPE_PRIV_SW_EXCEPTION) /* INT1: delivered past the instruction */
 		vmcs_write(VMCS_ENTRY_INSTR_LEN, vmcs_read(VMCS_EXIT_INSTR_LEN));
+	/* In an STI/MOV SS shadow with TF set, VM entry wants the single step
+	 * the exit did not record (SDM Vol 3C 27.3.1.5). */
+	vmx_debug_entry_fixup();
 	vmx_inject_event(v, type, vector, error);
 	return rdtsc() >= v->arch->slice_end ? EXIT_ACT_PREEMPT : EXIT_ACT_RESUME;
 }
@@ -199,6 +204,10 @@ static enum exit_action exit_window(struct vcpu *v, u64 q)
 	return EXIT_ACT_RESUME; /* the next entry injects what is pending */
 }
 
+/* HLT waits for an interrupt, unless a #DB is already coming: a pending
+ * debug exception (HLT single-stepped, or one a MOV SS held back) ends
+ * the halt at once, as it does on the CPU (SDM Vol 2 HLT; Vol 3C 27.7.3
+ * delivers it from the HLT state). */
 static enum exit_action exit_hlt(struct vcpu *v, u64 q)
 {
 	struct vlapic *l = vcpu_lapic(v);
@@ -212,7 +221,7 @@ static enum exit_action exit_hlt(struct vcpu *v, u64 q)
 	__atomic_store_n(&l->nmi_masked, nmi_blocked, __ATOMIC_RELEASE);
 	if (!nmi_blocked && __atomic_load_n(&l->nmi_pending, __ATOMIC_ACQUIRE))
 		return EXIT_ACT_RESUME;
-	return EXIT_ACT_BLOCK;
+	return vmx_debug_trap_pending() ? EXIT_ACT_RESUME : EXIT_ACT_BLOCK;
 }
 
 static enum exit_action exit_skip(struct vcpu *v, u64 q)

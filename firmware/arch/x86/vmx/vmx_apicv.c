@@ -100,6 +100,21 @@ void vmx_apicv_controls(struct vcpu *v, u32 *proc, u32 *proc2)
 	*proc2 |= APICV_PROC2;
 }
 
+/* The EOI-exit bitmap, RVI and SVI from the vLAPIC's page (v's VMCS
+ * current here); the next entry merges what is posted. */
+static void apicv_load_state(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	struct vlapic *l = vcpu_lapic(v);
+	for (u32 i = 0; i < 4; i++) {
+		a->eoi_exit[i] = vlapic_tmr_qword(l, i);
+		vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * i, a->eoi_exit[i]);
+	}
+	int isr = vlapic_highest_isr(l), irr = vlapic_highest_irr(l);
+	vmcs_write(VMCS_GUEST_INTR_STATUS, (irr < 0 ? 0 : (u32)irr) | (isr < 0 ? 0 : (u32)isr) << 8);
+	__atomic_store_n(&l->recheck, 1, __ATOMIC_RELEASE);
+}
+
 void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2)
 {
 	struct arch_vcpu *a = v->arch;
@@ -113,14 +128,7 @@ void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2)
 	vmcs_write(VMCS_VIRTUAL_APIC_PAGE, (u64)(uintptr_t)l->regs);
 	vmcs_write(VMCS_APIC_ACCESS_ADDR, apic_access_page);
 	vmcs_write(VMCS_TPR_THRESHOLD, 0); /* unused with virtual-interrupt delivery */
-	for (u32 i = 0; i < 4; i++) {
-		a->eoi_exit[i] = vlapic_tmr_qword(l, i);
-		vmcs_write(VMCS_EOI_EXIT_BITMAP0 + 2 * i, a->eoi_exit[i]);
-	}
-	/* RVI and SVI from the page; the first entry merges what is posted. */
-	int isr = vlapic_highest_isr(l), irr = vlapic_highest_irr(l);
-	vmcs_write(VMCS_GUEST_INTR_STATUS, (irr < 0 ? 0 : (u32)irr) | (isr < 0 ? 0 : (u32)isr) << 8);
-	__atomic_store_n(&l->recheck, 1, __ATOMIC_RELEASE);
+	apicv_load_state(v);
 }
 
 void vmx_apicv_sync(struct vcpu *v)
@@ -145,6 +153,39 @@ void vmx_apicv_sync(struct vcpu *v)
 	u64 want = (irr < 0 ? 0 : (u64)irr) | (isr < 0 ? 0 : (u64)isr) << 8;
 	if ((status & 0xFFFF) != want)
 		vmcs_write(VMCS_GUEST_INTR_STATUS, want);
+}
+
+void vmx_apicv_apic_state(struct vcpu *v)
+{
+	struct arch_vcpu *a = v->arch;
+	struct vlapic *l = vcpu_lapic(v);
+	bool on = vlapic_enabled(l);
+	if (!v->vm->arch->apicv || on == a->apicv)
+		return;
+	/* With "use TPR shadow" clear every linear access to the APIC-access
+	 * page exits (SDM Vol 3C, "Virtualizing Reads from the APIC-Access
+	 * Page" and "... Writes to ..."), so the emulation path sees each one
+	 * and finds no APIC there; "virtualize APIC accesses" stays on, so
+	 * the page itself is never the guest's. APIC-register virtualization
+	 * and virtual-interrupt delivery need the TPR shadow (the VM-entry
+	 * checks on the execution controls) and go with it; CR8 moves exit
+	 * again, to the vLAPIC's TPR, rather than reach this CPU's own. */
+	u32 cr8 = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+	u32 vapic2 = PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY;
+	if (on) {
+		a->proc = (a->proc & ~cr8) | APICV_PROC;
+		a->proc2 |= vapic2;
+	} else {
+		a->proc = (a->proc & ~APICV_PROC) | cr8;
+		a->proc2 &= ~vapic2;
+	}
+	vmcs_write(VMCS_PROC_CONTROLS, a->proc);
+	vmcs_write(VMCS_PROC_CONTROLS2, a->proc2);
+	a->apicv = on;
+	/* Back in its power-on state (vlapic_write_base): nothing requested,
+	 * in service or level-triggered */
+	if (on)
+		apicv_load_state(v);
 }
 
 enum exit_action exit_apic_access(struct vcpu *v, u64 q)

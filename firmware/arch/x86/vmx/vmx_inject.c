@@ -12,6 +12,7 @@
  * it delivered), and trusts the VMCS bit only then (vmx_nmi_blocked). */
 #include "arch/x86/msr.h"
 #include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_debug.h"
 #include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
@@ -161,7 +162,10 @@ static bool vmx_inject_nmi(struct arch_vcpu *a)
 	}
 	bool blocked = vmx_nmi_blocked(a);
 	u64 intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
-	if (blocked || (intr & INTERRUPTIBILITY_MOV_SS)) {
+	/* A #DB the pending-debug-exceptions field holds is a trap on the
+	 * previous instruction: it goes before an NMI (SDM Vol 3A 6.9), and
+	 * the window exit comes after its delivery. */
+	if (blocked || (intr & INTERRUPTIBILITY_MOV_SS) || vmx_debug_trap_pending()) {
 		set_proc(a, PROC_NMI_WINDOW_EXITING, true);
 		return false;
 	}
@@ -218,9 +222,12 @@ void vmx_inject_slow(struct vcpu *v)
 			set_proc(a, PROC_INTERRUPT_WINDOW_EXITING, false);
 		return;
 	}
+	/* A #DB the field holds goes first (a trap on the previous
+	 * instruction, pending_dbg.h); the window exit comes after it. */
 	bool can = !busy && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 		   !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
-		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+		     (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+		   !vmx_debug_trap_pending();
 	if (can) {
 		vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (u32)vec);
 		vlapic_ack(l, (u8)vec);

@@ -13,10 +13,12 @@
 #include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmx_ops.h"
 #include "arch/x86/vmx/vmx_tlb.h"
+#include "arch/x86/vmx/vmx_tsc.h"
 #include "arch/x86/vmx/vmx_vcpu.h"
 #include "arch/x86/vmx/spec_ctrl.h"
 #include "arch/x86/vmx/vcpu_fpu.h"
 #include "arch/x86/vmx/vcpu_msr.h"
+#include "arch/x86/vmx/misc_enable.h"
 #include <cg/errno.h>
 #include <cg/string.h>
 
@@ -43,6 +45,7 @@ int arch_vcpu_create(struct vcpu *v)
 		return -CG_ENOMEM;
 	}
 	vlapic_init(&a->lapic, mem_ptr(regs), v->index);
+	a->misc_enable = misc_enable_power_on();
 	*(u32 *)mem_ptr(a->vmcs_phys) = (u32)(rdmsr(MSR_IA32_VMX_BASIC) & 0x7FFFFFFF);
 	a->vpid = (u16)(1 + v->vm->id * VM_MAX_VCPUS + v->index);
 	v->arch = a;
@@ -270,6 +273,8 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 			vmcs_write(VMCS_PREEMPTION_TIMER, timer > 0xFFFFFFFFu ? 0xFFFFFFFFu : timer);
 			first = false;
 		}
+		/* Another vCPU may have written the VM's TSC (vmx_tsc.c) */
+		vmx_tsc_sync(v);
 		vmx_inject_pending(v);
 		if (spec_ctrl_enter(v, a->launched)) {
 			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,

@@ -7,6 +7,9 @@
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vcpu_fpu.h"
 #include "arch/x86/vmx/vcpu_msr.h"
+#include "arch/x86/vmx/vmx_debug.h"
+#include "arch/x86/vmx/vmx_event.h"
+#include "arch/x86/vmx/pending_dbg.h"
 #include "core/virt.h"
 
 struct vcpu;
@@ -17,6 +20,11 @@ struct arch_vm {
 	u64 eptp;
 	bool apicv;    /* its vCPUs use APIC virtualization (vmx_apicv.c) */
 	u64 spec_tag;  /* this VM instance, for IBPB between VMs (spec_ctrl.c) */
+	/* The guest's TSC (vmx_tsc.h): host TSC + tsc_offset on every vCPU,
+	 * and IA32_TSC_ADJUST; tsc_gen counts changes, under tsc_lock. */
+	volatile u64 tsc_offset;
+	volatile u32 tsc_gen;
+	u32 tsc_lock;
 };
 
 struct pending_event {
@@ -50,8 +58,11 @@ struct arch_vcpu {
 	u64 slice_end;     /* TSC at which this run's slice ends */
 	int exit_action;   /* enum exit_action of the last exit (vmexit.h) */
 	u32 cpu;           /* CPU whose host state the VMCS holds */
-	bool apicv;        /* APIC virtualization on (the VM's choice) */
+	bool apicv;        /* APIC virtualization on now: the VM's choice, off
+			    * while the vCPU's APIC is disabled */
 	u64 eoi_exit[4];   /* the VMCS's EOI-exit bitmap, as last written */
+	volatile u32 tsc_gen_seen; /* the VM's tsc_gen whose offset the VMCS holds */
+	u64 misc_enable;   /* IA32_MISC_ENABLE (misc_enable.h) */
 	/* The vCPU's local APIC (vlapic.c). Its register page lives as long
 	 * as the VM, not the vCPU: a device or another vCPU may still aim an
 	 * interrupt at a vCPU that stopped (freed by vmx_vm_lapics_free). */
@@ -129,39 +140,44 @@ static inline void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error)
  * CPU, at the first run and at INIT (vmx_tlb.h says why). */
 void vmx_vcpu_flush_tlb(const struct arch_vcpu *a);
 
-/* vmx_skip_instruction: advance the guest RIP past the exiting instruction
- * (and end an STI/MOV SS interrupt shadow, which the instruction consumed).
+/* vmx_advance_rip: the monitor has completed, for the guest, the
+ * instruction that exited (len bytes; 0 for one iteration of a REP string
+ * instruction that is to go on): advance RIP past it, end an STI/MOV SS
+ * shadow (the instruction consumed it, SDM Vol 3A 6.8.3), and raise the
+ * trap-class #DB a CPU would raise after it (vmx_debug_traps): the
+ * breakpoints its emulated accesses hit (bp_hits, B0-B3 from bp_match)
+ * and a single step when RFLAGS.TF was set as it began. Debug exceptions
+ * the exit saved as pending (a MOV SS held them back) stay and come with
+ * it. A completed instruction also leaves RF clear (an instruction clears
+ * it once it has begun, Vol 3A 17.3.1.1): EPT-violation and APIC-access
+ * exits save RF = 1 for a restart (Vol 3C 27.3.3), which would hide the
+ * next instruction's breakpoint and go into an interrupt's frame.
  * Inline: it is on every instruction exit's path. */
-static inline void vmx_skip_instruction(void)
-{
-	u64 rip, len, intr;
-	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"(0x681EULL) : "cc");
-	__asm__ volatile("vmread %1, %0" : "=r"(len) : "r"(0x440CULL) : "cc");
-	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"(0x681EULL) : "cc");
-	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"(0x4824ULL) : "cc");
-	if (intr & 3)
-		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL), "r"(0x4824ULL) : "cc");
-}
-
-/* vmx_complete_emulated: the guest instruction at RIP, len bytes, was
- * emulated after a fault-like exit (EPT violation, APIC access): step
- * past it as the CPU completes one. The STI/MOV SS shadow it consumed
- * ends, and RF goes back to 0: such exits save RF = 1 so the instruction
- * could restart without its instruction breakpoint firing again (SDM Vol
- * 3C 27.3.3), but an instruction clears RF once it has begun (Vol 3A
- * 17.3.1.1), so the next instruction's breakpoint and the frame of an
- * interrupt taken now must see 0. */
-static inline void vmx_complete_emulated(u64 len)
+static inline void vmx_advance_rip(u64 len, u32 bp_hits)
 {
 	u64 rip, intr, rflags;
-	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"(0x681EULL) : "cc");
-	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"(0x681EULL) : "cc");
-	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"(0x4824ULL) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(rip) : "r"((u64)VMCS_GUEST_RIP) : "cc");
+	__asm__ volatile("vmwrite %0, %1" ::"r"(rip + len), "r"((u64)VMCS_GUEST_RIP) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(intr) : "r"((u64)VMCS_GUEST_INTERRUPTIBILITY) : "cc");
 	if (intr & 3)
-		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL), "r"(0x4824ULL) : "cc");
-	__asm__ volatile("vmread %1, %0" : "=r"(rflags) : "r"(0x6820ULL) : "cc");
-	if (rflags & (1ULL << 16))
-		__asm__ volatile("vmwrite %0, %1" ::"r"(rflags & ~(1ULL << 16)), "r"(0x6820ULL) : "cc");
+		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL),
+				 "r"((u64)VMCS_GUEST_INTERRUPTIBILITY) : "cc");
+	__asm__ volatile("vmread %1, %0" : "=r"(rflags) : "r"((u64)VMCS_GUEST_RFLAGS) : "cc");
+	if (len && (rflags & RFLAGS_RF))
+		__asm__ volatile("vmwrite %0, %1" ::"r"(rflags & ~RFLAGS_RF),
+				 "r"((u64)VMCS_GUEST_RFLAGS) : "cc");
+	if (__builtin_expect((rflags & RFLAGS_TF) || bp_hits, 0))
+		vmx_debug_traps(bp_hits, rflags);
+}
+
+/* vmx_skip_instruction: vmx_advance_rip past the exiting instruction (its
+ * length from the exit), for an instruction that touched no memory or
+ * port the guest may watch. */
+static inline void vmx_skip_instruction(void)
+{
+	u64 len;
+	__asm__ volatile("vmread %1, %0" : "=r"(len) : "r"((u64)VMCS_EXIT_INSTR_LEN) : "cc");
+	vmx_advance_rip(len, 0);
 }
 
 /* ept_map_2m: map guest-physical gpa to host hpa (2 MiB, RWX, WB) in vm.
@@ -188,6 +204,13 @@ void vmx_apicv_controls(struct vcpu *v, u32 *proc, u32 *proc2);
 /* vmx_apicv_setup: the APICv fields of v's VMCS (current on this CPU);
  * panics if this CPU lacks a control the VM was set up for. */
 void vmx_apicv_setup(struct vcpu *v, u32 proc, u32 proc2);
+
+/* vmx_apicv_apic_state: after a write of IA32_APIC_BASE by v (its VMCS
+ * current here): in an APICv VM, a vCPU whose APIC is disabled runs with
+ * the emulation's controls (every access to the APIC page exits and
+ * finds unassigned memory, interrupts are injected by the run loop: none,
+ * while it is off); re-enabled, it gets APICv back. */
+void vmx_apicv_apic_state(struct vcpu *v);
 
 /* vmx_apicv_sync: before an entry, when v's vLAPIC asked for a recheck:
  * merge posted requests into VIRR, then bring RVI, SVI and the EOI-exit

@@ -135,6 +135,8 @@ export class BochsEmulator implements Emulator {
   }
 
   async boot(opts: BootOptions, deps: BootDeps = {}): Promise<Machine> {
+    if (opts.image.kind === 'net')
+      throw new UnsupportedImageError('a network boot under Bochs is not supported yet; use --emulator qemu (or kvm)');
     if (opts.image.kind !== 'iso')
       throw new UnsupportedImageError(
         'Bochs cannot load an ELF directly; boot the GRUB ISO instead (--boot iso, or crossguard image to build one)',

@@ -32,9 +32,25 @@ export interface BootModule {
   name: string;
 }
 
+/**
+ * A network boot: one NIC with this MAC, wired either to a tap device in a
+ * network namespace (where a DHCP/TFTP server runs: toolchain/src/pxe/labnet.ts)
+ * or to QEMU's user networking, whose BOOTP hands out `bootfile` and whose
+ * TFTP serves `tftpRoot`.
+ */
+export interface NetBootImage {
+  kind: 'net';
+  mac: string;
+  /** UEFI: the NIC boots through OVMF's own PXE (default, as a server's firmware would) or QEMU's iPXE EFI ROM. */
+  efiPxe?: 'ovmf' | 'ipxe';
+  tap?: { netns: string; ifname: string };
+  user?: { tftpRoot: string; bootfile: string };
+}
+
 export type BootImage =
   | { kind: 'iso'; path: string }
-  | { kind: 'elf'; path: string; cmdline?: string; modules?: BootModule[] };
+  | { kind: 'elf'; path: string; cmdline?: string; modules?: BootModule[] }
+  | NetBootImage;
 
 export interface BootOptions {
   image: BootImage;

@@ -1,6 +1,7 @@
 // QEMU back ends: 'qemu' (TCG: no VMX, for boot paths and the monitor's
 // "VT-x not available" path) and 'kvm' (KVM with nested VMX: the fast path
-// on a lab workstation). COM1 is QEMU's stdio; -kernel loads Multiboot1.
+// on a lab workstation). COM1 is QEMU's stdio; -kernel loads Multiboot1; a
+// network boot goes through the NIC's PXE (iPXE ROM on BIOS, OVMF on UEFI).
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import {
   type BootOptions,
   type Emulator,
   type Machine,
+  type NetBootImage,
 } from './emulator.js';
 import { BootError } from './errors.js';
 import { ProcessMachine } from './machine.js';
@@ -58,6 +60,32 @@ export function stageModules(modules: readonly BootModule[], stageDir: string): 
   }
 }
 
+/** A value inside a QEMU option list: ',' is written ',,'. */
+function optValue(v: string): string {
+  return v.replace(/,/g, ',,');
+}
+
+/**
+ * The NIC of a network boot (pure). BIOS: an e1000, whose option ROM is
+ * QEMU's iPXE. UEFI: virtio-net without an option ROM, so OVMF's own PXE
+ * boots it as a server's vendor firmware would, or with QEMU's iPXE EFI ROM
+ * (efiPxe 'ipxe'). Boot index 1 either way.
+ */
+export function netArgs(img: NetBootImage, firmware: 'bios' | 'uefi' = 'bios'): string[] {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(img.mac)) throw new BootError(`MAC ${img.mac} is not lowercase with colons`);
+  let netdev: string;
+  if (img.tap) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(img.tap.ifname)) throw new BootError(`tap name ${img.tap.ifname} is not a Linux interface name`);
+    netdev = `tap,id=n0,ifname=${img.tap.ifname},script=no,downscript=no`;
+  } else if (img.user) netdev = `user,id=n0,tftp=${optValue(resolve(img.user.tftpRoot))},bootfile=${optValue(img.user.bootfile)}`;
+  else throw new BootError('a network boot needs a tap device or user networking');
+  const nic =
+    firmware === 'uefi'
+      ? `virtio-net-pci,netdev=n0,mac=${img.mac}${img.efiPxe === 'ipxe' ? '' : ',romfile='},bootindex=1`
+      : `e1000,netdev=n0,mac=${img.mac},bootindex=1`;
+  return ['-netdev', netdev, '-device', nic];
+}
+
 /**
  * The QEMU command line (without the binary) for one run (pure). Modules
  * of an ELF image must already be staged in `stageDir` (stageModules).
@@ -78,6 +106,7 @@ export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions, stageDir?: str
   if (opts.firmware === 'uefi') args.push('-bios', OVMF_CODE);
   const img = opts.image;
   if (img.kind === 'iso') args.push('-cdrom', resolve(img.path), '-boot', 'd');
+  else if (img.kind === 'net') args.push(...netArgs(img, opts.firmware));
   else {
     args.push('-kernel', resolve(img.path));
     if (img.cmdline) args.push('-append', img.cmdline);
@@ -126,7 +155,10 @@ export class QemuEmulator implements Emulator {
       rmSync(dir, { recursive: true, force: true });
       throw e;
     }
-    const child = spawner(this.binary, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A tap device lives in its namespace: QEMU starts there (ip execs it: same pid, same group).
+    const tap = opts.image.kind === 'net' ? opts.image.tap : undefined;
+    const [cmd, argv] = tap ? ['ip', ['netns', 'exec', tap.netns, this.binary, ...args]] : [this.binary, args];
+    const child = spawner(cmd, argv, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
 
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {

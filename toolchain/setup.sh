@@ -9,7 +9,9 @@ APT_PACKAGES=(
   bochs bochsbios vgabios bochs-term   # Bochs with VMX: the VT-x test bed here
   qemu-system-x86 ipxe-qemu ovmf       # QEMU TCG (boot paths), KVM where nested VMX exists
   nasm gcc make binutils               # the monitor
-  grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools  # the ISO
+  grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools  # the ISO; GRUB netboot (grub-mknetdir)
+  ipxe                                 # undionly.kpxe, ipxe.efi, snponly.efi for netboot trees
+  dnsmasq-base iproute2                # run --boot pxe: DHCP/TFTP in a network namespace (no service started)
   wabt                                 # wasm2c for scheduler policies
   cpio                                 # the Linux guests' initramfs (make-initramfs.sh)
   acpica-tools                         # iasl: disassembles the guest DSDT in the unit tests

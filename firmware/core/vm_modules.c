@@ -57,6 +57,19 @@ u32 vm_modules_start(void)
 		return 0;
 	}
 	sched_init(vm_config.policy[0] ? vm_config.policy : NULL, cpu_count_online());
+	if (!cpu_count_virt()) {
+		/* No CPU is in VMX root (no VT-x, or the firmware locked it off):
+		 * building a VM would execute VMX instructions. Name every VM of
+		 * the set as not started, and go on without guests. */
+		for (u32 i = 0; i < vm_config.count; i++) {
+			kprintf("vm %s: cannot start: no CPU is in VMX root (VT-x not available)\n",
+				vm_config.vms[i].name);
+			cg_marker("vm-stop", "name=%s reason=create-failed", vm_config.vms[i].name);
+		}
+		if (vm_config.count)
+			cg_marker("vms-done", "count=0");
+		return 0;
+	}
 	struct vm *created[VMCFG_MAX_VMS];
 	u32 n = 0;
 	for (u32 i = 0; i < vm_config.count; i++) {

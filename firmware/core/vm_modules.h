@@ -17,7 +17,8 @@ int vm_module_find(const char *name, const u8 **data, u64 *size);
 /* vm_modules_start: parse vms.cfg (if any module has that name), create
  * and start every VM it describes. A VM that cannot be created is
  * reported ("@cg vm-stop name=N reason=create-failed" and a line saying
- * why) and the others still start. Returns the number started. */
+ * why) and the others still start. With no CPU in VMX root, no VM is
+ * built: each is reported that way. Returns the number started. */
 u32 vm_modules_start(void);
 
 struct vm;

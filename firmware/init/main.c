@@ -12,6 +12,7 @@
 #include "shell/shell.h"
 #include "core/vm_modules.h"
 #include "core/vm_io.h"
+#include "core/vmcfg.h"
 #include <cg/version.h>
 #include "core/virt.h"
 #include <cg/errno.h>
@@ -40,6 +41,21 @@ static u64 main_ram_top(void)
 static const char *loader_name(const struct boot_info *bi)
 {
 	return bi->protocol == BOOT_MB2 ? "multiboot2" : "multiboot1";
+}
+
+/* One "@cg module" line per Multiboot module, with the name the monitor will
+ * find it by (the basename of the first word of its command line, as
+ * vm_module_find does): which files this boot got from its loader. */
+static void main_report_modules(const struct boot_info *bi)
+{
+	for (u32 i = 0; i < bi->module_count; i++) {
+		const struct boot_module *m = &bi->modules[i];
+		char name[VMCFG_MODNAME_SIZE];
+		char quoted[2 * VMCFG_MODNAME_SIZE];
+		const char *n = vmcfg_basename(m->cmdline, name, sizeof(name));
+		cg_marker("module", "index=%u name=\"%s\" size=%lu", i,
+			  cg_quote(quoted, sizeof(quoted), n ? n : ""), m->end - m->start);
+	}
 }
 
 static void main_find_cpus(void)
@@ -86,6 +102,7 @@ void boot_main(u32 magic, u64 info)
 							   : VIRT_SPEC_AUTO);
 
 	vm_modules_init(&boot_info);
+	main_report_modules(&boot_info);
 	rc = mem_init(&boot_info, (u64)(uintptr_t)__image_start, (u64)(uintptr_t)__image_bss_end);
 	if (rc)
 		panic("boot_main: memory set-up failed: %s", cg_strerror(rc));

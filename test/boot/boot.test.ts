@@ -4,8 +4,13 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nestedVmxAvailable } from '../../qemu/detect.js';
-import { boot, ELF, explain, ISO, markersOf, type BootOutcome } from './pool.js';
+import { writeVmsCfg } from '../../toolchain/src/vmcfg.js';
+import { checkVmDescription } from '../../toolchain/src/vms.js';
+import { boot, ELF, explain, ISO, markersOf, ROOT, type BootOutcome } from './pool.js';
 
 const READY = /^@cg ready /;
 const FATAL = /^@cg fatal /;
@@ -77,7 +82,17 @@ function expectFatal(o: BootOutcome) {
 // Start every boot now; the pool runs two at a time.
 const bochs1 = boot({ emulator: 'bochs', image: { kind: 'iso', path: ISO }, cpus: 1, until: READY, timeoutMs: 90_000 });
 const bochs2 = boot({ emulator: 'bochs', image: { kind: 'iso', path: ISO }, cpus: 2, until: READY, timeoutMs: 120_000 });
-const qemuElf = boot({ emulator: 'qemu', image: { kind: 'elf', path: ELF }, cpus: 2, until: READY, timeoutMs: 60_000 });
+// With a VM set as modules: the monitor names each module it got (@cg module)
+// and, with no CPU in VMX root, builds no VM (it would execute VMX
+// instructions): each is reported create-failed, then vms-done.
+const vmsDir = mkdtempSync(join(tmpdir(), 'cg-boot-vms-'));
+const elfModules = writeVmsCfg(
+  checkVmDescription({ vms: [{ name: 'web1', memory_mib: 16, kernel: 'echo.elf' }, { name: 'web2', memory_mib: 16, kernel: 'smp.elf', vcpus: 2 }] }, join(ROOT, 'build', 'guests'), { source: 'test' }),
+  vmsDir,
+);
+const qemuElf = boot({
+  emulator: 'qemu', image: { kind: 'elf', path: ELF, modules: elfModules }, cpus: 2, until: /^@cg (vms-done|fatal) /, timeoutMs: 60_000,
+});
 const qemuIso = boot({ emulator: 'qemu', image: { kind: 'iso', path: ISO }, cpus: 2, until: READY, timeoutMs: 60_000 });
 const qemuIsoMb1 = boot({
   emulator: 'qemu', image: { kind: 'iso-variant', entry: 'multiboot' }, cpus: 2, until: READY, timeoutMs: 60_000,
@@ -120,10 +135,21 @@ test('bochs, 2 CPUs: the AP is started and both CPUs are in VMX root', async () 
   expectVmxEverywhere(await bochs2, 2);
 });
 
-test('qemu TCG, 2 CPUs, -kernel (Multiboot1): ready, vmx=0, says VT-x is missing', async () => {
+test('qemu TCG, 2 CPUs, -kernel (Multiboot1): ready, vmx=0, says VT-x is missing, starts no VM', async () => {
   const o = await qemuElf;
+  rmSync(vmsDir, { recursive: true, force: true });
   expectNoVmx(o, 2, 'multiboot1');
   assert.match(markersOf(o, 'boot')[0]!.fields.cmdline!, /crossguard\.elf/);
+  assert.equal(
+    markersOf(o, 'module').map((m) => [m.fields.index, m.fields.name]),
+    [['0', 'vms.cfg'], ['1', 'web1.kernel'], ['2', 'web2.kernel']],
+    explain(o, 'one module marker each, named as the monitor finds them'),
+  );
+  assert.is(markersOf(o, 'module')[1]!.fields.size, String(statSync(join(ROOT, 'build', 'guests', 'echo.elf')).size));
+  assert.is(markersOf(o, 'fatal').length, 0, explain(o, 'no VMX instruction without VT-x'));
+  assert.equal(markersOf(o, 'vm-stop').map((m) => `${m.fields.name} ${m.fields.reason}`), ['web1 create-failed', 'web2 create-failed'], explain(o, 'each VM named'));
+  assert.is(markersOf(o, 'vms-done')[0]?.fields.count, '0');
+  assert.ok(o.lines.some((l) => /^vm web1: cannot start: no CPU is in VMX root/.test(l)), explain(o, 'says why'));
 });
 
 test('qemu TCG, 2 CPUs, GRUB multiboot2 ISO (BIOS): ready, vmx=0', async () => {

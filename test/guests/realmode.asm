@@ -127,17 +127,20 @@ rm_real:
 	mov ax, [es:0x0002]
 	mov [es:0x0014], ax
 
-	; A fault the monitor injects in real mode: setting CR4.VMXE raises
-	; #GP (crossguard hides VMX: the write exits and the monitor injects
-	; it, without an error code: real mode has none; a CPU without VMX,
-	; as QEMU TCG's, raises it itself). Our IVT entry 13 counts it and
-	; steps past the 3-byte MOV to CR4.
+	; A fault the monitor injects in real mode: RDMSR of an MSR nobody
+	; has raises #GP (injected by crossguard, which must not push an
+	; error code there: real mode has none). Our IVT entry 13 counts it
+	; and steps past the RDMSR. Only when [0xA024] = 1 (under crossguard,
+	; unless gp=0): QEMU TCG reads unknown MSRs as 0, and its #GP for a
+	; reserved CR4 bit in real mode loops inside QEMU 7.2.
+	cmp byte [0xA024], 1
+	jne .no_gp
 	mov word [13 * 4], RM(rm_gp)
 	mov word [13 * 4 + 2], 0
 	mov [0xA018], sp            ; [0xA018] SP before the fault
-	mov eax, cr4
-	or eax, 1 << 13             ; CR4.VMXE
-	mov cr4, eax
+	mov ecx, 0x12345678
+	rdmsr
+.no_gp:
 
 	; Back to protected mode; the GDTR survived real mode unchanged.
 	mov eax, cr0
@@ -156,13 +159,13 @@ rm_far:
 	retf
 
 ; IVT handler for #GP: a real-mode frame is FLAGS, CS, IP (6 bytes, no
-; error code); records SP and a tag, returns past the 3-byte MOV CR4.
+; error code); records SP and a tag, returns past the 2-byte RDMSR.
 rm_gp:
 	mov [0xA01A], sp            ; [0xA01A] SP in the handler
 	inc word [0xA016]           ; [0xA016] times the handler ran
 	push bp
 	mov bp, sp
-	add word [bp + 2], 3
+	add word [bp + 2], 2
 	pop bp
 	iret
 

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mb1ElfHead } from './kernels.js';
 import { readFileSync } from 'node:fs';
 import { SerialChannel, type BootOptions, type Emulator, type Machine } from '../../qemu/emulator.js';
 import type { ExitStatus } from '../../qemu/process.js';
@@ -10,14 +11,7 @@ import { GuestTracker, guestLineMatches, runGuests, type RunGuestsResult } from 
 import { grubCfg } from '../../toolchain/src/image.js';
 import type { VmFileAccess, VmSet } from '../../toolchain/src/vms.js';
 
-const elf = (() => {
-  const b = Buffer.alloc(8192);
-  b.set([0x7f, 0x45, 0x4c, 0x46, 1], 0);
-  b.writeUInt32LE(0x1badb002, 64);
-  b.writeUInt32LE(0, 68);
-  b.writeUInt32LE(-0x1badb002 >>> 0, 72);
-  return b;
-})();
+const elf = mb1ElfHead();
 const files: VmFileAccess = { exists: (p) => p.startsWith('/w/'), readHead: () => elf };
 
 test('GuestTracker: tags, markers, and lines that only look like tags', () => {

@@ -426,6 +426,9 @@ static void test_basename(void)
 	CHECK(vmcfg_basename("/tmp/x/web1.kernel", b, sizeof(b)) && !strcmp(b, "web1.kernel"), "path (QEMU)");
 	CHECK(vmcfg_basename("  /boot/m/vms.cfg extra args", b, sizeof(b)) && !strcmp(b, "vms.cfg"), "first word only");
 	CHECK(vmcfg_basename("a/b/c\tx", b, sizeof(b)) && !strcmp(b, "c"), "tab ends the word");
+	/* iPXE passes "URI args": the name is the URI's last path segment. */
+	CHECK(vmcfg_basename("tftp://10.1.2.3/r/1/a9c2", b, sizeof(b)) && !strcmp(b, "a9c2"), "tftp URI (iPXE)");
+	CHECK(vmcfg_basename("http://h:80/r/s/vms.cfg x", b, sizeof(b)) && !strcmp(b, "vms.cfg"), "http URI (iPXE)");
 	CHECK(vmcfg_basename("", b, sizeof(b)) == NULL, "empty");
 	CHECK(vmcfg_basename("   ", b, sizeof(b)) == NULL, "only spaces");
 	CHECK(vmcfg_basename("/tmp/dir/", b, sizeof(b)) == NULL, "trailing slash");

@@ -24,19 +24,23 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'image',
-      'Make a GRUB ISO (BIOS + UEFI) that boots a monitor ELF over Multiboot2 (or 1)',
+      'Make a GRUB ISO (BIOS + UEFI) that boots a monitor ELF over Multiboot2 (or 1), or a netboot tree (--format pxe, docs/pxe.md)',
       (y) =>
         y
+          .option('format', { choices: ['iso', 'pxe'] as const, default: 'iso' as const, describe: 'iso: a GRUB ISO; pxe: a directory for a TFTP/HTTP server (iPXE, GRUB BIOS and UEFI)' })
           .option('elf', { type: 'string', default: 'build/crossguard.elf', describe: 'monitor ELF to boot' })
-          .option('out', { type: 'string', default: 'build/crossguard.iso', describe: 'ISO to write' })
+          .option('out', { type: 'string', describe: 'ISO to write (default build/crossguard.iso), or the tree directory (default build/pxe)' })
           .option('cmdline', { type: 'string', describe: 'kernel command line' })
           .option('entry', {
             choices: ['multiboot2', 'multiboot'] as const,
             default: 'multiboot2' as const,
             describe: 'protocol of the default GRUB entry',
           })
-          .option('vms', { type: 'string', describe: 'pack the VMs of this description (docs/vm-config.md) into the image' })
-          .option('mem', { type: 'number', describe: 'with --vms: machine RAM in MiB the set must fit (default 1024)' }),
+          .option('vms', { type: 'string', describe: 'pack the VMs of this description (docs/vm-config.md) into the image; with --format pxe the set of hosts not named by --host' })
+          .option('mem', { type: 'number', describe: 'with --vms/--host: machine RAM in MiB each set must fit (default 1024)' })
+          .option('host', { type: 'string', array: true, describe: 'pxe: MAC=FILE, the VM set of the host with that NIC (repeatable)' })
+          .option('http-base', { type: 'string', describe: 'pxe: iPXE fetches payloads from this URL first (e.g. http://${next-server}), TFTP if that fails' })
+          .option('release', { type: 'string', describe: 'pxe: release id (default: 12 hex digits from the content)' }),
       async (a) => {
         await (await import('./commands/image.js')).default(a);
       },
@@ -71,8 +75,11 @@ async function main(argv: string[]): Promise<number> {
             default: 'auto' as const,
             describe: 'auto = kvm with nested VT-x, else bochs, else qemu (TCG)',
           })
-          .option('boot', { choices: ['iso', 'elf'] as const, default: 'iso' as const, describe: 'GRUB ISO, or the ELF via QEMU -kernel (Multiboot1)' })
-          .option('firmware', { choices: ['bios', 'uefi'] as const, default: 'bios' as const, describe: 'platform firmware (uefi: QEMU with OVMF, ISO boot)' })
+          .option('boot', { choices: ['iso', 'elf', 'pxe'] as const, default: 'iso' as const, describe: 'GRUB ISO, the ELF via QEMU -kernel (Multiboot1), or a network boot from the netboot tree --image DIR' })
+          .option('mac', { type: 'string', describe: 'with --boot pxe: the NIC\'s MAC, which picks the host\'s VM set (default 52:54:00:12:34:56)' })
+          .option('loader', { choices: ['ipxe', 'grub'] as const, describe: 'with --boot pxe: BIOS: iPXE (default) or GRUB netboot (core.0); UEFI: OVMF PXE + GRUB EFI (grub, default) or QEMU\'s iPXE EFI ROM chaining GRUB EFI (ipxe)' })
+          .option('net', { choices: ['auto', 'netns', 'user'] as const, describe: 'with --boot pxe: a network namespace with dnsmasq (needs root; auto when root) or QEMU user networking' })
+          .option('firmware', { choices: ['bios', 'uefi'] as const, default: 'bios' as const, describe: 'platform firmware (uefi: QEMU with OVMF, ISO or network boot)' })
           .option('cpus', { type: 'number', default: 2 })
           .option('mem', { type: 'number', describe: 'machine RAM in MiB (default 512); with --kernel the guest RAM (default 128 as in QEMU; the machine gets 128 more)' })
           .option('timeout', { type: 'number', default: 0, describe: 'seconds before giving up (0 = none)' })
@@ -80,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
           .option('serial-log', { type: 'string', describe: 'also append serial output to FILE' })
           .option('console', { type: 'string', describe: 'serve the serial line on tcp:HOST:PORT instead of the terminal' })
           .option('cmdline', { type: 'string', describe: 'kernel command line' })
-          .option('image', { type: 'string', describe: 'boot this ISO/ELF instead of build/crossguard.{iso,elf} (skips the build)' })
+          .option('image', { type: 'string', describe: 'boot this ISO/ELF instead of build/crossguard.{iso,elf} (skips the build); with --boot pxe the netboot tree' })
           .option('build', { type: 'boolean', default: true, describe: 'build first (--no-build to skip)' })
           .option('vms', { type: 'string', describe: 'run the VMs described in this JSON file (docs/vm-config.md)' })
           .option('kernel', { type: 'string', describe: 'run this Multiboot1 kernel or Linux bzImage as one VM, like qemu -kernel' })
@@ -95,6 +102,18 @@ async function main(argv: string[]): Promise<number> {
           .epilogue(RUN_EPILOGUE),
       async (a) => {
         status = await (await import('./commands/run.js')).default(a);
+      },
+    )
+    .command(
+      'pxe-http-serve <dir>',
+      false, // hidden: run --boot pxe starts it inside its lab namespace
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true })
+          .option('listen', { type: 'string', demandOption: true })
+          .option('prefix', { type: 'string' }),
+      async (a) => {
+        status = await (await import('./commands/pxe-http.js')).default({ dir: a.dir as string, listen: a.listen, ...(a.prefix ? { prefix: a.prefix } : {}) });
       },
     )
     .command(

@@ -104,7 +104,7 @@ export async function makeIso(opts: MakeIsoOptions): Promise<void> {
     writeFileSync(join(dir, 'boot', 'grub', 'grub.cfg'), cfg);
     mkdirSync(dirname(out), { recursive: true });
     const mkrescue = opts.mkrescue ?? 'grub-mkrescue';
-    const { code, output } = await run(mkrescue, mkrescueArgs(out, dir));
+    const { code, output } = await runCaptured(mkrescue, mkrescueArgs(out, dir));
     if (code !== 0) {
       const hint = /not found|ENOENT/.test(output)
         ? ' (install grub-pc-bin, grub-efi-amd64-bin, xorriso and mtools)'
@@ -117,7 +117,7 @@ export async function makeIso(opts: MakeIsoOptions): Promise<void> {
 }
 
 /** Runs a command with its output captured; code -1 when it cannot start. */
-function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
+export function runCaptured(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((res) => {
     const cp = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

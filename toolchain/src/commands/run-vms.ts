@@ -183,7 +183,7 @@ export default async function runVms(a: RunArgs): Promise<number> {
       monitorElf: a.image ?? defaultElf(),
       cpus: a.cpus,
       memMiB: machineMem,
-      boot: a.boot,
+      boot: a.boot === 'elf' ? 'elf' : 'iso', // planRun refuses --boot pxe with --vms/--kernel
       timeoutMs: Math.round(a.timeout * 1000),
       ...(until ? { until } : {}),
       ...(runIps(a, set) ? { ips: runIps(a, set) } : {}),

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pickEmulator } from '../../../qemu/detect.js';
-import { runUntil, type BootImage, type EmulatorKind, type Machine } from '../../../qemu/emulator.js';
+import { runUntil, type BootImage, type Emulator, type EmulatorKind, type Machine } from '../../../qemu/emulator.js';
 import { BootTimeoutError, BuildError, EmulatorExitedError, UsageError } from '../../../qemu/errors.js';
 import { ESCAPE_HINT } from '../help.js';
 import { attachTerminal, parseConsoleSpec, serveConsole, type TcpSpec } from '../console.js';
@@ -16,7 +16,8 @@ import { build } from './build.js';
 
 export interface RunArgs {
   emulator: 'auto' | EmulatorKind;
-  boot: 'iso' | 'elf';
+  /** pxe: the NIC boots from the netboot tree given as --image (run-pxe.ts). */
+  boot: 'iso' | 'elf' | 'pxe';
   firmware: 'bios' | 'uefi';
   cpus: number;
   /** MiB: the machine's RAM (default 512); with --kernel the guest's (default 128, as QEMU's). */
@@ -38,6 +39,15 @@ export interface RunArgs {
   /** Bochs' emulated clock rate (instructions per second). */
   ips?: number;
   verbose?: boolean;
+  /** --boot pxe: the NIC's MAC (any common spelling). */
+  mac?: string;
+  /**
+   * --boot pxe: what boots first. BIOS: iPXE (the NIC's ROM, default) or GRUB's core.0. UEFI: OVMF's
+   * PXE and GRUB EFI (grub, default), or QEMU's iPXE EFI ROM, which chains GRUB EFI (ipxe).
+   */
+  loader?: 'ipxe' | 'grub';
+  /** --boot pxe: a network namespace with dnsmasq (needs root), or QEMU user networking. */
+  net?: 'auto' | 'netns' | 'user';
 }
 
 /** Checked, converted arguments (pure; throws UsageError). */
@@ -47,6 +57,15 @@ export interface RunPlan {
   console?: TcpSpec;
 }
 
+/** --boot pxe's own rules (pure; throws UsageError). */
+function planPxe(a: RunArgs): void {
+  if (a.image === undefined) throw new UsageError('--boot pxe needs --image DIR, a netboot tree (crossguard image --format pxe --out DIR)');
+  if (a.vms !== undefined || a.kernel !== undefined)
+    throw new UsageError('--boot pxe boots the VM sets in the tree; put the set in it (crossguard image --format pxe --vms/--host) instead of --vms/--kernel');
+  if (a.cmdline !== undefined) throw new UsageError('--boot pxe boots the command line in the tree; give it to crossguard image --format pxe --cmdline');
+  if (a.emulator === 'bochs') throw new UsageError('--boot pxe under Bochs is not supported yet; use --emulator qemu (or kvm)');
+}
+
 export function planRun(a: RunArgs): RunPlan {
   if (!Number.isInteger(a.cpus) || a.cpus < 1 || a.cpus > 64) throw new UsageError('--cpus must be an integer from 1 to 64');
   if (a.kernel !== undefined) {
@@ -54,6 +73,10 @@ export function planRun(a: RunArgs): RunPlan {
       throw new UsageError('--mem with --kernel is the guest RAM: an integer number of MiB, at least 2');
   } else if (a.mem !== undefined && (!Number.isInteger(a.mem) || a.mem < 16))
     throw new UsageError('--mem must be an integer number of MiB, at least 16');
+  if (a.boot === 'pxe') planPxe(a);
+  else
+    for (const [opt, v] of [['--mac', a.mac], ['--loader', a.loader], ['--net', a.net]] as const)
+      if (v !== undefined) throw new UsageError(`${opt} is for --boot pxe`);
   if (a.vms !== undefined && a.kernel !== undefined)
     throw new UsageError('--vms and --kernel exclude each other: describe the kernel as one VM in the --vms file, or drop --vms');
   for (const [opt, v] of [['--append', a.append], ['--initrd', a.initrd], ['--smp', a.smp]] as const)
@@ -64,7 +87,7 @@ export function planRun(a: RunArgs): RunPlan {
   if (a.boot === 'elf' && a.emulator === 'bochs')
     throw new UsageError('Bochs cannot load an ELF; use --boot iso (the default) or --emulator qemu');
   if (a.firmware === 'uefi' && (a.emulator === 'bochs' || a.boot === 'elf'))
-    throw new UsageError('--firmware uefi needs QEMU and the ISO: use --emulator qemu (or kvm) --boot iso');
+    throw new UsageError('--firmware uefi needs QEMU and the ISO or a netboot tree: use --emulator qemu (or kvm) --boot iso (or pxe)');
   if (a.boot === 'iso' && a.cmdline !== undefined && a.image !== undefined)
     throw new UsageError(
       '--cmdline with --boot iso rebuilds the ISO from build/crossguard.elf; drop --image, or bake the command line in with crossguard image --cmdline',
@@ -91,6 +114,7 @@ const say = (line: string) => process.stderr.write(`crossguard: ${line}\n`);
 /** Runs the session; returns the exit status for normal ends, throws CrossguardErrors otherwise. */
 export default async function main(a: RunArgs): Promise<number> {
   const plan = planRun(a);
+  if (a.boot === 'pxe') return (await import('./run-pxe.js')).default(a, plan);
   if (a.vms !== undefined || a.kernel !== undefined) return (await import('./run-vms.js')).default(a);
   const mem = a.mem ?? 512;
   const { emulator, reason } = await pickEmulator(a.emulator);
@@ -102,7 +126,7 @@ export default async function main(a: RunArgs): Promise<number> {
     await build();
   }
 
-  const cleanups: (() => void)[] = [];
+  const cleanups: (() => void | Promise<void>)[] = [];
   let image: BootImage;
   if (a.boot === 'elf') {
     image = { kind: 'elf', path: a.image ?? defaultElf() };
@@ -118,6 +142,29 @@ export default async function main(a: RunArgs): Promise<number> {
     throw new BuildError(`${image.path} does not exist; run crossguard build (or drop --no-build)`);
 
   say(`booting ${emulator.kind} (${reason}, ${a.cpus} CPU${a.cpus === 1 ? '' : 's'})…`);
+  return runSession({ emulator, image, a, plan, memMiB: mem, cleanups });
+}
+
+export interface SessionOptions {
+  emulator: Emulator;
+  image: BootImage;
+  a: RunArgs;
+  plan: RunPlan;
+  memMiB: number;
+  /** Run at the end, last first (temp dirs, a lab network). */
+  cleanups: (() => void | Promise<void>)[];
+  /** Extra text for a failed boot's diagnostics (e.g. the DHCP/TFTP server's log). */
+  diagnostics?: () => string;
+}
+
+/**
+ * Boots and connects the serial line to the terminal (or a TCP console)
+ * until --until, --timeout, the machine's end or the user; returns the exit
+ * status for normal ends, throws CrossguardErrors otherwise.
+ */
+export async function runSession(o: SessionOptions): Promise<number> {
+  const { emulator, image, a, plan, cleanups } = o;
+  const mem = o.memMiB;
   let machine: Machine | undefined;
   let ended: 'user' | NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -161,19 +208,20 @@ export default async function main(a: RunArgs): Promise<number> {
         plan.until
           ? `timed out after ${a.timeout} s waiting for /${plan.until.source}/ on ${emulator.kind}; raise --timeout or check the serial output above`
           : `stopped ${emulator.kind} after --timeout ${a.timeout} s`,
+        plan.until && o.diagnostics ? o.diagnostics() : undefined,
       );
     const how = r.exit?.signal ? `signal ${r.exit.signal}` : `status ${r.exit?.code}`;
     if (plan.until) {
       throw new EmulatorExitedError(
         `${emulator.kind} exited (${how}) before /${plan.until.source}/ appeared; its diagnostics are above`,
-        `${emulator.kind} diagnostics:\n${m.diagnostics()}`,
+        `${emulator.kind} diagnostics:\n${m.diagnostics()}${o.diagnostics ? `\n${o.diagnostics()}` : ''}`,
       );
     }
     progress(`${emulator.kind} exited (${how})`);
     return 0;
   } finally {
     await machine?.stop();
-    for (const c of cleanups.reverse()) c();
+    for (const c of cleanups.reverse()) await c();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -180,6 +180,14 @@ test('vcpu state pair: the VM that starts second on the CPU finds none of the fi
   }
 });
 
+test('delivery_unassigned: the stop names the event delivery, not the instruction at RIP', async () => {
+  const p = results.get('delivery_unassigned');
+  if (!p) return;
+  const r = await p;
+  // Before, the monitor emulated the faulting load as a device read and the #GP never came.
+  assert.match(r.monitorOutput, /delivering an exception or interrupt/, explain(r, 'delivery_unassigned', 'the stop must say the CPU touched it delivering an event'));
+});
+
 test('two VMs: each one\'s output is tagged with its name', async () => {
   if (ONLY && !tagged) return;
   assert.ok(tagged, 'manifest.ini needs cpuid and exitcode');

@@ -425,6 +425,7 @@ static void test_unack(void)
 	CHECK(vcpu_lapic(&cpu0)->recheck, "the owner re-evaluates");
 	CHECK(!page_has(&cpu0, VLAPIC_REG_ISR, 0x51) && irr_has(&cpu0, 0x51), "ISR -> IRR");
 	CHECK(vlapic_pending(vcpu_lapic(&cpu0)) == 0x51, "deliverable again");
+}
 
 /* IA32_TSC_DEADLINE is in guest TSC units: host TSC + the VM's offset. */
 static void test_tsc_deadline_offset(void)

@@ -67,6 +67,14 @@ enum exit_action vmexit_emulate_mmio(struct vcpu *v, u64 gpa, u64 q)
 		return ept_stop(v, gpa, q, "instructions run from RAM only");
 	if (!lapic && vm_mmio(v, gpa, false, 0, &probe) == DEV_UNHANDLED)
 		return ept_stop(v, gpa, q, "not RAM and no device there (on_unassigned_access stop)");
+	/* The CPU itself made this access while delivering an event (pushing
+	 * its frame, reading the IDT or GDT: SDM Vol 3C 28.2.4), not the
+	 * instruction at RIP: emulating that instruction would skip the
+	 * event. A PC has no device that takes an exception frame. */
+	if (vmcs_read(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
+		return ept_stop(v, gpa, q,
+				"the CPU touched it delivering an exception or interrupt: the IDT, "
+				"GDT and stacks must be in RAM");
 
 	/* Fetch the instruction: up to 15 bytes, fewer at the end of mapped
 	 * guest memory (the decoder says when it needs more). */

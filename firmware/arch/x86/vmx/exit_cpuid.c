@@ -25,14 +25,6 @@
 #define LEAF_POWER_MGMT 0x80000007u
 #define L80000007_EDX_INVARIANT_TSC (1U << 8)
 
-static u32 host_max_leaf(void)
-{
-	static u32 max;
-	if (!max)
-		max = cpuid(0, 0).eax;
-	return max;
-}
-
 /* The host's side of every answer, the same for all vCPUs: read once. */
 static const struct cpuid_host *cpuid_host_facts(void)
 {
@@ -40,11 +32,12 @@ static const struct cpuid_host *cpuid_host_facts(void)
 	static bool ready;
 	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE))
 		return &h;
+	const struct xstate_layout *l = vcpu_fpu_layout();
 	struct cpuid_host n = {
-		.xsave = vcpu_fpu_xsave(),
-		.xfeatures = vcpu_fpu_allowed(),
-		.xstate_size = vcpu_fpu_image_size(),
-		.max = host_max_leaf(),
+		.xsave = l->xsave,
+		.xfeatures = l->mask,
+		.xstate_size = l->size,
+		.max = cpuid(0, 0).eax,
 		.ext_max = cpuid(0x80000000u, 0).eax,
 	};
 	h = n; /* every CPU computes the same: a race only repeats it */

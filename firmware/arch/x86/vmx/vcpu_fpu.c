@@ -5,7 +5,6 @@
  * were). The monitor itself never uses x87/SSE/AVX, so nothing is saved
  * on exits, only when another vCPU takes the CPU. */
 #include <cg/errno.h>
-#include "lib/fatal.h"
 #include "lib/mem.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/vmx/vcpu_fpu.h"
@@ -17,7 +16,7 @@
 static struct xstate_layout layout;
 static bool layout_ready;
 
-static const struct xstate_layout *fpu_layout(void)
+const struct xstate_layout *vcpu_fpu_layout(void)
 {
 	if (__atomic_load_n(&layout_ready, __ATOMIC_ACQUIRE))
 		return &layout;
@@ -42,24 +41,9 @@ static const struct xstate_layout *fpu_layout(void)
 	return &layout;
 }
 
-u64 vcpu_fpu_allowed(void)
-{
-	return fpu_layout()->mask;
-}
-
-bool vcpu_fpu_xsave(void)
-{
-	return fpu_layout()->xsave;
-}
-
-u32 vcpu_fpu_image_size(void)
-{
-	return fpu_layout()->size;
-}
-
 int vcpu_fpu_create(struct vcpu_fpu *f)
 {
-	const struct xstate_layout *l = fpu_layout();
+	const struct xstate_layout *l = vcpu_fpu_layout();
 	f->pages = (l->size + PAGE_SIZE - 1) / PAGE_SIZE;
 	f->image_phys = mem_alloc_pages(f->pages);
 	if (!f->image_phys)
@@ -83,7 +67,7 @@ static inline void xsetbv0(u64 value)
 
 void vcpu_fpu_save(struct vcpu_fpu *f)
 {
-	const struct xstate_layout *l = fpu_layout();
+	const struct xstate_layout *l = vcpu_fpu_layout();
 	void *img = mem_ptr(f->image_phys);
 	if (!l->xsave) {
 		__asm__ volatile("fxsave64 (%0)" ::"r"(img) : "memory");
@@ -98,7 +82,7 @@ void vcpu_fpu_save(struct vcpu_fpu *f)
 
 void vcpu_fpu_restore(const struct vcpu_fpu *f)
 {
-	const struct xstate_layout *l = fpu_layout();
+	const struct xstate_layout *l = vcpu_fpu_layout();
 	void *img = mem_ptr(f->image_phys);
 	if (!l->xsave) {
 		__asm__ volatile("fxrstor64 (%0)" ::"r"(img) : "memory");
@@ -113,7 +97,7 @@ void vcpu_fpu_restore(const struct vcpu_fpu *f)
 
 bool vcpu_fpu_set_xcr0(struct vcpu_fpu *f, u64 value)
 {
-	const struct xstate_layout *l = fpu_layout();
+	const struct xstate_layout *l = vcpu_fpu_layout();
 	if (!l->xsave || !xstate_xcr0_valid(value, l->mask))
 		return false;
 	f->xcr0 = value;

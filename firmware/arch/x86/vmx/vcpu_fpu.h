@@ -5,6 +5,7 @@
 #define X86_VMX_VCPU_FPU_H
 
 #include <cg/types.h>
+#include "arch/x86/vmx/xstate.h"
 
 struct vcpu_fpu {
 	u64 image_phys; /* the XSAVE (or FXSAVE) image, XSAVE-aligned pages */
@@ -12,16 +13,10 @@ struct vcpu_fpu {
 	u64 xcr0;       /* the guest's XCR0 */
 };
 
-/* vcpu_fpu_allowed: the XCR0 components a guest may enable (and that
- * CPUID.(0xD,0) lists), computed once from the host CPU. */
-u64 vcpu_fpu_allowed(void);
-
-/* vcpu_fpu_xsave: the host has XSAVE (else only x87 and SSE, by FXSAVE). */
-bool vcpu_fpu_xsave(void);
-
-/* vcpu_fpu_image_size: bytes of the image for every allowed component
- * (CPUID.(0xD,0).ECX as the guest sees it). */
-u32 vcpu_fpu_image_size(void);
+/* vcpu_fpu_layout: what the monitor switches, computed once from the
+ * host CPU: XSAVE or FXSAVE, the XCR0 components a guest may enable (and
+ * that CPUID.(0xD,0) lists), the image size for all of them. */
+const struct xstate_layout *vcpu_fpu_layout(void);
 
 /* vcpu_fpu_create: allocate f's image in its power-on state (no other
  * vCPU's registers), XCR0 = x87 only. 0 or -CG_ENOMEM. */

@@ -79,28 +79,31 @@ bool vcpu_msr_has_tsc_aux(void)
 	return has;
 }
 
-void vcpu_msr_save(u64 vals[VCPU_MSR_SWITCHED])
+/* Store (save) or load the switched MSRs, in the table's order. */
+static void msr_switch(u64 vals[VCPU_MSR_SWITCHED], bool save)
 {
 	u32 n = 0;
-	bool rdtscp = vcpu_msr_has_tsc_aux();
+	bool aux = vcpu_msr_has_tsc_aux();
 	for (u32 i = 0; i < MSR_COUNT; i++) {
-		if (msrs[i].keep != VCPU_MSR_SWITCHED)
+		const struct vcpu_msr_def *d = &msrs[i];
+		if (d->keep != VCPU_MSR_SWITCHED)
 			continue;
-		if (!msrs[i].needs_rdtscp || rdtscp)
-			vals[n] = rdmsr(msrs[i].msr);
+		if (!d->needs_rdtscp || aux) {
+			if (save)
+				vals[n] = rdmsr(d->msr);
+			else
+				wrmsr(d->msr, vals[n]);
+		}
 		n++;
 	}
 }
 
+void vcpu_msr_save(u64 vals[VCPU_MSR_SWITCHED])
+{
+	msr_switch(vals, true);
+}
+
 void vcpu_msr_restore(const u64 vals[VCPU_MSR_SWITCHED])
 {
-	u32 n = 0;
-	bool rdtscp = vcpu_msr_has_tsc_aux();
-	for (u32 i = 0; i < MSR_COUNT; i++) {
-		if (msrs[i].keep != VCPU_MSR_SWITCHED)
-			continue;
-		if (!msrs[i].needs_rdtscp || rdtscp)
-			wrmsr(msrs[i].msr, vals[n]);
-		n++;
-	}
+	msr_switch((u64 *)vals, false);
 }

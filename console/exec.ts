@@ -49,6 +49,7 @@ export async function runExec(o: ExecOptions, deps: ExecDeps = {}): Promise<numb
     return 0;
   } finally {
     session.close();
+    await transport.settled?.();
     await log?.close();
   }
 }

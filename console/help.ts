@@ -11,6 +11,11 @@ export const CONSOLE_EPILOGUE = `Connections (--connect):
                          or CROSSGUARD_SSH_PASSWORD (never an argument). The
                          host key must be in --known-hosts FILE (default
                          ~/.ssh/known_hosts) unless --insecure-host-key.
+  ipmi-sol://USER@BMC[:PORT]
+                         the BMC's serial-over-LAN (IPMI v2, ipmitool
+                         sol activate; port 623). Password from
+                         CG_BMC_PASSWORD, IPMI_PASSWORD or --password-file
+                         FILE (never an argument). Enter ~ . also ends it.
 Modes:
   (default)   raw passthrough: the monitor echoes, edits and keeps history;
               Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-] detaches

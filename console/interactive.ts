@@ -57,6 +57,7 @@ export async function runInteractive(o: InteractiveOptions, io: TerminalIO = def
     return o.line ? await lineMode(transport, o, io, log) : await rawMode(transport, io, log);
   } finally {
     transport.close();
+    await transport.settled?.();
     await log?.close();
   }
 }

@@ -6,16 +6,19 @@
 //   ssh://USER@HOST[:PORT][?cmd=COMMAND]
 //                                 a console server or BMC that joins the SSH
 //                                 session to the line (the shell, or COMMAND)
+//   ipmi-sol://USER@BMC[:PORT]    the BMC's IPMI v2 serial-over-LAN (ipmitool)
 
 import { ConsoleSpecError } from './errors.js';
+import { formatBmc, parseBmcAddress } from '../toolchain/src/power/bmc.js';
 
 export type ConnectSpec =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'unix'; path: string }
   | { kind: 'serial'; device: string; baud: number }
-  | { kind: 'ssh'; user: string; host: string; port: number; command?: string };
+  | { kind: 'ssh'; user: string; host: string; port: number; command?: string }
+  | { kind: 'ipmi-sol'; user: string; host: string; port: number };
 
-export const SPEC_FORMS = 'tcp:HOST:PORT, unix:PATH, serial:/dev/ttyS0[@115200] or ssh://USER@HOST[:PORT][?cmd=COMMAND]';
+export const SPEC_FORMS = 'tcp:HOST:PORT, unix:PATH, serial:/dev/ttyS0[@115200], ssh://USER@HOST[:PORT][?cmd=COMMAND] or ipmi-sol://USER@BMC[:PORT]';
 
 /** Baud rates stty knows by name on Linux. */
 export const BAUD_RATES: readonly number[] = [
@@ -86,6 +89,11 @@ export function parseSpec(spec: string): ConnectSpec {
     }
     return out;
   }
+  if (spec.startsWith('ipmi-sol://')) {
+    const a = parseBmcAddress(spec, 'ipmi-sol');
+    if (typeof a === 'string') throw bad(spec, a);
+    return { kind: 'ipmi-sol', ...a };
+  }
   throw bad(spec, `unknown kind of connection; use one of ${SPEC_FORMS}`);
 }
 
@@ -100,5 +108,7 @@ export function formatSpec(s: ConnectSpec): string {
       return `serial:${s.device}@${s.baud}`;
     case 'ssh':
       return `ssh://${s.user}@${s.host.includes(':') ? `[${s.host}]` : s.host}${s.port === 22 ? '' : `:${s.port}`}${s.command ? `?cmd=${encodeURIComponent(s.command)}` : ''}`;
+    case 'ipmi-sol':
+      return formatBmc(s, 'ipmi-sol');
   }
 }

@@ -25,13 +25,15 @@ export interface Transport {
   close(): void;
   /** Resolves once, when the line is gone for whatever reason (never rejects). */
   readonly closed: Promise<CloseInfo>;
+  /** After close: resolves once the far end is let go (ipmi-sol: the BMC's SOL session ended). Absent when there is nothing to wait for. */
+  settled?(): Promise<void>;
 }
 
 /** What opening a transport may need from outside (all optional; tests inject). */
 export interface ConnectOptions {
   /** Give up connecting after this long (ms); 0 = the OS default. */
   timeoutMs?: number;
-  /** serial: runs stty. */
+  /** serial: runs stty; ipmi-sol: runs ipmitool. */
   spawner?: Spawner;
   /** ssh: private key file. */
   identity?: string;
@@ -39,7 +41,9 @@ export interface ConnectOptions {
   knownHosts?: string;
   /** ssh: accept any host key (its fingerprint is reported through `notice`). */
   insecureHostKey?: boolean;
-  /** Environment for SSH_AUTH_SOCK and CROSSGUARD_SSH_PASSWORD (default process.env). */
+  /** ipmi-sol: file holding the BMC password (else CG_BMC_PASSWORD or IPMI_PASSWORD from env). */
+  passwordFile?: string;
+  /** Environment for SSH_AUTH_SOCK, CROSSGUARD_SSH_PASSWORD, CG_BMC_PASSWORD (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** One-line notices for the person (default: stderr). */
   notice?: (line: string) => void;
@@ -102,6 +106,8 @@ export async function connect(spec: string | ConnectSpec, opts: ConnectOptions =
       return (await import('./transports/serial.js')).openSerial(s, opts);
     case 'ssh':
       return (await import('./transports/ssh.js')).connectSsh(s, opts);
+    case 'ipmi-sol':
+      return (await import('./transports/ipmi-sol.js')).connectSol(s, opts);
   }
 }
 

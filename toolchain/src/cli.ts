@@ -105,6 +105,52 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'power <action>',
+      'Chassis power and next boot device of a lab server through its BMC (IPMI v2, ipmitool; docs/lab.md)',
+      (y) =>
+        y
+          .positional('action', { choices: ['status', 'on', 'off', 'cycle', 'pxe'] as const, demandOption: true, describe: 'pxe = next boot from the network, then power cycle (or on)' })
+          .option('bmc', { type: 'string', demandOption: true, describe: 'ipmi://USER@HOST[:PORT] (port 623 by default)' })
+          .option('password-file', { type: 'string', describe: 'file holding the BMC password (else CG_BMC_PASSWORD or IPMI_PASSWORD; never on the command line)' }),
+      async (a) => {
+        status = await (await import('./commands/power.js')).default({ action: a.action, bmc: a.bmc, ...(a.passwordFile !== undefined ? { passwordFile: a.passwordFile } : {}) });
+      },
+    )
+    .command(
+      'flash',
+      'Put a VM set on a lab server: netboot tree, deploy, next boot PXE, power cycle, wait for its VMs on serial-over-LAN (docs/lab.md)',
+      (y) =>
+        y
+          .option('bmc', { type: 'string', demandOption: true, describe: 'the server\'s BMC: ipmi://USER@HOST[:PORT]' })
+          .option('mac', { type: 'string', demandOption: true, describe: 'the MAC of the NIC the server boots from' })
+          .option('vms', { type: 'string', demandOption: true, describe: 'the VM set it runs (docs/vm-config.md)' })
+          .option('to', { type: 'string', describe: 'the PXE server: sftp://USER@HOST[:PORT]/PATH' })
+          .option('tree-dir', { type: 'string', describe: 'the PXE server\'s tree as a local directory (replaced whole)' })
+          .option('timeout', { type: 'number', default: 300, describe: 'seconds from power cycle to every VM started' })
+          .option('password-file', { type: 'string', describe: 'file holding the BMC password (else CG_BMC_PASSWORD or IPMI_PASSWORD)' })
+          .option('elf', { type: 'string', default: 'build/crossguard.elf', describe: 'monitor ELF' })
+          .option('cmdline', { type: 'string', describe: 'monitor command line' })
+          .option('http-base', { type: 'string', describe: 'iPXE fetches payloads from this URL first (docs/pxe.md)' })
+          .option('mem', { type: 'number', describe: 'machine RAM in MiB the set must fit (default 1024)' })
+          .option('serial-log', { type: 'string', describe: 'append the host\'s serial output to FILE' }),
+      async (a) => {
+        status = await (await import('./commands/flash.js')).default({
+          bmc: a.bmc,
+          mac: a.mac,
+          vms: a.vms,
+          timeout: a.timeout,
+          elf: a.elf,
+          ...(a.to !== undefined ? { to: a.to } : {}),
+          ...(a.treeDir !== undefined ? { treeDir: a.treeDir } : {}),
+          ...(a.passwordFile !== undefined ? { passwordFile: a.passwordFile } : {}),
+          ...(a.cmdline !== undefined ? { cmdline: a.cmdline } : {}),
+          ...(a.httpBase !== undefined ? { httpBase: a.httpBase } : {}),
+          ...(a.mem !== undefined ? { mem: a.mem } : {}),
+          ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
+        });
+      },
+    )
+    .command(
       'pxe-http-serve <dir>',
       false, // hidden: run --boot pxe starts it inside its lab namespace
       (y) =>
@@ -121,13 +167,14 @@ async function main(argv: string[]): Promise<number> {
       'Operator console client: talk to a running monitor (people, or one request with exec)',
       (y) =>
         y
-          .option('connect', { type: 'string', demandOption: true, describe: 'where the line is: tcp:HOST:PORT, unix:PATH, serial:DEV[@BAUD], ssh://USER@HOST[:PORT]' })
+          .option('connect', { type: 'string', demandOption: true, describe: 'where the line is: tcp:HOST:PORT, unix:PATH, serial:DEV[@BAUD], ssh://USER@HOST[:PORT], ipmi-sol://USER@BMC[:PORT]' })
           .option('timeout', { type: 'number', default: 30, describe: 'seconds to wait for connecting and each reply (0 = forever)' })
           .option('log', { type: 'string', describe: 'append every byte of the session (both ways) to FILE' })
           .option('line', { type: 'boolean', default: false, describe: 'local line editing with history and Tab completion (default: raw passthrough)' })
           .option('identity', { type: 'string', describe: 'ssh: private key file' })
           .option('known-hosts', { type: 'string', describe: 'ssh: known_hosts file to check the host key (default ~/.ssh/known_hosts)' })
           .option('insecure-host-key', { type: 'boolean', default: false, describe: 'ssh: do not check the host key (prints its fingerprint)' })
+          .option('password-file', { type: 'string', describe: 'ipmi-sol: file holding the BMC password (else CG_BMC_PASSWORD or IPMI_PASSWORD)' })
           .command(
             'exec <words..>',
             'Send one request (COMMAND [ARGS...]) and print the reply',

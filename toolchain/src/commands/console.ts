@@ -14,6 +14,8 @@ export interface ConsoleArgs {
   identity?: string;
   knownHosts?: string;
   insecureHostKey?: boolean;
+  /** ipmi-sol: file holding the BMC password. */
+  passwordFile?: string;
   /** exec only: the command words. */
   words?: (string | number)[];
   json?: boolean;
@@ -26,12 +28,15 @@ export function planConsole(a: ConsoleArgs): { timeoutMs: number; connectOptions
   if (spec.kind !== 'ssh')
     for (const [opt, v] of [['--identity', a.identity], ['--known-hosts', a.knownHosts], ['--insecure-host-key', a.insecureHostKey || undefined]] as const)
       if (v !== undefined) throw new UsageError(`${opt} is for ssh:// connections only; drop it for ${spec.kind}:`);
+  if (a.passwordFile !== undefined && spec.kind !== 'ipmi-sol')
+    throw new UsageError(`--password-file is for ipmi-sol:// connections only (ssh:// takes CROSSGUARD_SSH_PASSWORD or a key); drop it for ${spec.kind}:`);
   if (a.knownHosts !== undefined && a.insecureHostKey)
     throw new UsageError('--known-hosts and --insecure-host-key exclude each other: drop one');
   const connectOptions: ConnectOptions = {};
   if (a.identity !== undefined) connectOptions.identity = a.identity;
   if (a.knownHosts !== undefined) connectOptions.knownHosts = a.knownHosts;
   if (a.insecureHostKey) connectOptions.insecureHostKey = true;
+  if (a.passwordFile !== undefined) connectOptions.passwordFile = a.passwordFile;
   return { timeoutMs: Math.round(a.timeout * 1000), connectOptions };
 }
 

@@ -84,9 +84,10 @@ export function mknetdirArgs(netDir: string, platformDir: string): string[] {
 }
 
 /** Whether `out` may be replaced: it does not exist, is an empty directory, or holds a tree we wrote. */
-function checkReplaceable(out: string): void {
+/** Throws PxeTreeError unless `out` is absent, empty or a tree crossguard wrote (`what`: the option that named it). */
+export function checkReplaceable(out: string, what = '--out'): void {
   if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new PxeTreeError(`${out} exists and is not a directory; give a new or empty directory as --out`);
+  if (!statSync(out).isDirectory()) throw new PxeTreeError(`${out} exists and is not a directory; give a new or empty directory as ${what}`);
   const names = readdirSync(out);
   if (!names.length) return;
   let m: unknown;
@@ -96,7 +97,17 @@ function checkReplaceable(out: string): void {
     m = undefined;
   }
   if (!isManifest(m))
-    throw new PxeTreeError(`${out} is not empty and holds no crossguard ${MANIFEST_NAME}; give a new or empty directory as --out (nothing was changed)`);
+    throw new PxeTreeError(`${out} is not empty and holds no crossguard ${MANIFEST_NAME}; give a new or empty directory as ${what} (nothing was changed)`);
+}
+
+/** Puts the finished directory `tmp` (a sibling of `out`) in place of `out`: renames only, so readers see the old tree or the new one. */
+export function moveIntoPlace(tmp: string, out: string): void {
+  if (existsSync(out)) {
+    const old = `${tmp}.old`;
+    renameSync(out, old);
+    renameSync(tmp, out);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(tmp, out);
 }
 
 export interface WriteTreeResult {
@@ -146,12 +157,7 @@ export async function writeTree(
     const text = JSON.stringify(manifest, null, 2) + '\n';
     writeFileSync(join(tmp, MANIFEST_NAME), text);
     const bytes = files.reduce((n, f) => n + f.size, 0) + Buffer.byteLength(text);
-    if (existsSync(out)) {
-      const old = `${tmp}.old`;
-      renameSync(out, old);
-      renameSync(tmp, out);
-      rmSync(old, { recursive: true, force: true });
-    } else renameSync(tmp, out);
+    moveIntoPlace(tmp, out);
     return { manifest, bytes };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,150 @@
+// crossguard flash --bmc ipmi://… --mac MAC --vms FILE (--to sftp://… | --tree-dir DIR):
+// one lab server, from a VM set on this machine to those VMs running on it.
+//   tree     the netboot tree with FILE as that MAC's set (pxe/)
+//   deploy   onto the PXE server (flash/target.ts)
+//   console  the host's serial line over the BMC's serial-over-LAN, opened
+//            before the power step so no line of the boot is missed
+//   power    next boot from the network, power cycle (or on) (power/)
+//   boot     the monitor's `@cg ready` on that line
+//   vms      `@cg vm-start` for every VM of the set (flash/watch.ts)
+// Progress goes to stderr, one result line to stdout; a failure names its step.
+
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LineSplitter } from '../../../qemu/markers.js';
+import { CrossguardError, UsageError } from '../../../qemu/errors.js';
+import { connect, type Transport } from '../../../console/transport.js';
+import { FlashStepError, type FlashStep } from '../flash/errors.js';
+import { directoryTarget, type DeployTarget } from '../flash/target.js';
+import { BootWatch } from '../flash/watch.js';
+import { parseMac } from '../pxe/mac.js';
+import { hostFor } from '../pxe/manifest.js';
+import { planTree } from '../pxe/tree.js';
+import { hashFile, writeTree } from '../pxe/write.js';
+import { formatBmc } from '../power/bmc.js';
+import { powerAction } from '../power/chassis.js';
+import { ipmiTarget } from './power.js';
+import { readVmsFile } from './run-vms.js';
+
+export interface FlashArgs {
+  bmc: string;
+  mac: string;
+  vms: string;
+  to?: string;
+  treeDir?: string;
+  timeout: number;
+  passwordFile?: string;
+  elf: string;
+  cmdline?: string;
+  httpBase?: string;
+  mem?: number;
+  serialLog?: string;
+}
+
+const say = (line: string) => process.stderr.write(`crossguard: flash: ${line}\n`);
+
+/** Where the tree goes (pure): exactly one of --to and --tree-dir. */
+export function flashTarget(a: Pick<FlashArgs, 'to' | 'treeDir'>): DeployTarget {
+  if ((a.to === undefined) === (a.treeDir === undefined))
+    throw new UsageError('name where the PXE server\'s tree is: --to sftp://USER@HOST/PATH or --tree-dir DIR (one of them)');
+  if (a.treeDir !== undefined) return directoryTarget(a.treeDir);
+  if (!a.to!.startsWith('sftp://')) throw new UsageError(`--to ${a.to}: expected sftp://USER@HOST[:PORT]/PATH`);
+  throw new UsageError(`--to ${a.to}: deploying over SFTP is not in this build yet (crossguard deploy); copy the tree with --tree-dir onto a mounted PXE root`);
+}
+
+/** Runs fn as `step`: any CrossguardError becomes a FlashStepError naming it. */
+async function step<T>(name: FlashStep, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof FlashStepError) throw e;
+    if (e instanceof CrossguardError) throw new FlashStepError(name, e.message, e.detail, e.exitCode);
+    throw e;
+  }
+}
+
+export default async function flash(a: FlashArgs): Promise<number> {
+  const t0 = Date.now();
+  const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  // Everything that can be checked before touching anything.
+  const target = ipmiTarget(a.bmc, a.passwordFile);
+  const mac = parseMac(a.mac, '--mac');
+  const dest = flashTarget(a);
+  if (!Number.isFinite(a.timeout) || a.timeout <= 0) throw new UsageError('--timeout must be a positive number of seconds');
+  const set = readVmsFile(a.vms, a.mem ?? 1024);
+  const where = formatBmc(target.bmc);
+
+  const staging = mkdtempSync(join(tmpdir(), 'crossguard-flash-'));
+  let line: Transport | undefined;
+  try {
+    const { manifest } = await step('tree', async () => {
+      const plan = planTree(
+        {
+          monitorElf: a.elf,
+          cmdline: a.cmdline ?? '',
+          hosts: [{ mac, source: a.vms, set }],
+          fallback: { source: '(none: the monitor alone)' },
+          ...(a.httpBase !== undefined ? { httpBase: a.httpBase } : {}),
+        },
+        hashFile,
+      );
+      for (const n of plan.notes) say(n);
+      return writeTree(join(staging, 'tree'), plan, undefined, (l) => say(`[tree] ${l}`));
+    });
+    const host = hostFor(manifest, mac);
+    say(`[tree] release ${manifest.release}: ${mac} runs ${host.vms.length ? host.vms.join(', ') : 'no VMs'}`);
+
+    await step('deploy', () => dest.deploy(join(staging, 'tree'), (l) => say(`[deploy] ${l}`)));
+    say(`[deploy] ${dest.description} serves release ${manifest.release}`);
+
+    const solSpec = `ipmi-sol://${where.slice('ipmi://'.length)}`;
+    line = await step('console', () =>
+      connect(solSpec, { timeoutMs: 30_000, ...(a.passwordFile !== undefined ? { passwordFile: a.passwordFile } : {}), notice: (l) => say(`[console] ${l}`) }),
+    );
+    say(`[console] serial-over-LAN open on ${solSpec}`);
+
+    const watch = new BootWatch(host.vms, manifest.release);
+    const splitter = new LineSplitter();
+    let resolveWatch!: () => void;
+    const watched = new Promise<void>((r) => (resolveWatch = r));
+    const l = line;
+    l.onData((b) => {
+      if (a.serialLog !== undefined) appendFileSync(a.serialLog, b);
+      for (const text of splitter.push(b)) {
+        const ev = watch.push(text);
+        if (ev?.kind === 'boot') say(`[boot] the monitor is loading (${ev.loader})`);
+        if (ev?.kind === 'ready') say(`[boot] @cg ready: ${ev.cpus} CPUs, ${ev.vmx} in VMX root, ${secs()}`);
+        if (ev?.kind === 'vm-start') say(`[vms] ${ev.name} started (${ev.started}/${ev.of}), ${secs()}`);
+        if (watch.result.status !== 'waiting') resolveWatch();
+      }
+    });
+    void l.closed.then(() => resolveWatch());
+
+    await step('power', () => powerAction(target, 'pxe', (m) => say(`[power] ${m}`)));
+
+    const timer = setTimeout(resolveWatch, a.timeout * 1000);
+    await watched;
+    clearTimeout(timer);
+    const r = watch.result;
+    if (r.status === 'failed') throw new FlashStepError(r.step, `${mac}: ${r.why}`);
+    if (r.status === 'waiting') {
+      const stepName: FlashStep = watch.isReady ? 'vms' : 'boot';
+      const what = watch.isReady ? `VMs ${watch.missing().join(', ')} did not start` : 'no @cg ready from the monitor';
+      const why = (await Promise.race([l.closed.then(() => 'closed'), Promise.resolve('open')])) === 'closed'
+        ? `the serial-over-LAN session ended (${what})`
+        : `${what} within --timeout ${a.timeout} s`;
+      throw new FlashStepError(stepName, `${mac}: ${why}; see docs/lab.md, "When a host does not come up"`);
+    }
+    process.stdout.write(
+      `flash: ${mac} up: release ${manifest.release}, monitor ready, ${host.vms.length}/${host.vms.length} VM${host.vms.length === 1 ? '' : 's'} started, ${secs()}\n`,
+    );
+    return 0;
+  } finally {
+    if (line) {
+      line.close();
+      await line.settled?.();
+    }
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -16,7 +16,7 @@ export type ConnectSpec =
   | { kind: 'unix'; path: string }
   | { kind: 'serial'; device: string; baud: number }
   | { kind: 'ssh'; user: string; host: string; port: number; command?: string }
-  | { kind: 'ipmi-sol'; user: string; host: string; port: number };
+  | { kind: 'ipmi-sol'; user: string; host: string; port: number; cipher?: number };
 
 export const SPEC_FORMS = 'tcp:HOST:PORT, unix:PATH, serial:/dev/ttyS0[@115200], ssh://USER@HOST[:PORT][?cmd=COMMAND] or ipmi-sol://USER@BMC[:PORT]';
 

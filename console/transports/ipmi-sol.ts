@@ -45,7 +45,7 @@ async function activationFailure(t: IpmiTarget, stderr: string, code: number | n
 }
 
 export async function connectSol(s: SolSpec, opts: ConnectOptions = {}): Promise<Transport> {
-  const t: IpmiTarget = { bmc: { user: s.user, host: s.host, port: s.port }, auth: bmcAuth(opts.passwordFile, opts.env ?? process.env) };
+  const t: IpmiTarget = { bmc: { user: s.user, host: s.host, port: s.port, ...(s.cipher !== undefined ? { cipher: s.cipher } : {}) }, auth: bmcAuth(opts.passwordFile, opts.env ?? process.env) };
   const where = formatBmc(t.bmc, 'ipmi-sol');
   const spawner = opts.spawner ?? realSpawner;
   const notice = opts.notice ?? ((l: string) => process.stderr.write(`crossguard: ${l}\n`));

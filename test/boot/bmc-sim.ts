@@ -61,7 +61,7 @@ export interface BmcSimOptions {
 }
 
 export interface BmcSim {
-  /** ipmi://admin@127.0.0.1:PORT */
+  /** ipmi://admin@127.0.0.1:PORT?cipher=3 (suite 3: ipmi_sim has no cipher-suite list for ipmitool to ask for) */
   readonly url: string;
   readonly port: number;
   readonly dir: string;
@@ -209,7 +209,7 @@ user 2 true "${BMC_USER}" "${BMC_PASSWORD}" admin 10 none md2 md5 straight
   // Up when it answers a session (ipmitool with the test's password, in its environment).
   const t0 = Date.now();
   for (;;) {
-    const r = spawnSync('ipmitool', ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(port), '-U', BMC_USER, '-E', '-N', '1', '-R', '1', 'mc', 'info'], {
+    const r = spawnSync('ipmitool', ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(port), '-U', BMC_USER, '-C', '3', '-E', '-N', '1', '-R', '1', 'mc', 'info'], {
       env: { ...process.env, IPMI_PASSWORD: BMC_PASSWORD },
       encoding: 'utf8',
     });
@@ -233,7 +233,7 @@ user 2 true "${BMC_USER}" "${BMC_PASSWORD}" admin 10 none md2 md5 straight
     }
   };
   return {
-    url: `ipmi://${BMC_USER}@127.0.0.1:${port}`,
+    url: `ipmi://${BMC_USER}@127.0.0.1:${port}?cipher=3`,
     port,
     dir,
     chassisLog: () => read('chassis.log'),

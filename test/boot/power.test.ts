@@ -86,14 +86,25 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('power status, on, off: the chassis and the server follow', async () => {
+const timed = (name: string, fn: () => Promise<void>) =>
+  test(name, async () => {
+    const t0 = Date.now();
+    await fn();
+    if (!skip) console.log(`  ${name.split(':')[0]}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
+timed('power status, on, off: the chassis and the server follow', async () => {
   if (skip) {
     console.log(`  (skipped: ${skip})`);
     return;
   }
   ready();
   const s = sim!;
-  let r = await run(['power', 'status', '--bmc', s.url]);
+  // The password from a file this time (ipmitool -f), IPMI_PASSWORD from the environment the rest.
+  const pwFile = join(dir, 'pw');
+  writeFileSync(pwFile, `${BMC_PASSWORD}\n`, { mode: 0o600 });
+  const viaFile = { ...process.env, CG_BMC_PASSWORD: '', IPMI_PASSWORD: '' };
+  let r = await run(['power', 'status', '--bmc', s.url, '--password-file', pwFile], { env: viaFile });
   assert.is(r.status, 0, explain(r, 'status'));
   assert.is(r.stdout.trim(), `${s.url}: power off`);
   r = await run(['power', 'on', '--bmc', s.url]);
@@ -109,7 +120,7 @@ test('power status, on, off: the chassis and the server follow', async () => {
   assert.is(r.stdout.trim(), `${s.url}: power off`, explain(r, 'status after off'));
 });
 
-test('bad credentials, an unreachable BMC, no ipmitool: one clear line each, nothing changes', async () => {
+timed('bad credentials, an unreachable BMC, no ipmitool: one clear line each, nothing changes', async () => {
   if (skip) return;
   ready();
   const s = sim!;
@@ -118,33 +129,17 @@ test('bad credentials, an unreachable BMC, no ipmitool: one clear line each, not
   let r = await run(['power', 'on', '--bmc', s.url], { env: env('not-the-password') });
   assert.is(r.status, 4, explain(r, 'wrong password'));
   assert.match(r.stderr, /the BMC refused the password of user admin \(from CG_BMC_PASSWORD\)/);
-  r = await run(['power', 'on', '--bmc', s.url.replace('admin@', 'nobody@')]);
-  assert.is(r.status, 4, explain(r, 'unknown user'));
-  assert.match(r.stderr, /the BMC has no user "nobody"/);
-  const pwFile = join(dir, 'pw');
-  writeFileSync(pwFile, 'also-wrong\n', { mode: 0o600 });
-  r = await run(['power', 'on', '--bmc', s.url, '--password-file', pwFile], { env: { ...process.env, IPMI_PASSWORD: BMC_PASSWORD } });
-  assert.is(r.status, 4, explain(r, '--password-file wins over IPMI_PASSWORD'));
-  assert.match(r.stderr, /refused the password .*from --password-file/);
-  r = await run(['power', 'status', '--bmc', `ipmi://admin@127.0.0.1:${s.port === 65535 ? 65534 : s.port + 1}`]);
+  // An unknown user's words are checked in test/toolchain/power.test.ts (captured from this BMC).
+  r = await run(['power', 'status', '--bmc', `ipmi://admin@127.0.0.1:${s.port === 65535 ? 65534 : s.port + 1}?cipher=3`]);
   assert.is(r.status, 4, explain(r, 'unreachable'));
   assert.match(r.stderr, /no answer from the BMC \(UDP port \d+\)/);
   r = await run(['power', 'status', '--bmc', s.url], { env: { ...process.env, CG_BMC_PASSWORD: BMC_PASSWORD, PATH: '/nonexistent' } });
   assert.is(r.status, 1, explain(r, 'no ipmitool'));
   assert.match(r.stderr, /ipmitool is not installed: apt-get install ipmitool/);
-  r = await run(['power', 'on', '--bmc', 'ipmi://admin:pw@127.0.0.1']);
-  assert.is(r.status, 2, explain(r, 'password in the URL'));
-  assert.match(r.stderr, /do not put a password in the address/);
-  const noPw = { ...process.env };
-  delete noPw.CG_BMC_PASSWORD;
-  delete noPw.IPMI_PASSWORD;
-  r = await run(['power', 'on', '--bmc', s.url], { env: noPw });
-  assert.is(r.status, 2, explain(r, 'no password'));
-  assert.match(r.stderr, /no BMC password: set CG_BMC_PASSWORD/);
   assert.is(s.chassisLog(), before, 'no failed attempt reached the chassis');
 });
 
-test('power pxe boots the server from the tree; console over ipmi-sol shows its serial lines; no password in ps', async () => {
+timed('power pxe boots the server from the tree; console over ipmi-sol shows its serial lines; no password in ps', async () => {
   if (skip) return;
   ready();
   const s = sim!;
@@ -205,7 +200,7 @@ test('power pxe boots the server from the tree; console over ipmi-sol shows its 
   assert.not.match(left, /^cg-pxe-/m, `a namespace was left behind:\n${left}`);
 });
 
-test('flash: tree, deploy, PXE, power cycle, @cg ready over SOL; no VT-x under TCG fails the vms step by name', async () => {
+timed('flash: tree, deploy, PXE, power cycle, @cg ready over SOL; no VT-x under TCG fails the vms step by name', async () => {
   if (skip) return;
   ready();
   const s = sim!;
@@ -223,7 +218,6 @@ test('flash: tree, deploy, PXE, power cycle, @cg ready over SOL; no VT-x under T
   assert.match(readFileSync(serialLog, 'utf8'), new RegExp(`@cg boot .*releases/${man.release}/crossguard\\.elf`), 'the host booted the release just deployed');
   assert.is(man.hosts.find((h) => h.mac === MAC)?.vms.join(','), 'web-a');
   assert.ok(existsSync(tree));
-  console.log(`  flash to @cg ready and the vms verdict: ${(r.ms / 1000).toFixed(1)} s`);
 });
 
 test.run();

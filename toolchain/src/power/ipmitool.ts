@@ -32,6 +32,7 @@ export function ipmitoolArgs(t: IpmiTarget, command: readonly string[], o: { ver
     '-H', t.bmc.host,
     '-p', String(t.bmc.port),
     '-U', t.bmc.user,
+    ...(t.bmc.cipher !== undefined ? ['-C', String(t.bmc.cipher)] : []),
     ...t.auth.args,
     '-N', String(IPMI_TIMING.timeoutS),
     '-R', String(IPMI_TIMING.retries),

@@ -32,7 +32,7 @@ import { join, relative } from 'node:path';
 import { cli, freePort, publicKey, SSHD, startSshd, type TestSshd } from '../console/sshd.js';
 import { deployTree, type DeployOptions } from '../../toolchain/src/deploy/deploy.js';
 import { parseSha256sum } from '../../toolchain/src/deploy/digest.js';
-import { parseHistory, previousRelease, recordDeploy, releasesToRemove } from '../../toolchain/src/deploy/history.js';
+import { parseHistory, previousRelease, recordDeploy, releasesToRemove, withLive } from '../../toolchain/src/deploy/history.js';
 import { UploadProgress } from '../../toolchain/src/deploy/progress.js';
 import { checkManifest, planRelease } from '../../toolchain/src/deploy/release.js';
 import { rollbackRelease } from '../../toolchain/src/deploy/rollback.js';
@@ -141,6 +141,10 @@ test('history: newest N kept with the current one, leftovers removed, rollback g
   assert.is(previousRelease(h, 'r1', dirs), null);
   assert.equal(recordDeploy(h, 'r2', 't', []).releases.map((e) => e.id), ['r1', 'r3', 'r4', 'r2']);
   throwsNamed(() => parseHistory('{"format":"other"}', 'srv/deploys.json'), 'DeployServerError', /move it away/);
+  // A deploy cut off after its switch left deploys.json without the live release: it is put back, newest.
+  assert.equal(withLive(h, 'r5', [A]).releases.map((e) => e.id), ['r1', 'r2', 'r3', 'r4', 'r5']);
+  assert.is(withLive(h, 'r3', [A]), h);
+  assert.equal(releasesToRemove(recordDeploy(withLive(h, 'r5', [A]), 'r6', 't', []), [...dirs, 'r5', 'r6'], 'r6', 2), ['partial', 'r1', 'r2', 'r3', 'r4']);
 });
 
 test('sha256sum output and the progress bar', () => {

@@ -24,14 +24,17 @@ import type { SshClientOptions } from '../../../console/transports/ssh-client.js
 import { MANIFEST_NAME, type Manifest } from '../pxe/manifest.js';
 import type { FileDigest } from '../pxe/tree.js';
 import { hashFile } from '../pxe/write.js';
-import { METHOD_TEXT, probeDigestMethod, remoteDigests, sameFile, type DigestMethod } from './digest.js';
+import { METHOD_TEXT, parallel, probeDigestMethod, remoteDigests, sameFile, type DigestMethod } from './digest.js';
 import { DeployInputError, DeployVerifyError } from './errors.js';
-import { HISTORY_NAME, recordDeploy, releasesToRemove, withoutReleases } from './history.js';
+import { HISTORY_NAME, recordDeploy, releasesToRemove, withLive, withoutReleases } from './history.js';
 import { UploadProgress, type ProgressStream } from './progress.js';
 import { checkManifest, ENTRY_FILES, planRelease, type PlannedFile } from './release.js';
 import { Remote } from './remote.js';
 import { CURRENT, partName, putFile, readState, switchCurrent } from './server.js';
 import { formatTarget, parseTarget, type DeployTarget } from './target.js';
+
+/** Files sent at once. */
+const FILES_AT_ONCE = 6;
 
 export interface DeployOptions extends SshClientOptions {
   /** Release directories to keep on the server, the live one always among them (default 3). */
@@ -178,7 +181,7 @@ export async function deployTree(
     const topSend = plan.topFiles.filter((f) => !sameFile(there.get(f.path), f));
     const sendBytes = [...toSend, ...topSend].reduce((n, f) => n + f.size, 0);
     const dirs = [...state.dirs.filter((d) => d !== id), id];
-    const history = recordDeploy(state.history, id, (opts.now?.() ?? new Date()).toISOString(), result.hosts);
+    const history = recordDeploy(withLive(state.history, state.current, state.live?.hosts.map((h) => h.mac) ?? []), id, (opts.now?.() ?? new Date()).toISOString(), result.hosts);
     const remove = releasesToRemove(history, dirs, id, keep);
     progress(
       `${plan.releaseFiles.length} release files: ${result.kept} already there, ${fromServer.length} from the live release on the server, ${toSend.length} to upload; ` +
@@ -207,7 +210,7 @@ export async function deployTree(
         result.copied++;
       }
     }
-    const bar = new UploadProgress(sendBytes, opts.progressStream);
+    const bar = new UploadProgress(sendBytes, sendBytes ? opts.progressStream : { write: () => true });
     const send = async (f: PlannedFile, rel: string) => {
       bar.start(f.path);
       const onBytes = (n: number) => {
@@ -223,10 +226,11 @@ export async function deployTree(
       }
       result.uploaded.files++;
     };
-    for (const f of toSend) {
+    // Several files at once: a tree is hundreds of small GRUB modules, each a few round trips.
+    await parallel(toSend, FILES_AT_ONCE, async (f) => {
       await send(f, partName(f.path));
       await remote.rename(partName(f.path), f.path);
-    }
+    });
     const manifestText = JSON.stringify(plan.manifest, null, 2) + '\n';
     await putFile(remote, `releases/${id}/${MANIFEST_NAME}`, { data: Buffer.from(manifestText) });
 
@@ -237,11 +241,9 @@ export async function deployTree(
     // Loaders first, entry files (which name the release) last.
     const isEntry = (f: PlannedFile) => (ENTRY_FILES as readonly string[]).includes(f.path);
     const ordered = [...topSend.filter((f) => !isEntry(f)), ...topSend.filter(isEntry)];
-    for (const f of ordered) {
-      await remote.mkdirp(posix.dirname(f.path));
-      await send(f, partName(f.path));
-    }
-    bar.finish();
+    for (const d of new Set(ordered.map((f) => posix.dirname(f.path)))) await remote.mkdirp(d);
+    await parallel(ordered, FILES_AT_ONCE, (f) => send(f, partName(f.path)));
+    if (sendBytes) bar.finish();
     const parts = ordered.map((f) => ({ ...f, path: partName(f.path) }));
     checkVerified(parts, await remoteDigests(remote, method, parts.map((f) => f.path)), 'the entry and loader files', state.current);
     for (const f of ordered) await remote.rename(partName(f.path), f.path);

@@ -43,6 +43,15 @@ export function recordDeploy(h: History, id: string, at: string, hosts: (string 
 }
 
 /**
+ * The history with the live release in it: a deploy whose connection broke
+ * after the switch but before deploys.json was written left it out.
+ */
+export function withLive(h: History, current: string | null, hosts: (string | null)[]): History {
+  if (current === null || h.releases.some((e) => e.id === current)) return h;
+  return recordDeploy(h, current, 'unknown', hosts);
+}
+
+/**
  * Release directories to remove: every one but the newest `keep` of the
  * history and the current one. Directories the history does not know are
  * what an interrupted deploy left; they go too, except `sparing` (the one

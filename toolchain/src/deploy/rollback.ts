@@ -9,7 +9,7 @@ import { grubEntry, ipxeEfiEntry, ipxeEntry } from '../pxe/scripts.js';
 import { checkVerified, type DeployOptions } from './deploy.js';
 import { METHOD_TEXT, probeDigestMethod, remoteDigests, type DigestMethod } from './digest.js';
 import { DeployServerError } from './errors.js';
-import { previousRelease } from './history.js';
+import { previousRelease, withLive } from './history.js';
 import type { PlannedFile } from './release.js';
 import { Remote } from './remote.js';
 import { CURRENT, partName, putFile, readReleaseManifest, readState, switchCurrent } from './server.js';
@@ -39,7 +39,7 @@ export async function rollbackRelease(to: string | DeployTarget, opts: DeployOpt
     const method = await probeDigestMethod(remote);
     const state = await readState(remote);
     if (state.current === null) throw new DeployServerError(`${remote.abs(CURRENT)} does not exist: nothing was deployed to ${remote.where}, so there is nothing to roll back`);
-    const prev = previousRelease(state.history, state.current, state.dirs);
+    const prev = previousRelease(withLive(state.history, state.current, []), state.current, state.dirs);
     if (prev === null)
       throw new DeployServerError(
         `no release before ${state.current} is left on ${remote.where} (deploys.json: ${state.history.releases.map((e) => e.id).join(', ') || 'empty'}); nothing was changed`,

@@ -36,6 +36,7 @@ import { parseHistory, previousRelease, recordDeploy, releasesToRemove, withLive
 import { UploadProgress } from '../../toolchain/src/deploy/progress.js';
 import { checkManifest, planRelease } from '../../toolchain/src/deploy/release.js';
 import { rollbackRelease } from '../../toolchain/src/deploy/rollback.js';
+import { Remote } from '../../toolchain/src/deploy/remote.js';
 import { parseTarget } from '../../toolchain/src/deploy/target.js';
 import type { Manifest } from '../../toolchain/src/pxe/manifest.js';
 import { planTree, type HostInput } from '../../toolchain/src/pxe/tree.js';
@@ -464,6 +465,22 @@ if (!existsSync(SSHD)) {
     const before = snapshot(srv);
     await rejectsNamed(rollbackRelease(to(), opts()), 'DeployServerError', new RegExp(`no release before ${third}`));
     assert.equal(snapshot(srv), before);
+  });
+
+  test('a copy on the server where it cannot link: read back in pieces and written, same bytes', async () => {
+    const data = randomBytes(300 * 1024 + 17);
+    writeFileSync(join(srv, 'copy-src.bin'), data);
+    const remote = await Remote.open(parseTarget(to()), opts());
+    try {
+      let n = 0;
+      await remote.copy('copy-src.bin', 'copy-dst.bin', (k) => (n += k));
+      assert.is(n, data.length);
+    } finally {
+      remote.close();
+    }
+    assert.ok(readFileSync(join(srv, 'copy-dst.bin')).equals(data));
+    rmSync(join(srv, 'copy-src.bin'));
+    rmSync(join(srv, 'copy-dst.bin'));
   });
 
   test('an SFTP-only server: files verified by reading them back', async () => {

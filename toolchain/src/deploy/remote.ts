@@ -224,12 +224,30 @@ export class Remote {
     return true;
   }
 
-  /** Copies `from` to `to` on the server by reading it back and writing it (no server-side copy offered). */
+  /**
+   * Copies `from` to `to` on the server where it cannot link: read back in
+   * pieces and written (fsync'd) as writeFile does, never whole in memory
+   * (disk images are large).
+   */
   async copy(from: string, to: string, onBytes: (n: number) => void = () => {}): Promise<void> {
-    const st = await this.stat(from);
-    if (!st) throw new DeployServerError(`${this.where}: ${this.abs(from)} vanished before it could be copied`);
-    const data = await this.call<Buffer>('reading', from, (cb) => this.sftp.readFile(this.abs(from), cb));
-    await this.writeFile(to, { data }, onBytes);
+    const src = await this.call<Buffer>('opening', from, (cb) => this.sftp.open(this.abs(from), 'r', cb));
+    const dst = await this.call<Buffer>('creating', to, (cb) => this.sftp.open(this.abs(to), 'w', { mode: 0o644 }, cb));
+    try {
+      const buf = Buffer.allocUnsafe(WRITE_CHUNK);
+      for (let pos = 0; ; ) {
+        const n = await this.call<number>('reading', from, (cb) => this.sftp.read(src, buf, 0, WRITE_CHUNK, pos, (err, got) => cb(err, got)));
+        if (!n) break;
+        await this.call<void>('writing', to, (cb) => this.sftp.write(dst, buf, 0, n, pos, cb));
+        pos += n;
+        onBytes(n);
+      }
+      if (this.has('fsync@openssh.com')) await this.call<void>('fsync of', to, (cb) => this.sftp.ext_openssh_fsync(dst, cb));
+    } finally {
+      for (const [h, rel] of [[src, from], [dst, to]] as const)
+        await this.call<void>('closing', rel, (cb) => this.sftp.close(h, cb)).catch((e) => {
+          if (this.lost === undefined) throw e;
+        });
+    }
   }
 
   /** unlink, ignoring a missing file. */

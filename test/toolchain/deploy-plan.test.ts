@@ -136,6 +136,10 @@ test('sha256sum output and the progress bar', () => {
   b2.add(50);
   assert.match(tty[tty.length - 1]!, /^\r.*\[#{10}\.{10}\]  50%.*…[a-z-]*-fit\x1b\[K$/, JSON.stringify(tty));
   assert.ok(tty.every((s) => s.replace(/\x1b\[K$/, '').length <= 100), 'fits the terminal');
+  b2.clear();
+  assert.is(tty[tty.length - 1], '\r\x1b[K', 'wiped for a line of text');
+  b2.add(10);
+  assert.match(tty[tty.length - 1]!, /  60%/, 'drawn again at the next update, however soon');
 });
 
 test.run();

@@ -211,6 +211,10 @@ export async function deployTree(
       }
     }
     const bar = new UploadProgress(sendBytes, sendBytes ? opts.progressStream : { write: () => true });
+    const step = (line: string) => {
+      bar.clear();
+      progress(line);
+    };
     const send = async (f: PlannedFile, rel: string) => {
       bar.start(f.path);
       const onBytes = (n: number) => {
@@ -235,7 +239,7 @@ export async function deployTree(
     await putFile(remote, `releases/${id}/${MANIFEST_NAME}`, { data: Buffer.from(manifestText) });
 
     await opts.beforeVerify?.(id);
-    progress(`verifying ${plan.releaseFiles.length} files of release ${id} on the server (${METHOD_TEXT[method]})…`);
+    step(`verifying ${plan.releaseFiles.length} files of release ${id} on the server (${METHOD_TEXT[method]})…`);
     checkVerified(plan.releaseFiles, await remoteDigests(remote, method, plan.releaseFiles.map((f) => f.path)), `release ${id}`, state.current);
 
     // Loaders first, entry files (which name the release) last.
@@ -248,11 +252,11 @@ export async function deployTree(
     checkVerified(parts, await remoteDigests(remote, method, parts.map((f) => f.path)), 'the entry and loader files', state.current);
     for (const f of ordered) await remote.rename(partName(f.path), f.path);
     if (state.current !== id) await switchCurrent(remote, id);
-    progress(`release ${id} is live (${CURRENT} -> releases/${id})`);
+    step(`release ${id} is live (${CURRENT} -> releases/${id})`);
     await putFile(remote, MANIFEST_NAME, { data: Buffer.from(manifestText) });
 
     for (const r of remove) {
-      progress(`removing release ${r} (--keep ${keep})…`);
+      step(`removing release ${r} (--keep ${keep})…`);
       await remote.removeTree(`releases/${r}`);
     }
     result.removed = remove;

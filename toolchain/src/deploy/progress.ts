@@ -67,11 +67,19 @@ export class UploadProgress {
     }
   }
 
+  /** On a terminal, wipes the drawn bar so another line can be printed; the next update draws it again. */
+  clear(): void {
+    if (!this.out.isTTY || this.lastDraw === -Infinity) return;
+    this.out.write('\r\x1b[K');
+    this.lastDraw = -Infinity;
+  }
+
   /** Draws the last state and ends the line. */
   finish(): void {
     if (this.out.isTTY) {
       this.draw(true);
       this.out.write('\n');
+      this.lastDraw = -Infinity;
     } else if (this.lastQuarter < 4) this.draw(true);
   }
 }

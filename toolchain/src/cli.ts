@@ -151,6 +151,32 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'deploy [dir]',
+      'Deploy a netboot tree to a PXE server over SFTP and make it live (releases, verify, atomic switch; docs/pxe.md)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', describe: 'the netboot tree (crossguard image --format pxe --out DIR)' })
+          .option('to', { type: 'string', demandOption: true, describe: 'sftp://USER@HOST[:PORT]/PATH: the directory the PXE server serves' })
+          .option('keep', { type: 'number', default: 3, describe: 'release directories to keep on the server (the live one always stays)' })
+          .option('rollback', { type: 'boolean', default: false, describe: 'make the release before the live one live again (no DIR)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'read the server, print the plan, change nothing' })
+          .option('identity', { type: 'string', describe: 'private key file (else the SSH agent, or CROSSGUARD_SSH_PASSWORD)' })
+          .option('known-hosts', { type: 'string', describe: 'known_hosts file to check the host key (default ~/.ssh/known_hosts)' })
+          .option('insecure-host-key', { type: 'boolean', default: false, describe: 'do not check the host key (prints its fingerprint)' }),
+      async (a) => {
+        status = await (await import('./commands/deploy.js')).default({
+          ...(a.dir !== undefined ? { dir: a.dir } : {}),
+          to: a.to,
+          keep: a.keep,
+          rollback: a.rollback,
+          dryRun: a.dryRun,
+          ...(a.identity !== undefined ? { identity: a.identity } : {}),
+          ...(a.knownHosts !== undefined ? { knownHosts: a.knownHosts } : {}),
+          insecureHostKey: a.insecureHostKey,
+        });
+      },
+    )
+    .command(
       'pxe-http-serve <dir>',
       false, // hidden: run --boot pxe starts it inside its lab namespace
       (y) =>

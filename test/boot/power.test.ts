@@ -21,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Manifest } from '../../toolchain/src/pxe/manifest.js';
 import { BMC_PASSWORD, bmcSimUnavailable, startBmcSim, type BmcSim } from './bmc-sim.js';
+import { userInfo } from 'node:os';
+import { freePort, publicKey, startSshd, type TestSshd } from '../console/sshd.js';
 import { cannotMakeNamespaces } from './netns.js';
 import { ROOT, slot } from './pool.js';
 
@@ -59,6 +61,10 @@ const tree = join(dir, 'tree');
 const vmsFile = join(dir, 'web.json');
 writeFileSync(vmsFile, JSON.stringify({ vms: [{ name: 'web-a', memory_mib: 16, kernel: join(GUESTS, 'echo.elf') }] }));
 let sim: BmcSim | undefined;
+// The PXE server flash deploys to: OpenSSH's sshd on 127.0.0.1 (SFTP), whose `tree` the simulated server boots from.
+let sshd: TestSshd | undefined;
+const sshDir = join(dir, 'ssh');
+let sshPort = 0;
 const until = async (cond: () => boolean, ms: number) => {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
@@ -74,6 +80,10 @@ test.before(async () => {
     const made = await run(['image', '--format', 'pxe', '--out', tree, '--cmdline', 'cg.shell=0', '--host', `${MAC}=${vmsFile}`]);
     assert.is(made.status, 0, explain(made, 'image --format pxe'));
     sim = await startBmcSim({ tree, mac: MAC, node: process.execPath, cli: CLI, cwd: ROOT });
+    spawnSync('mkdir', ['-p', sshDir]);
+    sshPort = await freePort();
+    sshd = await startSshd(sshDir, [sshPort], ['Subsystem sftp internal-sftp'], 'power');
+    writeFileSync(join(sshDir, 'known_hosts'), `[127.0.0.1]:${sshPort} ${publicKey(sshDir, 'host_key')}\n`);
   } catch (e) {
     setupError = (e as Error).message;
     console.error(`power.test setup failed: ${setupError}`);
@@ -83,6 +93,7 @@ const ready = () => assert.is(setupError, undefined, `setup failed: ${setupError
 
 test.after(async () => {
   await sim?.stop();
+  await sshd?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -196,21 +207,28 @@ timed('power pxe boots the server from the tree; console over ipmi-sol shows its
   const off = await run(['power', 'off', '--bmc', s.url]);
   assert.is(off.status, 0, explain(off, 'power off'));
   assert.ok(await until(() => s.serverPid() === null, 15_000), 'run --boot pxe stopped');
+  // run --boot pxe names its namespace cg-pxe-<its pid>-<n>; other tests' runs may have theirs meanwhile.
+  const pid = /server start pid=(\d+) pxe boot/.exec(s.chassisLog())![1];
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  assert.not.match(left, /^cg-pxe-/m, `a namespace was left behind:\n${left}`);
+  assert.not.match(left, new RegExp(`^cg-pxe-${pid}-`, 'm'), `the server's namespace was left behind:\n${left}`);
 });
 
-timed('flash: tree, deploy, PXE, power cycle, @cg ready over SOL; no VT-x under TCG fails the vms step by name', async () => {
+timed('flash: tree, deploy over SFTP, PXE, power cycle, @cg ready over SOL; no VT-x under TCG fails the vms step by name', async () => {
   if (skip) return;
   ready();
   const s = sim!;
   const serialLog = join(dir, 'serial.log');
   const r = await slot(() =>
-    run(['flash', '--bmc', s.url, '--mac', MAC.toUpperCase().replace(/:/g, '-'), '--vms', vmsFile, '--tree-dir', tree, '--cmdline', 'cg.shell=0', '--timeout', '90', '--serial-log', serialLog], { timeoutMs: 150_000 }),
+    run(
+      ['flash', '--bmc', s.url, '--mac', MAC.toUpperCase().replace(/:/g, '-'), '--vms', vmsFile, '--cmdline', 'cg.shell=0', '--timeout', '90', '--serial-log', serialLog,
+        '--to', `sftp://${userInfo().username}@127.0.0.1:${sshPort}${tree}`, '--identity', join(sshDir, 'user_key'), '--known-hosts', join(sshDir, 'known_hosts')],
+      { timeoutMs: 150_000 },
+    ),
   );
   const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
   assert.is(r.status, 1, explain(r, 'flash must fail at the vms step under TCG'));
-  assert.match(r.stderr, new RegExp(`\\[tree\\] release ${man.release}: ${MAC} runs web-a`), explain(r, 'tree'));
+  assert.match(r.stderr, new RegExp(`\\[tree\\] release [0-9a-f]{12}: ${MAC} runs web-a`), explain(r, 'tree'));
+  assert.match(r.stderr, new RegExp(`\\[deploy\\] .*serves release ${man.release}`), explain(r, 'deploy'));
   assert.match(r.stderr, /\[console\] serial-over-LAN open/);
   assert.match(r.stderr, /\[power\] .*power was (on|off): power (cycle|on)/);
   assert.match(r.stderr, /\[boot\] @cg ready: 2 CPUs, 0 in VMX root/, explain(r, 'ready'));

@@ -162,8 +162,10 @@ test('flash watcher: ready, then every VM started; a VM stopping first, fatal, v
 test('flash target: exactly one of --to and --tree-dir', () => {
   assert.throws(() => flashTarget({}), /--to sftp:\/\/USER@HOST\/PATH or --tree-dir DIR/);
   assert.throws(() => flashTarget({ to: 'sftp://a@b/x', treeDir: '/tmp/x' }), /one of them/);
-  assert.throws(() => flashTarget({ to: 'ftp://a@b/x' }), /expected sftp:\/\//);
+  assert.throws(() => flashTarget({ to: 'ftp://a@b/x' }), /sftp:\/\//);
+  assert.throws(() => flashTarget({ treeDir: '/srv/tftp/cg', identity: 'k' }), /--identity goes with --to/);
   assert.is(flashTarget({ treeDir: '/srv/tftp/cg' }).description, '/srv/tftp/cg');
+  assert.is(flashTarget({ to: 'sftp://pxe@boot.lab/srv/tftp/cg' }).description, 'sftp://pxe@boot.lab/srv/tftp/cg');
 });
 
 test('console spec: ipmi-sol://', () => {

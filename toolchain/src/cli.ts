@@ -132,7 +132,11 @@ async function main(argv: string[]): Promise<number> {
           .option('cmdline', { type: 'string', describe: 'monitor command line' })
           .option('http-base', { type: 'string', describe: 'iPXE fetches payloads from this URL first (docs/pxe.md)' })
           .option('mem', { type: 'number', describe: 'machine RAM in MiB the set must fit (default 1024)' })
-          .option('serial-log', { type: 'string', describe: 'append the host\'s serial output to FILE' }),
+          .option('serial-log', { type: 'string', describe: 'append the host\'s serial output to FILE' })
+          .option('keep', { type: 'number', describe: 'with --to: release directories to keep on the server (default 3)' })
+          .option('identity', { type: 'string', describe: 'with --to: SSH private key file (else the agent, or CROSSGUARD_SSH_PASSWORD)' })
+          .option('known-hosts', { type: 'string', describe: 'with --to: known_hosts file (default ~/.ssh/known_hosts)' })
+          .option('insecure-host-key', { type: 'boolean', describe: 'with --to: do not check the SSH host key' }),
       async (a) => {
         status = await (await import('./commands/flash.js')).default({
           bmc: a.bmc,
@@ -147,6 +151,10 @@ async function main(argv: string[]): Promise<number> {
           ...(a.httpBase !== undefined ? { httpBase: a.httpBase } : {}),
           ...(a.mem !== undefined ? { mem: a.mem } : {}),
           ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
+          ...(a.keep !== undefined ? { keep: a.keep } : {}),
+          ...(a.identity !== undefined ? { identity: a.identity } : {}),
+          ...(a.knownHosts !== undefined ? { knownHosts: a.knownHosts } : {}),
+          ...(a.insecureHostKey !== undefined ? { insecureHostKey: a.insecureHostKey } : {}),
         });
       },
     )

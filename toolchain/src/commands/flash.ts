@@ -16,7 +16,7 @@ import { LineSplitter } from '../../../qemu/markers.js';
 import { CrossguardError, UsageError } from '../../../qemu/errors.js';
 import { connect, type Transport } from '../../../console/transport.js';
 import { FlashStepError, type FlashStep } from '../flash/errors.js';
-import { directoryTarget, type DeployTarget } from '../flash/target.js';
+import { directoryTarget, sftpTarget, type FlashTarget } from '../flash/target.js';
 import { BootWatch } from '../flash/watch.js';
 import { parseMac } from '../pxe/mac.js';
 import { hostFor } from '../pxe/manifest.js';
@@ -40,17 +40,31 @@ export interface FlashArgs {
   httpBase?: string;
   mem?: number;
   serialLog?: string;
+  /** --to: releases kept on the server (deploy's --keep). */
+  keep?: number;
+  identity?: string;
+  knownHosts?: string;
+  insecureHostKey?: boolean;
 }
 
 const say = (line: string) => process.stderr.write(`crossguard: flash: ${line}\n`);
 
-/** Where the tree goes (pure): exactly one of --to and --tree-dir. */
-export function flashTarget(a: Pick<FlashArgs, 'to' | 'treeDir'>): DeployTarget {
+/** Where the tree goes (pure but for parsing): exactly one of --to and --tree-dir. */
+export function flashTarget(a: Pick<FlashArgs, 'to' | 'treeDir' | 'keep' | 'identity' | 'knownHosts' | 'insecureHostKey'>): FlashTarget {
   if ((a.to === undefined) === (a.treeDir === undefined))
     throw new UsageError('name where the PXE server\'s tree is: --to sftp://USER@HOST/PATH or --tree-dir DIR (one of them)');
-  if (a.treeDir !== undefined) return directoryTarget(a.treeDir);
-  if (!a.to!.startsWith('sftp://')) throw new UsageError(`--to ${a.to}: expected sftp://USER@HOST[:PORT]/PATH`);
-  throw new UsageError(`--to ${a.to}: deploying over SFTP is not in this build yet (crossguard deploy); copy the tree with --tree-dir onto a mounted PXE root`);
+  if (a.treeDir !== undefined) {
+    for (const [opt, v] of [['--identity', a.identity], ['--known-hosts', a.knownHosts], ['--insecure-host-key', a.insecureHostKey || undefined], ['--keep', a.keep]] as const)
+      if (v !== undefined) throw new UsageError(`${opt} goes with --to sftp://…; drop it with --tree-dir`);
+    return directoryTarget(a.treeDir);
+  }
+  if (a.knownHosts !== undefined && a.insecureHostKey) throw new UsageError('--known-hosts and --insecure-host-key exclude each other: drop one');
+  return sftpTarget(a.to!, {
+    keep: a.keep ?? 3,
+    ...(a.identity !== undefined ? { identity: a.identity } : {}),
+    ...(a.knownHosts !== undefined ? { knownHosts: a.knownHosts } : {}),
+    ...(a.insecureHostKey ? { insecureHostKey: true } : {}),
+  });
 }
 
 /** Runs fn as `step`: any CrossguardError becomes a FlashStepError naming it. */
@@ -95,8 +109,8 @@ export default async function flash(a: FlashArgs): Promise<number> {
     const host = hostFor(manifest, mac);
     say(`[tree] release ${manifest.release}: ${mac} runs ${host.vms.length ? host.vms.join(', ') : 'no VMs'}`);
 
-    await step('deploy', () => dest.deploy(join(staging, 'tree'), (l) => say(`[deploy] ${l}`)));
-    say(`[deploy] ${dest.description} serves release ${manifest.release}`);
+    const live = await step('deploy', () => dest.deploy(join(staging, 'tree'), (l) => say(`[deploy] ${l}`)));
+    say(`[deploy] ${dest.description} serves release ${live}`);
 
     const solSpec = `ipmi-sol://${where.slice('ipmi://'.length)}`;
     line = await step('console', () =>
@@ -104,7 +118,7 @@ export default async function flash(a: FlashArgs): Promise<number> {
     );
     say(`[console] serial-over-LAN open on ${solSpec}`);
 
-    const watch = new BootWatch(host.vms, manifest.release);
+    const watch = new BootWatch(host.vms, live);
     const splitter = new LineSplitter();
     let resolveWatch!: () => void;
     const watched = new Promise<void>((r) => (resolveWatch = r));
@@ -137,7 +151,7 @@ export default async function flash(a: FlashArgs): Promise<number> {
       throw new FlashStepError(stepName, `${mac}: ${why}; see docs/lab.md, "When a host does not come up"`);
     }
     process.stdout.write(
-      `flash: ${mac} up: release ${manifest.release}, monitor ready, ${host.vms.length}/${host.vms.length} VM${host.vms.length === 1 ? '' : 's'} started, ${secs()}\n`,
+      `flash: ${mac} up: release ${live}, monitor ready, ${host.vms.length}/${host.vms.length} VM${host.vms.length === 1 ? '' : 's'} started, ${secs()}\n`,
     );
     return 0;
   } finally {

@@ -16,6 +16,7 @@ APT_PACKAGES=(
   cpio                                 # the Linux guests' initramfs (make-initramfs.sh)
   acpica-tools                         # iasl: disassembles the guest DSDT in the unit tests
   openssh-server openssh-client        # the console client's SSH transport test
+  ipmitool openipmi                    # power, flash, console ipmi-sol://; ipmi_sim is the test BMC
   clang libclang-rt-dev                # libFuzzer (-fsanitize=fuzzer): make fuzz, fuzz-smoke
 )
 

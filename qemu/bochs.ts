@@ -3,7 +3,7 @@
 // VMX. Slow (~130 M instructions/s), exactly repeatable with sync=none.
 //
 // Bochs cannot load an ELF: it boots the GRUB ISO from an ATAPI CD-ROM. Its
-// COM1 is a TCP server on localhost; Bochs waits for our client before the
+// COM1 (or the monitor's cg.serial= UART) is a TCP server on localhost; Bochs waits for our client before the
 // machine starts, and that socket is the serial line in both directions.
 
 import { existsSync, openSync, closeSync, readFileSync, writeFileSync, mkdtempSync, createReadStream, constants as fsConstants, type ReadStream } from 'node:fs';
@@ -32,12 +32,19 @@ export interface BochsrcParams {
   iso: string;
   cpus: number;
   memMiB: number;
-  /** TCP port of the COM1 socket server on localhost. */
+  /** TCP port of the serial line's socket server on localhost. */
   serialPort: number;
+  /** Which UART (1-4) that socket is: the monitor's cg.serial= port (default 1, COM1). */
+  serialUnit?: number;
   /** Path of Bochs' own log file. */
   logPath: string;
   /** Emulated instructions per second (the TSC rate); Bochs' default when absent. */
   ips?: number;
+}
+
+function serialUnit(u = 1): number {
+  if (!Number.isInteger(u) || u < 1 || u > 4) throw new BootError(`serial unit ${u} is not 1-4 (COM1-COM4)`);
+  return u;
 }
 
 /** The bochsrc text for one run (pure). */
@@ -52,7 +59,7 @@ export function bochsrc(p: BochsrcParams): string {
     `ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14`,
     `ata0-master: type=cdrom, path="${p.iso}", status=inserted`,
     `boot: cdrom`,
-    `com1: enabled=1, mode=socket-server, dev=localhost:${p.serialPort}`,
+    `com${serialUnit(p.serialUnit)}: enabled=1, mode=socket-server, dev=localhost:${p.serialPort}`,
     `port_e9_hack: enabled=1`,
     `clock: sync=none, time0=local`,
     `log: ${p.logPath}`,
@@ -155,6 +162,7 @@ export class BochsEmulator implements Emulator {
         cpus: opts.cpus,
         memMiB: opts.memMiB,
         serialPort: port,
+        ...(opts.serialUnit ? { serialUnit: opts.serialUnit } : {}),
         logPath,
         ...(opts.ips ? { ips: opts.ips } : {}),
       }),

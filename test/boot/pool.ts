@@ -52,6 +52,8 @@ export interface BootCase {
   memMiB?: number;
   /** Bochs' emulated clock rate (BootOptions.ips). */
   ips?: number;
+  /** The UART the serial line is (BootOptions.serialUnit: 2 for a monitor on cg.serial=com2). */
+  serialUnit?: number;
   until: RegExp;
   timeoutMs: number;
   /** After `until` matched: keep watching this long (e.g. to see that nothing reboots). */
@@ -118,6 +120,7 @@ export function boot(c: BootCase): Promise<BootOutcome> {
         memMiB: c.memMiB ?? 256,
         ...(uefi ? { firmware: 'uefi' as const } : {}),
         ...(c.ips ? { ips: c.ips } : {}),
+        ...(c.serialUnit ? { serialUnit: c.serialUnit } : {}),
       });
       // One subscriber for the machine's whole life: it gets the backlog too.
       const lines: string[] = [];

@@ -214,6 +214,19 @@ test('the release id follows the content: same input same id, any change a new o
   throwsNamed(() => planTree(input({ release: '../x' }), fakeHash), 'PxeInputError', /--release/);
 });
 
+test("cg.serial=com2: the monitor's argument in every script, GRUB's console on COM2; a bad port refused", () => {
+  const p = planTree(input({ cmdline: 'cg.shell=0 cg.serial=com2' }), fakeHash);
+  const boot = text(p, `releases/${p.release}/grub/boot.cfg`);
+  assert.match(boot, /^serial --unit=1 --speed=115200$/m);
+  for (const h of p.hosts) {
+    assert.match(text(p, h.ipxe), /^kernel \S+ cg\.shell=0 cg\.serial=com2$/m);
+    assert.match(text(p, h.grub), /^\tmultiboot2 \S+ cg\.shell=0 cg\.serial=com2$/m);
+  }
+  const q = planTree(input(), fakeHash);
+  assert.match(text(q, `releases/${q.release}/grub/boot.cfg`), /^serial --unit=0 /m);
+  throwsNamed(() => planTree(input({ cmdline: 'cg.serial=com5' }), fakeHash), 'PxeInputError', /cg\.serial= takes com1, com2/);
+});
+
 test('bad input is refused before anything is hashed twice or written', () => {
   const hosts = input().hosts;
   throwsNamed(() => planTree(input({ hosts: [hosts[0]!, { ...hosts[1]!, mac: A }] }), fakeHash), 'PxeInputError', /MAC 52:54:00:00:00:0a is given twice/);

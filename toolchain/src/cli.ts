@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
           .option('elf', { type: 'string', default: 'build/crossguard.elf', describe: 'monitor ELF to boot' })
           .option('out', { type: 'string', describe: 'ISO to write (default build/crossguard.iso), or the tree directory (default build/pxe)' })
           .option('cmdline', { type: 'string', describe: 'kernel command line' })
+          .option('serial', { type: 'string', describe: "the monitor's serial port: com1 (default), com2 or 0xPORT, optionally ,BAUD (adds cg.serial= to the command line; GRUB's console follows)" })
           .option('entry', {
             choices: ['multiboot2', 'multiboot'] as const,
             default: 'multiboot2' as const,

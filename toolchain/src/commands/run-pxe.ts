@@ -135,6 +135,7 @@ export default async function runPxe(a: RunArgs, plan: RunPlan): Promise<number>
     plan,
     memMiB: a.mem ?? 512,
     cleanups,
+    monitorCmdline: manifest.monitor.cmdline,
     ...(l ? { diagnostics: () => `lab network log (dnsmasq DHCP/TFTP, HTTP):\n${tailLines(l.log(), 25)}` } : {}),
   });
 }

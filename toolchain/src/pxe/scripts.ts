@@ -15,6 +15,7 @@
 // release, one line each.
 
 import { grubWord } from '../image.js';
+import { grubSerialLine, monitorSerial } from '../serial.js';
 import { macFileName } from './mac.js';
 import { PxeInputError } from './errors.js';
 
@@ -54,6 +55,8 @@ export function checkCmdlineWords(cmdline: string): string[] {
   for (const w of words)
     if (!PLAIN_WORD.test(w))
       throw new PxeInputError(`--cmdline word ${JSON.stringify(w)} has characters iPXE or GRUB would interpret; use only [A-Za-z0-9_.,:=+/@%-]`);
+  if (monitorSerial(cmdline).bad)
+    throw new PxeInputError('--cmdline: cg.serial= takes com1, com2 or 0xPORT[,BAUD] with BAUD dividing 115200 (e.g. cg.serial=com2)');
   return words;
 }
 
@@ -140,12 +143,15 @@ export function grubEntry(release: string): string {
   return [`# crossguard netboot entry (GRUB, BIOS and UEFI): release ${release}`, `source /releases/${release}/grub/boot.cfg`, ''].join('\n');
 }
 
-/** releases/<id>/grub/boot.cfg: serial console, then the host's config by $net_default_mac. */
-export function grubDispatch(release: string, hosts: readonly ScriptHost[]): string {
+/**
+ * releases/<id>/grub/boot.cfg: serial console on the monitor's port (its
+ * cg.serial= among `args`), then the host's config by $net_default_mac.
+ */
+export function grubDispatch(release: string, hosts: readonly ScriptHost[], args: readonly string[] = []): string {
   const known = hosts.filter((h) => h.mac);
   const out = [
     `# crossguard release ${release}: this host's VM set, chosen by its MAC`,
-    'serial --unit=0 --speed=115200',
+    grubSerialLine(args.join(' ')),
     'terminal_input serial console',
     'terminal_output serial console',
     'set timeout=0',

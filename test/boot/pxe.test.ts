@@ -12,14 +12,19 @@
 // manifest) and named exactly its host's VMs (`@cg vm-stop … create-failed`,
 // then `@cg vms-done count=0`). Network traffic stays inside those
 // namespaces; the test checks that none is left behind.
+// Under Bochs (VT-x) a third host boots through QEMU's iPXE ROM on Bochs'
+// e1000 and slirp network (no namespace needed) and its two VMs run to
+// their end: their real exit statuses, then `@cg vms-done count=2`.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMarker, type Marker } from '../../qemu/markers.js';
+import { createEmulator } from '../../qemu/detect.js';
+import { BOCHS_PXE_ROM } from '../../qemu/bochs.js';
 import { labNetUnavailable } from '../../toolchain/src/pxe/labnet.js';
 import type { Manifest } from '../../toolchain/src/pxe/manifest.js';
 import { ROOT, slot } from './pool.js';
@@ -28,6 +33,7 @@ const CLI = join(ROOT, 'build', 'js', 'crossguard.mjs');
 const GUESTS = join(ROOT, 'build', 'guests');
 const A = '52:54:00:00:00:0a';
 const B = '52:54:00:00:00:0b';
+const C = '52:54:00:00:00:0c';
 const UNKNOWN = '52:54:00:99:99:01';
 
 interface Run {
@@ -69,6 +75,13 @@ function cannotMakeNamespaces(): string | null {
 }
 
 const skip = cannotMakeNamespaces();
+
+/** Why Bochs cannot boot from the network here, or null. */
+async function noBochsPxe(): Promise<string | null> {
+  const a = await createEmulator('bochs').available();
+  if (!a.ok) return a.reason;
+  return existsSync(BOCHS_PXE_ROM) ? null : `${BOCHS_PXE_ROM} is missing (apt-get install ipxe-qemu)`;
+}
 const dir = mkdtempSync(join(tmpdir(), 'cg-pxe-boot-'));
 const tree = join(dir, 'tree');
 const setFile = (name: string, vms: object[]) => {
@@ -78,15 +91,15 @@ const setFile = (name: string, vms: object[]) => {
 };
 const vm = (name: string, kernel: string, o: object = {}) => ({ name, memory_mib: 16, kernel: join(GUESTS, kernel), ...o });
 
-// Host A: one VM. Host B: two VMs, one sharing A's kernel (stored once). Default: another.
-const made = skip
-  ? null
-  : cli(
+// Host A: one VM. Host B: two VMs, one sharing A's kernel (stored once).
+// Host C (Bochs): two VMs that end, with statuses 0 and 3. Default: another.
+const made = cli(
       [
         'image', '--format', 'pxe', '--out', tree, '--cmdline', 'cg.shell=0', '--http-base', 'http://${next-server}',
         '--vms', setFile('default.json', [vm('spare', 'exitcode.elf')]),
         '--host', `${A.toUpperCase()}=${setFile('a.json', [vm('web-a', 'echo.elf')])}`,
         '--host', `${B.replace(/:/g, '-')}=${setFile('b.json', [vm('db-b', 'echo.elf'), vm('cache-b', 'smp.elf', { vcpus: 2 })])}`,
+        '--host', `${C}=${setFile('c.json', [vm('ok-c', 'exitcode.elf'), vm('three-c', 'exitcode.elf', { cmdline: 'code=3' })])}`,
       ],
       60_000,
     );
@@ -107,8 +120,21 @@ const cases: Case[] = [
 ];
 
 // Start every boot once the tree is there; the pool runs two at a time.
+// Bochs first: it is the longest.
+const bochsSkip = noBochsPxe();
+const bochsBoot = Promise.all([made, bochsSkip]).then(([m, why]) =>
+  m.status !== 0 || why
+    ? null
+    : slot(() =>
+        cli(
+          ['run', '--boot', 'pxe', '--image', tree, '--mac', C, '--emulator', 'bochs', '--cpus', '1',
+            '--until', '^@cg (vms-done|fatal) ', '--timeout', '150'],
+          180_000,
+        ),
+      ),
+);
 const boots = cases.map((c) =>
-  made?.then((m) =>
+  skip ? null : made.then((m) =>
     m.status !== 0
       ? null
       : slot(() =>
@@ -125,19 +151,43 @@ function explain(r: Run, what: string): string {
   return `${what}\n--- stderr ---\n${r.stderr.slice(-3000)}\n--- serial (tail) ---\n${r.stdout.split('\n').slice(-30).join('\n')}`;
 }
 
-test('image --format pxe writes the tree: two hosts by MAC and a default, shared kernel stored once', async () => {
-  if (skip) {
-    console.log(`  (skipped: ${skip})`);
-    return;
-  }
-  const m = (await made)!;
+test('image --format pxe writes the tree: three hosts by MAC and a default, shared kernels stored once', async () => {
+  if (skip) console.log(`  (QEMU boots skipped: ${skip})`);
+  const m = await made;
   assert.is(m.status, 0, explain(m, 'image --format pxe failed'));
   const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
-  assert.equal(man.hosts.map((h) => h.mac), [A, B, null]);
+  assert.equal(man.hosts.map((h) => h.mac), [A, B, C, null]);
   const echo = man.hosts[0]!.modules[1]!;
   assert.is(man.hosts[1]!.modules[1]!.path, echo.path, "host B's echo.elf is host A's file");
   assert.is(man.files.filter((f) => f.sha256 === echo.sha256).length, 1, 'stored once');
-  assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 2 hosts by MAC \+ default, 3 payload files for 4 uses/);
+  assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 3 hosts by MAC \+ default, 3 payload files for 5 uses/);
+});
+
+test("run --boot pxe --emulator bochs: VT-x, host C's VMs run from the tree to their end", async () => {
+  const why = await bochsSkip;
+  if (why) {
+    console.log(`  (skipped: ${why})`);
+    return;
+  }
+  const r = await bochsBoot;
+  assert.ok(r, 'the tree was not made');
+  const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
+  const host = man.hosts.find((h) => h.mac === C)!;
+  assert.is(r!.status, 0, explain(r!, `run exited ${r!.status}`));
+  const markers = r!.stdout.split('\n').map(parseMarker).filter((x): x is Marker => x !== null);
+  const of = (k: string) => markers.filter((x) => x.kind === k);
+  assert.is(of('fatal').length, 0, explain(r!, 'the monitor died'));
+  // Bochs' slirp serves no HTTP: iPXE fell back to TFTP for the whole set.
+  assert.is(of('boot')[0]?.fields.cmdline, `tftp://10.0.2.2/${man.monitor.path} cg.shell=0`, explain(r!, 'iPXE command line'));
+  assert.equal(of('module').map((x) => `${x.fields.name} ${x.fields.size}`), host.modules.map((x) => `${x.name} ${x.size}`), explain(r!, 'modules of host C'));
+  assert.is(of('ready')[0]?.fields.vmx, '1', explain(r!, 'Bochs emulates VT-x'));
+  assert.equal(of('vm-start').map((x) => x.fields.name).sort(), ['ok-c', 'three-c'], explain(r!, 'both VMs started'));
+  const exits = of('vm-exit').map((x) => `${x.fields.name} ${x.fields.status}`).sort();
+  assert.equal(exits, ['ok-c 1', 'three-c 7'], explain(r!, 'real exit statuses: (code << 1) | 1'));
+  assert.ok(r!.stdout.includes('[three-c] exitcode: exiting with 3'), explain(r!, "the VM's own output"));
+  assert.is(of('vms-done')[0]?.fields.count, '2', explain(r!, 'vms-done'));
+  assert.match(r!.stderr, new RegExp(`MAC ${C} boots its own VM set`));
+  console.log(`  Bochs, iPXE, host C: ${(r!.ms / 1000).toFixed(1)} s`);
 });
 
 cases.forEach((c, i) =>
@@ -175,11 +225,12 @@ cases.forEach((c, i) =>
 );
 
 test('every namespace the runs made is gone', async () => {
-  if (skip) return;
+  await bochsBoot;
   const runs = (await Promise.all(boots)).filter((r): r is Run => !!r);
+  rmSync(dir, { recursive: true, force: true });
+  if (skip) return;
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   for (const r of runs) assert.not.match(left, new RegExp(`^cg-pxe-${r.pid}-`, 'm'), `namespace of run ${r.pid} left behind:\n${left}`);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BOCHS_PXE_ROM, bochsrc, slirpConf } from '../../qemu/bochs.js';
 import { netArgs } from '../../qemu/qemu.js';
 import { bootPath, userBootfile } from '../../toolchain/src/commands/run-pxe.js';
 import { planRun, type RunArgs } from '../../toolchain/src/commands/run.js';
@@ -346,13 +347,28 @@ test('the QEMU NIC: e1000 with its iPXE ROM on BIOS, virtio-net with OVMF PXE (o
   assert.match(bootPath('uefi', 'grub'), /OVMF/);
 });
 
+test("the Bochs NIC: an e1000 with iPXE's ROM on slirp, TFTP rooted at the tree, DHCP's boot file in the script", () => {
+  const rc = bochsrc({ net: { mac: A, tftpRoot: '/srv/tree', slirpConf: '/tmp/b/slirp.conf', bootrom: BOCHS_PXE_ROM }, cpus: 2, memMiB: 512, serialPort: 4000, logPath: '/l' });
+  assert.match(rc, /^pci: enabled=1, chipset=i440fx, slot1=e1000$/m);
+  assert.match(rc, new RegExp(`^e1000: enabled=1, mac=${A}, ethmod=slirp, ethdev=/srv/tree, script=/tmp/b/slirp.conf, bootrom=${BOCHS_PXE_ROM}$`, 'm'));
+  assert.match(rc, /^boot: network$/m);
+  assert.not.match(rc, /cdrom/);
+  assert.is(slirpConf('boot.ipxe'), '# slirp config\nrestricted = 1\nbootfile = boot.ipxe\n');
+  throwsNamed(() => slirpConf('a b'), 'BootError');
+  throwsNamed(() => bochsrc({ net: { mac: A, tftpRoot: '/srv/my tree', slirpConf: '/s', bootrom: '/r' }, cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l' }), 'BootError', /TFTP root/);
+  throwsNamed(() => bochsrc({ net: { mac: A, tftpRoot: '/a,b', slirpConf: '/s', bootrom: '/r' }, cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l' }), 'BootError', /TFTP root/);
+  throwsNamed(() => bochsrc({ net: { mac: 'x', tftpRoot: '/t', slirpConf: '/s', bootrom: '/r' }, cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l' }), 'BootError', /MAC/);
+});
+
 const runBase: RunArgs = { emulator: 'qemu', boot: 'pxe', firmware: 'bios', cpus: 2, timeout: 0, build: true, image: '/t' };
 test('run --boot pxe: what it refuses', () => {
   assert.equal(planRun(runBase), { timeoutMs: 0 });
   throwsNamed(() => planRun({ ...runBase, image: undefined }), 'UsageError', /--image DIR/);
   throwsNamed(() => planRun({ ...runBase, vms: 'x.json' }), 'UsageError', /VM sets in the tree/);
   throwsNamed(() => planRun({ ...runBase, cmdline: 'x' }), 'UsageError', /--cmdline/);
-  throwsNamed(() => planRun({ ...runBase, emulator: 'bochs' }), 'UsageError', /Bochs/);
+  assert.equal(planRun({ ...runBase, emulator: 'bochs' }), { timeoutMs: 0 });
+  throwsNamed(() => planRun({ ...runBase, emulator: 'bochs', net: 'netns' }), 'UsageError', /Bochs' own slirp/);
+  throwsNamed(() => planRun({ ...runBase, emulator: 'bochs', firmware: 'uefi' }), 'UsageError', /--firmware uefi needs QEMU/);
   throwsNamed(() => planRun({ ...runBase, boot: 'iso', mac: A }), 'UsageError', /--mac is for --boot pxe/);
 });
 

@@ -64,7 +64,8 @@ function planPxe(a: RunArgs): void {
   if (a.vms !== undefined || a.kernel !== undefined)
     throw new UsageError('--boot pxe boots the VM sets in the tree; put the set in it (crossguard image --format pxe --vms/--host) instead of --vms/--kernel');
   if (a.cmdline !== undefined) throw new UsageError('--boot pxe boots the command line in the tree; give it to crossguard image --format pxe --cmdline');
-  if (a.emulator === 'bochs') throw new UsageError('--boot pxe under Bochs is not supported yet; use --emulator qemu (or kvm)');
+  if (a.emulator === 'bochs' && a.net === 'netns')
+    throw new UsageError("--boot pxe under Bochs boots through Bochs' own slirp DHCP/TFTP (--net user); use --emulator qemu for a lab namespace with dnsmasq");
 }
 
 export function planRun(a: RunArgs): RunPlan {

@@ -103,9 +103,13 @@ export class WaitError extends Error {
   }
 }
 
-/** Boots `c` (when a slot is free) and resolves with everything seen. */
-export function boot(c: BootCase): Promise<BootOutcome> {
-  return slot(async () => {
+/**
+ * Boots `c` (when a slot is free) and resolves with everything seen.
+ * `inSlot`: the caller already holds a slot (e.g. it started the servers
+ * the machine boots from), so this boot takes none of its own.
+ */
+export function boot(c: BootCase, inSlot = false): Promise<BootOutcome> {
+  const run = async (): Promise<BootOutcome> => {
     if (!existsSync(ELF)) throw new Error(`${ELF} is missing: run make first`);
     const tmp = mkdtempSync(join(tmpdir(), 'cg-boot-test-'));
     try {
@@ -177,7 +181,8 @@ export function boot(c: BootCase): Promise<BootOutcome> {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
-  });
+  };
+  return inSlot ? run() : slot(run);
 }
 
 /** Sends one machine-protocol request on the console and resolves with its `@cg-rsp` line. */

@@ -15,6 +15,10 @@
 // Under Bochs (VT-x) a third host boots through QEMU's iPXE ROM on Bochs'
 // e1000 and slirp network (no namespace needed) and its two VMs run to
 // their end: their real exit statuses, then `@cg vms-done count=2`.
+// `crossguard pxe serve` serves the same tree on a tap in a namespace this
+// test makes (full DHCP, TFTP, HTTP); a QEMU on that tap boots host A from
+// it; the command's log names each DHCP, TFTP and HTTP step with host A's
+// MAC, and SIGTERM stops it with nothing left running in the namespace.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,7 +31,7 @@ import { createEmulator } from '../../qemu/detect.js';
 import { BOCHS_PXE_ROM } from '../../qemu/bochs.js';
 import { labNetUnavailable } from '../../toolchain/src/pxe/labnet.js';
 import type { Manifest } from '../../toolchain/src/pxe/manifest.js';
-import { ROOT, slot } from './pool.js';
+import { boot, ROOT, slot, type BootOutcome } from './pool.js';
 
 const CLI = join(ROOT, 'build', 'js', 'crossguard.mjs');
 const GUESTS = join(ROOT, 'build', 'guests');
@@ -147,6 +151,69 @@ const boots = cases.map((c) =>
   ),
 );
 
+// ---- pxe serve: the tree on a lab interface (a tap in a namespace of the test's own) ----
+
+const SERVE_NS = `pxe2-srv-${process.pid}`;
+const SERVE_IF = 'cgsrv0';
+
+interface Serve {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  qemu: BootOutcome | null;
+  /** Processes still in the namespace after the command ended. */
+  left: string;
+}
+
+function nsIp(...args: string[]) {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Makes the namespace and tap, runs `pxe serve` in it, boots QEMU on the tap, then SIGTERMs the command. */
+function serveAndBoot(): Promise<Serve> {
+  return slot(async () => {
+    nsIp('netns', 'add', SERVE_NS);
+    try {
+      nsIp('-n', SERVE_NS, 'link', 'set', 'lo', 'up');
+      nsIp('-n', SERVE_NS, 'tuntap', 'add', 'dev', SERVE_IF, 'mode', 'tap');
+      nsIp('-n', SERVE_NS, 'addr', 'add', '10.77.1.1/24', 'dev', SERVE_IF);
+      nsIp('-n', SERVE_NS, 'addr', 'add', 'fd78::1/64', 'dev', SERVE_IF, 'nodad');
+      nsIp('-n', SERVE_NS, 'link', 'set', SERVE_IF, 'up');
+      const cp = spawn('ip', ['netns', 'exec', SERVE_NS, process.execPath, CLI, 'pxe', 'serve', tree, '--interface', SERVE_IF, '--range', '10.77.1.10,10.77.1.20'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      cp.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      cp.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const closed = new Promise<number | null>((r) => cp.on('close', (s) => r(s)));
+      const t0 = Date.now();
+      while (!/crossguard: serving /.test(stderr) && cp.exitCode === null && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      let qemu: BootOutcome | null = null;
+      if (/crossguard: serving /.test(stderr))
+        qemu = await boot({ emulator: 'qemu', image: { kind: 'net', mac: A, tap: { netns: SERVE_NS, ifname: SERVE_IF } }, cpus: 1, memMiB: 256, until: /^@cg (vms-done|fatal) /, timeoutMs: 120_000 }, true);
+      cp.kill('SIGTERM');
+      const kill = setTimeout(() => cp.kill('SIGKILL'), 15_000);
+      const status = await closed;
+      clearTimeout(kill);
+      const left = spawnSync('ip', ['netns', 'pids', SERVE_NS], { encoding: 'utf8' }).stdout.trim();
+      return { status, stdout, stderr, qemu, left };
+    } finally {
+      for (const pid of spawnSync('ip', ['netns', 'pids', SERVE_NS], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean))
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      spawnSync('ip', ['netns', 'del', SERVE_NS]);
+    }
+  });
+}
+
+const served = skip ? null : made.then((m) => (m.status === 0 ? serveAndBoot() : null));
+
 function explain(r: Run, what: string): string {
   return `${what}\n--- stderr ---\n${r.stderr.slice(-3000)}\n--- serial (tail) ---\n${r.stdout.split('\n').slice(-30).join('\n')}`;
 }
@@ -224,8 +291,36 @@ cases.forEach((c, i) =>
   }),
 );
 
+test('pxe serve: a real dnsmasq and HTTP server on a lab interface boot host A; each step logged with its MAC; SIGTERM leaves nothing', async () => {
+  if (skip) return;
+  const s = await served;
+  assert.ok(s, 'the tree was not made');
+  const why = `--- pxe serve stderr ---\n${s!.stderr.slice(-2000)}\n--- its log ---\n${s!.stdout.slice(-4000)}`;
+  assert.match(s!.stderr, /serving .* on cgsrv0 \(10\.77\.1\.1\/24\): DHCP 10\.77\.1\.10-10\.77\.1\.20, IPv6 router advertisements, TFTP, HTTP on port 80/, why);
+  const q = s!.qemu;
+  assert.ok(q, why);
+  assert.is(q!.status, 'matched', `${why}\n--- serial ---\n${q!.lines.slice(-20).join('\n')}`);
+  const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
+  const host = man.hosts.find((h) => h.mac === A)!;
+  const modules = q!.markers.filter((x) => x.kind === 'module').map((x) => `${x.fields.name} ${x.fields.size}`);
+  assert.equal(modules, host.modules.map((x) => `${x.name} ${x.size}`), "host A's modules");
+  const mine = s!.stdout.split('\n').filter((l) => l.includes(` ${A} `));
+  const has = (re: RegExp, what: string) => assert.ok(mine.some((l) => re.test(l)), `${what}\n${why}`);
+  has(/ dhcp discover/, 'DHCP discover');
+  has(/ dhcp offer 10\.77\.1\.(1\d|20)\b/, 'DHCP offer from the range');
+  has(/ dhcp ack 10\.77\.1\./, 'DHCP ack');
+  has(/ dhcp boot file boot\.ipxe$/, "the boot file iPXE's user class picks");
+  has(/ tftp sent boot\.ipxe$/, 'the entry script over TFTP');
+  has(new RegExp(` tftp sent releases/${man.release}/ipxe/boot\\.ipxe$`), 'the dispatch script over TFTP');
+  has(new RegExp(` http GET /${man.monitor.path.replace(/\./g, '\\.')} 200 \\d+ bytes$`), 'the monitor over HTTP, mapped to the MAC by its lease');
+  for (const m of host.modules) has(new RegExp(` http GET /${m.path.replace(/\./g, '\\.')} 200 ${m.size} bytes$`), `module ${m.name} over HTTP`);
+  assert.is(s!.status, 0, `SIGTERM is a clean stop\n${why}`);
+  assert.match(s!.stderr, /SIGTERM: stopping dnsmasq and the HTTP server/);
+  assert.is(s!.left, '', `processes left in the namespace: ${s!.left}`);
+});
+
 test('every namespace the runs made is gone', async () => {
-  await bochsBoot;
+  await Promise.all([bochsBoot, served]);
   const runs = (await Promise.all(boots)).filter((r): r is Run => !!r);
   rmSync(dir, { recursive: true, force: true });
   if (skip) return;

@@ -25,17 +25,8 @@ import { planTree, type HashFile, type HostInput, type TreeInput, type TreePlan 
 import { DEBIAN_TOOLS, hashFile, IPXE_BINARIES, writeTree } from '../../toolchain/src/pxe/write.js';
 import { checkVmDescription, type VmFileAccess } from '../../toolchain/src/vms.js';
 import { FakeClock, FakeSpawner } from '../qemu/fakes.js';
+import { throwsNamed } from './throws.js';
 
-const throwsNamed = (fn: () => unknown, name: string, re?: RegExp) => {
-  try {
-    fn();
-  } catch (e) {
-    assert.is((e as Error).name, name, (e as Error).message);
-    if (re) assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected ${name}`);
-};
 
 // ---- MACs and --host ----
 

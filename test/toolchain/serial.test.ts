@@ -9,17 +9,8 @@ import { qemuArgs, serialArgs } from '../../qemu/qemu.js';
 import { grubCfg } from '../../toolchain/src/image.js';
 import { grubDispatch } from '../../toolchain/src/pxe/scripts.js';
 import { emulatorSerialUnit, grubSerialLine, monitorSerial, parseSerialValue, withSerial } from '../../toolchain/src/serial.js';
+import { throwsNamed } from './throws.js';
 
-const throwsNamed = (fn: () => unknown, name: string, re: RegExp) => {
-  try {
-    fn();
-  } catch (e) {
-    assert.is((e as Error).name, name, (e as Error).message);
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected ${name}`);
-};
 
 test('cg.serial values: com1, com2, 0xPORT, with or without a rate dividing 115200', () => {
   assert.equal(parseSerialValue('com1'), { port: 0x3f8, baud: 115200 });

@@ -105,6 +105,30 @@ async function main(argv: string[]): Promise<number> {
         status = await (await import('./commands/run.js')).default(a);
       },
     )
+    .command('pxe', 'Serve a netboot tree on a lab network (docs/pxe.md)', (y) =>
+      y
+        .command(
+          'serve <dir>',
+          'Serve the tree DIR on --interface with a real dnsmasq (DHCP or proxy-DHCP, TFTP) and an HTTP server; log each host\'s steps by MAC; Ctrl-C stops',
+          (b) =>
+            b
+              .positional('dir', { type: 'string', demandOption: true, describe: 'a netboot tree (crossguard image --format pxe --out DIR)' })
+              .option('interface', { type: 'string', demandOption: true, describe: 'the lab network interface (it must have the server\'s IPv4 address)' })
+              .option('proxy', { type: 'boolean', default: false, describe: 'proxy-DHCP next to the lab\'s own DHCP server (which keeps leasing addresses)' })
+              .option('range', { type: 'string', describe: 'full DHCP: FIRST,LAST addresses to lease (an isolated lab network only)' })
+              .option('http-port', { type: 'number', describe: 'serve HTTP on this port (default: the port of the tree\'s http://${next-server} base, if any)' }),
+          async (a) => {
+            status = await (await import('./commands/pxe-serve.js')).default({
+              dir: a.dir as string,
+              interface: a.interface,
+              proxy: a.proxy,
+              ...(a.range !== undefined ? { range: a.range } : {}),
+              ...(a['http-port'] !== undefined ? { httpPort: a['http-port'] } : {}),
+            });
+          },
+        )
+        .demandCommand(1, 'name a pxe command: serve'),
+    )
     .command(
       'pxe-http-serve <dir>',
       false, // hidden: run --boot pxe starts it inside its lab namespace

@@ -52,6 +52,8 @@ export interface BootCase {
   memMiB?: number;
   /** Bochs' emulated clock rate (BootOptions.ips). */
   ips?: number;
+  /** Platform firmware (a network boot's; an ISO variant says it with bios: 'ovmf'). */
+  firmware?: 'bios' | 'uefi';
   /** The UART the serial line is (BootOptions.serialUnit: 2 for a monitor on cg.serial=com2). */
   serialUnit?: number;
   until: RegExp;
@@ -117,7 +119,7 @@ export function boot(c: BootCase, inSlot = false): Promise<BootOutcome> {
       const emu = createEmulator(c.emulator);
       const avail = await emu.available();
       if (!avail.ok) throw new Error(`${c.emulator} unavailable: ${avail.reason}`);
-      const uefi = c.image.kind === 'iso-variant' && c.image.bios === 'ovmf';
+      const uefi = (c.image.kind === 'iso-variant' && c.image.bios === 'ovmf') || c.firmware === 'uefi';
       const machine = await emu.boot({
         image,
         cpus: c.cpus,

@@ -16,9 +16,11 @@
 // e1000 and slirp network (no namespace needed) and its two VMs run to
 // their end: their real exit statuses, then `@cg vms-done count=2`.
 // `crossguard pxe serve` serves the same tree on a tap in a namespace this
-// test makes (full DHCP, TFTP, HTTP); a QEMU on that tap boots host A from
-// it; the command's log names each DHCP, TFTP and HTTP step with host A's
-// MAC, and SIGTERM stops it with nothing left running in the namespace.
+// test makes (full DHCP, TFTP, HTTP); a QEMU with UEFI (OVMF's PXE) on that
+// tap boots host A from it through GRUB EFI, which fetches the monitor and
+// modules with its own HTTP client (`(http,…)`); the command's log names
+// each DHCP, TFTP and HTTP step with host A's MAC, and SIGTERM stops it
+// with nothing left running in the namespace.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -193,7 +195,7 @@ function serveAndBoot(): Promise<Serve> {
       while (!/crossguard: serving /.test(stderr) && cp.exitCode === null && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
       let qemu: BootOutcome | null = null;
       if (/crossguard: serving /.test(stderr))
-        qemu = await boot({ emulator: 'qemu', image: { kind: 'net', mac: A, tap: { netns: SERVE_NS, ifname: SERVE_IF } }, cpus: 1, memMiB: 256, until: /^@cg (vms-done|fatal) /, timeoutMs: 120_000 }, true);
+        qemu = await boot({ emulator: 'qemu', image: { kind: 'net', mac: A, tap: { netns: SERVE_NS, ifname: SERVE_IF } }, firmware: 'uefi', cpus: 1, memMiB: 256, until: /^@cg (vms-done|fatal) /, timeoutMs: 120_000 }, true);
       cp.kill('SIGTERM');
       const kill = setTimeout(() => cp.kill('SIGKILL'), 15_000);
       const status = await closed;
@@ -291,7 +293,7 @@ cases.forEach((c, i) =>
   }),
 );
 
-test('pxe serve: a real dnsmasq and HTTP server on a lab interface boot host A; each step logged with its MAC; SIGTERM leaves nothing', async () => {
+test('pxe serve: a real dnsmasq and HTTP server on a lab interface boot host A (UEFI, GRUB EFI over HTTP); each step logged with its MAC; SIGTERM leaves nothing', async () => {
   if (skip) return;
   const s = await served;
   assert.ok(s, 'the tree was not made');
@@ -309,11 +311,15 @@ test('pxe serve: a real dnsmasq and HTTP server on a lab interface boot host A; 
   has(/ dhcp discover/, 'DHCP discover');
   has(/ dhcp offer 10\.77\.1\.(1\d|20)\b/, 'DHCP offer from the range');
   has(/ dhcp ack 10\.77\.1\./, 'DHCP ack');
-  has(/ dhcp boot file boot\.ipxe$/, "the boot file iPXE's user class picks");
-  has(/ tftp sent boot\.ipxe$/, 'the entry script over TFTP');
-  has(new RegExp(` tftp sent releases/${man.release}/ipxe/boot\\.ipxe$`), 'the dispatch script over TFTP');
+  has(/ dhcp boot file boot\/grub\/x86_64-efi\/core\.efi$/, 'the boot file option 93 picks for a UEFI PXE ROM');
+  has(/ tftp sent boot\/grub\/x86_64-efi\/core\.efi$/, 'GRUB EFI over TFTP');
+  has(new RegExp(` tftp sent releases/${man.release}/grub/52-54-00-00-00-0a\\.cfg$`), "host A's GRUB config over TFTP");
+  const boot = q!.markers.find((x) => x.kind === 'boot')?.fields;
+  assert.equal([boot?.loader, boot?.efi, boot?.cmdline], ['multiboot2', '1', 'cg.shell=0'], 'GRUB EFI booted the monitor');
+  // GRUB's own HTTP client: the monitor and every module, none over TFTP.
   has(new RegExp(` http GET /${man.monitor.path.replace(/\./g, '\\.')} 200 \\d+ bytes$`), 'the monitor over HTTP, mapped to the MAC by its lease');
   for (const m of host.modules) has(new RegExp(` http GET /${m.path.replace(/\./g, '\\.')} 200 ${m.size} bytes$`), `module ${m.name} over HTTP`);
+  assert.not.ok(mine.some((l) => / tftp sent releases\/[0-9a-f]+\/(crossguard\.elf|[0-9a-f]{12}|sets\/)/.test(l)), `no payload over TFTP\n${why}`);
   assert.is(s!.status, 0, `SIGTERM is a clean stop\n${why}`);
   assert.match(s!.stderr, /SIGTERM: stopping dnsmasq and the HTTP server/);
   assert.is(s!.left, '', `processes left in the namespace: ${s!.left}`);

@@ -5,7 +5,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { servePort } from '../../toolchain/src/commands/pxe-serve.js';
+import { serveTree } from '../../toolchain/src/pxe/http.js';
 import { hasGlobalIpv6, parseIpAddr, parseRange, proxyServices, serveDnsmasqConf } from '../../toolchain/src/pxe/serve.js';
 import { BootSteps, formatStep } from '../../toolchain/src/pxe/steps.js';
 import { throwsNamed } from './throws.js';
@@ -102,6 +107,30 @@ test("each host's steps by MAC: DHCP lines name it, TFTP and HTTP lines are mapp
   assert.is(s.httpLine('listening on 10.77.1.1:80'), null);
   // Proxy-DHCP: the lab's server leased the address; dnsmasq's PXE line names both.
   assert.is(formatStep(s.dnsmasqLine('dnsmasq-dhcp[7]: 5 PXE(eth1) 10.77.1.50 52:54:00:00:00:0b undionly.kpxe')!), '52:54:00:00:00:0b dhcp pxe 10.77.1.50 undionly.kpxe');
+});
+
+test("the HTTP server's headers as GRUB's client needs them: Content-Length spelled so, one file per connection", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-pxe2-http-'));
+  writeFileSync(join(dir, 'f'), 'x'.repeat(1000));
+  const server = await serveTree(dir, '127.0.0.1', 0, '', () => {});
+  try {
+    const port = (server.address() as { port: number }).port;
+    const reply = await new Promise<string>((res, rej) => {
+      const sock = connect(port, '127.0.0.1', () => sock.write('GET /f HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let got = '';
+      sock.on('data', (b: Buffer) => (got += b.toString()));
+      sock.on('end', () => res(got)); // the server closes: GRUB reads to the end
+      sock.on('error', rej);
+      setTimeout(() => rej(new Error(`no close; got ${got.slice(0, 200)}`)), 3000);
+    });
+    assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(reply, /\r\nContent-Length: 1000\r\n/);
+    assert.match(reply, /\r\nConnection: close\r\n/);
+    assert.ok(reply.endsWith('x'.repeat(1000)));
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

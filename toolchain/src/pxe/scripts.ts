@@ -165,15 +165,45 @@ export function grubDispatch(release: string, hosts: readonly ScriptHost[], args
   return out.join('\n') + '\n';
 }
 
-/** One host's GRUB config: a single Multiboot2 entry. */
+/**
+ * GRUB's device for an HTTP base (pure): `(http,SERVER[:PORT])/PREFIX`, the
+ * lab server being GRUB's `$net_default_server` (the DHCP next-server) for
+ * `${next-server}`. Null when GRUB could not use it (another iPXE setting,
+ * characters GRUB's parser would take apart): TFTP then.
+ */
+export function grubHttpRoot(httpBase: string | undefined): string | null {
+  const m = httpBase ? /^http:\/\/(\$\{next-server\}|[A-Za-z0-9.-]+)(?::(\d{1,5}))?((?:\/[A-Za-z0-9._~-]+)*)\/?$/.exec(httpBase) : null;
+  if (!m) return null;
+  const server = m[1] === '${next-server}' ? '$net_default_server' : m[1];
+  const port = m[2] && Number(m[2]) !== 80 ? `:${Number(m[2])}` : '';
+  return `(http,${server}${port})${m[3] ?? ''}`;
+}
+
+/**
+ * One host's GRUB config: a single Multiboot2 entry. With an HTTP base GRUB
+ * can use, the monitor is tried over HTTP once; if that fails everything
+ * comes over TFTP, and a module HTTP fails for comes over TFTP alone.
+ */
 export function grubHost(r: ScriptRelease, h: ScriptHost): string {
   const args = r.args.length ? ` ${r.args.map(grubWord).join(' ')}` : '';
+  const tftp = (indent: string) => [`${indent}multiboot2 /${r.monitor}${args}`, ...h.modules.map((m) => `${indent}module2 /${m.path} ${m.name}`)];
+  const http = grubHttpRoot(r.httpBase);
+  const load = http
+    ? [
+        '\tinsmod http',
+        `\tif multiboot2 ${http}/${r.monitor}${args}; then`,
+        ...h.modules.flatMap((m) => [`\t\tif module2 ${http}/${m.path} ${m.name}; then true; else`, `\t\t\tmodule2 /${m.path} ${m.name}`, '\t\tfi']),
+        '\telse',
+        '\t\techo "crossguard: no HTTP, loading over TFTP"',
+        ...tftp('\t\t'),
+        '\tfi',
+      ]
+    : tftp('\t');
   return [
     `# crossguard release ${r.id}: ${hostTitle(h)}`,
     `menuentry 'crossguard ${h.mac ?? 'default'} (release ${r.id})' {`,
     `\techo "crossguard: release ${r.id}, host $net_default_mac, VM set ${plain(h.source)}"`,
-    `\tmultiboot2 /${r.monitor}${args}`,
-    ...h.modules.map((m) => `\tmodule2 /${m.path} ${m.name}`),
+    ...load,
     '\tboot',
     '}',
     '',

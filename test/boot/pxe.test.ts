@@ -90,11 +90,14 @@ async function noBochsPxe(): Promise<string | null> {
 }
 const dir = mkdtempSync(join(tmpdir(), 'cg-pxe-boot-'));
 const tree = join(dir, 'tree');
-const setFile = (name: string, vms: object[]) => {
+const setFile = (name: string, vms: object[], extra: object = {}) => {
   const p = join(dir, name);
-  writeFileSync(p, JSON.stringify({ vms }));
+  writeFileSync(p, JSON.stringify({ vms, ...extra }));
   return p;
 };
+// Host A's disk image: large enough (GRUB_HTTP_MIN_BYTES) for GRUB to fetch it over HTTP.
+const bigDisk = join(dir, 'big.img');
+writeFileSync(bigDisk, Buffer.alloc(2 << 20));
 const vm = (name: string, kernel: string, o: object = {}) => ({ name, memory_mib: 16, kernel: join(GUESTS, kernel), ...o });
 
 // Host A: one VM. Host B: two VMs, one sharing A's kernel (stored once).
@@ -103,7 +106,7 @@ const made = cli(
       [
         'image', '--format', 'pxe', '--out', tree, '--cmdline', 'cg.shell=0', '--http-base', 'http://${next-server}',
         '--vms', setFile('default.json', [vm('spare', 'exitcode.elf')]),
-        '--host', `${A.toUpperCase()}=${setFile('a.json', [vm('web-a', 'echo.elf')])}`,
+        '--host', `${A.toUpperCase()}=${setFile('a.json', [vm('web-a', 'echo.elf', { disks: [{ image: 'big', mode: 'ro' }] })], { images: { big: bigDisk } })}`,
         '--host', `${B.replace(/:/g, '-')}=${setFile('b.json', [vm('db-b', 'echo.elf'), vm('cache-b', 'smp.elf', { vcpus: 2 })])}`,
         '--host', `${C}=${setFile('c.json', [vm('ok-c', 'exitcode.elf'), vm('three-c', 'exitcode.elf', { cmdline: 'code=3' })])}`,
       ],
@@ -226,10 +229,10 @@ test('image --format pxe writes the tree: three hosts by MAC and a default, shar
   assert.is(m.status, 0, explain(m, 'image --format pxe failed'));
   const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
   assert.equal(man.hosts.map((h) => h.mac), [A, B, C, null]);
-  const echo = man.hosts[0]!.modules[1]!;
+  const echo = man.hosts[0]!.modules.find((m) => m.what.startsWith('kernel'))!;
   assert.is(man.hosts[1]!.modules[1]!.path, echo.path, "host B's echo.elf is host A's file");
   assert.is(man.files.filter((f) => f.sha256 === echo.sha256).length, 1, 'stored once');
-  assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 3 hosts by MAC \+ default, 3 payload files for 5 uses/);
+  assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 3 hosts by MAC \+ default, 4 payload files for 6 uses/);
 });
 
 test("run --boot pxe --emulator bochs: VT-x, host C's VMs run from the tree to their end", async () => {
@@ -316,10 +319,15 @@ test('pxe serve: a real dnsmasq and HTTP server on a lab interface boot host A (
   has(new RegExp(` tftp sent releases/${man.release}/grub/52-54-00-00-00-0a\\.cfg$`), "host A's GRUB config over TFTP");
   const boot = q!.markers.find((x) => x.kind === 'boot')?.fields;
   assert.equal([boot?.loader, boot?.efi, boot?.cmdline], ['multiboot2', '1', 'cg.shell=0'], 'GRUB EFI booted the monitor');
-  // GRUB's own HTTP client: the monitor and every module, none over TFTP.
-  has(new RegExp(` http GET /${man.monitor.path.replace(/\./g, '\\.')} 200 \\d+ bytes$`), 'the monitor over HTTP, mapped to the MAC by its lease');
-  for (const m of host.modules) has(new RegExp(` http GET /${m.path.replace(/\./g, '\\.')} 200 ${m.size} bytes$`), `module ${m.name} over HTTP`);
-  assert.not.ok(mine.some((l) => / tftp sent releases\/[0-9a-f]+\/(crossguard\.elf|[0-9a-f]{12}|sets\/)/.test(l)), `no payload over TFTP\n${why}`);
+  // GRUB's own HTTP client for the large disk image (mapped to the MAC by
+  // its lease), TFTP for the monitor and the small files.
+  const disk = host.modules.find((m) => m.what.startsWith('disk image'))!;
+  assert.is(disk.size, 2 << 20);
+  const esc = (p: string) => p.replace(/\./g, '\\.');
+  has(new RegExp(` http GET /${esc(disk.path)} 200 ${disk.size} bytes$`), 'the disk image over HTTP');
+  assert.not.ok(mine.some((l) => l.includes(` tftp sent ${disk.path}`)), `the disk image not over TFTP\n${why}`);
+  has(new RegExp(` tftp sent ${esc(man.monitor.path)}$`), 'the monitor over TFTP');
+  for (const m of host.modules.filter((x) => x !== disk)) has(new RegExp(` tftp sent ${esc(m.path)}$`), `${m.name} over TFTP`);
   assert.is(s!.status, 0, `SIGTERM is a clean stop\n${why}`);
   assert.match(s!.stderr, /SIGTERM: stopping dnsmasq and the HTTP server/);
   assert.is(s!.left, '', `processes left in the namespace: ${s!.left}`);

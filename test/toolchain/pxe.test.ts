@@ -20,7 +20,7 @@ import { labHttpBase, resolveTreePath } from '../../toolchain/src/pxe/http.js';
 import { labNetCommands, startLabNet, type CommandRunner } from '../../toolchain/src/pxe/labnet.js';
 import { macFileName, parseMac } from '../../toolchain/src/pxe/mac.js';
 import { buildManifest, hostFor, MANIFEST_NAME, type Manifest } from '../../toolchain/src/pxe/manifest.js';
-import { grubHttpRoot, ipxeCmdlineBytes, IPXE_MULTIBOOT } from '../../toolchain/src/pxe/scripts.js';
+import { GRUB_HTTP_MIN_BYTES, grubHttpRoot, ipxeCmdlineBytes, IPXE_MULTIBOOT } from '../../toolchain/src/pxe/scripts.js';
 import { planTree, type HashFile, type HostInput, type TreeInput, type TreePlan } from '../../toolchain/src/pxe/tree.js';
 import { DEBIAN_TOOLS, hashFile, IPXE_BINARIES, writeTree } from '../../toolchain/src/pxe/write.js';
 import { checkVmDescription, type VmFileAccess } from '../../toolchain/src/vms.js';
@@ -206,28 +206,32 @@ test('the release id follows the content: same input same id, any change a new o
   throwsNamed(() => planTree(input({ release: '../x' }), fakeHash), 'PxeInputError', /--release/);
 });
 
-test("--http-base: GRUB tries (http,…) once for the monitor, per module falls back to TFTP, and without HTTP loads all over TFTP", () => {
+test("--http-base: GRUB fetches large payloads over (http,…), each falling back to TFTP; the monitor and small files over TFTP", () => {
   assert.is(grubHttpRoot('http://${next-server}'), '(http,$net_default_server)');
   assert.is(grubHttpRoot('http://${next-server}:8080/pxe'), '(http,$net_default_server:8080)/pxe');
   assert.is(grubHttpRoot('http://10.0.0.5:80/a/b'), '(http,10.0.0.5)/a/b');
-  assert.is(grubHttpRoot('http://${net0/ip}/x'), null, "other iPXE settings mean nothing to GRUB");
+  assert.is(grubHttpRoot('http://${net0/ip}/x'), null, 'other iPXE settings mean nothing to GRUB');
   assert.is(grubHttpRoot('http://h/a;b'), null);
   assert.is(grubHttpRoot(undefined), null);
-  const p = planTree(input({ httpBase: 'http://${next-server}:8080/pxe/' }), fakeHash);
+  const big: HashFile = (path) => (path === '/w/disk.img' ? { ...fakeHash(path), size: GRUB_HTTP_MIN_BYTES } : fakeHash(path));
+  const p = planTree(input({ httpBase: 'http://${next-server}:8080/pxe/' }), big);
+  const root = '(http,$net_default_server:8080)/pxe';
+  let sawBig = false;
   for (const h of p.hosts) {
     const cfg = text(p, h.grub);
-    const root = '(http,$net_default_server:8080)/pxe';
-    assert.match(cfg, /^\tinsmod http$/m);
-    assert.ok(cfg.includes(`\tif multiboot2 ${root}/${p.monitor} ${p.cmdline}; then\n`), cfg);
+    assert.ok(cfg.includes(`\tmultiboot2 /${p.monitor} ${p.cmdline}\n`), 'the monitor over TFTP');
     for (const m of h.modules) {
-      assert.ok(cfg.includes(`\t\tif module2 ${root}/${m.path} ${m.name}; then true; else\n\t\t\tmodule2 /${m.path} ${m.name}\n\t\tfi\n`), `${m.name} HTTP then TFTP`);
-      assert.ok(cfg.includes(`\telse\n`) && cfg.includes(`\t\tmodule2 /${m.path} ${m.name}\n`), `${m.name} over TFTP when the monitor did not come over HTTP`);
+      if (m.size >= GRUB_HTTP_MIN_BYTES) {
+        sawBig = true;
+        assert.ok(cfg.includes(`\tif module2 ${root}/${m.path} ${m.name}; then true; else\n`), `${m.name} over HTTP\n${cfg}`);
+        assert.ok(cfg.includes(`\t\tmodule2 /${m.path} ${m.name}\n\tfi\n`), `${m.name} then over TFTP`);
+      } else assert.ok(cfg.includes(`\tmodule2 /${m.path} ${m.name}\n`) && !cfg.includes(`${root}/${m.path}`), `${m.name} over TFTP only`);
     }
-    assert.match(cfg, /\t\tmultiboot2 \/releases\/[0-9a-f]{12}\/crossguard\.elf cg\.shell=0\n/);
-    assert.match(cfg, /\tfi\n\tboot\n\}/);
+    assert.is(/^\tinsmod http$/m.test(cfg), h.modules.some((m) => m.size >= GRUB_HTTP_MIN_BYTES), 'insmod http only where used');
   }
-  const plain = planTree(input(), fakeHash);
-  assert.not.match(text(plain, plain.hosts[0]!.grub), /http|\tif /);
+  assert.ok(sawBig, 'the default set has the large disk image');
+  const plain = planTree(input(), big);
+  assert.not.match(text(plain, plain.hosts[2]!.grub), /http|\tif /);
 });
 
 test("cg.serial=com2: the monitor's argument in every script, GRUB's console on COM2; a bad port refused", () => {
@@ -263,7 +267,7 @@ test("iPXE's Multiboot limits (8 modules, 512 bytes of command lines): such a ho
     assert.not.match(script, /^kernel /m);
     assert.match(script, why);
     assert.ok(p.notes.some((n) => why.test(n)), p.notes.join('\n'));
-    assert.match(text(p, h.grub), /^\t+(if )?multiboot2 /m, 'GRUB still boots the whole set');
+    assert.match(text(p, h.grub), /^\tmultiboot2 /m, 'GRUB still boots the whole set');
   };
   try {
     const eight = set(Object.keys(many).map((k) => vm(k, `${k}.elf`)));

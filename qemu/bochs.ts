@@ -2,11 +2,13 @@
 // VPID), so the monitor's VMX paths run here when the host has no nested
 // VMX. Slow (~130 M instructions/s), exactly repeatable with sync=none.
 //
-// Bochs cannot load an ELF: it boots the GRUB ISO from an ATAPI CD-ROM. Its
-// COM1 is a TCP server on localhost; Bochs waits for our client before the
+// Bochs cannot load an ELF: it boots the GRUB ISO from an ATAPI CD-ROM, or
+// a netboot tree through an e1000 whose option ROM is QEMU's iPXE and its
+// built-in slirp network (DHCP and a TFTP server rooted at the tree). Its
+// COM1 (or the monitor's cg.serial= UART) is a TCP server on localhost; Bochs waits for our client before the
 // machine starts, and that socket is the serial line in both directions.
 
-import { existsSync, openSync, closeSync, readFileSync, writeFileSync, mkdtempSync, createReadStream, constants as fsConstants, type ReadStream } from 'node:fs';
+import { existsSync, rmSync, openSync, closeSync, readFileSync, writeFileSync, mkdtempSync, createReadStream, constants as fsConstants, type ReadStream } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,16 +30,71 @@ export const BOCHS_BIOS = '/usr/share/bochs/BIOS-bochs-latest';
 export const BOCHS_VGABIOS = '/usr/share/vgabios/vgabios.bin';
 export const BOCHS_PACKAGES = 'bochs bochsbios vgabios bochs-term';
 
+/** iPXE's e1000 option ROM (Debian's ipxe-qemu): Bochs' e1000 gets it as bootrom= for a network boot. */
+export const BOCHS_PXE_ROM = '/usr/lib/ipxe/qemu/pxe-e1000.rom';
+
+/** A network boot: Bochs' e1000 on its slirp network, the TFTP root and the script file slirpConf wrote. */
+export interface BochsNet {
+  mac: string;
+  tftpRoot: string;
+  slirpConf: string;
+  bootrom: string;
+}
+
 export interface BochsrcParams {
-  iso: string;
+  /** The ISO to boot, or `net` for a network boot. */
+  iso?: string;
+  net?: BochsNet;
   cpus: number;
   memMiB: number;
-  /** TCP port of the COM1 socket server on localhost. */
+  /** TCP port of the serial line's socket server on localhost. */
   serialPort: number;
+  /** Which UART (1-4) that socket is: the monitor's cg.serial= port (default 1, COM1). */
+  serialUnit?: number;
   /** Path of Bochs' own log file. */
   logPath: string;
   /** Emulated instructions per second (the TSC rate); Bochs' default when absent. */
   ips?: number;
+}
+
+function serialUnit(u = 1): number {
+  if (!Number.isInteger(u) || u < 1 || u > 4) throw new BootError(`serial unit ${u} is not 1-4 (COM1-COM4)`);
+  return u;
+}
+
+/** A path inside a bochsrc option list: Bochs splits at ',' and blanks, and reads no quoting there. */
+function rcPath(what: string, p: string): string {
+  if (!/^[A-Za-z0-9_./+@:=-]+$/.test(p)) throw new BootError(`${what} ${p} has characters a bochsrc option cannot hold; use a path of [A-Za-z0-9_./+@:=-] (set TMPDIR if it is a temp dir)`);
+  return p;
+}
+
+/**
+ * Bochs' slirp script (pure): its DHCP hands out `bootfile`, and only its
+ * own services answer (restricted: nothing from the guest reaches the host's
+ * network). Bochs reads a script only when its first line is this comment.
+ */
+export function slirpConf(bootfile: string): string {
+  if (!/^[A-Za-z0-9_./-]+$/.test(bootfile)) throw new BootError(`boot file ${bootfile} is not a plain path`);
+  return ['# slirp config', 'restricted = 1', `bootfile = ${bootfile}`, ''].join('\n');
+}
+
+/** The machine's boot device lines (pure): the ISO on ATAPI, or the e1000 network boot. */
+function bootLines(p: BochsrcParams): string[] {
+  if (p.net) {
+    const n = p.net;
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(n.mac)) throw new BootError(`MAC ${n.mac} is not lowercase with colons`);
+    return [
+      `pci: enabled=1, chipset=i440fx, slot1=e1000`,
+      `e1000: enabled=1, mac=${n.mac}, ethmod=slirp, ethdev=${rcPath('the TFTP root', n.tftpRoot)}, script=${rcPath('the slirp script', n.slirpConf)}, bootrom=${rcPath('the option ROM', n.bootrom)}`,
+      `boot: network`,
+    ];
+  }
+  if (p.iso === undefined) throw new BootError('bochsrc: neither an ISO nor a network boot');
+  return [
+    `ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14`,
+    `ata0-master: type=cdrom, path="${p.iso}", status=inserted`,
+    `boot: cdrom`,
+  ];
 }
 
 /** The bochsrc text for one run (pure). */
@@ -49,10 +106,8 @@ export function bochsrc(p: BochsrcParams): string {
     `cpu: model=corei7_haswell_4770, count=${p.cpus}, reset_on_triple_fault=0${p.ips ? `, ips=${p.ips}` : ''}`,
     `romimage: file=${BOCHS_BIOS}`,
     `vgaromimage: file=${BOCHS_VGABIOS}`,
-    `ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14`,
-    `ata0-master: type=cdrom, path="${p.iso}", status=inserted`,
-    `boot: cdrom`,
-    `com1: enabled=1, mode=socket-server, dev=localhost:${p.serialPort}`,
+    ...bootLines(p),
+    `com${serialUnit(p.serialUnit)}: enabled=1, mode=socket-server, dev=localhost:${p.serialPort}`,
     `port_e9_hack: enabled=1`,
     `clock: sync=none, time0=local`,
     `log: ${p.logPath}`,
@@ -135,9 +190,12 @@ export class BochsEmulator implements Emulator {
   }
 
   async boot(opts: BootOptions, deps: BootDeps = {}): Promise<Machine> {
-    if (opts.image.kind === 'net')
-      throw new UnsupportedImageError('a network boot under Bochs is not supported yet; use --emulator qemu (or kvm)');
-    if (opts.image.kind !== 'iso')
+    const img = opts.image;
+    if (img.kind === 'net' && !img.user)
+      throw new UnsupportedImageError("Bochs boots from the network through its own slirp DHCP/TFTP, not a tap device; use --net user (or --emulator qemu for a lab namespace)");
+    if (img.kind === 'net' && !existsSync(BOCHS_PXE_ROM))
+      throw new UnsupportedImageError(`${BOCHS_PXE_ROM} (iPXE's e1000 option ROM) is missing; apt-get install ipxe-qemu`);
+    if (img.kind === 'elf')
       throw new UnsupportedImageError(
         'Bochs cannot load an ELF directly; boot the GRUB ISO instead (--boot iso, or crossguard image to build one)',
       );
@@ -148,17 +206,29 @@ export class BochsEmulator implements Emulator {
     const dir = mkdtempSync(join(tmpdir(), 'crossguard-bochs-'));
     const logPath = join(dir, 'bochs.log');
     const port = await freePort();
-    writeFileSync(
-      join(dir, 'bochsrc'),
-      bochsrc({
-        iso: resolve(opts.image.path),
-        cpus: opts.cpus,
-        memMiB: opts.memMiB,
-        serialPort: port,
-        logPath,
-        ...(opts.ips ? { ips: opts.ips } : {}),
-      }),
-    );
+    let boot: Pick<BochsrcParams, 'iso' | 'net'>;
+    try {
+      if (img.kind === 'net') {
+        const slirp = join(dir, 'slirp.conf');
+        writeFileSync(slirp, slirpConf(img.user!.bootfile));
+        boot = { net: { mac: img.mac, tftpRoot: resolve(img.user!.tftpRoot), slirpConf: slirp, bootrom: BOCHS_PXE_ROM } };
+      } else boot = { iso: resolve(img.path) };
+      writeFileSync(
+        join(dir, 'bochsrc'),
+        bochsrc({
+          ...boot,
+          cpus: opts.cpus,
+          memMiB: opts.memMiB,
+          serialPort: port,
+          ...(opts.serialUnit ? { serialUnit: opts.serialUnit } : {}),
+          logPath,
+          ...(opts.ips ? { ips: opts.ips } : {}),
+        }),
+      );
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     writeFileSync(join(dir, 'cmds'), 'c\n');
     const out = openSync(join(dir, 'stdout.txt'), 'w');
     const err = openSync(join(dir, 'stderr.txt'), 'w');

@@ -2,7 +2,7 @@
 // watches a machine's serial line for a pattern under a timeout.
 //
 // A back end turns BootOptions into a running Machine. The Machine's serial
-// line is the guest's COM1 in both directions; stop() always kills the whole
+// line is the guest's COM1 (or BootOptions.serialUnit) in both directions; stop() always kills the whole
 // emulator process group and removes the back end's temp dir.
 
 import { createWriteStream } from 'node:fs';
@@ -58,6 +58,11 @@ export interface BootOptions {
   memMiB: number;
   /** When set, every serial byte from the guest is also appended to this file. */
   serialLog?: string;
+  /**
+   * Which UART the Machine's serial line is (1-4: COM1 0x3f8, COM2 0x2f8, COM3 0x3e8, COM4 0x2e8;
+   * default 1): the one the monitor's cg.serial= chose. Lower ones exist but are not connected.
+   */
+  serialUnit?: number;
   /** Platform firmware: legacy BIOS (default) or UEFI (QEMU with OVMF; Bochs has no UEFI). */
   firmware?: 'bios' | 'uefi';
   /**

@@ -1,6 +1,6 @@
 // QEMU back ends: 'qemu' (TCG: no VMX, for boot paths and the monitor's
 // "VT-x not available" path) and 'kvm' (KVM with nested VMX: the fast path
-// on a lab workstation). COM1 is QEMU's stdio; -kernel loads Multiboot1; a
+// on a lab workstation). COM1 (or the monitor's cg.serial= UART) is QEMU's stdio; -kernel loads Multiboot1; a
 // network boot goes through the NIC's PXE (iPXE ROM on BIOS, OVMF on UEFI).
 
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -60,6 +60,14 @@ export function stageModules(modules: readonly BootModule[], stageDir: string): 
   }
 }
 
+/** The -serial options wiring UART `unit` (1-4) to stdio, the ones below it to nothing (pure). */
+export function serialArgs(unit = 1): string[] {
+  if (!Number.isInteger(unit) || unit < 1 || unit > 4) throw new BootError(`serial unit ${unit} is not 1-4 (COM1-COM4)`);
+  const args: string[] = [];
+  for (let u = 1; u < unit; u++) args.push('-serial', 'null');
+  return [...args, '-serial', 'stdio'];
+}
+
 /** A value inside a QEMU option list: ',' is written ',,'. */
 function optValue(v: string): string {
   return v.replace(/,/g, ',,');
@@ -99,7 +107,7 @@ export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions, stageDir?: str
     '-vga', 'none',
     '-monitor', 'none',
     '-parallel', 'none',
-    '-serial', 'stdio',
+    ...serialArgs(opts.serialUnit),
     '-no-reboot',
     '-device', `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=4`,
   );

@@ -79,23 +79,36 @@ void boot_main(u32 magic, u64 info);
 void boot_main(u32 magic, u64 info)
 {
 	arch_early_init();
-	arch_serial_init();
-	kprintf("\ncrossguard %s\n", CG_VERSION);
-
+	/* The command line picks the serial port, so it is read first; a
+	 * hand-off too broken to read is reported on the default port. */
 	int rc = bootinfo_parse(&boot_info, magic, info, &mem_ident);
-	if (rc)
+	if (rc) {
+		arch_serial_init(CMDLINE_SERIAL_COM1, CMDLINE_SERIAL_BAUD);
 		panic("boot_main: loader hand-off unusable (magic 0x%x, info 0x%lx): %s", magic, info,
 		      cg_strerror(rc));
+	}
+	struct cmdline_opts opts;
+	char bad[64];
+	int nbad = cmdline_parse(boot_info.cmdline, &opts, bad, sizeof(bad));
+	int serial_rc = arch_serial_init(opts.serial_port, opts.serial_baud);
+	if (serial_rc)
+		arch_serial_init(CMDLINE_SERIAL_COM1, CMDLINE_SERIAL_BAUD);
+	kprintf("\ncrossguard %s\n", CG_VERSION);
+	if (opts.serial_bad)
+		kprintf("cmdline: cg.serial= needs com1, com2 or 0xPORT[,BAUD] (BAUD dividing 115200, "
+			"e.g. cg.serial=com2,57600); using com1 at 115200\n");
+	else if (serial_rc)
+		kprintf("cmdline: cg.serial: no UART answers at port 0x%x; using com1 at 115200\n",
+			opts.serial_port);
+
 	char quoted[2 * BOOTINFO_CMDLINE_MAX];
 	cg_marker("boot", "version=%s loader=%s efi=%u cmdline=\"%s\"", CG_VERSION,
 		  loader_name(&boot_info), boot_info.efi ? 1 : 0,
 		  cg_quote(quoted, sizeof(quoted), boot_info.cmdline));
 
-	struct cmdline_opts opts;
-	char bad[64];
-	if (cmdline_parse(boot_info.cmdline, &opts, bad, sizeof(bad)))
+	if (nbad)
 		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0, "
-			"cg.apicv=1, cg.spec=auto|on|off)\n", bad);
+			"cg.apicv=1, cg.spec=auto|on|off, cg.serial=com1|com2|0xPORT[,BAUD])\n", bad);
 	arch_virt_set_apicv(opts.apicv);
 	arch_virt_set_spec(opts.spec == CMDLINE_SPEC_ON    ? VIRT_SPEC_ON
 			   : opts.spec == CMDLINE_SPEC_OFF ? VIRT_SPEC_OFF

@@ -93,6 +93,10 @@ const elfModules = writeVmsCfg(
 const qemuElf = boot({
   emulator: 'qemu', image: { kind: 'elf', path: ELF, modules: elfModules }, cpus: 2, until: /^@cg (vms-done|fatal) /, timeoutMs: 60_000,
 });
+// cg.serial=: the monitor on COM2 (the machine's serial line is COM2; COM1
+// goes nowhere), and a bad value reported on COM1, which is then used.
+const qemuCom2 = boot({ emulator: 'qemu', image: { kind: 'elf', path: ELF, cmdline: 'cg.serial=com2' }, serialUnit: 2, cpus: 1, until: READY, timeoutMs: 60_000 });
+const qemuSerialBad = boot({ emulator: 'qemu', image: { kind: 'elf', path: ELF, cmdline: 'cg.serial=com3,9600' }, cpus: 1, until: READY, timeoutMs: 60_000 });
 const qemuIso = boot({ emulator: 'qemu', image: { kind: 'iso', path: ISO }, cpus: 2, until: READY, timeoutMs: 60_000 });
 const qemuIsoMb1 = boot({
   emulator: 'qemu', image: { kind: 'iso-variant', entry: 'multiboot' }, cpus: 2, until: READY, timeoutMs: 60_000,
@@ -150,6 +154,20 @@ test('qemu TCG, 2 CPUs, -kernel (Multiboot1): ready, vmx=0, says VT-x is missing
   assert.equal(markersOf(o, 'vm-stop').map((m) => `${m.fields.name} ${m.fields.reason}`), ['web1 create-failed', 'web2 create-failed'], explain(o, 'each VM named'));
   assert.is(markersOf(o, 'vms-done')[0]?.fields.count, '0');
   assert.ok(o.lines.some((l) => /^vm web1: cannot start: no CPU is in VMX root/.test(l)), explain(o, 'says why'));
+});
+
+test('cg.serial=com2: every marker on COM2', async () => {
+  const o = await qemuCom2;
+  expectNoVmx(o, 1, 'multiboot1');
+  assert.match(markersOf(o, 'boot')[0]!.fields.cmdline!, /cg\.serial=com2/);
+  assert.not.ok(o.lines.some((l) => /^cmdline: /.test(l)), explain(o, 'a good value draws no complaint'));
+});
+
+test('cg.serial with a bad value: one clear line on COM1, which is used', async () => {
+  const o = await qemuSerialBad;
+  expectNoVmx(o, 1, 'multiboot1');
+  const said = o.lines.filter((l) => /^cmdline: /.test(l));
+  assert.equal(said, ['cmdline: cg.serial= needs com1, com2 or 0xPORT[,BAUD] (BAUD dividing 115200, e.g. cg.serial=com2,57600); using com1 at 115200'], explain(o, 'the complaint'));
 });
 
 test('qemu TCG, 2 CPUs, GRUB multiboot2 ISO (BIOS): ready, vmx=0', async () => {

@@ -52,6 +52,10 @@ export interface BootCase {
   memMiB?: number;
   /** Bochs' emulated clock rate (BootOptions.ips). */
   ips?: number;
+  /** Platform firmware (a network boot's; an ISO variant says it with bios: 'ovmf'). */
+  firmware?: 'bios' | 'uefi';
+  /** The UART the serial line is (BootOptions.serialUnit: 2 for a monitor on cg.serial=com2). */
+  serialUnit?: number;
   until: RegExp;
   timeoutMs: number;
   /** After `until` matched: keep watching this long (e.g. to see that nothing reboots). */
@@ -101,9 +105,13 @@ export class WaitError extends Error {
   }
 }
 
-/** Boots `c` (when a slot is free) and resolves with everything seen. */
-export function boot(c: BootCase): Promise<BootOutcome> {
-  return slot(async () => {
+/**
+ * Boots `c` (when a slot is free) and resolves with everything seen.
+ * `inSlot`: the caller already holds a slot (e.g. it started the servers
+ * the machine boots from), so this boot takes none of its own.
+ */
+export function boot(c: BootCase, inSlot = false): Promise<BootOutcome> {
+  const run = async (): Promise<BootOutcome> => {
     if (!existsSync(ELF)) throw new Error(`${ELF} is missing: run make first`);
     const tmp = mkdtempSync(join(tmpdir(), 'cg-boot-test-'));
     try {
@@ -111,13 +119,14 @@ export function boot(c: BootCase): Promise<BootOutcome> {
       const emu = createEmulator(c.emulator);
       const avail = await emu.available();
       if (!avail.ok) throw new Error(`${c.emulator} unavailable: ${avail.reason}`);
-      const uefi = c.image.kind === 'iso-variant' && c.image.bios === 'ovmf';
+      const uefi = (c.image.kind === 'iso-variant' && c.image.bios === 'ovmf') || c.firmware === 'uefi';
       const machine = await emu.boot({
         image,
         cpus: c.cpus,
         memMiB: c.memMiB ?? 256,
         ...(uefi ? { firmware: 'uefi' as const } : {}),
         ...(c.ips ? { ips: c.ips } : {}),
+        ...(c.serialUnit ? { serialUnit: c.serialUnit } : {}),
       });
       // One subscriber for the machine's whole life: it gets the backlog too.
       const lines: string[] = [];
@@ -174,7 +183,8 @@ export function boot(c: BootCase): Promise<BootOutcome> {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
-  });
+  };
+  return inSlot ? run() : slot(run);
 }
 
 /** Sends one machine-protocol request on the console and resolves with its `@cg-rsp` line. */

@@ -12,22 +12,34 @@
 // manifest) and named exactly its host's VMs (`@cg vm-stop … create-failed`,
 // then `@cg vms-done count=0`). Network traffic stays inside those
 // namespaces; the test checks that none is left behind.
+// Under Bochs (VT-x) a third host boots through QEMU's iPXE ROM on Bochs'
+// e1000 and slirp network (no namespace needed) and its two VMs run to
+// their end: their real exit statuses, then `@cg vms-done count=2`.
+// `crossguard pxe serve` serves the same tree on a tap in a namespace this
+// test makes (full DHCP, TFTP, HTTP); a QEMU with UEFI (OVMF's PXE) on that
+// tap boots host A from it through GRUB EFI, which fetches the monitor and
+// modules with its own HTTP client (`(http,…)`); the command's log names
+// each DHCP, TFTP and HTTP step with host A's MAC, and SIGTERM stops it
+// with nothing left running in the namespace.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMarker, type Marker } from '../../qemu/markers.js';
+import { createEmulator } from '../../qemu/detect.js';
+import { BOCHS_PXE_ROM } from '../../qemu/bochs.js';
 import { labNetUnavailable } from '../../toolchain/src/pxe/labnet.js';
 import type { Manifest } from '../../toolchain/src/pxe/manifest.js';
-import { ROOT, slot } from './pool.js';
+import { boot, ROOT, slot, type BootOutcome } from './pool.js';
 
 const CLI = join(ROOT, 'build', 'js', 'crossguard.mjs');
 const GUESTS = join(ROOT, 'build', 'guests');
 const A = '52:54:00:00:00:0a';
 const B = '52:54:00:00:00:0b';
+const C = '52:54:00:00:00:0c';
 const UNKNOWN = '52:54:00:99:99:01';
 
 interface Run {
@@ -69,24 +81,34 @@ function cannotMakeNamespaces(): string | null {
 }
 
 const skip = cannotMakeNamespaces();
+
+/** Why Bochs cannot boot from the network here, or null. */
+async function noBochsPxe(): Promise<string | null> {
+  const a = await createEmulator('bochs').available();
+  if (!a.ok) return a.reason;
+  return existsSync(BOCHS_PXE_ROM) ? null : `${BOCHS_PXE_ROM} is missing (apt-get install ipxe-qemu)`;
+}
 const dir = mkdtempSync(join(tmpdir(), 'cg-pxe-boot-'));
 const tree = join(dir, 'tree');
-const setFile = (name: string, vms: object[]) => {
+const setFile = (name: string, vms: object[], extra: object = {}) => {
   const p = join(dir, name);
-  writeFileSync(p, JSON.stringify({ vms }));
+  writeFileSync(p, JSON.stringify({ vms, ...extra }));
   return p;
 };
+// Host A's disk image: large enough (GRUB_HTTP_MIN_BYTES) for GRUB to fetch it over HTTP.
+const bigDisk = join(dir, 'big.img');
+writeFileSync(bigDisk, Buffer.alloc(2 << 20));
 const vm = (name: string, kernel: string, o: object = {}) => ({ name, memory_mib: 16, kernel: join(GUESTS, kernel), ...o });
 
-// Host A: one VM. Host B: two VMs, one sharing A's kernel (stored once). Default: another.
-const made = skip
-  ? null
-  : cli(
+// Host A: one VM. Host B: two VMs, one sharing A's kernel (stored once).
+// Host C (Bochs): two VMs that end, with statuses 0 and 3. Default: another.
+const made = cli(
       [
         'image', '--format', 'pxe', '--out', tree, '--cmdline', 'cg.shell=0', '--http-base', 'http://${next-server}',
         '--vms', setFile('default.json', [vm('spare', 'exitcode.elf')]),
-        '--host', `${A.toUpperCase()}=${setFile('a.json', [vm('web-a', 'echo.elf')])}`,
+        '--host', `${A.toUpperCase()}=${setFile('a.json', [vm('web-a', 'echo.elf', { disks: [{ image: 'big', mode: 'ro' }] })], { images: { big: bigDisk } })}`,
         '--host', `${B.replace(/:/g, '-')}=${setFile('b.json', [vm('db-b', 'echo.elf'), vm('cache-b', 'smp.elf', { vcpus: 2 })])}`,
+        '--host', `${C}=${setFile('c.json', [vm('ok-c', 'exitcode.elf'), vm('three-c', 'exitcode.elf', { cmdline: 'code=3' })])}`,
       ],
       60_000,
     );
@@ -107,8 +129,21 @@ const cases: Case[] = [
 ];
 
 // Start every boot once the tree is there; the pool runs two at a time.
+// Bochs first: it is the longest.
+const bochsSkip = noBochsPxe();
+const bochsBoot = Promise.all([made, bochsSkip]).then(([m, why]) =>
+  m.status !== 0 || why
+    ? null
+    : slot(() =>
+        cli(
+          ['run', '--boot', 'pxe', '--image', tree, '--mac', C, '--emulator', 'bochs', '--cpus', '1',
+            '--until', '^@cg (vms-done|fatal) ', '--timeout', '150'],
+          180_000,
+        ),
+      ),
+);
 const boots = cases.map((c) =>
-  made?.then((m) =>
+  skip ? null : made.then((m) =>
     m.status !== 0
       ? null
       : slot(() =>
@@ -121,23 +156,110 @@ const boots = cases.map((c) =>
   ),
 );
 
+// ---- pxe serve: the tree on a lab interface (a tap in a namespace of the test's own) ----
+
+const SERVE_NS = `pxe2-srv-${process.pid}`;
+const SERVE_IF = 'cgsrv0';
+
+interface Serve {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  qemu: BootOutcome | null;
+  /** Processes still in the namespace after the command ended. */
+  left: string;
+}
+
+function nsIp(...args: string[]) {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** Makes the namespace and tap, runs `pxe serve` in it, boots QEMU on the tap, then SIGTERMs the command. */
+function serveAndBoot(): Promise<Serve> {
+  return slot(async () => {
+    nsIp('netns', 'add', SERVE_NS);
+    try {
+      nsIp('-n', SERVE_NS, 'link', 'set', 'lo', 'up');
+      nsIp('-n', SERVE_NS, 'tuntap', 'add', 'dev', SERVE_IF, 'mode', 'tap');
+      nsIp('-n', SERVE_NS, 'addr', 'add', '10.77.1.1/24', 'dev', SERVE_IF);
+      nsIp('-n', SERVE_NS, 'addr', 'add', 'fd78::1/64', 'dev', SERVE_IF, 'nodad');
+      nsIp('-n', SERVE_NS, 'link', 'set', SERVE_IF, 'up');
+      const cp = spawn('ip', ['netns', 'exec', SERVE_NS, process.execPath, CLI, 'pxe', 'serve', tree, '--interface', SERVE_IF, '--range', '10.77.1.10,10.77.1.20'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      cp.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      cp.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const closed = new Promise<number | null>((r) => cp.on('close', (s) => r(s)));
+      const t0 = Date.now();
+      while (!/crossguard: serving /.test(stderr) && cp.exitCode === null && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      let qemu: BootOutcome | null = null;
+      if (/crossguard: serving /.test(stderr))
+        qemu = await boot({ emulator: 'qemu', image: { kind: 'net', mac: A, tap: { netns: SERVE_NS, ifname: SERVE_IF } }, firmware: 'uefi', cpus: 1, memMiB: 256, until: /^@cg (vms-done|fatal) /, timeoutMs: 120_000 }, true);
+      cp.kill('SIGTERM');
+      const kill = setTimeout(() => cp.kill('SIGKILL'), 15_000);
+      const status = await closed;
+      clearTimeout(kill);
+      const left = spawnSync('ip', ['netns', 'pids', SERVE_NS], { encoding: 'utf8' }).stdout.trim();
+      return { status, stdout, stderr, qemu, left };
+    } finally {
+      for (const pid of spawnSync('ip', ['netns', 'pids', SERVE_NS], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean))
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      spawnSync('ip', ['netns', 'del', SERVE_NS]);
+    }
+  });
+}
+
+const served = skip ? null : made.then((m) => (m.status === 0 ? serveAndBoot() : null));
+
 function explain(r: Run, what: string): string {
   return `${what}\n--- stderr ---\n${r.stderr.slice(-3000)}\n--- serial (tail) ---\n${r.stdout.split('\n').slice(-30).join('\n')}`;
 }
 
-test('image --format pxe writes the tree: two hosts by MAC and a default, shared kernel stored once', async () => {
-  if (skip) {
-    console.log(`  (skipped: ${skip})`);
-    return;
-  }
-  const m = (await made)!;
+test('image --format pxe writes the tree: three hosts by MAC and a default, shared kernels stored once', async () => {
+  if (skip) console.log(`  (QEMU boots skipped: ${skip})`);
+  const m = await made;
   assert.is(m.status, 0, explain(m, 'image --format pxe failed'));
   const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
-  assert.equal(man.hosts.map((h) => h.mac), [A, B, null]);
-  const echo = man.hosts[0]!.modules[1]!;
+  assert.equal(man.hosts.map((h) => h.mac), [A, B, C, null]);
+  const echo = man.hosts[0]!.modules.find((m) => m.what.startsWith('kernel'))!;
   assert.is(man.hosts[1]!.modules[1]!.path, echo.path, "host B's echo.elf is host A's file");
   assert.is(man.files.filter((f) => f.sha256 === echo.sha256).length, 1, 'stored once');
-  assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 2 hosts by MAC \+ default, 3 payload files for 4 uses/);
+  assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 3 hosts by MAC \+ default, 4 payload files for 6 uses/);
+});
+
+test("run --boot pxe --emulator bochs: VT-x, host C's VMs run from the tree to their end", async () => {
+  const why = await bochsSkip;
+  if (why) {
+    console.log(`  (skipped: ${why})`);
+    return;
+  }
+  const r = await bochsBoot;
+  assert.ok(r, 'the tree was not made');
+  const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
+  const host = man.hosts.find((h) => h.mac === C)!;
+  assert.is(r!.status, 0, explain(r!, `run exited ${r!.status}`));
+  const markers = r!.stdout.split('\n').map(parseMarker).filter((x): x is Marker => x !== null);
+  const of = (k: string) => markers.filter((x) => x.kind === k);
+  assert.is(of('fatal').length, 0, explain(r!, 'the monitor died'));
+  // Bochs' slirp serves no HTTP: iPXE fell back to TFTP for the whole set.
+  assert.is(of('boot')[0]?.fields.cmdline, `tftp://10.0.2.2/${man.monitor.path} cg.shell=0`, explain(r!, 'iPXE command line'));
+  assert.equal(of('module').map((x) => `${x.fields.name} ${x.fields.size}`), host.modules.map((x) => `${x.name} ${x.size}`), explain(r!, 'modules of host C'));
+  assert.is(of('ready')[0]?.fields.vmx, '1', explain(r!, 'Bochs emulates VT-x'));
+  assert.equal(of('vm-start').map((x) => x.fields.name).sort(), ['ok-c', 'three-c'], explain(r!, 'both VMs started'));
+  const exits = of('vm-exit').map((x) => `${x.fields.name} ${x.fields.status}`).sort();
+  assert.equal(exits, ['ok-c 1', 'three-c 7'], explain(r!, 'real exit statuses: (code << 1) | 1'));
+  assert.ok(r!.stdout.includes('[three-c] exitcode: exiting with 3'), explain(r!, "the VM's own output"));
+  assert.is(of('vms-done')[0]?.fields.count, '2', explain(r!, 'vms-done'));
+  assert.match(r!.stderr, new RegExp(`MAC ${C} boots its own VM set`));
+  console.log(`  Bochs, iPXE, host C: ${(r!.ms / 1000).toFixed(1)} s`);
 });
 
 cases.forEach((c, i) =>
@@ -174,12 +296,50 @@ cases.forEach((c, i) =>
   }),
 );
 
-test('every namespace the runs made is gone', async () => {
+test('pxe serve: a real dnsmasq and HTTP server on a lab interface boot host A (UEFI, GRUB EFI over HTTP); each step logged with its MAC; SIGTERM leaves nothing', async () => {
   if (skip) return;
+  const s = await served;
+  assert.ok(s, 'the tree was not made');
+  const why = `--- pxe serve stderr ---\n${s!.stderr.slice(-2000)}\n--- its log ---\n${s!.stdout.slice(-4000)}`;
+  assert.match(s!.stderr, /serving .* on cgsrv0 \(10\.77\.1\.1\/24\): DHCP 10\.77\.1\.10-10\.77\.1\.20, IPv6 router advertisements, TFTP, HTTP on port 80/, why);
+  const q = s!.qemu;
+  assert.ok(q, why);
+  assert.is(q!.status, 'matched', `${why}\n--- serial ---\n${q!.lines.slice(-20).join('\n')}`);
+  const man = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as Manifest;
+  const host = man.hosts.find((h) => h.mac === A)!;
+  const modules = q!.markers.filter((x) => x.kind === 'module').map((x) => `${x.fields.name} ${x.fields.size}`);
+  assert.equal(modules, host.modules.map((x) => `${x.name} ${x.size}`), "host A's modules");
+  const mine = s!.stdout.split('\n').filter((l) => l.includes(` ${A} `));
+  const has = (re: RegExp, what: string) => assert.ok(mine.some((l) => re.test(l)), `${what}\n${why}`);
+  has(/ dhcp discover/, 'DHCP discover');
+  has(/ dhcp offer 10\.77\.1\.(1\d|20)\b/, 'DHCP offer from the range');
+  has(/ dhcp ack 10\.77\.1\./, 'DHCP ack');
+  has(/ dhcp boot file boot\/grub\/x86_64-efi\/core\.efi$/, 'the boot file option 93 picks for a UEFI PXE ROM');
+  has(/ tftp sent boot\/grub\/x86_64-efi\/core\.efi$/, 'GRUB EFI over TFTP');
+  has(new RegExp(` tftp sent releases/${man.release}/grub/52-54-00-00-00-0a\\.cfg$`), "host A's GRUB config over TFTP");
+  const boot = q!.markers.find((x) => x.kind === 'boot')?.fields;
+  assert.equal([boot?.loader, boot?.efi, boot?.cmdline], ['multiboot2', '1', 'cg.shell=0'], 'GRUB EFI booted the monitor');
+  // GRUB's own HTTP client for the large disk image (mapped to the MAC by
+  // its lease), TFTP for the monitor and the small files.
+  const disk = host.modules.find((m) => m.what.startsWith('disk image'))!;
+  assert.is(disk.size, 2 << 20);
+  const esc = (p: string) => p.replace(/\./g, '\\.');
+  has(new RegExp(` http GET /${esc(disk.path)} 200 ${disk.size} bytes$`), 'the disk image over HTTP');
+  assert.not.ok(mine.some((l) => l.includes(` tftp sent ${disk.path}`)), `the disk image not over TFTP\n${why}`);
+  has(new RegExp(` tftp sent ${esc(man.monitor.path)}$`), 'the monitor over TFTP');
+  for (const m of host.modules.filter((x) => x !== disk)) has(new RegExp(` tftp sent ${esc(m.path)}$`), `${m.name} over TFTP`);
+  assert.is(s!.status, 0, `SIGTERM is a clean stop\n${why}`);
+  assert.match(s!.stderr, /SIGTERM: stopping dnsmasq and the HTTP server/);
+  assert.is(s!.left, '', `processes left in the namespace: ${s!.left}`);
+});
+
+test('every namespace the runs made is gone', async () => {
+  await Promise.all([bochsBoot, served]);
   const runs = (await Promise.all(boots)).filter((r): r is Run => !!r);
+  rmSync(dir, { recursive: true, force: true });
+  if (skip) return;
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   for (const r of runs) assert.not.match(left, new RegExp(`^cg-pxe-${r.pid}-`, 'm'), `namespace of run ${r.pid} left behind:\n${left}`);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

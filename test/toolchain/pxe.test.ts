@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BOCHS_PXE_ROM, bochsrc, slirpConf } from '../../qemu/bochs.js';
 import { netArgs } from '../../qemu/qemu.js';
 import { bootPath, userBootfile } from '../../toolchain/src/commands/run-pxe.js';
 import { planRun, type RunArgs } from '../../toolchain/src/commands/run.js';
@@ -19,12 +20,13 @@ import { labHttpBase, resolveTreePath } from '../../toolchain/src/pxe/http.js';
 import { labNetCommands, startLabNet, type CommandRunner } from '../../toolchain/src/pxe/labnet.js';
 import { macFileName, parseMac } from '../../toolchain/src/pxe/mac.js';
 import { buildManifest, hostFor, MANIFEST_NAME, type Manifest } from '../../toolchain/src/pxe/manifest.js';
-import { ipxeCmdlineBytes, IPXE_MULTIBOOT } from '../../toolchain/src/pxe/scripts.js';
+import { GRUB_HTTP_MIN_BYTES, grubHttpRoot, ipxeCmdlineBytes, IPXE_MULTIBOOT } from '../../toolchain/src/pxe/scripts.js';
 import { planTree, type HashFile, type HostInput, type TreeInput, type TreePlan } from '../../toolchain/src/pxe/tree.js';
 import { DEBIAN_TOOLS, hashFile, IPXE_BINARIES, writeTree } from '../../toolchain/src/pxe/write.js';
 import { checkVmDescription, type VmFileAccess } from '../../toolchain/src/vms.js';
 import { FakeClock, FakeSpawner } from '../qemu/fakes.js';
 import { throwsNamed } from './named.js';
+
 
 // ---- MACs and --host ----
 
@@ -204,6 +206,47 @@ test('the release id follows the content: same input same id, any change a new o
   throwsNamed(() => planTree(input({ release: '../x' }), fakeHash), 'PxeInputError', /--release/);
 });
 
+test("--http-base: GRUB fetches large payloads over (http,…), each falling back to TFTP; the monitor and small files over TFTP", () => {
+  assert.is(grubHttpRoot('http://${next-server}'), '(http,$net_default_server)');
+  assert.is(grubHttpRoot('http://${next-server}:8080/pxe'), '(http,$net_default_server:8080)/pxe');
+  assert.is(grubHttpRoot('http://10.0.0.5:80/a/b'), '(http,10.0.0.5)/a/b');
+  assert.is(grubHttpRoot('http://${net0/ip}/x'), null, 'other iPXE settings mean nothing to GRUB');
+  assert.is(grubHttpRoot('http://h/a;b'), null);
+  assert.is(grubHttpRoot(undefined), null);
+  const big: HashFile = (path) => (path === '/w/disk.img' ? { ...fakeHash(path), size: GRUB_HTTP_MIN_BYTES } : fakeHash(path));
+  const p = planTree(input({ httpBase: 'http://${next-server}:8080/pxe/' }), big);
+  const root = '(http,$net_default_server:8080)/pxe';
+  let sawBig = false;
+  for (const h of p.hosts) {
+    const cfg = text(p, h.grub);
+    assert.ok(cfg.includes(`\tmultiboot2 /${p.monitor} ${p.cmdline}\n`), 'the monitor over TFTP');
+    for (const m of h.modules) {
+      if (m.size >= GRUB_HTTP_MIN_BYTES) {
+        sawBig = true;
+        assert.ok(cfg.includes(`\tif module2 ${root}/${m.path} ${m.name}; then true; else\n`), `${m.name} over HTTP\n${cfg}`);
+        assert.ok(cfg.includes(`\t\tmodule2 /${m.path} ${m.name}\n\tfi\n`), `${m.name} then over TFTP`);
+      } else assert.ok(cfg.includes(`\tmodule2 /${m.path} ${m.name}\n`) && !cfg.includes(`${root}/${m.path}`), `${m.name} over TFTP only`);
+    }
+    assert.is(/^\tinsmod http$/m.test(cfg), h.modules.some((m) => m.size >= GRUB_HTTP_MIN_BYTES), 'insmod http only where used');
+  }
+  assert.ok(sawBig, 'the default set has the large disk image');
+  const plain = planTree(input(), big);
+  assert.not.match(text(plain, plain.hosts[2]!.grub), /http|\tif /);
+});
+
+test("cg.serial=com2: the monitor's argument in every script, GRUB's console on COM2; a bad port refused", () => {
+  const p = planTree(input({ cmdline: 'cg.shell=0 cg.serial=com2' }), fakeHash);
+  const boot = text(p, `releases/${p.release}/grub/boot.cfg`);
+  assert.match(boot, /^serial --unit=1 --speed=115200$/m);
+  for (const h of p.hosts) {
+    assert.match(text(p, h.ipxe), /^kernel \S+ cg\.shell=0 cg\.serial=com2$/m);
+    assert.match(text(p, h.grub), /^\tmultiboot2 \S+ cg\.shell=0 cg\.serial=com2$/m);
+  }
+  const q = planTree(input(), fakeHash);
+  assert.match(text(q, `releases/${q.release}/grub/boot.cfg`), /^serial --unit=0 /m);
+  throwsNamed(() => planTree(input({ cmdline: 'cg.serial=com5' }), fakeHash), 'PxeInputError', /cg\.serial= takes com1, com2/);
+});
+
 test('bad input is refused before anything is hashed twice or written', () => {
   const hosts = input().hosts;
   throwsNamed(() => planTree(input({ hosts: [hosts[0]!, { ...hosts[1]!, mac: A }] }), fakeHash), 'PxeInputError', /MAC 52:54:00:00:00:0a is given twice/);
@@ -323,13 +366,28 @@ test('the QEMU NIC: e1000 with its iPXE ROM on BIOS, virtio-net with OVMF PXE (o
   assert.match(bootPath('uefi', 'grub'), /OVMF/);
 });
 
+test("the Bochs NIC: an e1000 with iPXE's ROM on slirp, TFTP rooted at the tree, DHCP's boot file in the script", () => {
+  const rc = bochsrc({ net: { mac: A, tftpRoot: '/srv/tree', slirpConf: '/tmp/b/slirp.conf', bootrom: BOCHS_PXE_ROM }, cpus: 2, memMiB: 512, serialPort: 4000, logPath: '/l' });
+  assert.match(rc, /^pci: enabled=1, chipset=i440fx, slot1=e1000$/m);
+  assert.match(rc, new RegExp(`^e1000: enabled=1, mac=${A}, ethmod=slirp, ethdev=/srv/tree, script=/tmp/b/slirp.conf, bootrom=${BOCHS_PXE_ROM}$`, 'm'));
+  assert.match(rc, /^boot: network$/m);
+  assert.not.match(rc, /cdrom/);
+  assert.is(slirpConf('boot.ipxe'), '# slirp config\nrestricted = 1\nbootfile = boot.ipxe\n');
+  throwsNamed(() => slirpConf('a b'), 'BootError');
+  throwsNamed(() => bochsrc({ net: { mac: A, tftpRoot: '/srv/my tree', slirpConf: '/s', bootrom: '/r' }, cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l' }), 'BootError', /TFTP root/);
+  throwsNamed(() => bochsrc({ net: { mac: A, tftpRoot: '/a,b', slirpConf: '/s', bootrom: '/r' }, cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l' }), 'BootError', /TFTP root/);
+  throwsNamed(() => bochsrc({ net: { mac: 'x', tftpRoot: '/t', slirpConf: '/s', bootrom: '/r' }, cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l' }), 'BootError', /MAC/);
+});
+
 const runBase: RunArgs = { emulator: 'qemu', boot: 'pxe', firmware: 'bios', cpus: 2, timeout: 0, build: true, image: '/t' };
 test('run --boot pxe: what it refuses', () => {
   assert.equal(planRun(runBase), { timeoutMs: 0 });
   throwsNamed(() => planRun({ ...runBase, image: undefined }), 'UsageError', /--image DIR/);
   throwsNamed(() => planRun({ ...runBase, vms: 'x.json' }), 'UsageError', /VM sets in the tree/);
   throwsNamed(() => planRun({ ...runBase, cmdline: 'x' }), 'UsageError', /--cmdline/);
-  throwsNamed(() => planRun({ ...runBase, emulator: 'bochs' }), 'UsageError', /Bochs/);
+  assert.equal(planRun({ ...runBase, emulator: 'bochs' }), { timeoutMs: 0 });
+  throwsNamed(() => planRun({ ...runBase, emulator: 'bochs', net: 'netns' }), 'UsageError', /Bochs' own slirp/);
+  throwsNamed(() => planRun({ ...runBase, emulator: 'bochs', firmware: 'uefi' }), 'UsageError', /--firmware uefi needs QEMU/);
   throwsNamed(() => planRun({ ...runBase, boot: 'iso', mac: A }), 'UsageError', /--mac is for --boot pxe/);
 });
 

@@ -88,6 +88,59 @@ static void test_words(void)
 	CHECK(p.nbad == 0 && !p.o.shell, "leading and trailing blanks");
 }
 
+static void test_serial(void)
+{
+	struct parsed p;
+
+	parse("k", 64, &p);
+	CHECK(p.o.serial_port == 0x3F8 && p.o.serial_baud == 115200 && !p.o.serial_bad,
+	      "serial defaults to com1 at 115200");
+	parse("k cg.serial=com2", 64, &p);
+	CHECK(p.nbad == 0 && p.o.serial_port == 0x2F8 && p.o.serial_baud == 115200 && !p.o.serial_bad,
+	      "cg.serial=com2");
+	parse("k cg.serial=com2 cg.serial=com1,9600", 64, &p);
+	CHECK(p.o.serial_port == 0x3F8 && p.o.serial_baud == 9600 && !p.o.serial_bad,
+	      "com1 with a rate; the last word wins");
+	parse("k cg.serial=0x2e8,57600", 64, &p);
+	CHECK(p.o.serial_port == 0x2E8 && p.o.serial_baud == 57600, "hex port and rate");
+	parse("k cg.serial=0xE000", 64, &p);
+	CHECK(p.o.serial_port == 0xE000 && p.o.serial_baud == 115200, "upper-case hex port");
+	parse("k cg.serial=0xfff8,2", 64, &p);
+	CHECK(p.o.serial_port == 0xFFF8 && p.o.serial_baud == 2 && !p.o.serial_bad,
+	      "highest port, slowest rate (divisor 57600)");
+
+	static const char *const bad[] = {
+		"cg.serial=",	      "cg.serial=com3",	      "cg.serial=COM2",
+		"cg.serial=com2,",    "cg.serial=com2,0",     "cg.serial=com2,9601",
+		"cg.serial=com2,1",   "cg.serial=com2,230400", "cg.serial=com2,1152000",
+		"cg.serial=0x",	      "cg.serial=0x0",	      "cg.serial=0xfff9",
+		"cg.serial=0x10000",  "cg.serial=0x2fg",      "cg.serial=2f8",
+		"cg.serial=com2,96x0", "cg.serial=com1com2",   "cg.serial=com2,,9600",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "k %s", bad[i]);
+		parse(line, 64, &p);
+		bool ok = p.nbad == 0 && p.o.serial_bad && p.o.serial_port == 0x3F8 &&
+			  p.o.serial_baud == 115200;
+		if (!ok)
+			fprintf(stderr, "cg.serial value accepted: '%s'\n", bad[i]);
+		CHECK(ok, "a bad cg.serial value keeps the default");
+	}
+	parse("k cg.serial=com9 cg.serial=com2", 64, &p);
+	CHECK(p.o.serial_bad && p.o.serial_port == 0x3F8, "a bad word is not undone by a later good one");
+	parse("k cg.serial=com2 cg.serial=0x", 64, &p);
+	CHECK(p.o.serial_bad && p.o.serial_port == 0x3F8 && p.o.serial_baud == 115200,
+	      "nor does a good word survive a later bad one");
+
+	u16 port = 1;
+	u32 baud = 2;
+	CHECK(!cmdline_serial("com2", 3, &port, &baud) && port == 1 && baud == 2,
+	      "length bounds the value; failure leaves outputs alone");
+	CHECK(cmdline_serial("com2,38400xyz", 10, &port, &baud) && port == 0x2F8 && baud == 38400,
+	      "nothing read past n");
+}
+
 static void test_bad_buffer(void)
 {
 	char longw[400];
@@ -179,6 +232,7 @@ static void fuzz(unsigned rounds)
 int main(void)
 {
 	test_words();
+	test_serial();
 	test_bad_buffer();
 	fuzz(20000);
 	return check_summary();

@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
           .option('elf', { type: 'string', default: 'build/crossguard.elf', describe: 'monitor ELF to boot' })
           .option('out', { type: 'string', describe: 'ISO to write (default build/crossguard.iso), or the tree directory (default build/pxe)' })
           .option('cmdline', { type: 'string', describe: 'kernel command line' })
+          .option('serial', { type: 'string', describe: "the monitor's serial port: com1 (default), com2 or 0xPORT, optionally ,BAUD (adds cg.serial= to the command line; GRUB's console follows)" })
           .option('entry', {
             choices: ['multiboot2', 'multiboot'] as const,
             default: 'multiboot2' as const,
@@ -103,6 +104,30 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         status = await (await import('./commands/run.js')).default(a);
       },
+    )
+    .command('pxe', 'Serve a netboot tree on a lab network (docs/pxe.md)', (y) =>
+      y
+        .command(
+          'serve <dir>',
+          'Serve the tree DIR on --interface with a real dnsmasq (DHCP or proxy-DHCP, TFTP) and an HTTP server; log each host\'s steps by MAC; Ctrl-C stops',
+          (b) =>
+            b
+              .positional('dir', { type: 'string', demandOption: true, describe: 'a netboot tree (crossguard image --format pxe --out DIR)' })
+              .option('interface', { type: 'string', demandOption: true, describe: 'the lab network interface (it must have the server\'s IPv4 address)' })
+              .option('proxy', { type: 'boolean', default: false, describe: 'proxy-DHCP next to the lab\'s own DHCP server (which keeps leasing addresses)' })
+              .option('range', { type: 'string', describe: 'full DHCP: FIRST,LAST addresses to lease (an isolated lab network only)' })
+              .option('http-port', { type: 'number', describe: 'serve HTTP on this port (default: the port of the tree\'s http://${next-server} base, if any)' }),
+          async (a) => {
+            status = await (await import('./commands/pxe-serve.js')).default({
+              dir: a.dir as string,
+              interface: a.interface,
+              proxy: a.proxy,
+              ...(a.range !== undefined ? { range: a.range } : {}),
+              ...(a['http-port'] !== undefined ? { httpPort: a['http-port'] } : {}),
+            });
+          },
+        )
+        .demandCommand(1, 'name a pxe command: serve'),
     )
     .command(
       'power <action>',

@@ -16,6 +16,7 @@ import { realClock, type Clock, type ExitStatus, type TimerHandle } from '../../
 import { makeIso } from './image.js';
 import { writeVmsCfg } from './vmcfg.js';
 import type { VmSet } from './vms.js';
+import { emulatorSerialUnit } from './serial.js';
 
 export interface GuestResult {
   name: string;
@@ -151,6 +152,7 @@ export async function runGuests(opts: RunGuestsOptions): Promise<RunGuestsResult
         image,
         cpus: opts.cpus,
         memMiB: opts.memMiB,
+        serialUnit: emulatorSerialUnit(opts.monitorCmdline),
         ...(opts.serialLog ? { serialLog: opts.serialLog } : {}),
         ...(opts.ips ? { ips: opts.ips } : {}),
       },

@@ -12,9 +12,12 @@
 /* CPU indexes run 0 .. CG_MAX_CPUS - 1 (per-CPU tables are this long). */
 #define CG_MAX_CPUS 64
 
-/* arch_serial_init: bring up the operator serial line. Returns 0, or
- * -CG_ENOENT when no UART answers (output is then dropped). */
-int arch_serial_init(void);
+/* arch_serial_init: bring up the operator serial line on the 16550 at I/O
+ * port `port` (COM1 0x3F8, COM2 0x2F8) at `baud` (a divisor of 115200).
+ * Returns 0 (the line is now that UART), -CG_EINVAL for a rate or port no
+ * 16550 can take, or -CG_ENOENT when no UART answers there; on an error
+ * the line in use before (if any) stays in use. */
+int arch_serial_init(u16 port, u32 baud);
 
 /* arch_serial_putc: send one byte on the operator line (blocks briefly). */
 void arch_serial_putc(char c);

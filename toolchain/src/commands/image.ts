@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../../qemu/errors.js';
 import { makeIso, type BootEntry } from '../image.js';
 import { writeVmsCfg } from '../vmcfg.js';
+import { checkSerialCmdline, withSerial } from '../serial.js';
 import { readVmsFile } from './run-vms.js';
 
 export interface ImageArgs {
@@ -16,6 +17,8 @@ export interface ImageArgs {
   /** The ISO, or the tree's directory; default build/crossguard.iso or build/pxe. */
   out?: string;
   cmdline?: string;
+  /** The monitor's serial port (cg.serial= value): folded into cmdline. */
+  serial?: string;
   entry?: BootEntry;
   /** A VM description to pack in (kernels, modules, vms.cfg). */
   vms?: string;
@@ -29,7 +32,10 @@ export interface ImageArgs {
   release?: string;
 }
 
-export default async function main(args: ImageArgs): Promise<void> {
+export default async function main(a: ImageArgs): Promise<void> {
+  const cmdline = withSerial(a.cmdline, a.serial);
+  checkSerialCmdline(cmdline, '--cmdline');
+  const args: ImageArgs = { ...a, ...(cmdline !== undefined ? { cmdline } : {}) };
   if (args.format === 'pxe') {
     if (args.entry !== undefined && args.entry !== 'multiboot2')
       throw new UsageError('--entry is for the ISO; a netboot tree boots iPXE with Multiboot1 and GRUB with Multiboot2');

@@ -7,8 +7,11 @@
 // iPXE fetches the payloads over it. The network is a namespace with dnsmasq (pxe/labnet.ts), or
 // QEMU's user networking (--net user: no root needed, but QEMU's BOOTP hands
 // out the one boot file this command picks, so the tree's DHCP rules are not
-// exercised). Then it behaves like plain `run`: the serial line on the
-// terminal or a TCP console, --until, --timeout.
+// exercised). Under Bochs (--emulator bochs: VT-x, so the host's VMs run)
+// the e1000 boots QEMU's iPXE ROM on Bochs' slirp network, whose DHCP hands
+// out the same one boot file and whose TFTP root is the tree. Then it
+// behaves like plain `run`: the serial line on the terminal or a TCP
+// console, --until, --timeout.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -82,7 +85,10 @@ export default async function runPxe(a: RunArgs, plan: RunPlan): Promise<number>
   const { emulator, reason } = await pickNetEmulator(a.emulator);
 
   let net = a.net ?? 'auto';
-  if (net === 'auto') {
+  if (emulator.kind === 'bochs') {
+    net = 'user';
+    say(`Bochs' slirp network (its DHCP hands out ${userBootfile(firmware, loader)}, its TFTP serves the tree; the tree's DHCP rules are not used)`);
+  } else if (net === 'auto') {
     const why = labNetUnavailable();
     net = why ? 'user' : 'netns';
     if (why) say(`QEMU user networking (its BOOTP hands out ${userBootfile(firmware, loader)}; the tree's DHCP rules are not used): ${why}`);
@@ -97,7 +103,7 @@ export default async function runPxe(a: RunArgs, plan: RunPlan): Promise<number>
   let image: NetBootImage;
   try {
     const http = labHttpBase(manifest.http_base);
-    if (manifest.http_base && (!http || net === 'user'))
+    if (manifest.http_base && (!http || net !== 'netns'))
       say(`the tree's HTTP base ${manifest.http_base} is not served here; iPXE falls back to TFTP`);
     if (net === 'netns') {
       lab = await startLabNet({
@@ -135,6 +141,7 @@ export default async function runPxe(a: RunArgs, plan: RunPlan): Promise<number>
     plan,
     memMiB: a.mem ?? 512,
     cleanups,
+    monitorCmdline: manifest.monitor.cmdline,
     ...(l ? { diagnostics: () => `lab network log (dnsmasq DHCP/TFTP, HTTP):\n${tailLines(l.log(), 25)}` } : {}),
   });
 }

@@ -12,6 +12,7 @@ import { ESCAPE_HINT } from '../help.js';
 import { attachTerminal, parseConsoleSpec, serveConsole, type TcpSpec } from '../console.js';
 import { makeIso } from '../image.js';
 import { defaultElf, defaultIso } from '../paths.js';
+import { checkSerialCmdline, emulatorSerialUnit } from '../serial.js';
 import { build } from './build.js';
 
 export interface RunArgs {
@@ -63,7 +64,8 @@ function planPxe(a: RunArgs): void {
   if (a.vms !== undefined || a.kernel !== undefined)
     throw new UsageError('--boot pxe boots the VM sets in the tree; put the set in it (crossguard image --format pxe --vms/--host) instead of --vms/--kernel');
   if (a.cmdline !== undefined) throw new UsageError('--boot pxe boots the command line in the tree; give it to crossguard image --format pxe --cmdline');
-  if (a.emulator === 'bochs') throw new UsageError('--boot pxe under Bochs is not supported yet; use --emulator qemu (or kvm)');
+  if (a.emulator === 'bochs' && a.net === 'netns')
+    throw new UsageError("--boot pxe under Bochs boots through Bochs' own slirp DHCP/TFTP (--net user); use --emulator qemu for a lab namespace with dnsmasq");
 }
 
 export function planRun(a: RunArgs): RunPlan {
@@ -99,6 +101,11 @@ export function planRun(a: RunArgs): RunPlan {
     } catch (e) {
       throw new UsageError(`--until: ${(e as Error).message}`);
     }
+  }
+  if (a.cmdline !== undefined) {
+    // A port the monitor would refuse, or one no emulator has, stops here rather than after a build.
+    checkSerialCmdline(a.cmdline, '--cmdline');
+    emulatorSerialUnit(a.cmdline);
   }
   const plan: RunPlan = { timeoutMs: Math.round(a.timeout * 1000) };
   if (until) plan.until = until;
@@ -142,7 +149,7 @@ export default async function main(a: RunArgs): Promise<number> {
     throw new BuildError(`${image.path} does not exist; run crossguard build (or drop --no-build)`);
 
   say(`booting ${emulator.kind} (${reason}, ${a.cpus} CPU${a.cpus === 1 ? '' : 's'})…`);
-  return runSession({ emulator, image, a, plan, memMiB: mem, cleanups });
+  return runSession({ emulator, image, a, plan, memMiB: mem, cleanups, ...(a.cmdline !== undefined ? { monitorCmdline: a.cmdline } : {}) });
 }
 
 export interface SessionOptions {
@@ -155,6 +162,8 @@ export interface SessionOptions {
   cleanups: (() => void | Promise<void>)[];
   /** Extra text for a failed boot's diagnostics (e.g. the DHCP/TFTP server's log). */
   diagnostics?: () => string;
+  /** The monitor's command line, for the UART its cg.serial= chose (default COM1). */
+  monitorCmdline?: string;
 }
 
 /**
@@ -182,6 +191,7 @@ export async function runSession(o: SessionOptions): Promise<number> {
       cpus: a.cpus,
       memMiB: mem,
       firmware: a.firmware,
+      serialUnit: emulatorSerialUnit(o.monitorCmdline),
       ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
     });
     const m = machine;

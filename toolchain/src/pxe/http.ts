@@ -58,7 +58,10 @@ export function serveTree(root: string, host: string, port: number, prefix: stri
       return;
     }
     const size = statSync(path).size;
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+    // GRUB's HTTP client matches "Content-Length: " case-sensitively (without
+    // it GRUB has no file size and its loaders fail), and opens one
+    // connection per file: name the headers as RFC 9110 writes them, and close.
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size, Connection: 'close' });
     log(`http ${who} ${req.method} ${req.url} 200 ${size}`);
     if (req.method === 'HEAD') return void res.end();
     createReadStream(path).on('error', () => res.destroy()).pipe(res);

@@ -226,7 +226,7 @@ export function planTree(input: TreeInput, hash: HashFile): TreePlan {
     { path: 'boot-efi.ipxe', text: ipxeEfiEntry() },
     { path: 'boot/grub/grub.cfg', text: grubEntry(release) },
     { path: `${dir}/ipxe/boot.ipxe`, text: ipxeDispatch(release, scriptHosts) },
-    { path: `${dir}/grub/boot.cfg`, text: grubDispatch(release, scriptHosts) },
+    { path: `${dir}/grub/boot.cfg`, text: grubDispatch(release, scriptHosts, args) },
   );
   for (const h of hosts) entries.push({ path: h.ipxe, text: ipxeHost(r, h) }, { path: h.grub, text: grubHost(r, h) });
   return { release, monitor: r.monitor, cmdline: args.join(' '), ...(httpBase ? { httpBase } : {}), entries, hosts, notes };

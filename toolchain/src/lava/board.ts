@@ -24,6 +24,9 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { BoardError } from './errors.js';
 
+/** How the relay's own lines on the serial line start (results.ts finds them in LAVA's log). */
+export const BOARD_SAYS = 'crossguard lava board: ';
+
 export interface BoardFile {
   format: 'crossguard-lava-board/1';
   emulator: 'bochs' | 'qemu';
@@ -183,11 +186,11 @@ export async function connectSerial(b: BoardFile, waitMs = 300_000): Promise<num
       // A pid file left from an earlier board is no reason to quit: only a board this relay saw run.
       if (pid !== null && alive(pid)) everRan = true;
       else if (everRan) {
-        process.stdout.write(`\r\ncrossguard: the ${b.emulator} board has stopped; its log ${logFile(b)} ends:\r\n${tail(logFile(b), 5).replace(/\n/g, '\r\n')}\r\n`);
+        process.stdout.write(`\r\n${BOARD_SAYS}the ${b.emulator} board has stopped; its log ${logFile(b)} ends:\r\n${tail(logFile(b), 5).replace(/\n/g, '\r\n')}\r\n`);
         return 1;
       }
       if (Date.now() - t0 > waitMs) {
-        process.stdout.write(`\r\ncrossguard: nothing on ${b.host}:${b.port} after ${waitMs / 1000} s; power the board on\r\n`);
+        process.stdout.write(`\r\n${BOARD_SAYS}nothing on ${b.host}:${b.port} after ${waitMs / 1000} s; power the board on\r\n`);
         return 1;
       }
       await sleep(100);
@@ -205,7 +208,7 @@ export async function connectSerial(b: BoardFile, waitMs = 300_000): Promise<num
     await new Promise<void>((res) => s.once('close', () => res()));
     sock = null;
     if (loaderError) {
-      process.stdout.write(`\r\ncrossguard: the boot loader failed before the monitor started (${loaderError}); the ${b.emulator} board's line closes\r\n`);
+      process.stdout.write(`\r\n${BOARD_SAYS}the boot loader failed before the monitor started (${loaderError}); the ${b.emulator} board's line closes\r\n`);
       return 1;
     }
   }

@@ -24,6 +24,11 @@ import { KERNEL_START, MONITOR_END } from './monitor.js';
 
 export type BoardEmulator = 'bochs' | 'qemu';
 
+/** iPXE's own prompt; the NIC ROM's earlier "Press Ctrl-B to configure iPXE" opens its settings menu instead. */
+export const IPXE_INTERRUPT = 'Press Ctrl-B for the iPXE command line';
+/** GRUB's prompt on a serial line, which its vt100 output may cut with cursor moves (`gr\e[09;02H\e[09;03Hub>`). */
+export const GRUB_PROMPT = ['g', 'r', 'u', 'b', '>'].join(String.raw`(?:\x1b\[[0-9;]*H)*`);
+
 export interface DeviceInput {
   emulator: BoardEmulator;
   /** The boot method this device offers (bochs: minimal; qemu: qemu, ipxe or grub). */
@@ -64,7 +69,7 @@ export function renderDevice(i: DeviceInput): Record<string, unknown> {
     failure_retry: 1,
     boot_retry: 1,
     posix: { lava_test_results_dir: '/lava-%s', lava_test_sh_cmd: '/bin/sh', lava_test_shell_file: '~/.bashrc' },
-    ipxe: { 'interrupt-prompt': 'Press Ctrl-B', 'interrupt-character': 'b', 'error-messages': ['No such file or directory', 'Exec format error', 'Connection timed out'] },
+    ipxe: { 'interrupt-prompt': IPXE_INTERRUPT, 'interrupt-character': 'b', 'error-messages': ['No such file or directory', 'Exec format error', 'Connection timed out'] },
     grub: { 'interrupt-prompt': 'GNU GRUB', 'interrupt-character': 'c', 'error-messages': ['error: '] },
   };
   const device: Record<string, unknown> = {
@@ -88,8 +93,11 @@ export function renderDevice(i: DeviceInput): Record<string, unknown> {
       deployMethods.tftp = {};
       bootMethods[i.boot] =
         i.boot === 'ipxe'
-          ? { parameters: { bootloader_prompt: 'iPXE>', interrupt_prompt: 'Press Ctrl-B', interrupt_ctrl_list: ['b'] } }
-          : { parameters: { bootloader_prompt: 'grub>', interrupt_prompt: 'GNU GRUB', interrupt_char: 'c' } };
+          ? { parameters: { bootloader_prompt: 'iPXE>', interrupt_prompt: IPXE_INTERRUPT, interrupt_ctrl_list: ['b'] } }
+          : // GRUB's netboot image has no grub.cfg here: it stops at its prompt by itself, nothing to interrupt.
+            { parameters: { bootloader_prompt: GRUB_PROMPT, interrupt_prompt: 'GNU GRUB', interrupt_char: 'c', needs_interrupt: false } };
+      // GRUB polls the UART: typed at full speed it drops characters, 5 ms apiece it takes them all.
+      if (i.boot === 'grub') device.character_delays = { boot: 5 };
     }
   }
   device.actions = { deploy: { methods: deployMethods }, boot: { connections: { serial: {} }, methods: bootMethods } };

@@ -3,15 +3,15 @@
 // the payloads the deploy fetches, or the Bochs board's monitor image). Both
 // `crossguard lava job|device` and `crossguard lab run` write through here.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeIso } from '../image.js';
+import { makeIso, runCaptured } from '../image.js';
 import { writeVmsCfg } from '../vmcfg.js';
 import type { VmSet } from '../vms.js';
 import type { BoardFile } from './board.js';
 import { renderDevice, type BoardEmulator } from './device.js';
-import { LavaInputError } from './errors.js';
+import { BoardError, LavaInputError } from './errors.js';
 import { renderJob, type LavaBoot } from './job.js';
 import { writePayload } from './payload.js';
 
@@ -19,6 +19,27 @@ import { writePayload } from './payload.js';
 export const TFTP_ROOT = '/srv/tftp';
 /** The address QEMU's user network gives its own TFTP server: the dispatcher as the QEMU board sees it. */
 export const QEMU_USER_SERVER_IP = '10.0.2.2';
+/** The QEMU grub board's GRUB netboot directory, under the TFTP root (its prefix names this path). */
+export const GRUB_NETDIR = 'crossguard-grub';
+const GRUB_CORE = `${GRUB_NETDIR}/boot/grub/i386-pc/core.0`;
+
+/**
+ * Installs GRUB's BIOS netboot image in LAVA's TFTP directory once, as a lab
+ * installs a board's boot loader: grub-mknetdir into a scratch directory
+ * beside it, renamed into place whole. Without a grub.cfg GRUB stops at its
+ * `grub>` prompt, where LAVA types the boot commands.
+ */
+async function ensureGrubNetdir(): Promise<void> {
+  if (existsSync(join(TFTP_ROOT, GRUB_CORE))) return;
+  const tmp = mkdtempSync(join(TFTP_ROOT, '.crossguard-grub-'));
+  try {
+    const r = await runCaptured('grub-mknetdir', [`--net-directory=${tmp}`, `--subdir=${GRUB_NETDIR}/boot/grub`, '-d', '/usr/lib/grub/i386-pc', '--locales=', '--themes=', '--fonts=']);
+    if (r.code !== 0) throw new BoardError(`grub-mknetdir into ${TFTP_ROOT} failed (install grub-pc-bin and tftpd-hpa); its output is above`, r.output);
+    if (!existsSync(join(TFTP_ROOT, GRUB_CORE))) renameSync(join(tmp, GRUB_NETDIR), join(TFTP_ROOT, GRUB_NETDIR));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 export interface JobFilesInput {
   set: VmSet;
@@ -97,11 +118,12 @@ function boardArgv(i: DeviceFilesInput, iso: string): string[] {
     return [...i.cli, 'run', '--emulator', 'bochs', '--no-build', '--image', iso, '--console', `tcp:127.0.0.1:${i.port}`, '--cpus', String(i.cpus), '--mem', String(i.memMiB)];
   return [
     'qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max', '-smp', String(i.cpus), '-m', String(i.memMiB),
-    '-display', 'none', '-vga', 'none', '-monitor', 'none', '-parallel', 'none', '-no-reboot',
+    // graphics=off: SeaBIOS and the NIC's iPXE ROM print on the serial line, where LAVA interrupts iPXE.
+    '-display', 'none', '-vga', 'none', '-machine', 'graphics=off', '-monitor', 'none', '-parallel', 'none', '-no-reboot',
     // The machine starts once the serial client (connect) is there: nothing is printed to nobody.
     '-serial', `tcp:127.0.0.1:${i.port},server=on,wait=on`,
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
-    '-netdev', `user,id=n0,tftp=${TFTP_ROOT}`, '-device', 'e1000,netdev=n0', '-boot', 'n',
+    '-netdev', `user,id=n0,tftp=${TFTP_ROOT}${i.boot === 'grub' ? `,bootfile=${GRUB_CORE}` : ''}`, '-device', 'e1000,netdev=n0', '-boot', 'n',
   ];
 }
 
@@ -124,6 +146,7 @@ export async function writeDeviceFiles(i: DeviceFilesInput): Promise<{ device: R
   const device = renderDevice({ emulator: i.emulator, boot: i.boot, boardCommand: i.boardCli, boardFile: boardPath, cpus: i.cpus, memMiB: i.memMiB });
   writeJson(i.out, device);
   if (i.boot === 'qemu') return { device };
+  if (i.boot === 'grub') await ensureGrubNetdir();
   const board: BoardFile = {
     format: 'crossguard-lava-board/1',
     emulator: i.emulator,

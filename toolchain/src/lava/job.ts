@@ -74,7 +74,9 @@ function deploy(i: JobInput, modules: readonly JobModule[], monitorUrl: string, 
     modules.forEach((m, n) => (images[labels[n]!] = { url: m.url, image_arg: '' }));
     return { deploy: { to: 'tmpfs', timeout, images } };
   }
-  const d: Record<string, unknown> = { to: 'tftp', timeout, kernel: { url: monitorUrl, type: 'image' }, ramdisk: { url: modules[0]!.url } };
+  const d: Record<string, unknown> = { to: 'tftp', timeout, kernel: { url: monitorUrl, type: 'image' },
+    // vms.cfg rides in the ramdisk slot: a plain file, not an initramfs for LAVA to unpack and add to.
+    ramdisk: { url: modules[0]!.url, install_overlay: false, install_modules: false } };
   modules.slice(1).forEach((m, n) => (d[TFTP_EXTRA_SLOTS[n]!.slot] = { url: m.url }));
   return { deploy: d };
 }

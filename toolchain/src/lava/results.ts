@@ -10,6 +10,7 @@
 // ended is a missing case. When LAVA's own job failed, the first failed
 // action names the step (the boot, the deploy) with LAVA's error.
 
+import { BOARD_SAYS } from './board.js';
 import { endCase, startCase, SUITE } from './monitor.js';
 
 export interface LavaResult {
@@ -98,8 +99,8 @@ export function labReport(log: LavaLog, vms: readonly string[]): LabReport {
     report.step = firstFailed?.case ?? (job ? 'job' : 'lava-run');
     const fromStep = firstFailed?.extra?.fail;
     report.jobError = job?.error_msg ?? (typeof fromStep === 'string' ? fromStep : undefined) ?? 'lava-run wrote no job result';
-    const said = serial.filter((l) => l.startsWith('crossguard: ')).pop();
-    if (said) report.boardSays = said.replace(/^crossguard: /, '');
+    const said = serial.filter((l) => l.startsWith(BOARD_SAYS)).pop();
+    if (said) report.boardSays = said.slice(BOARD_SAYS.length);
   }
   report.ok = report.failed.length === 0 && report.step === undefined;
   return report;

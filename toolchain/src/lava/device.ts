@@ -96,8 +96,9 @@ export function renderDevice(i: DeviceInput): Record<string, unknown> {
           ? { parameters: { bootloader_prompt: 'iPXE>', interrupt_prompt: IPXE_INTERRUPT, interrupt_ctrl_list: ['b'] } }
           : // GRUB's netboot image has no grub.cfg here: it stops at its prompt by itself, nothing to interrupt.
             { parameters: { bootloader_prompt: GRUB_PROMPT, interrupt_prompt: 'GNU GRUB', interrupt_char: 'c', needs_interrupt: false } };
-      // GRUB polls the UART: typed at full speed it drops characters, 5 ms apiece it takes them all.
-      if (i.boot === 'grub') device.character_delays = { boot: 5 };
+      // GRUB and iPXE poll the UART: typed at full speed on a loaded host they drop characters
+      // (seen: `tftp-dloy` for `tftp-deploy`); 5 ms apiece they take them all.
+      device.character_delays = { boot: 5 };
     }
   }
   device.actions = { deploy: { methods: deployMethods }, boot: { connections: { serial: {} }, methods: bootMethods } };

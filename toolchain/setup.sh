@@ -17,6 +17,7 @@ APT_PACKAGES=(
   acpica-tools                         # iasl: disassembles the guest DSDT in the unit tests
   openssh-server openssh-client        # the console client's SSH transport test
   clang libclang-rt-dev                # libFuzzer (-fsanitize=fuzzer): make fuzz, fuzz-smoke
+  lava-dispatcher tftpd-hpa            # lab run: LAVA's lava-run, and the TFTP directory it deploys to (no service started)
 )
 
 missing=()

@@ -5,8 +5,9 @@
 //   bochs  the only place VMs really run here (Bochs emulates VT-x). LAVA's
 //          `minimal` boot method: `hard_reset` starts Bochs booting the
 //          monitor image that holds the VM set, `power_off` stops it, and
-//          `connect` reaches its serial line. All three are `crossguard lava
-//          board …` commands (board.ts) reading one board file.
+//          `connect` reaches its serial line. All three are board.ts's
+//          commands (build/js/lava-board.mjs, or `crossguard lava board …`)
+//          reading one board file.
 //   qemu   QEMU TCG, for the boot paths: the `qemu` method (LAVA starts QEMU
 //          itself with -kernel, the serial line on its stdio), and `ipxe`
 //          and `grub`, where the board command starts QEMU network-booting

@@ -17,7 +17,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from '../../qemu/which.js';
@@ -174,5 +174,7 @@ test('the job and device files each run used pass lava_common\'s schemas; lava j
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /Bochs board boots by LAVA's minimal method/);
 });
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

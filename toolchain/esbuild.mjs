@@ -34,6 +34,14 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 
+// The emulated LAVA board's power and serial commands: run for every job, so small to load.
+await build({
+  ...common,
+  entryPoints: ['toolchain/src/lava-board.ts'],
+  outfile: 'build/js/lava-board.mjs',
+  sourcemap: false,
+});
+
 const tests = findTests(join(root, 'test'));
 await build({
   ...common,

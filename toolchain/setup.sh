@@ -18,6 +18,7 @@ APT_PACKAGES=(
   openssh-server openssh-client        # the console client's SSH transport test
   ipmitool openipmi                    # power, flash, console ipmi-sol://; ipmi_sim is the test BMC
   clang libclang-rt-dev                # libFuzzer (-fsanitize=fuzzer): make fuzz, fuzz-smoke
+  lava-dispatcher tftpd-hpa            # lab run: LAVA's lava-run, and the TFTP directory it deploys to (no service started)
 )
 
 missing=()

@@ -5,7 +5,8 @@
 
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CrossguardError, UsageError } from '../../qemu/errors.js';
+import { UsageError } from '../../qemu/errors.js';
+import { exitOnError } from './fatal.js';
 import { RUN_EPILOGUE } from './help.js';
 import { CONSOLE_EPILOGUE } from '../../console/help.js';
 
@@ -209,6 +210,83 @@ async function main(argv: string[]): Promise<number> {
         });
       },
     )
+    .command('lava', 'LAVA lab integration: job definitions, emulated boards (docs/lava.md)', (y) =>
+      y
+        .command(
+          'job',
+          'Write a LAVA job definition that boots a VM set and reads its results from the serial line',
+          (b) =>
+            b
+              .option('vms', { type: 'string', demandOption: true, describe: 'the VM set (docs/vm-config.md)' })
+              .option('boot', { choices: ['minimal', 'ipxe', 'grub', 'qemu'] as const, default: 'minimal' as const, describe: "LAVA boot method: minimal (the board's power-on boots the set, the Bochs board), ipxe/grub (tftp deploy), qemu (tmpfs deploy, -kernel)" })
+              .option('device-type', { type: 'string', describe: 'LAVA device type (default crossguard-bochs for minimal, crossguard-qemu otherwise)' })
+              .option('timeout', { type: 'number', default: 600, describe: 'seconds the VM set may run (the test action); the job adds the boot and LAVA\'s own steps' })
+              .option('boot-timeout', { type: 'number', default: 120, describe: 'seconds from power-on to the monitor running (@cg mem)' })
+              .option('out', { type: 'string', default: 'job.yaml', describe: 'the job file (JSON, which LAVA reads as YAML)' })
+              .option('files', { type: 'string', describe: 'ipxe/grub/qemu: where the deploy\'s files go (default: beside the job, JOB.files)' })
+              .option('url-base', { type: 'string', describe: 'ipxe/grub/qemu: the URL the lab serves --files at (default: file:// URLs)' })
+              .option('elf', { type: 'string', describe: 'the monitor ELF (default build/crossguard.elf)' })
+              .option('cmdline', { type: 'string', describe: 'the monitor command line (default cg.shell=0)' })
+              .option('mem', { type: 'number', describe: 'machine RAM in MiB the set must fit (default 512)' }),
+          async (a) => {
+            await (await import('./commands/lava.js')).job(a);
+          },
+        )
+        .command(
+          'device',
+          'Write the LAVA device file of an emulated board (and its board file) that lava-run takes',
+          (b) =>
+            b
+              .option('emulator', { choices: ['qemu', 'bochs'] as const, demandOption: true, describe: 'bochs: VMs run (VT-x), boot minimal; qemu: TCG, boot qemu, ipxe or grub' })
+              .option('boot', { choices: ['minimal', 'ipxe', 'grub', 'qemu'] as const, describe: 'the boot method the board offers (default minimal for bochs, qemu for qemu)' })
+              .option('vms', { type: 'string', describe: 'bochs: the VM set its power-on boots' })
+              .option('out', { type: 'string', default: 'device.yaml', describe: 'the device file; the board file and state go beside it' })
+              .option('port', { type: 'number', default: 4560, describe: "the board's serial line on 127.0.0.1:PORT" })
+              .option('cpus', { type: 'number', default: 2 })
+              .option('mem', { type: 'number', describe: 'machine RAM in MiB (default 512)' })
+              .option('elf', { type: 'string', describe: 'bochs: the monitor ELF (default build/crossguard.elf)' })
+              .option('cmdline', { type: 'string', describe: 'bochs: the monitor command line (default cg.shell=0)' }),
+          async (a) => {
+            await (await import('./commands/lava.js')).device(a);
+          },
+        )
+        .command(
+          'board <verb>',
+          false, // hidden: the power and connect commands a device file names
+          (b) =>
+            b
+              .positional('verb', { choices: ['power-on', 'power-off', 'connect'] as const, demandOption: true })
+              .option('board', { type: 'string', demandOption: true }),
+          async (a) => {
+            status = await (await import('./commands/lava.js')).board({ verb: a.verb as 'power-on' | 'power-off' | 'connect', board: a.board });
+          },
+        )
+        .demandCommand(1, 'name a lava command: job or device'),
+    )
+    .command('lab', 'Run VM sets through a lab engine (LAVA)', (y) =>
+      y
+        .command(
+          'run',
+          'Render a LAVA job and an emulated board, run it with lava-run, print each test case; exit 1 when one failed',
+          (b) =>
+            b
+              .option('engine', { choices: ['lava'] as const, default: 'lava' as const })
+              .option('vms', { type: 'string', demandOption: true, describe: 'the VM set (docs/vm-config.md)' })
+              .option('boot', { choices: ['minimal', 'ipxe', 'grub', 'qemu'] as const, default: 'minimal' as const, describe: 'minimal: a Bochs board (VMs run); qemu/ipxe/grub: a QEMU TCG board (boot paths; VMs end create-failed)' })
+              .option('timeout', { type: 'number', default: 600, describe: 'seconds the VM set may run' })
+              .option('boot-timeout', { type: 'number', default: 120, describe: 'seconds from power-on to the monitor running' })
+              .option('dir', { type: 'string', describe: 'where the job, device, board and LAVA log go (default a new temporary directory)' })
+              .option('cpus', { type: 'number', default: 2 })
+              .option('mem', { type: 'number', describe: 'machine RAM in MiB (default 512)' })
+              .option('elf', { type: 'string', describe: 'the monitor ELF (default build/crossguard.elf)' })
+              .option('cmdline', { type: 'string', describe: 'the monitor command line (default cg.shell=0)' })
+              .option('quiet', { type: 'boolean', default: false, describe: "no progress (LAVA's steps, the serial line) on stderr" }),
+          async (a) => {
+            status = await (await import('./commands/lab.js')).default(a);
+          },
+        )
+        .demandCommand(1, 'name a lab command: run'),
+    )
     .command(
       'pxe-http-serve <dir>',
       false, // hidden: run --boot pxe starts it inside its lab namespace
@@ -262,15 +340,4 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
-main(hideBin(process.argv)).then(
-  (status) => process.exit(status),
-  (e: unknown) => {
-    if (e instanceof CrossguardError) {
-      if (e.detail) process.stderr.write(`${e.detail.replace(/\n?$/, '\n')}`);
-      process.stderr.write(`crossguard: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-      process.exit(e.exitCode);
-    }
-    process.stderr.write(`crossguard: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(1);
-  },
-);
+main(hideBin(process.argv)).then((status) => process.exit(status), exitOnError);

@@ -8,6 +8,7 @@
 #include "core/vm.h"
 #include "devices/dev_ioapic.h"
 #include <cg/errno.h>
+#include <cg/spinlock.h>
 
 #define MSI_ADDR_DEST(a) ((u32)(((a) >> 12) & 0xFF))
 #define MSI_ADDR_LOGICAL (1ULL << 2)
@@ -97,7 +98,7 @@ int irq_ioapic_mmio(struct vm *vm, u64 off, bool write, u32 size, u64 *val)
 	return ioapic_mmio(&vm->dev.ioapic, &env, off, write, size, val);
 }
 
-struct irq_nmi_result irq_nmi_button(struct vm *vm)
+int irq_nmi_button(struct vm *vm, struct irq_nmi_result *r)
 {
 	/* vLAPIC outcome -> stats slot (enum virt_lint_result's order) */
 	static const enum irq_stat slot[] = {
@@ -106,14 +107,23 @@ struct irq_nmi_result irq_nmi_button(struct vm *vm)
 		[VIRT_LINT_MASKED] = IRQ_STAT_LINT1_MASKED,
 		[VIRT_LINT_DROPPED] = IRQ_STAT_LINT1_DROPPED,
 	};
-	struct irq_nmi_result r = { 0 };
+	*r = (struct irq_nmi_result){ 0 };
+	/* Under the VM's lock a running VM cannot end (vm_end waits for it),
+	 * so its vLAPIC pages stay while the pins are raised (as for the
+	 * UART's tick, vm_io.c). */
+	spin_lock(&vm->lock);
+	if (vm->state != VM_RUNNING) {
+		spin_unlock(&vm->lock);
+		return -CG_ENOENT;
+	}
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		if (!v)
 			continue;
 		enum virt_lint_result what = arch_vcpu_lint(v, 1);
 		irq_count(vm, slot[what]);
-		r.n[slot[what]]++;
+		r->n[slot[what]]++;
 	}
-	return r;
+	spin_unlock(&vm->lock);
+	return 0;
 }

@@ -61,7 +61,8 @@ struct irq_nmi_result {
 /* irq_nmi_button: the operator's NMI button: an edge on LINT1 of every
  * vCPU of vm, as a PC wires its NMI line to each CPU's LINT1 (and as
  * QEMU's `nmi` does); each vCPU's LVT LINT1 decides what it becomes
- * (arch_vcpu_lint), counted in vm's irq_stats. Any CPU. */
-struct irq_nmi_result irq_nmi_button(struct vm *vm);
+ * (arch_vcpu_lint), counted in vm's irq_stats and in *r. Returns 0, or
+ * -CG_ENOENT when vm is no longer running (nothing pressed). Any CPU. */
+int irq_nmi_button(struct vm *vm, struct irq_nmi_result *r);
 
 #endif

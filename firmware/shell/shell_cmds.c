@@ -218,7 +218,11 @@ static void cmd_vm(struct shell_ctx *c)
 		vm_end(vm, VM_END_RESET, 0, "operator");
 		ok_empty(c, "reset");
 	} else if (!strcmp(op, "nmi")) {
-		vm_nmi_reply(c, irq_nmi_button(vm));
+		struct irq_nmi_result r;
+		if (irq_nmi_button(vm, &r))
+			shell_fail(c, "VM '%s' ended before its NMI button was pressed", name);
+		else
+			vm_nmi_reply(c, r);
 	} else if (!strcmp(op, "pause") || !strcmp(op, "resume")) {
 		bool pause = op[0] == 'p';
 		if (sched_vm_pause(vm, pause))

@@ -80,13 +80,19 @@ static void test_nmi_button(void)
 	setup();
 	memset(vm.irq_stats, 0, sizeof(vm.irq_stats));
 	wr(&cpu0, LVT_LINT1, MODE(NMI)); /* as Linux programs the BSP */
-	struct irq_nmi_result r = irq_nmi_button(&vm);
+	struct irq_nmi_result r;
+	vm.state = VM_ENDING;
+	CHECK(irq_nmi_button(&vm, &r) == -CG_ENOENT && !nmi_latched(&cpu0) &&
+		      r.n[IRQ_STAT_LINT1_NMI] == 0,
+	      "a VM that is ending: nothing pressed");
+	vm.state = VM_RUNNING;
+	CHECK(irq_nmi_button(&vm, &r) == 0, "pressed");
 	CHECK(r.n[IRQ_STAT_LINT1_NMI] == 1 && r.n[IRQ_STAT_LINT1_MASKED] == 1 &&
 		      r.n[IRQ_STAT_LINT1_FIXED] == 0 && r.n[IRQ_STAT_LINT1_DROPPED] == 0,
 	      "BSP: NMI; AP (LINT1 masked): dropped");
 	CHECK(nmi_latched(&cpu0) && !nmi_latched(&cpu1), "the NMI on the BSP only");
 	wr(&cpu1, LVT_LINT1, MODE(FIXED) | 0x50);
-	r = irq_nmi_button(&vm);
+	CHECK(irq_nmi_button(&vm, &r) == 0, "pressed again");
 	CHECK(r.n[IRQ_STAT_LINT1_NMI] == 1 && r.n[IRQ_STAT_LINT1_FIXED] == 1 && irr_has(&cpu1, 0x50),
 	      "second press: NMI and vector 0x50");
 	CHECK(vm.irq_stats[IRQ_STAT_LINT1_NMI] == 2 && vm.irq_stats[IRQ_STAT_LINT1_MASKED] == 1 &&

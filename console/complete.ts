@@ -11,7 +11,7 @@ export interface Names {
 }
 
 /** Commands whose next word is a VM name. */
-const TAKES_VM = ['vm start', 'vm stop', 'vm reset', 'vm pause', 'vm resume', 'stats', 'console', 'sched weight', 'sched cap', 'help'];
+const TAKES_VM = ['vm start', 'vm stop', 'vm reset', 'vm pause', 'vm resume', 'vm nmi', 'stats', 'console', 'sched weight', 'sched cap', 'help'];
 
 /** readline's completer contract: [candidates, the word being completed]. */
 export function complete(line: string, names: Names): [string[], string] {

@@ -65,6 +65,7 @@ export const COMMANDS: readonly string[] = [
   'vm reset',
   'vm pause',
   'vm resume',
+  'vm nmi',
   'stats',
   'disks',
   'sched',

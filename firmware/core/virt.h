@@ -166,12 +166,33 @@ u64 arch_vcpu_timer_deadline(struct vcpu *v);
  * fired. For a vCPU no CPU runs (the scheduler, for halted vCPUs). */
 bool arch_vcpu_timer_fire(struct vcpu *v, u64 now);
 
+/* The delivery modes arch_irq_deliver takes (SDM Vol 3A 10.11.2); core
+ * drops the others (SMI, INIT, ExtINT) before asking. */
+enum virt_irq_mode { VIRT_IRQ_FIXED, VIRT_IRQ_LOWEST, VIRT_IRQ_NMI };
+
 /* arch_irq_deliver: an interrupt from outside the vCPUs (IOAPIC or MSI)
  * to the vCPUs of vm matching dest (physical APIC ID, 0xFF = all; or,
- * logical, a flat-model mask). Fixed: every match; lowest priority: the
- * first match. level marks the vector level-triggered, so its EOI comes
- * back through virt_eoi_level. Returns the number of vCPUs it went to. */
-u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector, bool level);
+ * logical, a flat-model mask). Fixed and NMI: every match; lowest
+ * priority: the first match. NMI ignores vector and level. level marks
+ * the vector level-triggered, so its EOI comes back through
+ * virt_eoi_level. Returns the number of vCPUs it went to. */
+u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, enum virt_irq_mode mode, u8 vector,
+		     bool level);
+
+/* What an edge on a local APIC input pin became (arch_vcpu_lint). */
+enum virt_lint_result {
+	VIRT_LINT_NMI,     /* an NMI (LVT delivery mode NMI, or APIC globally disabled) */
+	VIRT_LINT_FIXED,   /* the LVT entry's vector was requested */
+	VIRT_LINT_MASKED,  /* the LVT entry is masked (or the APIC software-disabled) */
+	VIRT_LINT_DROPPED, /* a mode with nothing behind it: SMI, INIT, ExtINT, vector < 16 */
+};
+
+/* arch_vcpu_lint: an edge on v's local interrupt pin (0: LINT0, 1:
+ * LINT1), delivered as its LVT entry says (SDM Vol 3A 10.5.1). With the
+ * APIC globally disabled the pins are the CPU's INTR and NMI inputs
+ * (10.4.3): LINT1 is an NMI, LINT0 (INTR, from an 8259 a VM does not
+ * connect) nothing. Any CPU; v is woken for what it must take. */
+enum virt_lint_result arch_vcpu_lint(struct vcpu *v, u32 pin);
 
 /* ---- 2. What core implements for arch ---------------------------------- */
 

@@ -350,6 +350,10 @@ static void vm_stats_marker(struct vm *vm)
 		if (vm->dev.exits[c])
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " dev-%s=%lu",
 					  vm_io_class_name(c), vm->dev.exits[c]);
+	for (u32 i = 0; i < IRQ_STATS && n < (int)sizeof(buf); i++)
+		if (vm->irq_stats[i])
+			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " irq-%s=%lu",
+					  irq_stat_name(i), vm->irq_stats[i]);
 	struct vm_disk_info d[VMCFG_MAX_DISKS];
 	u32 nd = vm_disks_info(vm, d, VMCFG_MAX_DISKS);
 	u64 reqs = 0, notifies = 0, irqs = 0;

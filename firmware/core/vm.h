@@ -4,6 +4,7 @@
 #define CG_VM_H
 
 #include <cg/types.h>
+#include "core/irq.h"
 #include "core/vm_io.h"
 #include "core/vcpu.h"
 #include "core/vmcfg.h"
@@ -48,6 +49,7 @@ struct vm {
 	u64 exit_status;
 	char stop_reason[48];
 	u64 exit_stats[VM_EXIT_STATS];
+	u64 irq_stats[IRQ_STATS]; /* enum irq_stat (core/irq.h) */
 	u32 lock;
 };
 

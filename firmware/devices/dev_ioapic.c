@@ -25,7 +25,14 @@
 #define RTE_DEST(x) ((u32)((x) >> 56))
 /* Bits the guest may write: everything but delivery status and Remote IRR */
 #define RTE_WRITABLE (~(RTE_DELIVERY_STATUS | RTE_REMOTE_IRR) & 0xFF0000000001FFFFULL)
-enum { MODE_FIXED = 0, MODE_LOWEST = 1 };
+/* Only fixed and lowest-priority entries are level-triggered: NMI, SMI,
+ * INIT and ExtINT are edges whatever the trigger-mode bit says (82093AA
+ * datasheet 3.2.4), so they never wait for an EOI in Remote IRR. */
+static bool rte_level(u64 rte)
+{
+	u32 mode = RTE_MODE(rte);
+	return (rte & RTE_LEVEL) && (mode == IOAPIC_MODE_FIXED || mode == IOAPIC_MODE_LOWEST);
+}
 
 void ioapic_reset(struct ioapic *io, u32 id)
 {
@@ -51,7 +58,7 @@ static void ioapic_try(struct ioapic *io, u32 pin, struct pending *p)
 	u64 *rte = &io->redir[pin];
 	if ((*rte & RTE_MASKED) || !(io->pin_level & (1U << pin)))
 		return;
-	if (*rte & RTE_LEVEL) {
+	if (rte_level(*rte)) {
 		if (*rte & RTE_REMOTE_IRR)
 			return;
 		*rte |= RTE_REMOTE_IRR;
@@ -63,13 +70,8 @@ static void ioapic_send(struct ioapic *io, const struct ioapic_env *env, const s
 {
 	for (u32 i = 0; i < p->n; i++) {
 		u64 rte = p->rte[i];
-		u32 mode = RTE_MODE(rte);
-		/* SMI, NMI, INIT and ExtINT are not emulated: nothing here
-		 * routes them, and a guest that asks gets no interrupt. */
-		if (mode != MODE_FIXED && mode != MODE_LOWEST)
-			continue;
-		env->deliver(env->vm, RTE_DEST(rte), rte & RTE_LOGICAL, mode == MODE_LOWEST,
-			     RTE_VECTOR(rte), rte & RTE_LEVEL);
+		env->deliver(env->vm, RTE_DEST(rte), rte & RTE_LOGICAL, RTE_MODE(rte), RTE_VECTOR(rte),
+			     rte_level(rte));
 		__atomic_fetch_add(&io->delivered, 1, __ATOMIC_RELAXED);
 	}
 }
@@ -83,7 +85,7 @@ void ioapic_line(struct ioapic *io, const struct ioapic_env *env, u32 pin, bool 
 	u32 bit = 1U << pin;
 	bool was = io->pin_level & bit;
 	io->pin_level = level ? io->pin_level | bit : io->pin_level & ~bit;
-	if (level && (!was || (io->redir[pin] & RTE_LEVEL)))
+	if (level && (!was || rte_level(io->redir[pin])))
 		ioapic_try(io, pin, &p);
 	spin_unlock(&io->lock);
 	ioapic_send(io, env, &p);
@@ -95,7 +97,7 @@ void ioapic_eoi(struct ioapic *io, const struct ioapic_env *env, u8 vector)
 	spin_lock(&io->lock);
 	for (u32 pin = 0; pin < IOAPIC_PINS; pin++) {
 		u64 *rte = &io->redir[pin];
-		if ((*rte & RTE_LEVEL) && (*rte & RTE_REMOTE_IRR) && RTE_VECTOR(*rte) == vector) {
+		if (rte_level(*rte) && (*rte & RTE_REMOTE_IRR) && RTE_VECTOR(*rte) == vector) {
 			*rte &= ~RTE_REMOTE_IRR;
 			ioapic_try(io, pin, &p);
 		}
@@ -135,11 +137,11 @@ static void ioapic_write(struct ioapic *io, u32 val, struct pending *p)
 	u64 *rte = &io->redir[pin];
 	u64 want = (r & 1) ? ((u64)val << 32) | (u32)*rte : (*rte & ~0xFFFFFFFFULL) | val;
 	*rte = (*rte & ~RTE_WRITABLE) | (want & RTE_WRITABLE);
-	if (!(*rte & RTE_LEVEL))
+	if (!rte_level(*rte))
 		*rte &= ~RTE_REMOTE_IRR;
 	/* An unmasked level-triggered pin that is asserted interrupts now;
 	 * an edge that came while masked is lost, as on the chip. */
-	if (*rte & RTE_LEVEL)
+	if (rte_level(*rte))
 		ioapic_try(io, pin, p);
 }
 

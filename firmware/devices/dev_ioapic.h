@@ -13,14 +13,27 @@ struct vm;
 #define IOAPIC_SIZE 0x1000ULL
 #define IOAPIC_PINS 24
 
+/* Delivery modes of a redirection entry (82093AA datasheet 3.2.4; the
+ * same encoding as an MSI's data, SDM Vol 3A 10.11.2) */
+enum ioapic_mode {
+	IOAPIC_MODE_FIXED = 0,
+	IOAPIC_MODE_LOWEST = 1,
+	IOAPIC_MODE_SMI = 2,
+	IOAPIC_MODE_NMI = 4,
+	IOAPIC_MODE_INIT = 5,
+	IOAPIC_MODE_EXTINT = 7,
+};
+
 /* How the IOAPIC reaches the local APICs (fakes in host tests). */
 struct ioapic_env {
-	/* Deliver vector to the local APICs of vm that dest names (physical
-	 * APIC ID, 0xFF = all; or a logical flat-model mask); lowest: lowest
-	 * priority, else fixed; level: level-triggered, so the vector's EOI
-	 * must come back through ioapic_eoi. Called without the IOAPIC's
-	 * lock: delivery may wake a vCPU. */
-	void (*deliver)(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector, bool level);
+	/* Deliver a message to the local APICs of vm that dest names
+	 * (physical APIC ID, 0xFF = all; or a logical flat-model mask): mode
+	 * is the entry's delivery mode (IOAPIC_MODE_*, bits 10:8), vector
+	 * its vector; level: level-triggered (fixed and lowest priority
+	 * only), so the vector's EOI must come back through ioapic_eoi.
+	 * What the other modes become is the caller's choice. Called
+	 * without the IOAPIC's lock: delivery may wake a vCPU. */
+	void (*deliver)(struct vm *vm, u32 dest, bool logical, u32 mode, u8 vector, bool level);
 	struct vm *vm;
 };
 

@@ -97,6 +97,10 @@
 #define MADT_ISO 2                  /* 5.2.12.5 */
 #define MADT_ISO_LEN 10
 #define MADT_ISO_BUS_ISA 0
+#define MADT_LAPIC_NMI 4            /* 5.2.12.7 */
+#define MADT_LAPIC_NMI_LEN 6
+#define MADT_ALL_PROCESSORS 0xFF    /* ACPI processor UID: every one */
+#define MADT_NMI_LINT1 1
 /* MPS INTI flags (5.2.12.5): polarity bits 1:0, trigger mode bits 3:2;
  * 01 = active high, 01 = edge. */
 #define MADT_INTI_HIGH_EDGE 0x0005
@@ -122,7 +126,7 @@ static u8 ga_checksum(const u8 *p, size_t len)
 
 static size_t ga_madt_len(const struct guest_acpi_cfg *cfg)
 {
-	size_t len = MADT_HDR_LEN + (size_t)cfg->vcpus * MADT_LAPIC_LEN;
+	size_t len = MADT_HDR_LEN + (size_t)cfg->vcpus * MADT_LAPIC_LEN + MADT_LAPIC_NMI_LEN;
 
 	if (cfg->ioapic)
 		len += MADT_IOAPIC_LEN + MADT_ISO_LEN;
@@ -320,6 +324,14 @@ static void ga_build_madt(u8 *t, const struct guest_acpi_cfg *cfg)
 		e[3] = (u8)i; /* APIC ID */
 		le32_put(e + 4, MADT_LAPIC_ENABLED);
 	}
+	/* The NMI line (the operator's `vm nmi`) reaches every processor's
+	 * LINT1, as on a PC (docs/guest-abi.md, NMIs). */
+	e[0] = MADT_LAPIC_NMI;
+	e[1] = MADT_LAPIC_NMI_LEN;
+	e[2] = MADT_ALL_PROCESSORS;
+	le16_put(e + 3, MADT_INTI_HIGH_EDGE);
+	e[5] = MADT_NMI_LINT1;
+	e += MADT_LAPIC_NMI_LEN;
 	if (cfg->ioapic) {
 		e[0] = MADT_IOAPIC;
 		e[1] = MADT_IOAPIC_LEN;

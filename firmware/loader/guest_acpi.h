@@ -7,7 +7,7 @@
  *   0x000  RSDP  revision 2, 36 bytes, RsdtAddress 0, XsdtAddress -> XSDT
  *   0x030  XSDT  2 entries: FADT, MADT (the DSDT is reached via the FADT)
  *   0x070  FADT  revision 6, minor 0, 276 bytes
- *   0x190  MADT  44 + 8 * vcpus [+ 12 I/O APIC + 10 override] bytes
+ *   0x190  MADT  44 + 8 * vcpus + 6 LINT1 NMI [+ 12 I/O APIC + 10 override] bytes
  *   after  DSDT  AML built by guest_aml.c (about 0x180 bytes, see below)
  * For 255 vCPUs with an I/O APIC and PCI that stays under 0xC00 bytes: far
  * below the 0x20000 of the BIOS area 0xE0000-0xFFFFF, where the intended

@@ -3,6 +3,7 @@
 #include "shell/shell.h"
 #include "core/virt.h"
 #include "core/cpu.h"
+#include "core/irq.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "core/sched.h"
@@ -167,6 +168,29 @@ static void ok_empty(struct shell_ctx *c, const char *what)
 	}
 }
 
+/* What the NMI button did, per outcome: {"nmi":N,"fixed":N,"masked":N,
+ * "dropped":N} (vCPUs), or one line for people. */
+static void vm_nmi_reply(struct shell_ctx *c, struct irq_nmi_result r)
+{
+	static const char *const key[] = { "nmi", "fixed", "masked", "dropped" };
+	static const enum irq_stat slot[] = { IRQ_STAT_LINT1_NMI, IRQ_STAT_LINT1_FIXED,
+					      IRQ_STAT_LINT1_MASKED, IRQ_STAT_LINT1_DROPPED };
+	if (c->machine)
+		json_obj_begin(c->j);
+	else
+		kprintf("LINT1 raised on each vCPU:");
+	for (u32 i = 0; i < ARRAY_SIZE(key); i++) {
+		if (c->machine)
+			json_kv_u64(c->j, key[i], r.n[slot[i]]);
+		else
+			kprintf(" %s=%u", key[i], r.n[slot[i]]);
+	}
+	if (c->machine)
+		json_obj_end(c->j);
+	else
+		kprintf("\n");
+}
+
 static void cmd_vm(struct shell_ctx *c)
 {
 	const char *op = c->argv[0], *name = c->argv[1];
@@ -193,6 +217,12 @@ static void cmd_vm(struct shell_ctx *c)
 	} else if (!strcmp(op, "reset")) {
 		vm_end(vm, VM_END_RESET, 0, "operator");
 		ok_empty(c, "reset");
+	} else if (!strcmp(op, "nmi")) {
+		struct irq_nmi_result r;
+		if (irq_nmi_button(vm, &r))
+			shell_fail(c, "VM '%s' ended before its NMI button was pressed", name);
+		else
+			vm_nmi_reply(c, r);
 	} else if (!strcmp(op, "pause") || !strcmp(op, "resume")) {
 		bool pause = op[0] == 'p';
 		if (sched_vm_pause(vm, pause))
@@ -200,7 +230,7 @@ static void cmd_vm(struct shell_ctx *c)
 		else
 			ok_empty(c, pause ? "paused" : "resumed");
 	} else {
-		shell_fail(c, "usage: vm start|stop|reset|pause|resume NAME");
+		shell_fail(c, "usage: vm start|stop|reset|pause|resume|nmi NAME");
 	}
 }
 
@@ -250,6 +280,20 @@ static void stats_one(struct shell_ctx *c, struct vm *vm)
 			json_kv_u64(c->j, vm_io_class_name(d), n);
 		else
 			kprintf(" %s=%lu", vm_io_class_name(d), n);
+	}
+	if (c->machine) {
+		json_obj_end(c->j);
+		json_key(c->j, "interrupts");
+		json_obj_begin(c->j);
+	} else {
+		kprintf("\n  interrupts:");
+	}
+	for (u32 i = 0; i < IRQ_STATS; i++) {
+		u64 n = __atomic_load_n(&vm->irq_stats[i], __ATOMIC_RELAXED);
+		if (c->machine)
+			json_kv_u64(c->j, irq_stat_name(i), n);
+		else
+			kprintf(" %s=%lu", irq_stat_name(i), n);
 	}
 	if (c->machine) {
 		json_obj_end(c->j);
@@ -417,7 +461,7 @@ const struct shell_cmd shell_cmds[] = {
 	{ "cpus", "cpus", "CPUs and their VMX state", 0, 0, cmd_cpus },
 	{ "mem", "mem", "physical memory map and free memory", 0, 0, cmd_mem },
 	{ "vms", "vms", "the VMs of this image and their state", 0, 0, cmd_vms },
-	{ "vm", "vm start|stop|reset|pause|resume NAME", "control one VM", 2, 2, cmd_vm },
+	{ "vm", "vm start|stop|reset|pause|resume|nmi NAME", "control one VM (nmi: the NMI button, LINT1 of each vCPU)", 2, 2, cmd_vm },
 	{ "console", "console NAME", "attach to a VM's serial console (Ctrl-] detaches)", 1, 1, cmd_console },
 	{ "stats", "stats [NAME]", "run time, steal time, switches, exits by reason and by device", 0, 1, cmd_stats },
 	{ "disks", "disks", "each running VM's disks: image, overlay, requests, throttling", 0, 0, shell_cmd_disks },

@@ -40,6 +40,8 @@ const VMS = {
     { name: 'flood', memory_mib: 16, vcpus: 1, kernel: 'console_flood.elf', cmdline: 'vms=2' },
     // Probes unassigned guest-physical space, then halts for good (hold=1).
     { name: 'probe', memory_mib: 16, vcpus: 1, kernel: 'unassigned.elf', cmdline: 'hold=1' },
+    // Waits at each "press NMI" line for the NMI button (`vm nmi`).
+    { name: 'nmibtn', memory_mib: 16, vcpus: 1, kernel: 'nmi_pin.elf', cmdline: 'button=1' },
   ],
 };
 
@@ -107,7 +109,7 @@ const inProcess = boot({
     await check('vms as JSON', async () => {
       const vms = (await s.request('vms', T)) as { name: string; state: string; vcpus: number; mem_mib: number }[];
       assert.ok(Array.isArray(vms), JSON.stringify(vms));
-      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'probe', 'quick', 'spin']);
+      assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'nmibtn', 'probe', 'quick', 'spin']);
       for (const v of vms) {
         assert.type(v.state, 'string');
         assert.is(v.vcpus, 1);
@@ -181,6 +183,44 @@ const inProcess = boot({
       s.send(Buffer.from([0x1d]));
       await w.line(/detached from echo/, at.line);
       await s.hello(T);
+    });
+
+    await check('vm nmi raises LINT1 as the LVT says (NMI, masked, fixed, APIC off)', async () => {
+      const press = async (what: string, want: Record<string, number>, after: () => Promise<void> = async () => {}) => {
+        await w.rawText(new RegExp(`nmi_pin: press NMI: ${what}`), 0, 120_000);
+        const got = (await s.request('vm nmi nmibtn', T)) as Record<string, number>;
+        assert.equal(got, { nmi: 0, fixed: 0, masked: 0, dropped: 0, ...want }, `press at ${what}`);
+        await after();
+      };
+      await press('lint1=nmi', { nmi: 1 });
+      // Masked: nothing comes, so the guest waits for a byte on its UART.
+      await press('lint1=masked', { masked: 1 }, async () => {
+        const at = w.mark();
+        s.send('console nmibtn\r');
+        await w.line(/attached to nmibtn/, at.line);
+        s.send('x');
+        await w.rawText(/LINT1 masked: the press delivered nothing/, at.raw);
+        s.send(Buffer.from([0x1d]));
+        await w.line(/detached from nmibtn/, at.line);
+      });
+      await press('lint1=fixed', { fixed: 1 });
+      await press('apic=off', { nmi: 1 });
+      await w.rawText(/nmi_pin[\s\S]*SUMMARY: \d+ tests, \d+ unexpected failures/, 0, 120_000);
+      // Each check once (attaching replays the ring: some lines come twice).
+      const guest = [...new Set(w.raw.split('\n').map((l) => /(PASS|FAIL): (LINT1|APIC disabled|IOAPIC|its vector|the same entry).*/.exec(l)?.[0]).filter((l) => l !== undefined))];
+      assert.is(guest.length, 7, `the guest's checks:\n${guest.join('\n')}`);
+      assert.ok(guest.every((l) => l.includes('PASS: ')), guest.join('\n'));
+      const st = (await s.request('stats nmibtn', T).catch(() => [])) as { interrupts?: Record<string, number> }[];
+      const irq = st[0]?.interrupts;
+      // The VM may have ended already (its vm-stats marker then says the same).
+      const marker = w.lines.find((l) => /^@cg vm-stats name=nmibtn /.test(l));
+      const counts = irq ?? Object.fromEntries([...(marker ?? '').matchAll(/ irq-([a-z0-9-]+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+      assert.equal(
+        { nmi: counts['lint1-nmi'], masked: counts['lint1-masked'], fixed: counts['lint1-fixed'], msg: counts['msg-nmi'], dropped: counts['msg-dropped'] },
+        { nmi: 2, masked: 1, fixed: 1, msg: 1, dropped: 1 },
+        JSON.stringify(irq ?? marker),
+      );
+      return guest.map((l) => l.replace(/^(PASS|FAIL): /, '')).join('; ');
     });
 
     await check('bad input gets error lines and the monitor keeps answering', async () => {
@@ -307,6 +347,7 @@ const NAMES = [
   'vm stop and vm start',
   'an unknown VM is ok:false with the fix',
   'attach to a guest console, type, read, detach with Ctrl-]',
+  'vm nmi raises LINT1 as the LVT says (NMI, masked, fixed, APIC off)',
   'bad input gets error lines and the monitor keeps answering',
   'a flooding guest is paced and forges no marker or reply',
 ];
@@ -324,7 +365,7 @@ test('console (processes): run --console tcp + console exec vms --json', async (
   const r = await endToEnd;
   assert.is(r.code, 0, `exec: ${r.stderr}\nrun: ${r.runErr}`);
   const vms = JSON.parse(r.stdout) as { name: string }[];
-  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'probe', 'quick', 'spin']);
+  assert.equal(vms.map((v) => v.name).sort(), ['echo', 'flood', 'nmibtn', 'probe', 'quick', 'spin']);
 });
 
 test.run();

@@ -10,7 +10,9 @@
 // and powers off through ACPI S5. Neither sees the other's marker. The
 // second one stops at a busybox shell: the operator attaches to its
 // console through the monitor's shell, types a command (received through
-// the UART's receive interrupt), reads the answer and powers it off.
+// the UART's receive interrupt), reads the answer and powers it off;
+// before that the operator presses its NMI button (`vm nmi`), which
+// Linux takes on LINT1 of its BSP.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -52,6 +54,11 @@ const run = missing
       interact: async (m, waitFor) => {
         const done = waitFor(/^@cg vms-done /, 900_000);
         done.catch(() => {});
+        // The NMI button: Linux programs LINT1 as NMI on its BSP, and an
+        // NMI no device claims is reported as of unknown reason.
+        const nmi = waitFor(/^\[deb2\] .*NMI received for unknown reason [0-9a-f]+ on CPU 0/, 120_000);
+        m.serial.write('vm nmi deb2\r');
+        await nmi;
         const attached = waitFor(/attached to deb2/, 60_000);
         m.serial.write('console deb2\r');
         await attached;
@@ -106,6 +113,7 @@ test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, p
     const exit = markersOf(o, 'vm-exit').find((m) => m.fields.name === vm);
     assert.equal(exit?.fields, { name: vm, status: '0', reason: 'poweroff' }, explain(o, `${vm}: ended by ACPI S5`));
   }
+  assert.ok(guestLines(o.lines, 'deb2').some((l) => /Uhhuh\. NMI received for unknown reason [0-9a-f]+ on CPU 0/.test(l)), explain(o, 'deb2: the NMI button reached Linux through LINT1'));
   assert.is(markersOf(o, 'vm-stop').length, 0, explain(o, 'the monitor stopped no VM'));
   assert.is(markersOf(o, 'fatal').length, 0, explain(o, 'the monitor did not fail'));
 });

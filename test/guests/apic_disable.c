@@ -18,11 +18,7 @@
 #define APIC_DFR 0x0E0
 #define APIC_ISR 0x100
 #define APIC_IRR 0x200
-#define APIC_LVT_TIMER 0x320
-#define APIC_TIMER_INITIAL 0x380
-#define APIC_TIMER_DIVIDE 0x3E0
 #define LVT_MASKED (1u << 16)
-#define LVT_PERIODIC (1u << 17)
 #define ICR_SELF (1u << 18)
 #define TIMER_VECTOR 0xE2
 #define IPI_VECTOR 0x52

@@ -11,12 +11,7 @@
 #include "div64.h"
 
 #define TIMER_VECTOR 0xE0
-#define APIC_LVT_TIMER 0x320
-#define APIC_TIMER_INITIAL 0x380
-#define APIC_TIMER_CURRENT 0x390
-#define APIC_TIMER_DIVIDE 0x3E0
 #define LVT_MASKED (1U << 16)
-#define LVT_PERIODIC (1U << 17)
 #define LVT_TSC_DEADLINE (2U << 17)
 #define DIVIDE_BY_1 0xB
 #define MSR_TSC_DEADLINE 0x6E0

@@ -42,9 +42,6 @@
 #define IOAPIC_WINDOW 0xFEC00010u
 #define TIMER_VECTOR 0xE0
 #define IPI_VECTOR 0x41
-#define APIC_LVT_TIMER 0x320
-#define APIC_TIMER_INITIAL 0x380
-#define APIC_TIMER_DIVIDE 0x3E0
 #define DIVIDE_BY_1 0xB
 
 extern volatile u32 db_count, event_seq, db_eip[4], db_dr6[4], db_dr7[4], db_ecx[4], db_seq[4];

@@ -46,7 +46,7 @@ GUEST_NAMES += disk_flood
 # Debug exceptions around the instructions the monitor completes.
 GUEST_NAMES += debug
 # NMIs, and how events reach handlers (RF, two events at once).
-GUEST_NAMES += nmi delivery delivery_unassigned
+GUEST_NAMES += nmi nmi_pin delivery delivery_unassigned
 
 GUEST_LIB_C := $(wildcard $(GUEST_SRC)/lib/*.c)
 GUEST_LIB_ASM := $(wildcard $(GUEST_SRC)/lib/*.asm)

@@ -18,7 +18,6 @@
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUIDX1_EDX_RDTSCP (1u << 27)
 #define TIMER_VECTOR 0xE1
-#define APIC_LVT_TIMER 0x320
 #define LVT_TSC_DEADLINE (2u << 17)
 #define FAR (1ull << 40) /* far ahead of any TSC a boot has reached */
 

@@ -11,6 +11,7 @@ SEL_CODE32 equ 0x08             ; selectors: lib/entry.asm's GDT
 SEL_DATA32 equ 0x10
 SEL_CODE16 equ 0x18
 SEL_DATA16 equ 0x20
+MIX_AREA equ 0x3800000          ; 256 dwords at 56 MiB (realmode.c checks them)
 
 %define RM(label) (RM_BASE + (label) - rm_blob_start)
 
@@ -99,6 +100,57 @@ rm_real:
 	dec ecx
 	jnz .loop
 .loop_done:
+	; What test kernels do in real mode, mix=N times ([0xA028]): unreal
+	; mode (CR0.PE 1 -> 0 around a load of the flat 4 GiB selector into
+	; FS, which keeps its limit), fast A20 through port 0x92, the PIT and
+	; the CMOS clock, 256 data accesses above 1 MiB through FS, a software
+	; interrupt and a far call, with the local APIC timer interrupting
+	; through IVT 0x60 (realmode.c arms it). The tick handler's EOI goes
+	; through FS to 0xFEE000B0.
+	mov ecx, [0xA028]
+	test ecx, ecx
+	jz .mix_done
+	mov word [0x60 * 4], RM(rm_tick)
+	mov word [0x60 * 4 + 2], 0
+	mov word [0x50 * 4], RM(rm_int50)
+	mov word [0x50 * 4 + 2], 0
+.mix:
+	cli                         ; no interrupt while PE = 1 with the IVT in IDTR
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax
+	mov bx, SEL_DATA32
+	mov fs, bx
+	and al, 0xFE
+	mov cr0, eax
+	sti
+	in al, 0x92
+	or al, 2
+	out 0x92, al
+	xor al, al
+	out 0x43, al                ; latch PIT channel 0
+	in al, 0x40
+	in al, 0x40
+	xor al, al
+	out 0x70, al                ; CMOS seconds
+	in al, 0x71
+	mov esi, MIX_AREA
+	mov dx, 256
+.mix_data:
+	add dword [fs:esi], 1
+	add esi, 4
+	dec dx
+	jnz .mix_data
+	int 0x50
+	call 0x0000:RM(rm_far)
+	dec ecx
+	jnz .mix
+	sti
+	hlt                         ; one tick at least, whatever the loop's speed
+	cli
+	mov edi, 0xFEE00380
+	mov dword [fs:edi], 0       ; the timer stops (initial count 0)
+.mix_done:
 	; Segment arithmetic: ES:DI = 0x09F0:0x0100 is physical 0xA000.
 	mov ax, 0x09F0
 	mov es, ax
@@ -157,6 +209,15 @@ rm_int50:
 
 rm_far:
 	retf
+
+; The local APIC timer's interrupt in real mode: count, EOI, IRET.
+rm_tick:
+	inc dword [0xA02C]          ; [0xA02C] ticks taken
+	push edi
+	mov edi, 0xFEE000B0
+	mov dword [fs:edi], 0
+	pop edi
+	iret
 
 ; IVT handler for #GP: a real-mode frame is FLAGS, CS, IP (6 bytes, no
 ; error code); records SP and a tag, returns past the 2-byte RDMSR.

@@ -3,11 +3,17 @@
  * stack, a near call, a port write to COM1) and come back. Under
  * crossguard this needs VMX unrestricted guest. No BIOS: no INT; one
  * fault the monitor injects in real mode (#GP for an unknown MSR) reaches
- * an IVT handler of ours, with the real-mode frame (no error code). */
+ * an IVT handler of ours, with the real-mode frame (no error code).
+ * loops=N adds a long loop (INT 0x50, a far call, a segment load), mix=N
+ * what test kernels do in real mode (realmode.asm: unreal mode, A20 via
+ * port 0x92, PIT, CMOS, data above 1 MiB, the APIC timer through the IVT). */
 #include "guest.h"
+#include "smp.h"
 
 #define RM_BASE 0x9000u /* must match realmode.asm */
 #define RM_BUF 0xA000u
+#define MIX_AREA 0x3800000u /* must match realmode.asm */
+#define MIX_TICK_VECTOR 0x60
 
 extern const u8 rm_blob_start[], rm_blob_end[];
 void realmode_enter(void);
@@ -37,6 +43,19 @@ int main(void)
 	bool gp = on_crossguard() && cmdline_uint("gp", 1);
 	buf[0x24] = gp;
 	*(volatile u32 *)(RM_BUF + 0x1C) = loops;
+	u32 mix = cmdline_uint("mix", 0);
+	*(volatile u32 *)(RM_BUF + 0x28) = mix;
+	*(volatile u32 *)(RM_BUF + 0x2C) = 0;
+	volatile u32 *mix_area = (volatile u32 *)MIX_AREA;
+	if (mix) {
+		memset((void *)MIX_AREA, 0, 256 * 4);
+		/* The APIC timer interrupts the real-mode code through IVT
+		 * 0x60: periodic, divide by 1 (the blob stops it). */
+		apic_enable();
+		apic_write(APIC_LVT_TIMER, LVT_PERIODIC | MIX_TICK_VECTOR);
+		apic_write(APIC_TIMER_DIVIDE, 0xB); /* divide by 1 */
+		apic_write(APIC_TIMER_INITIAL, 200000);
+	}
 	volatile u32 *gp_vector = ivt_entry(13);
 	u32 ivt13 = *gp_vector;
 
@@ -47,6 +66,14 @@ int main(void)
 		u32 count = *(volatile u32 *)(RM_BUF + 0x20);
 		report(count == loops, "real-mode loop ran %u of %u iterations", count, loops);
 		report_info("real-mode excursion took %llu TSC ticks", t1 - t0);
+	}
+	if (mix) {
+		u32 ticks = *(volatile u32 *)(RM_BUF + 0x2C), bad = 0;
+		for (u32 i = 0; i < 256; i++)
+			bad += mix_area[i] != mix;
+		report(!bad, "%u unreal-mode passes over 256 dwords above 1 MiB (%u wrong)", mix, bad);
+		report(ticks >= 1, "the APIC timer interrupted real mode through the IVT (%u ticks)", ticks);
+		report_info("mixed real-mode excursion took %llu TSC ticks", t1 - t0);
 	}
 	report(true, "returned to protected mode");
 

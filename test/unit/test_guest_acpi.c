@@ -174,14 +174,18 @@ static void check_config(u32 vcpus, bool ioapic, bool pcat, bool pci)
 		CHECK(info.ioapics[0].gsi_base == 0, "I/O APIC GSI base");
 	}
 
-	/* MADT raw: every processor entry (past the parser's cap), then the
-	 * I/O APIC and the IRQ0 -> GSI2 override, nothing more. */
+	/* MADT raw: every processor entry (past the parser's cap), the NMI
+	 * line on every processor's LINT1, then the I/O APIC and the IRQ0 ->
+	 * GSI2 override, nothing more. */
 	m = table_at(&w, madt, "APIC");
-	CHECK(le32(m + 4) == 44 + 8 * vcpus + (ioapic ? 22 : 0), "MADT length");
+	CHECK(le32(m + 4) == 44 + 8 * vcpus + 6 + (ioapic ? 22 : 0), "MADT length");
 	e = m + 44;
 	for (i = 0; i < vcpus; i++, e += 8)
 		CHECK(e[0] == 0 && e[1] == 8 && e[2] == i && e[3] == i && le32(e + 4) == 1,
 		      "local APIC entry: UID = APIC ID = index, enabled");
+	CHECK(e[0] == 4 && e[1] == 6 && e[2] == 0xFF && le16(e + 3) == 0x0005 && e[5] == 1,
+	      "local APIC NMI: all processors, LINT1, edge, active high");
+	e += 6;
 	if (ioapic) {
 		CHECK(e[0] == 1 && e[1] == 12, "I/O APIC entry");
 		e += 12;

@@ -176,6 +176,8 @@ static const char *const madt_expect[] = {
 	"Signature : \"APIC\"", "Local Apic Address : FEE00000",
 	"Subtable Type : 00 [Processor Local APIC]", "Processor ID : 00", "Local Apic ID : 00",
 	"Subtable Type : 00 [Processor Local APIC]", "Processor ID : 01", "Local Apic ID : 01",
+	"Subtable Type : 04 [Local APIC NMI]", "Processor ID : FF", "Flags (decoded below) : 0005",
+	"Interrupt Input LINT : 01",
 	"Subtable Type : 01 [I/O APIC]", "I/O Apic ID : 02", "Address : FEC00000", "Interrupt : 00000000",
 	"Subtable Type : 02 [Interrupt Source Override]", "Bus : 00", "Source : 00",
 	"Interrupt : 00000002", "Flags (decoded below) : 0005", "Polarity : 1", "Trigger Mode : 1",
@@ -236,7 +238,7 @@ int main(void)
 	      "FADT: iasl -d shows reset, sleep registers, flags");
 	u8 *m = tables + GUEST_ACPI_OFF_MADT;
 	CHECK(iasl_check("apic", m, (size_t)(m[4] | m[5] << 8), madt_expect, false),
-	      "MADT: local APICs, I/O APIC, IRQ0 -> GSI 2");
+	      "MADT: local APICs, NMI on LINT1, I/O APIC, IRQ0 -> GSI 2");
 
 	/* The checker bites: a wrong PkgLength, a wrong EISA ID, a PCI0 that
 	 * is not there. */

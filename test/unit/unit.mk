@@ -63,6 +63,10 @@ UNIT_FW_SRCS += marker_guard
 # core/virt.c passes level EOIs on to the IOAPIC).
 UNIT_TESTS += test_vlapic
 UNIT_FW_SRCS += vlapic vlapic_timer dev_ioapic irq virt
+# The LINT pins (vlapic_lint.c), the NMI button and NMI messages (same rig:
+# vlapic_rig.h).
+UNIT_TESTS += test_vlapic_lint
+UNIT_FW_SRCS += vlapic_lint
 
 # Injected events' error codes, reflected #DB, VPID flush decisions
 # (vmx_event.h, vmx_tlb.h); string I/O's element loop (io_string.c).

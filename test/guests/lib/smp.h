@@ -18,6 +18,11 @@
 #define APIC_ICR_HI 0x310
 #define APIC_LVT_LINT0 0x350
 #define APIC_LVT_LINT1 0x360
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_TIMER_DIVIDE 0x3E0
+#define LVT_PERIODIC (1U << 17)
 
 /* ICR low fields (SDM Vol. 3A, 10.6.1) */
 #define ICR_MODE_FIXED (0u << 8)

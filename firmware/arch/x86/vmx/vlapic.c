@@ -236,11 +236,15 @@ void vlapic_set_irq(struct vcpu *v, u8 vector)
 
 void vlapic_nmi(struct vcpu *v)
 {
-	struct vlapic *l = vcpu_lapic(v);
 	/* A software-disabled APIC still takes NMI messages (SDM Vol 3A
 	 * 10.4.7.2); a globally disabled one takes none. */
-	if (!vlapic_enabled(l))
-		return;
+	if (vlapic_enabled(vcpu_lapic(v)))
+		vlapic_nmi_input(v);
+}
+
+void vlapic_nmi_input(struct vcpu *v)
+{
+	struct vlapic *l = vcpu_lapic(v);
 	__atomic_store_n(&l->nmi_pending, 1, __ATOMIC_RELEASE);
 	vlapic_recheck(l);
 	if (!__atomic_load_n(&l->nmi_masked, __ATOMIC_ACQUIRE))
@@ -288,7 +292,8 @@ static bool dest_matches(const struct vlapic *target, bool logical, u32 dest)
 	return dest == 0xFF || dest == *vlapic_reg(target, REG_ID) >> 24;
 }
 
-u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vector, bool level)
+u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, enum virt_irq_mode mode, u8 vector,
+		     bool level)
 {
 	u32 n = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
@@ -297,10 +302,12 @@ u32 arch_irq_deliver(struct vm *vm, u32 dest, bool logical, bool lowest, u8 vect
 		 * another one */
 		if (!t || !vlapic_enabled(vcpu_lapic(t)) || !dest_matches(vcpu_lapic(t), logical, dest))
 			continue;
-		if (vector >= 16)
+		if (mode == VIRT_IRQ_NMI)
+			vlapic_nmi(t); /* the vector is ignored (SDM Vol 3A 10.11.2) */
+		else if (vector >= 16)
 			vlapic_post(t, vector, level);
 		n++;
-		if (lowest)
+		if (mode == VIRT_IRQ_LOWEST)
 			break; /* one of them: the first is as good as any */
 	}
 	return n;

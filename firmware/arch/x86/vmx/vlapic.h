@@ -111,6 +111,11 @@ void vlapic_set_irq(struct vcpu *v, u8 vector);
  * when v's APIC is globally disabled (it accepts no messages). */
 void vlapic_nmi(struct vcpu *v);
 
+/* vlapic_nmi_input: an NMI for v whatever its APIC's state: the CPU's own
+ * NMI input, which LINT1 becomes while the APIC is globally disabled
+ * (SDM Vol 3A 10.4.3). Latched and v woken as by vlapic_nmi. Any CPU. */
+void vlapic_nmi_input(struct vcpu *v);
+
 /* vlapic_take_nmi: true (once) when an NMI is latched; clears the latch.
  * The vCPU's own CPU, when it injects the NMI. */
 static inline bool vlapic_take_nmi(struct vlapic *l)

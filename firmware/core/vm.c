@@ -383,16 +383,21 @@ static void vm_stats_marker(struct vm *vm)
 				  " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu", reqs, notifies, irqs);
 	struct vm_nic_info ni[VMCFG_MAX_NICS];
 	u32 nn = vm_net_info(vm, ni, VMCFG_MAX_NICS);
-	u64 tx = 0, rx = 0, nnot = 0, nirq = 0;
+	u64 tx = 0, rx = 0, drop = 0, nnot = 0, nirq = 0;
 	for (u32 i = 0; i < nn && i < VMCFG_MAX_NICS; i++) {
 		tx += ni[i].dev_st.tx_frames;
 		rx += ni[i].dev_st.rx_frames;
+		/* Frames that reached its ports and were lost there: queue
+		 * full, driver not running (those count as queue drops too),
+		 * buffer too small, or still waiting. */
+		drop += ni[i].port_st.queue_drops + ni[i].dev_st.rx_small + ni[i].queued;
 		nnot += ni[i].dev_st.tx_notifies + ni[i].dev_st.rx_notifies;
 		nirq += ni[i].dev_st.interrupts;
 	}
 	if (nn && n > 0 && n < (int)sizeof(buf))
 		fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
-			     " net-tx=%lu net-rx=%lu net-notifies=%lu net-interrupts=%lu", tx, rx, nnot, nirq);
+			     " net-tx=%lu net-rx=%lu net-dropped=%lu net-notifies=%lu net-interrupts=%lu", tx,
+			     rx, drop, nnot, nirq);
 	cg_marker("vm-stats", "%s", buf);
 }
 

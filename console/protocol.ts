@@ -67,6 +67,7 @@ export const COMMANDS: readonly string[] = [
   'vm resume',
   'stats',
   'disks',
+  'net',
   'sched',
   'sched policy',
   'sched weight',

@@ -179,6 +179,7 @@ bench: setup
 	node $(B)/js/test/bench/policy.bench.mjs
 	node $(B)/js/test/bench/linux.bench.mjs
 	node $(B)/js/test/bench/pxe.bench.mjs
+	node $(B)/js/test/bench/net.bench.mjs
 	$(MAKE) --no-print-directory pick-bench
 
 demo: setup

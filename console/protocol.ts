@@ -68,6 +68,7 @@ export const COMMANDS: readonly string[] = [
   'vm nmi',
   'stats',
   'disks',
+  'net',
   'sched',
   'sched policy',
   'sched weight',

@@ -3,12 +3,19 @@
 # It prints stable `CG-LINUX ...` lines on the console for the tests:
 #   CG-LINUX init
 #   CG-LINUX cpus=<n>
-#   CG-LINUX modules ok                      (virtio-blk modules loaded)
+#   CG-LINUX modules ok                      (virtio-blk and virtio-net modules loaded)
 #   CG-LINUX disk-size sectors=<n>
 #   CG-LINUX disk-read <hex of the first 16 bytes> sha256=<of sector 0>
 #   CG-LINUX disk-before sector=<s> <hex of its first 16 bytes>
 #   CG-LINUX disk-write ok sector=<s>        (marker written, read back from the device)
 #   CG-LINUX seqread sectors=<n>             (with cg.seqread=1: the whole disk read once, for benchmarks)
+#   CG-LINUX net-up eth0 mac=<mac> ip=<a.b.c.d> mtu=<n>   (with cg.ip)
+#   CG-LINUX net-ping <ip> ok                (with cg.ping: 3 of 3 answered)
+#   CG-LINUX net-unreachable <ip>            (with cg.noreach: no answer)
+#   CG-LINUX net-send-data bytes=<n> sha256=<hex>   (with cg.send: what it sends)
+#   CG-LINUX net-ack sha256=<hex>            (the receiver's checksum of it)
+#   CG-LINUX net-send-time seconds=<s>       (guest time from connecting to the ack)
+#   CG-LINUX net-recv bytes=<n> sha256=<hex> (with cg.serve: what it received)
 #   CG-LINUX done errors=<n>
 #   CG-LINUX poweroff | reboot | shell
 # and `CG-LINUX error <what>` for anything that failed; it always goes on to
@@ -20,6 +27,16 @@
 #   cg.write=0                         read only (for a read-only disk)
 #   cg.wait=<seconds>                  how long to wait for the disk (default 20)
 #   cg.seqread=1                       then read the whole disk sequentially (1 MiB blocks, no page cache)
+#   cg.ip=<a.b.c.d>                    configure eth0 (the first virtio-net NIC) as a.b.c.d/24
+#   cg.ping=<ip>[,<ip>...]             ping each until it answers (cg.netwait seconds), then 3 more
+#   cg.noreach=<ip>[,<ip>...]          each must NOT answer 3 pings (another network)
+#   cg.serve=<port>                    receive one TCP stream on port, print its size and
+#                                      sha256, send the sha256 back to cg.ackto's port+1
+#   cg.ackto=<ip>                      the sender, for cg.serve
+#   cg.send=<ip>:<port>                send cg.sendmib MiB of random data to ip:port over
+#                                      TCP, then wait for the receiver's sha256 on port+1
+#   cg.sendmib=<n>                     default 4
+#   cg.netwait=<seconds>               how long to wait for a peer (default 300)
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -132,6 +149,89 @@ if [ -b "$dev" ] && [ "$(arg seqread 0)" = 1 ]; then
 		say "seqread sectors=$(cat /sys/block/$disk/size)"
 	else
 		fail "seqread: reading $dev failed"
+	fi
+fi
+
+# Network: eth0 configured by hand (busybox ip), then pings and one TCP
+# stream checked end to end with sha256 on both sides.
+# listen PORT OUT: receive one TCP connection on PORT into OUT, in the
+# background. Its stdin is a FIFO opened read-write: it never ends, so nc
+# stays until the peer closes (an ended stdin would make it stop early).
+listen() {
+	rm -f /tmp/fifo.$1
+	mkfifo /tmp/fifo.$1
+	timeout "$netwait" nc -l -p "$1" <>/tmp/fifo.$1 >"$2" &
+}
+# connect IP PORT FILE: send FILE to IP:PORT, retrying while nobody listens.
+connect() {
+	j=0
+	until nc "$1" "$2" <"$3" 2>/dev/null; do
+		j=$((j + 1))
+		[ $j -ge "$netwait" ] && return 1
+		sleep 1
+	done
+}
+net_checks() {
+	serve=$(arg serve "")
+	send=$(arg send "")
+	if [ -n "$serve" ]; then
+		listen "$serve" /tmp/rx
+		srv=$!
+	fi
+	if [ -n "$send" ]; then
+		listen $((${send#*:} + 1)) /tmp/ack
+		ackp=$!
+	fi
+	for p in $(arg ping "" | tr , ' '); do
+		j=0
+		until ping -c 1 -W 1 "$p" >/dev/null 2>&1; do
+			j=$((j + 1))
+			[ $j -ge "$netwait" ] && break
+		done
+		got=$(ping -c 3 -W 2 "$p" 2>/dev/null | grep -c 'bytes from')
+		if [ "$got" = 3 ]; then say "net-ping $p ok"; else fail "net: ping $p: $got of 3 answered"; fi
+	done
+	for p in $(arg noreach "" | tr , ' '); do
+		if ping -c 3 -W 1 "$p" >/dev/null 2>&1; then
+			fail "net: $p answered from another network"
+		else
+			say "net-unreachable $p"
+		fi
+	done
+	if [ -n "$send" ]; then
+		dd if=/dev/urandom of=/tmp/tx bs=1048576 count="$(arg sendmib 4)" 2>/dev/null
+		say "net-send-data bytes=$(wc -c </tmp/tx) sha256=$(sha256sum </tmp/tx | cut -d' ' -f1)"
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		connect "${send%:*}" "${send#*:}" /tmp/tx || fail "net: cannot send to $send"
+		wait $ackp
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		say "net-ack sha256=$(cut -d' ' -f1 </tmp/ack)"
+		say "net-send-time seconds=$(awk "BEGIN { print $t1 - $t0 }")"
+	fi
+	if [ -n "$serve" ]; then
+		wait $srv
+		sum=$(sha256sum </tmp/rx | cut -d' ' -f1)
+		say "net-recv bytes=$(wc -c </tmp/rx) sha256=$sum"
+		echo "$sum" >/tmp/sum
+		connect "$(arg ackto "")" $((serve + 1)) /tmp/sum || fail "net: cannot send the checksum back"
+	fi
+}
+
+ip=$(arg ip "")
+netwait=$(arg netwait 300)
+if [ -n "$ip" ]; then
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt "$wait" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if [ ! -e /sys/class/net/eth0 ]; then
+		fail "no eth0 after ${wait}s (no virtio-net device found; is a nic attached?)"
+	elif ip link set lo up && ip addr add "$ip/24" dev eth0 && ip link set eth0 up; then
+		say "net-up eth0 mac=$(cat /sys/class/net/eth0/address) ip=$ip mtu=$(cat /sys/class/net/eth0/mtu)"
+		net_checks
+	else
+		fail "net: cannot configure eth0 as $ip/24"
 	fi
 fi
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Linux guests' test initramfs, build/linux/initramfs.cpio.gz (or
-# $1): Debian's static busybox, the virtio-blk modules of the cached Debian
-# kernel (uncompressed .ko files in 6.1) in dependency order, and
+# $1): Debian's static busybox, the virtio-blk and virtio-net modules of the
+# cached Debian kernel (uncompressed .ko files in 6.1) in dependency order, and
 # toolchain/initramfs-init.sh as /init, which prints the CG-LINUX lines the
 # tests read. Everything comes from the .debs toolchain/fetch-kernel.sh
 # caches in /var/cache/crossguard; nothing is installed. The archive is
@@ -12,9 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${CG_KERNEL_CACHE:-/var/cache/crossguard}
 out=${1:-build/linux/initramfs.cpio.gz}
-# What /init loads for virtio-blk over PCI; the load order is worked out
-# below from each module's own `depends=`.
-modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk)
+# What /init loads for virtio-blk and virtio-net over PCI (virtio_net needs
+# net_failover, which needs failover); the load order is worked out below
+# from each module's own `depends=`.
+modules=(virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net)
 
 die() {
   echo "make-initramfs: $*" >&2
@@ -40,7 +41,9 @@ install -m 755 "$tmp/bin/busybox" "$root/bin/busybox"
 # /init's interpreter; /init links the other applets itself (busybox --install).
 ln -s busybox "$root/bin/sh"
 
-dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp" --wildcards './lib/modules/*/kernel/drivers/virtio/*.ko' './lib/modules/*/kernel/drivers/block/virtio_blk.ko'
+dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp" --wildcards './lib/modules/*/kernel/drivers/virtio/*.ko' './lib/modules/*/kernel/drivers/block/virtio_blk.ko' \
+  './lib/modules/*/kernel/drivers/net/virtio_net.ko' './lib/modules/*/kernel/drivers/net/net_failover.ko' \
+  './lib/modules/*/kernel/net/core/failover.ko'
 kver=$(basename "$(ls -d "$tmp"/lib/modules/*/ | head -1)")
 [ -n "$kver" ] || die "$kdeb has no lib/modules/<version>"
 declare -A path deps

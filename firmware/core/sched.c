@@ -6,6 +6,7 @@
 #include "core/virt.h"
 #include "core/vm.h"
 #include "core/vm_disks.h"
+#include "core/vm_net.h"
 #include "abi/policy_abi.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
@@ -380,10 +381,15 @@ static u64 sched_timers(u64 now)
  * the next one is due, 0 if none. */
 static u64 sched_disks(u64 now)
 {
-	if (!vm_disks_any())
+	bool disks = vm_disks_any(), nics = vm_net_any();
+	if (!disks && !nics)
 		return 0;
 	u64 now_ns = vm_now_ns();
-	u64 next_ns = vm_disks_poll_all(now_ns);
+	u64 next_ns = disks ? vm_disks_poll_all(now_ns) : 0;
+	/* NICs too: frames their buckets held back, or a busy device left. */
+	u64 net_ns = nics ? vm_net_poll_all(now_ns) : 0;
+	if (net_ns && (!next_ns || net_ns < next_ns))
+		next_ns = net_ns;
 	if (!next_ns)
 		return 0;
 	u64 hz = arch_timestamp_hz(), wait = next_ns > now_ns ? next_ns - now_ns : 0;

@@ -9,6 +9,7 @@
 #include "core/sched.h"
 #include "core/virt.h"
 #include "core/vm_disks.h"
+#include "core/vm_net.h"
 #include "core/vm_modules.h"
 #include <cg/errno.h>
 #include <cg/spinlock.h>
@@ -27,6 +28,21 @@ void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len)
 	if (len && off + len > VM_CHUNK)
 		return NULL;
 	return mem_ptr(vm->chunks[chunk] + off);
+}
+
+void *vm_device_map(void *ctx, u64 gpa, u64 len)
+{
+	struct vm *vm = ctx;
+	u64 first, last;
+
+	if (!len || gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
+		return NULL;
+	first = gpa / VM_CHUNK;
+	last = (gpa + len - 1) / VM_CHUNK;
+	for (u64 c = first; c < last; c++)
+		if (vm->chunks[c + 1] != vm->chunks[c] + VM_CHUNK)
+			return NULL;
+	return mem_ptr(vm->chunks[first] + gpa % VM_CHUNK);
 }
 
 static int vm_copy(struct vm *vm, u64 gpa, void *buf, u64 len, bool to_guest)
@@ -63,6 +79,7 @@ int vm_write(struct vm *vm, u64 gpa, const void *src, u64 len)
 /* vm_free: give back everything a VM holds; nothing else is touched. */
 static void vm_free(struct vm *vm)
 {
+	vm_net_free(vm); /* off the switches first: the bus goes with the disks */
 	vm_disks_free(vm); /* a resetting VM's disks are kept for its rebuild */
 	/* Also the vCPUs' vLAPIC pages: they last as long as the VM, not the
 	 * vCPU, as a device or another vCPU may still aim an interrupt at a
@@ -246,6 +263,9 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	rc = vm_disks_create(vm, cfg, err, n);
 	if (rc)
 		goto fail;
+	rc = vm_net_create(vm, cfg, err, n);
+	if (rc)
+		goto fail;
 	vm->vcpu_count = cfg->vcpus;
 	for (u32 i = 0; i < cfg->vcpus; i++) {
 		struct vcpu *v = &vcpu_pool[vm->id * VM_MAX_VCPUS + i];
@@ -363,8 +383,25 @@ static void vm_stats_marker(struct vm *vm)
 		irqs += d[i].interrupts;
 	}
 	if (nd && n < (int)sizeof(buf))
+		n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
+				  " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu", reqs, notifies, irqs);
+	struct vm_nic_info ni[VMCFG_MAX_NICS];
+	u32 nn = vm_net_info(vm, ni, VMCFG_MAX_NICS);
+	u64 tx = 0, rx = 0, drop = 0, nnot = 0, nirq = 0;
+	for (u32 i = 0; i < nn && i < VMCFG_MAX_NICS; i++) {
+		tx += ni[i].dev_st.tx_frames;
+		rx += ni[i].dev_st.rx_frames;
+		/* Frames that reached its ports and were lost there: queue
+		 * full, driver not running (those count as queue drops too),
+		 * buffer too small, or still waiting. */
+		drop += ni[i].port_st.queue_drops + ni[i].dev_st.rx_small + ni[i].queued;
+		nnot += ni[i].dev_st.tx_notifies + ni[i].dev_st.rx_notifies;
+		nirq += ni[i].dev_st.interrupts;
+	}
+	if (nn && n > 0 && n < (int)sizeof(buf))
 		fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
-			     " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu", reqs, notifies, irqs);
+			     " net-tx=%lu net-rx=%lu net-dropped=%lu net-notifies=%lu net-interrupts=%lu", tx,
+			     rx, drop, nnot, nirq);
 	cg_marker("vm-stats", "%s", buf);
 }
 

@@ -80,6 +80,12 @@ void vm_release_vcpu(struct vcpu *v);
  * that range is not RAM or crosses a 2 MiB backing chunk. */
 void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len);
 
+/* vm_device_map: the map callback of struct virtq_mem for devices of the
+ * VM ctx: a host pointer for guest-physical [gpa, gpa+len), or NULL when
+ * that is not all RAM or crosses 2 MiB backing chunks that are not
+ * adjacent in host memory (the rings and buffers must be one host range). */
+void *vm_device_map(void *ctx, u64 gpa, u64 len);
+
 /* vm_read / vm_write: copy to or from guest RAM across chunks. Return 0 or
  * -CG_ERANGE when any byte is outside RAM. */
 int vm_read(struct vm *vm, u64 gpa, void *dst, u64 len);

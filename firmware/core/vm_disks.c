@@ -52,24 +52,6 @@ static struct vm_devs devs[VM_MAX];
  * its backlog done for free on other VMs' time. */
 static u64 slot_debt[VM_MAX];
 
-/* Guest RAM for the virtqueues: a range may cross 2 MiB backing chunks
- * only where they are adjacent in host memory too (the rings and buffers
- * are then one host range, as virtq.c needs). */
-static void *guest_map(void *ctx, u64 gpa, u64 len)
-{
-	struct vm *vm = ctx;
-	u64 first, last;
-
-	if (!len || gpa >= vm->ram_bytes || len > vm->ram_bytes - gpa)
-		return NULL;
-	first = gpa / VM_CHUNK;
-	last = (gpa + len - 1) / VM_CHUNK;
-	for (u64 c = first; c < last; c++)
-		if (vm->chunks[c + 1] != vm->chunks[c] + VM_CHUNK)
-			return NULL;
-	return mem_ptr(vm->chunks[first] + gpa % VM_CHUNK);
-}
-
 static void *overlay_alloc(void *ctx, u64 npages)
 {
 	(void)ctx;
@@ -181,7 +163,7 @@ static int blk_create(struct vm *vm, struct vm_devs *d, struct disk_set *s, u32 
 		      char *err, size_t n)
 {
 	u64 bp = mem_alloc_pages(BLK_DEV_PAGES), bounce = bp ? mem_alloc_pages(BLK_BOUNCE_PAGES) : 0;
-	struct virtq_mem m = { guest_map, vm };
+	struct virtq_mem m = { vm_device_map, vm };
 	struct virtio_blk *b;
 
 	if (!bounce) {

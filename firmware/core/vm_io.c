@@ -8,6 +8,8 @@
 #include "core/irq.h"
 #include "core/vm.h"
 #include "devices/virtio/dev_pci.h"
+#include "devices/virtio/virtio_net.h"
+#include <cg/unaligned.h>
 #include "lib/log.h"
 #include <cg/spinlock.h>
 
@@ -188,7 +190,7 @@ static enum dev_result port_pci(struct vcpu *v, u16 port, bool in, u32 size, u32
 }
 
 static const char *const io_class_names[VM_IO_CLASSES] = {
-	"uart", "pit", "rtc", "pci-config", "virtio", "lapic", "ioapic", "other", "unassigned",
+	"uart", "pit", "rtc", "pci-config", "virtio-blk", "virtio-net", "lapic", "ioapic", "other", "unassigned",
 };
 
 const char *vm_io_class_name(u32 c)
@@ -209,8 +211,17 @@ static enum vm_io_class mmio_class(const struct vm *vm, u64 gpa)
 {
 	if (gpa >= IOAPIC_BASE && gpa < IOAPIC_BASE + IOAPIC_SIZE)
 		return VM_IO_IOAPIC;
-	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END && vm->dev.pci)
-		return VM_IO_VIRTIO;
+	if (gpa >= PCI_MMIO_BASE && gpa < PCI_MMIO_END && vm->dev.pci) {
+		u32 bar;
+		const struct pci_dev *d = pci_dev_at(vm->dev.pci, gpa, &bar);
+
+		/* Counted apart so a network's exits per packet can be read
+		 * next to the disks'; an address no BAR decodes counts as
+		 * virtio-blk, the bus's first user. */
+		if (d && le16_at(d->cfg + PCI_DEVICE_ID) == VIRTIO_PCI_DEVICE_BASE + VIRTIO_ID_NET)
+			return VM_IO_VIRTIO_NET;
+		return VM_IO_VIRTIO_BLK;
+	}
 	return VM_IO_UNASSIGNED;
 }
 

@@ -28,7 +28,8 @@ enum vm_io_class {
 	VM_IO_PIT,
 	VM_IO_RTC,
 	VM_IO_PCI_CONFIG,
-	VM_IO_VIRTIO,	/* MMIO in the PCI window: device BARs */
+	VM_IO_VIRTIO_BLK, /* MMIO in the PCI window: a virtio-blk BAR */
+	VM_IO_VIRTIO_NET, /* ... a virtio-net BAR */
 	VM_IO_LAPIC,
 	VM_IO_IOAPIC,
 	VM_IO_OTHER,

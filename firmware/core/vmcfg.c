@@ -8,7 +8,7 @@
 #include <cg/string.h>
 
 #define VMCFG_KEYWORDS "policy, vm, mem, vcpus, kernel, cmdline, module, on_triple_fault, " \
-	"on_unassigned_access, weight, cap, rt_budget_us, rt_period_us, image, disk or end"
+	"on_unassigned_access, weight, cap, rt_budget_us, rt_period_us, image, disk, network, nic or end"
 
 /* policy NAME: top level, once, before the first vm. */
 static int set_policy(struct vmcfg_state *st, const char *v, size_t n, bool has_val)
@@ -70,6 +70,11 @@ static int parse_line(struct vmcfg_state *st, const char *s, size_t n)
 		if (!has_val)
 			return vmcfg_bad(st, "'image' needs values; write 'image <name> <module-name>'");
 		return vmcfg_add_image(st, v, vn);
+	}
+	if (vmcfg_word_is(k, kn, "network")) {
+		if (!has_val)
+			return vmcfg_bad(st, "'network' needs a value; write 'network <name>'");
+		return vmcfg_add_network(st, v, vn);
 	}
 	if (vmcfg_word_is(k, kn, "vm"))
 		return vmcfg_begin_vm(st, v, vn);

@@ -5,6 +5,8 @@
  *   policy rt                  (optional, before the first vm)
  *   image base base.img        (optional, before the first vm: a disk
  *                               image and the module holding it)
+ *   network lab0               (optional, before the first vm: a guest
+ *                               network, one switch in the monitor)
  *   vm web1
  *   mem 64
  *   vcpus 1
@@ -21,6 +23,8 @@
  *                               iops, bytes per second; 0 = unlimited;
  *                               optional overlay quota in MiB, 0 or
  *                               absent = the image's size)
+ *   nic lab0 auto 0 0          (network, MAC or auto, bytes per
+ *                               second, packets per second; 0 = unlimited)
  *   end
  *
  * Every other module is found by the basename of the first word of its
@@ -91,6 +95,28 @@ struct vmcfg_disk {
 	u32 overlay_max_mib;		/* 0 = the image's size, else 1..OVERLAY_MAX_MIB */
 };
 
+#define VMCFG_MAX_NETWORKS 8
+#define VMCFG_MAX_NICS 4
+/* A NIC's bytes_per_s: 0, or enough for one largest frame a second. */
+#define VMCFG_NIC_BPS_MIN 1518ull
+#define VMCFG_NIC_PPS_MAX 10000000u
+
+/* network <name>: a guest network (a switch in the monitor). */
+struct vmcfg_network {
+	char name[VMCFG_NAME_SIZE];	/* [a-z][a-z0-9_-]{0,30} */
+};
+
+/* nic <network> <mac|auto> <bytes_per_s> <packets_per_s>: a virtio-net
+ * device on that network's switch; auto: the monitor derives the MAC. */
+struct vmcfg_nic {
+	u32 network;			/* index into vmcfg.networks */
+	char network_name[VMCFG_NAME_SIZE];
+	bool mac_given;
+	u8 mac[6];			/* unicast, not all zero */
+	u64 bytes_per_s;		/* 0 = unlimited, else NIC_BPS_MIN..BPS_MAX */
+	u32 packets_per_s;		/* 0 = unlimited, else 1..NIC_PPS_MAX */
+};
+
 struct vmcfg_vm {
 	char name[VMCFG_NAME_SIZE];
 	u32 mem_mib;
@@ -107,6 +133,8 @@ struct vmcfg_vm {
 	u32 rt_period_us;
 	u32 disk_count;
 	struct vmcfg_disk disks[VMCFG_MAX_DISKS];
+	u32 nic_count;
+	struct vmcfg_nic nics[VMCFG_MAX_NICS];
 };
 
 #define VMCFG_WEIGHT_DEFAULT 100
@@ -116,6 +144,8 @@ struct vmcfg {
 	char policy[VMCFG_POLICY_SIZE]; /* scheduler policy; "" = the image's default */
 	u32 image_count;
 	struct vmcfg_image images[VMCFG_MAX_IMAGES];
+	u32 network_count;
+	struct vmcfg_network networks[VMCFG_MAX_NETWORKS];
 	u32 count;
 	struct vmcfg_vm vms[VMCFG_MAX_VMS];
 };

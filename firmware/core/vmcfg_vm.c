@@ -1,5 +1,5 @@
 /* vms.cfg VM blocks and disks (contracts in vmcfg_vm.h): vm ... end and
- * every key inside it (mem, vcpus, kernel, cmdline, module, disk,
+ * every key inside it (mem, vcpus, kernel, cmdline, module, disk, nic (vmcfg_net.c),
  * on_triple_fault, on_unassigned_access and the scheduler numbers), the checks at 'end', and the
  * top-level image lines that disk lines attach. */
 #include "core/vmcfg_vm.h"
@@ -13,7 +13,7 @@ bool vmcfg_is_vm_key(const char *k, size_t n, bool valued)
 	    vmcfg_word_is(k, n, "on_unassigned_access") ||
 	    vmcfg_word_is(k, n, "weight") || vmcfg_word_is(k, n, "cap") ||
 	    vmcfg_word_is(k, n, "rt_budget_us") || vmcfg_word_is(k, n, "rt_period_us") ||
-	    vmcfg_word_is(k, n, "disk"))
+	    vmcfg_word_is(k, n, "disk") || vmcfg_word_is(k, n, "nic"))
 		return true;
 	return !valued && (vmcfg_word_is(k, n, "cmdline") || vmcfg_word_is(k, n, "module"));
 }
@@ -264,6 +264,8 @@ int vmcfg_vm_key(struct vmcfg_state *st, const char *k, size_t kn, const char *v
 	}
 	if (vmcfg_word_is(k, kn, "disk"))
 		return add_disk(st, v, vn);
+	if (vmcfg_word_is(k, kn, "nic"))
+		return vmcfg_add_nic(st, v, vn);
 	if (vmcfg_word_is(k, kn, "on_triple_fault")) {
 		if ((err = key_once(st, HAVE_TRIPLE, "on_triple_fault")))
 			return err;

@@ -24,6 +24,18 @@ int vmcfg_end_vm(struct vmcfg_state *st);
  * or more than VMCFG_MAX_IMAGES. */
 int vmcfg_add_image(struct vmcfg_state *st, const char *v, size_t vn);
 
+/* vmcfg_add_network: "network NAME": top level, before the first vm
+ * (vmcfg_net.c). Returns 0, or -CG_EINVAL for a misplaced line, a bad or
+ * repeated name, or more than VMCFG_MAX_NETWORKS. */
+int vmcfg_add_network(struct vmcfg_state *st, const char *v, size_t vn);
+
+/* vmcfg_add_nic: "nic NETWORK MAC|auto BYTES_PER_S PACKETS_PER_S" inside
+ * the open block (vmcfg_net.c). Returns 0, or -CG_EINVAL for an
+ * undeclared network, a bad MAC (not xx:xx:xx:xx:xx:xx hex, multicast or
+ * all zero, or repeated in the set), a bad rate, or more than
+ * VMCFG_MAX_NICS. */
+int vmcfg_add_nic(struct vmcfg_state *st, const char *v, size_t vn);
+
 /* vmcfg_vm_key: key k (kn bytes) inside the open block (st->vm), with
  * has_val = the line had a value part. Returns 0, -CG_EINVAL for a bad or
  * repeated value, or -CG_ENOENT (no message) when k is no vm key. */

@@ -37,6 +37,9 @@ struct shell_cmd {
 /* shell_cmd_disks: the `disks` command (shell_disks.c). */
 void shell_cmd_disks(struct shell_ctx *c);
 
+/* shell_cmd_net: the `net` command (shell_net.c). */
+void shell_cmd_net(struct shell_ctx *c);
+
 /* shell_fail: the command failed: message says what and the fix. */
 void shell_fail(struct shell_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

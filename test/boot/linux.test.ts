@@ -13,6 +13,18 @@
 // the UART's receive interrupt), reads the answer and powers it off;
 // before that the operator presses its NMI button (`vm nmi`), which
 // Linux takes on LINT1 of its BSP.
+//
+// Networking rides on the same boot (a Linux boot under Bochs takes
+// minutes, so no boot of its own): deb1 and deb2 have a virtio-net NIC on
+// network lab0; a third VM, iso (the vblk test guest, halted after one
+// disk read: a third Linux would add minutes), has one on lab1. Debian's
+// stock virtio_net binds, deb1 and deb2 ping each other and move 4 MiB of
+// random data over TCP (busybox nc) whose sha256 both sides print; neither
+// gets an answer from 10.0.0.3 (another network), and not one of their
+// frames (ARP broadcasts included) reaches iso's port: its vm-stats marker
+// counts no frame received or dropped. The monitor's `net` command, typed
+// while deb2 still runs, lists the NICs with their MACs (deb1's given,
+// the others derived) and counters; then `vm stop iso` ends the halted VM.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,27 +42,42 @@ const dir = mkdtempSync(join(tmpdir(), 'cg-linux-'));
 const image = baseImage(2048);
 const basePath = join(dir, 'base.img');
 writeFileSync(basePath, image);
-const debian = (name: string, vcpus: number, action: 'poweroff' | 'shell') => ({
+const DEB1_MAC = '02:00:00:00:0c:01';
+const debian = (name: string, vcpus: number, action: 'poweroff' | 'shell', net: string, nic: Record<string, unknown>) => ({
   name,
   memory_mib: 128,
   vcpus,
   kernel: KERNEL,
   initrd: INITRD,
-  cmdline: `console=ttyS0 cg.tag=${name} cg.sector=${MARK} cg.action=${action}`,
+  cmdline: `console=ttyS0 cg.tag=${name} cg.sector=${MARK} cg.action=${action} ${net}`,
   disks: [{ image: 'base', mode: 'rw', overlay: 'discard' }],
+  nics: [nic],
 });
-const missing = [KERNEL, INITRD].find((f) => !existsSync(f));
+const vmSet = [
+  debian('deb1', 2, 'poweroff', 'cg.ip=10.0.0.1 cg.ping=10.0.0.2 cg.noreach=10.0.0.3 cg.send=10.0.0.2:5001', { network: 'lab0', mac: DEB1_MAC }),
+  debian('deb2', 1, 'shell', 'cg.ip=10.0.0.2 cg.ping=10.0.0.1 cg.noreach=10.0.0.3 cg.serve=5001 cg.ackto=10.0.0.1', { network: 'lab0' }),
+  {
+    name: 'iso',
+    memory_mib: 16,
+    kernel: join(ROOT, 'build', 'guests', 'vblk.elf'),
+    cmdline: 'mode=read-base sectors=1 linger=1',
+    disks: [{ image: 'base', mode: 'ro' }],
+    nics: [{ network: 'lab1' }],
+  },
+];
+const missing = [KERNEL, INITRD, vmSet[2]!.kernel].find((f) => !existsSync(f));
 
 const run = missing
   ? null
   : boot({
       emulator: 'bochs',
-      image: { kind: 'iso-variant', vms: { images: { base: basePath }, vms: [debian('deb1', 2, 'poweroff'), debian('deb2', 1, 'shell')] } },
+      image: { kind: 'iso-variant', vms: { images: { base: basePath }, networks: [{ name: 'lab0' }, { name: 'lab1' }], vms: vmSet } },
       cpus: 2,
       memMiB: 512,
       ips: 50_000_000,
       until: /^\[deb2\] CG-LINUX shell/,
-      timeoutMs: 1_500_000,
+      // Under load (other emulators on the same cores) a boot takes longer.
+      timeoutMs: Number(process.env.CG_LINUX_TIMEOUT_MS ?? 1_500_000),
       interact: async (m, waitFor) => {
         const done = waitFor(/^@cg vms-done /, 900_000);
         done.catch(() => {});
@@ -59,6 +86,14 @@ const run = missing
         const nmi = waitFor(/^\[deb2\] .*NMI received for unknown reason [0-9a-f]+ on CPU 0/, 120_000);
         m.serial.write('vm nmi deb2\r');
         await nmi;
+        // The monitor's view of the networks while deb2 still runs.
+        const net = waitFor(/^iso:\r?$/, 60_000);
+        m.serial.write('net\r');
+        await net;
+        await waitFor(/^\s+throttled \d+ frames .*\r?$/, 60_000);
+        const stopped = waitFor(/^@cg vm-stats name=iso /, 60_000);
+        m.serial.write('vm stop iso\r');
+        await stopped;
         const attached = waitFor(/attached to deb2/, 60_000);
         m.serial.write('console deb2\r');
         await attached;
@@ -78,7 +113,7 @@ function guestLines(lines: string[], vm: string): string[] {
   return lines.filter((l) => l.startsWith(p)).map((l) => l.slice(p.length));
 }
 
-test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, private overlays, a shell on the console, ACPI power-off', async () => {
+test('two Debian guests and a third VM: boot, vCPUs, TSC clock, UART interrupts, virtio disk, private overlays, virtio-net on two isolated networks with a checked TCP transfer, a shell on the console, ACPI power-off', async () => {
   assert.ok(!missing, `${missing} is missing: make test fetches the kernel (toolchain/fetch-kernel.sh) and builds the initramfs`);
   const o = await run!;
   assert.is(o.status, 'matched', explain(o, 'both VMs should end'));
@@ -105,6 +140,13 @@ test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, p
     has(/virtio_blk virtio\d+: \[vda\]/, 'the virtio-blk disk found on PCI');
     const cg = log.filter((l) => l.startsWith('CG-LINUX ')).map((l) => l.slice(9));
     assert.equal(cg.slice(0, 3), ['init', `cpus=${cpus}`, 'modules ok'], explain(o, `${vm}: /init, its CPUs, the virtio modules`));
+    const up = cg.map((l) => /^net-up eth0 mac=([0-9a-f:]{17}) ip=10\.0\.0\.(\d) mtu=(\d+)$/.exec(l)).find(Boolean);
+    assert.ok(up, explain(o, `${vm}: eth0 configured; its CG-LINUX lines: ${JSON.stringify(cg)}`));
+    assert.is(up![3], '1500', explain(o, `${vm}: MTU 1500 from the device`));
+    if (vm === 'deb1') assert.is(up![1], DEB1_MAC, explain(o, 'deb1: the MAC its description gives'));
+    else assert.match(up![1], /^02:43:47:/, explain(o, `${vm}: a derived MAC: locally administered, the machine's prefix`));
+    assert.ok(cg.includes('net-unreachable 10.0.0.3'), explain(o, `${vm}: 10.0.0.3 is on another network and must not answer`));
+    assert.ok(cg.includes(`net-ping 10.0.0.${vm === 'deb1' ? 2 : 1} ok`), explain(o, `${vm}: pings its neighbour on lab0`));
     assert.ok(cg.includes(`disk-size sectors=${image.length / SECTOR}`), explain(o, `${vm}: the disk has the image's size`));
     assert.ok(cg.some((l) => l.startsWith(`disk-read ${hex16(image)} `)), explain(o, `${vm}: sector 0 reads as the base image`));
     assert.ok(cg.includes(`disk-before sector=${MARK} ${hex16(image, MARK * SECTOR)}`), explain(o, `${vm}: sees the base, not the other VM's marker`));
@@ -114,7 +156,31 @@ test('two Debian guests: boot, vCPUs, TSC clock, UART interrupts, virtio disk, p
     assert.equal(exit?.fields, { name: vm, status: '0', reason: 'poweroff' }, explain(o, `${vm}: ended by ACPI S5`));
   }
   assert.ok(guestLines(o.lines, 'deb2').some((l) => /Uhhuh\. NMI received for unknown reason [0-9a-f]+ on CPU 0/.test(l)), explain(o, 'deb2: the NMI button reached Linux through LINT1'));
-  assert.is(markersOf(o, 'vm-stop').length, 0, explain(o, 'the monitor stopped no VM'));
+  // 4 MiB of random data, the same sha256 on both sides and back.
+  const cg = (vm: string) => guestLines(o.lines, vm).filter((l) => l.startsWith('CG-LINUX ')).map((l) => l.slice(9));
+  const sent = cg('deb1').map((l) => /^net-send-data bytes=4194304 sha256=([0-9a-f]{64})$/.exec(l)).find(Boolean)?.[1];
+  assert.ok(sent, explain(o, `deb1: 4 MiB to send; ${JSON.stringify(cg('deb1'))}`));
+  assert.ok(cg('deb2').includes(`net-recv bytes=4194304 sha256=${sent}`), explain(o, `deb2 received deb1's 4 MiB intact; ${JSON.stringify(cg('deb2'))}`));
+  assert.ok(cg('deb1').includes(`net-ack sha256=${sent}`), explain(o, "deb1 got deb2's checksum back"));
+  const stats = (vm: string) => markersOf(o, 'vm-stats').find((m) => m.fields.name === vm)?.fields ?? {};
+  assert.ok(Number(stats('deb1')['net-rx']) > 100 && Number(stats('deb2')['net-rx']) > 2000, explain(o, `deb1 and deb2 received frames: ${JSON.stringify([stats('deb1'), stats('deb2')])}`));
+  const iso = stats('iso');
+  assert.ok(iso['net-rx'] === '0' && iso['net-dropped'] === '0', explain(o, `iso on lab1: not one frame reached its port: ${JSON.stringify(iso)}`));
+  assert.ok(guestLines(o.lines, 'iso').some((l) => l.startsWith('VBLK read-base sectors=1 ')), explain(o, 'iso ran'));
+  assert.ok(Number(stats('deb2')['dev-virtio-net']) > 0 && Number(stats('deb2')['dev-virtio-blk']) > 0, explain(o, 'stats counts virtio-net and virtio-blk exits apart'));
+  const links = markersOf(o, 'net-link').filter((m) => m.fields.state === 'up').map((m) => `${m.fields.vm}/${m.fields.network}`).sort();
+  assert.equal(links, ['deb1/lab0', 'deb2/lab0'], explain(o, 'a net-link marker as each Linux driver brings its NIC up (iso has no driver)'));
+  // The `net` command, typed while deb2 ran.
+  // The shell's lines only: a guest's console line or a marker may land between them.
+  const shown = o.interaction.split('\n').filter((l) => !/^(\[\w+\] |@cg )/.test(l)).join('\n');
+  assert.match(shown, /network lab0: [12] ports/, explain(o, `net lists lab0: ${shown}`));
+  assert.match(shown, /network lab1: 1 ports/, explain(o, `net lists lab1: ${shown}`));
+  assert.match(shown, /iso:\r?\n\s+nic 0 \(00:[0-9a-f]{2}\.0\): network lab1 port 0 mac 02:43:47:[0-9a-f:]{8} link down\r?\n\s+tx 0 frames 0 bytes, rx 0 frames 0 bytes; dropped: 0 spoofed, 0 bad, 0 queue full/, explain(o, `net: nothing reached iso's port on lab1: ${shown}`));
+  const deb2Mac = cg('deb2').map((l) => /^net-up eth0 mac=(\S+)/.exec(l)?.[1]).find(Boolean);
+  assert.ok(shown.includes(`mac ${deb2Mac} link up`), explain(o, `net shows deb2's NIC with the MAC Linux saw: ${shown}`));
+  assert.match(shown, /tx [1-9]\d* frames \d+ bytes, rx [1-9]\d* frames/, explain(o, `net counts frames: ${shown}`));
+  const stops = markersOf(o, 'vm-stop').map((m) => `${m.fields.name}/${m.fields.reason}`);
+  assert.equal(stops, ['iso/operator'], explain(o, 'the monitor stopped no VM; the operator stopped iso'));
   assert.is(markersOf(o, 'fatal').length, 0, explain(o, 'the monitor did not fail'));
 });
 

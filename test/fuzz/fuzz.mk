@@ -17,7 +17,7 @@
 # the fix so the replay keeps it fixed.
 
 FUZZ_CC ?= clang
-FUZZ_NAMES := insn_decode guest_walk virtq virtio_blk vmcfg shell_line json linux_hdr bootinfo acpi memmap
+FUZZ_NAMES := insn_decode guest_walk virtq virtio_blk virtio_net vmcfg shell_line json linux_hdr bootinfo acpi memmap
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_OUT := build/fuzz
@@ -37,7 +37,8 @@ FUZZ_RUN_FLAGS := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
 # The firmware sources the harnesses reach (found through unit.mk's vpath).
 FUZZ_FW_SRCS := errno fmt insn_decode guest_walk virtq virtio_blk virtio_pci dev_pci pci_msix
-FUZZ_FW_SRCS += disk token_bucket blk_overlay vmcfg vmcfg_lex vmcfg_vm shell_line json
+FUZZ_FW_SRCS += disk token_bucket blk_overlay vmcfg vmcfg_lex vmcfg_vm vmcfg_net shell_line json
+FUZZ_FW_SRCS += net_switch virtio_net
 FUZZ_FW_SRCS += guest_linux_hdr bootinfo memmap acpi
 
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/fuzz_,$(FUZZ_NAMES))

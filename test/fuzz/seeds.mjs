@@ -162,6 +162,21 @@ kernel web2.kernel
 end
 `;
 add('vmcfg', 'good', cat([255], vmcfgGood));
+add('vmcfg', 'networks', cat([255], `cgvms 1
+network lab0
+network lab1
+vm a
+mem 16
+kernel a.kernel
+nic lab0 02:00:00:00:00:01 0 0
+nic lab1 auto 15180 1000
+end
+vm b
+mem 16
+kernel b.kernel
+nic lab0 auto 0 0
+end
+`));
 add('vmcfg', 'disks', cat([255], `cgvms 1
 image base base.img
 image data data.img
@@ -284,6 +299,44 @@ function madtBody() {
     range(0x9fc00, 0x400, 2), range(0xf0000, 0x10000, 2), range(0x7000000, 0x2000000, 3), range(0x8000000, 0x1000, 9)));
   add('memmap', 'overlaps', cat(le64(0x1800), le64(0x1000), range(0, 0x10000, 1), range(0x1000, 0x800, 2),
     range(0x1400, 0x2000, 4), range(0x3fff, 2, 5), range(0xfffffffffffff000n, 0x1000, 1)));
+}
+
+// ---- virtio_net: options, size log2, rounds, A's RAM (4 KiB: TX avail 0, desc 0x40; RX avail 0x800, desc 0x840), clock steps (test_virtio_net.c)
+{
+  const NEXT = 1, WRITE = 2, INDIRECT = 4;
+  const MAC_A = [2, 0, 0, 0, 0, 0xa];
+  const d = (r, table, i, addr, len, flags, next) => r.u64(table + 16 * i, addr).u32(table + 16 * i + 8, len).u16(table + 16 * i + 12, flags).u16(table + 16 * i + 14, next);
+  // frame at `at`: 12-byte header, broadcast destination, source src, 60 bytes
+  const frame = (r, at, src) => r.bytes(at + 12, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, ...src, 8, 0]).u8(at + 12 + 59, 0x5a);
+  const ram = (frames, src = MAC_A) => {
+    const r = new Buf(4096);
+    r.u16(2, frames);
+    for (let i = 0; i < frames; i++) {
+      r.u16(4 + 2 * i, i);
+      d(r, 0x40, i, 0x400 + 0x80 * i, 72, 0, 0);
+      frame(r, 0x400 + 0x80 * i, src);
+    }
+    r.u16(0x802, 2).u16(0x804, 0).u16(0x806, 1);
+    d(r, 0x840, 0, 0x1000, 1530, WRITE, 0);
+    d(r, 0x840, 1, 0x1800, 1530, WRITE, 0);
+    return r;
+  };
+  const seed = (opt, r) => cat([opt, 4, 3], r.b.subarray(0, 4096), [5, 50, 200]);
+  add('virtio_net', 'tx-bcast-rx', seed(1 | 8, ram(1)));
+  add('virtio_net', 'throttled', seed(4 | 8, ram(3)));
+  add('virtio_net', 'spoofed', seed(8, ram(2, [2, 0, 0, 0, 0, 0xb])));
+  const loop = ram(1);
+  d(loop, 0x40, 0, 0x400, 72, NEXT, 1);
+  d(loop, 0x40, 1, 0x400, 72, NEXT, 0);
+  add('virtio_net', 'loop', seed(8, loop));
+  const ind = ram(1);
+  d(ind, 0x40, 0, 0x600, 32, INDIRECT, 0);
+  d(ind, 0x600, 0, 0x400, 12, NEXT, 1);
+  d(ind, 0x600, 1, 0x40c, 60, 0, 0);
+  add('virtio_net', 'indirect', seed(2 | 8, ind));
+  const out = ram(1);
+  d(out, 0x40, 0, 0xfff0, 72, 0, 0);
+  add('virtio_net', 'outside-ram', seed(8, out));
 }
 
 for (const [name, files] of Object.entries(seeds)) {

@@ -326,6 +326,65 @@ static void test_disks(void)
 		    "disk b ro keep 0 0\nend\n") == 0 && cfg.vms[0].disk_count == 2, "same image twice");
 }
 
+/* Guest networks: network lines, nic lines, and every rejection. */
+static void test_nets(void)
+{
+	static const char head[] = "cgvms 1\nnetwork lab0\nnetwork lab1\nvm a\nmem 2\nvcpus 1\nkernel k\n";
+	static char buf[4096];
+
+	CHECK(parse("cgvms 1\nnetwork lab0\nnetwork lab1\n"
+		    "vm a\nmem 2\nvcpus 1\nkernel k\nnic lab0 02:00:00:00:00:0A 0 0\nnic lab1 auto 15180 1000\nend\n"
+		    "vm b\nmem 2\nvcpus 1\nkernel k\nnic lab0 auto 1518 10000000\nend\n") == 0,
+	      "networks and nics parse");
+	CHECK(cfg.network_count == 2 && !strcmp(cfg.networks[1].name, "lab1"), "network table");
+	const struct vmcfg_vm *a = &cfg.vms[0], *b = &cfg.vms[1];
+	CHECK(a->nic_count == 2 && b->nic_count == 1, "nic counts");
+	CHECK(a->nics[0].network == 0 && a->nics[0].mac_given && a->nics[0].mac[0] == 2 && a->nics[0].mac[5] == 0x0A &&
+	      !strcmp(a->nics[0].network_name, "lab0") && !a->nics[0].bytes_per_s && !a->nics[0].packets_per_s,
+	      "given MAC (either case), unlimited");
+	CHECK(a->nics[1].network == 1 && !a->nics[1].mac_given && a->nics[1].bytes_per_s == 15180 &&
+	      a->nics[1].packets_per_s == 1000, "auto MAC, limits");
+	CHECK(b->nics[0].bytes_per_s == 1518 && b->nics[0].packets_per_s == 10000000, "the limits' bounds");
+	static const struct {
+		const char *line;
+		const char *msg;
+	} bad[] = {
+		{ "nic lab2 auto 0 0", "is not declared" },
+		{ "nic lab0 auto 0", "takes four values" },
+		{ "nic lab0 auto 0 0 0", "takes four values" },
+		{ "nic lab0 02:00:00:00:00 0 0", "is not six hex bytes" },
+		{ "nic lab0 02-00-00-00-00-01 0 0", "is not six hex bytes" },
+		{ "nic lab0 0g:00:00:00:00:01 0 0", "is not six hex bytes" },
+		{ "nic lab0 03:00:00:00:00:01 0 0", "multicast" },
+		{ "nic lab0 00:00:00:00:00:00 0 0", "is no address" },
+		{ "nic lab0 auto 1517 0", "bytes_per_s" },
+		{ "nic lab0 auto 0 10000001", "packets_per_s" },
+		{ "nic lab0 auto -1 0", "bytes_per_s" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s\nend\n", head, bad[i].line);
+		CHECK(parse(buf) == -CG_EINVAL && line_is(8) && strstr(err, bad[i].msg), bad[i].line);
+	}
+	snprintf(buf, sizeof(buf), "%snic lab0 02:00:00:00:00:01 0 0\nend\nvm b\nmem 2\nvcpus 1\nkernel k\n"
+		 "nic lab1 02:00:00:00:00:01 0 0\nend\n", head);
+	CHECK(parse(buf) == -CG_EINVAL && line_is(14) && strstr(err, "used twice"), "a MAC twice in the set");
+	snprintf(buf, sizeof(buf), "%snic lab0 auto 0 0\nnic lab0 auto 0 0\nnic lab0 auto 0 0\nnic lab0 auto 0 0\n"
+		 "nic lab1 auto 0 0\nend\n", head);
+	CHECK(parse(buf) == -CG_EINVAL && line_is(12) && strstr(err, "more than 4 nics"), "5th nic rejected");
+	CHECK(parse("cgvms 1\nnetwork lab0\nnetwork lab0\n") == -CG_EINVAL && line_is(3) && strstr(err, "used twice"),
+	      "network twice");
+	CHECK(parse("cgvms 1\nnetwork Lab0\n") == -CG_EINVAL && strstr(err, "network name"), "bad network name");
+	CHECK(parse("cgvms 1\nnetwork\n") == -CG_EINVAL && strstr(err, "'network' needs a value"), "network without name");
+	CHECK(parse("cgvms 1\nvm a\nmem 2\nvcpus 1\nkernel k\nend\nnetwork lab0\n") == -CG_EINVAL && line_is(7) &&
+	      strstr(err, "before the first 'vm'"), "network after a vm");
+	CHECK(parse("cgvms 1\nvm a\nnetwork lab0\n") == -CG_EINVAL && strstr(err, "network inside vm"), "network inside a vm");
+	CHECK(parse("cgvms 1\nnic lab0 auto 0 0\n") == -CG_EINVAL && strstr(err, "outside a vm block"), "nic outside a vm");
+	snprintf(buf, sizeof(buf), "cgvms 1\n");
+	for (int i = 0; i < 9; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "network n%d\n", i);
+	CHECK(parse(buf) == -CG_EINVAL && line_is(10) && strstr(err, "more than 8 networks"), "9th network rejected");
+}
+
 /* A NUL inside len is an error, not an early end. */
 static void test_nul(void)
 {
@@ -444,6 +503,7 @@ int main(void)
 	test_rejects();
 	test_lengths();
 	test_disks();
+	test_nets();
 	test_nul();
 	test_small_err();
 	test_truncations();

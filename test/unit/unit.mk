@@ -20,7 +20,7 @@ UNIT_TESTS += test_insn_decode test_guest_walk test_fmt test_cmdline test_shell_
 UNIT_FW_SRCS := errno memmap bootinfo pmm acpi
 # vms.cfg parser (firmware/core/vmcfg*.c) and its host checker tool.
 UNIT_TESTS += test_vmcfg
-UNIT_FW_SRCS += vmcfg vmcfg_lex vmcfg_vm
+UNIT_FW_SRCS += vmcfg vmcfg_lex vmcfg_vm vmcfg_net
 UNIT_FW_SRCS += insn_decode guest_walk fmt cmdline shell_line json
 UNIT_TESTS += test_json
 # Linux bzImage loader (firmware/loader/guest_linux*.c).
@@ -34,6 +34,9 @@ UNIT_TESTS += test_pci test_token_bucket test_virtio_blk
 # Its limits, budgets and overlay quota (same rig: virtio_blk_rig.h).
 UNIT_TESTS += test_virtio_blk_limits
 UNIT_FW_SRCS += dev_pci pci_msix virtio_pci virtio_blk disk token_bucket
+# Guest networks: the switch, and virtio-net through it.
+UNIT_TESTS += test_net_switch test_virtio_net
+UNIT_FW_SRCS += net_switch virtio_net
 # 8254 PIT and port 0x61 model (firmware/devices/dev_pit.c).
 UNIT_TESTS += test_pit
 UNIT_FW_SRCS += dev_pit

@@ -36,6 +36,18 @@ int main(int argc, char **argv)
 		       v->mem_mib, v->vcpus, v->kernel, v->module_count,
 		       v->on_triple_fault == VMCFG_TRIPLE_RESET ? "reset" : "stop",
 		       v->on_unassigned == VMCFG_UNASSIGNED_STOP ? "stop" : "ignore", v->cmdline);
+		for (unsigned k = 0; k < v->nic_count; k++) {
+			const struct vmcfg_nic *n = &v->nics[k];
+
+			printf("nic %s network=%s mac=", v->name, n->network_name);
+			if (n->mac_given)
+				printf("%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+				       n->mac[4], n->mac[5]);
+			else
+				printf("auto");
+			printf(" bytes_per_s=%llu packets_per_s=%u\n", (unsigned long long)n->bytes_per_s,
+			       n->packets_per_s);
+		}
 	}
 	return 0;
 }

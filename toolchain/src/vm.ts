@@ -6,6 +6,7 @@
 
 import { Checker, isObject, show } from './checker.js';
 import { checkDisks, type VmDiskDesc, type VmImageDesc } from './disks.js';
+import { checkNics, type VmNicDesc } from './nets.js';
 import { kernelFormat, MB1_SEARCH } from './kernel.js';
 
 export const VM_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
@@ -70,6 +71,8 @@ export interface VmDesc {
   reservation?: VmReservation;
   /** virtio-blk disks, in PCI slot order; absent: none. */
   disks?: VmDiskDesc[];
+  /** virtio-net NICs, in PCI slot order after the disks; absent: none. */
+  nics?: VmNicDesc[];
 }
 
 export interface VmReservation {
@@ -77,7 +80,7 @@ export interface VmReservation {
   periodUs: number;
 }
 
-const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'initrd', 'modules', 'on_triple_fault', 'on_unassigned_access', 'weight', 'cap_percent', 'reservation', 'disks'];
+const VM_KEYS = ['name', 'memory_mib', 'vcpus', 'kernel', 'cmdline', 'initrd', 'modules', 'on_triple_fault', 'on_unassigned_access', 'weight', 'cap_percent', 'reservation', 'disks', 'nics'];
 const MODULE_KEYS = ['path', 'cmdline'];
 const RESERVATION_KEYS = ['budget_us', 'period_us'];
 
@@ -106,10 +109,12 @@ function checkReservation(c: Checker, at: string, r: unknown, policy: string | u
   return { budgetUs: budget, periodUs: period };
 }
 
-/** The images a VM's disks may name: the valid ones by name, and every declared name (valid or not). */
+/** The images a VM's disks may name: the valid ones by name, and every declared name (valid or not); the same for its NICs' networks. */
 export interface ImageScope {
   images: Map<string, VmImageDesc>;
   declared: Set<string>;
+  networks?: Set<string>;
+  declaredNetworks?: Set<string>;
 }
 
 /** Checks one VM entry; undefined when it has problems (recorded in `c`). */
@@ -201,7 +206,8 @@ export function checkVm(c: Checker, at: string, v: unknown, policy: string | und
   const capPercent = v.cap_percent === undefined ? 0 : c.int(`${at}.cap_percent`, v.cap_percent, 0, LIMITS.capPercentMax, ' percent');
   const reservation = v.reservation === undefined ? undefined : checkReservation(c, `${at}.reservation`, v.reservation, policy);
   const disks = v.disks === undefined ? [] : checkDisks(c, `${at}.disks`, v.disks, scope.images, scope.declared);
-  if (c.problems.length !== before || !name || mem === undefined || vcpus === undefined || !kernel || cmdline === undefined || !disks)
+  const nics = v.nics === undefined ? [] : checkNics(c, `${at}.nics`, v.nics, scope.networks ?? new Set(), scope.declaredNetworks ?? new Set());
+  if (c.problems.length !== before || !name || mem === undefined || vcpus === undefined || !kernel || cmdline === undefined || !disks || !nics)
     return undefined;
   return {
     name,
@@ -217,6 +223,7 @@ export function checkVm(c: Checker, at: string, v: unknown, policy: string | und
     ...(capPercent ? { capPermille: capPercent * 10 } : {}),
     ...(reservation ? { reservation } : {}),
     ...(disks.length ? { disks } : {}),
+    ...(nics.length ? { nics } : {}),
   };
 }
 

@@ -9,10 +9,12 @@
 import { CrossguardError } from '../../qemu/errors.js';
 import { Checker, isObject, realFileAccess, show, type VmFileAccess } from './checker.js';
 import { checkImages, overlayQuotaMiB, usedImages, type VmImageDesc } from './disks.js';
+import { checkNetworks, checkNicSet, usedNetworks, type VmNetworkDesc } from './nets.js';
 import { checkVm, LIMITS, type ImageScope, type VmDesc } from './vm.js';
 
 export { realFileAccess, type VmFileAccess } from './checker.js';
 export type { VmDiskDesc, VmImageDesc } from './disks.js';
+export type { VmNetworkDesc, VmNicDesc } from './nets.js';
 export { guestCmdline, LIMITS, RT_POLICY, VM_NAME } from './vm.js';
 export type { TripleFaultAction, UnassignedAction, VmDesc, VmModuleDesc, VmReservation } from './vm.js';
 
@@ -25,6 +27,8 @@ export interface VmSet {
   policy?: string;
   /** Disk images some VM uses (unused ones are left out), each packed once; absent: none. */
   images?: VmImageDesc[];
+  /** Guest networks some VM has a NIC on (unused ones are left out); absent: none. */
+  networks?: VmNetworkDesc[];
   /** Where the description came from (for messages and the generated file's comment). */
   source: string;
 }
@@ -51,7 +55,7 @@ export class VmConfigError extends CrossguardError {
   }
 }
 
-const TOP_KEYS = ['policy', 'images', 'vms'];
+const TOP_KEYS = ['policy', 'images', 'networks', 'vms'];
 
 /** n/d as a short decimal for messages, rounded up to 3 places (so an overload never reads as a fit). */
 function cpus(n: bigint, d: bigint): string {
@@ -101,7 +105,13 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
     else policy = value.policy;
   }
   const { images, declared } = checkImages(c, value.images);
-  const scope: ImageScope = { images: new Map(images.map((i) => [i.name, i])), declared };
+  const nets = checkNetworks(c, value.networks);
+  const scope: ImageScope = {
+    images: new Map(images.map((i) => [i.name, i])),
+    declared,
+    networks: new Set(nets.networks.map((n) => n.name)),
+    declaredNetworks: nets.declared,
+  };
   const list = value.vms;
   if (list === undefined) c.bad('vms', 'missing; write { "vms": [ { "name": ..., ... } ] }');
   else if (!Array.isArray(list)) c.bad('vms', `${show(list)} is not a list; write "vms": [ ... ]`);
@@ -117,6 +127,7 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
       else if (name !== undefined) seen.set(name, i);
       if (vm) vms.push(vm);
     });
+    if (c.problems.length === 0) checkNicSet(c, vms.map((v) => v.nics));
     if (opts.machineMemMiB !== undefined && c.problems.length === 0) {
       // Disk images sit in the machine's RAM too (loaded as boot modules),
       // and every rw disk's overlay may grow to its quota in monitor memory.
@@ -134,7 +145,14 @@ export function checkVmDescription(value: unknown, baseDir: string, opts: VmPars
   }
   if (c.problems.length) throw new VmConfigError(source, c.problems);
   const used = usedImages(images, vms.map((v) => v.disks));
-  return { vms, ...(policy !== undefined ? { policy } : {}), ...(used.length ? { images: used } : {}), source };
+  const usedNets = usedNetworks(nets.networks, vms.map((v) => v.nics));
+  return {
+    vms,
+    ...(policy !== undefined ? { policy } : {}),
+    ...(used.length ? { images: used } : {}),
+    ...(usedNets.length ? { networks: usedNets } : {}),
+    source,
+  };
 }
 
 /** Parses and checks a description's text; relative paths resolve against baseDir. */

@@ -215,10 +215,10 @@ u64 pci_bar_base(const struct pci_dev *d, u32 i)
 	return base;
 }
 
-enum dev_result pci_mmio(struct pci_bus *b, u64 gpa, bool write, u32 size, u64 *val)
+struct pci_dev *pci_dev_at(struct pci_bus *b, u64 gpa, u32 *bar)
 {
 	if (gpa < PCI_MMIO_BASE || gpa >= PCI_MMIO_END)
-		return DEV_UNHANDLED;
+		return NULL;
 	for (u32 s = 1; s < PCI_SLOTS; s++) {
 		struct pci_dev *d = __atomic_load_n(&b->devs[s], __ATOMIC_ACQUIRE);
 
@@ -227,16 +227,29 @@ enum dev_result pci_mmio(struct pci_bus *b, u64 gpa, bool write, u32 size, u64 *
 
 			if (!base || gpa < base || gpa - base >= d->bar_size[i])
 				continue;
-			if (!size)
-				return DEV_OK;
-			if (gpa - base + size > d->bar_size[i] || !d->ops || !d->ops->bar_rw)
-				goto abort;
-			return d->ops->bar_rw(d, i, gpa - base, write, size, val);
+			*bar = i;
+			return d;
 		}
 	}
+	return NULL;
+}
+
+enum dev_result pci_mmio(struct pci_bus *b, u64 gpa, bool write, u32 size, u64 *val)
+{
+	struct pci_dev *d;
+	u32 i;
+	u64 base;
+
+	if (gpa < PCI_MMIO_BASE || gpa >= PCI_MMIO_END)
+		return DEV_UNHANDLED;
+	d = pci_dev_at(b, gpa, &i);
 	if (!size)
 		return DEV_OK;
-abort:
+	if (d) {
+		base = pci_bar_base(d, i);
+		if (gpa - base + size <= d->bar_size[i] && d->ops && d->ops->bar_rw)
+			return d->ops->bar_rw(d, i, gpa - base, write, size, val);
+	}
 	if (!write)
 		*val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 	return DEV_OK;

@@ -146,6 +146,9 @@ void pci_cfg_write(struct pci_bus *b, u32 slot, u32 off, u32 size, u32 val);
  * implemented, memory decoding is off, or it lies outside the window. */
 u64 pci_bar_base(const struct pci_dev *d, u32 i);
 
+/* pci_dev_at: the device whose BAR decodes gpa now (*bar set), or NULL. */
+struct pci_dev *pci_dev_at(struct pci_bus *b, u64 gpa, u32 *bar);
+
 /* pci_mmio: a guest access inside [PCI_MMIO_BASE, PCI_MMIO_END): routed to
  * the BAR that decodes gpa. size 0 is a probe (no side effect). An access
  * no BAR decodes, or one that straddles a BAR's end, reads all ones and is

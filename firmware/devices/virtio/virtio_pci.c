@@ -331,6 +331,8 @@ enum dev_result virtio_pci_bar_access(struct pci_dev *d, u32 bar, u64 off, bool 
 		t->ops->access(t->ctx);
 	r = bar_access_locked(t, bar, off, write, size, val);
 	spin_unlock(&t->lock);
+	if (t->ops->unlocked)
+		t->ops->unlocked(t->ctx);
 	return r;
 }
 

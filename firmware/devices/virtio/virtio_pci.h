@@ -32,7 +32,7 @@ struct vm;
 #define VIRTIO_PCI_VENDOR 0x1AF4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040	/* + device id (4.1.2) */
 #define VIRTIO_PCI_REVISION 1
-#define VIRTIO_PCI_QUEUES_MAX 2
+#define VIRTIO_PCI_QUEUES_MAX 2	/* virtio-blk's one, virtio-net's receive and transmit */
 #define VIRTIO_PCI_CONFIG_MAX 64	/* device configuration bytes kept */
 #define VIRTIO_NO_VECTOR 0xFFFF
 
@@ -108,6 +108,10 @@ struct virtio_pci_ops {
 	/* Optional: the guest touched a BAR (before the access is done), a
 	 * chance to finish deferred work for drivers that poll. */
 	void (*access)(void *ctx);
+	/* Optional: the same access is done and the lock released; a chance
+	 * for work another CPU left for this device while it held the lock
+	 * (a frame a switch queued for a NIC that was busy). */
+	void (*unlocked)(void *ctx);
 };
 
 /* How the transport reaches the rest of the monitor: irq_msi, irq_line

@@ -1,0 +1,276 @@
+/* virtio-net device model: see virtio_net.h. Everything runs with the
+ * transport's lock held (guest accesses take it in virtio_pci.c, the
+ * service call and the switch's delivery here and in vm_net.c). */
+#include <cg/errno.h>
+#include <cg/string.h>
+#include <cg/unaligned.h>
+#include "devices/virtio/virtio_net.h"
+
+static void net_fail(struct virtio_net *n, int rc)
+{
+	virtio_pci_fail(&n->tp, rc == -CG_ERANGE
+			? "a ring, descriptor table or buffer lies outside guest RAM"
+			: "malformed descriptor chain (loop, index out of range, too long, or bad order)");
+}
+
+/* Pop the next chain of q, asking for a notification at the next one
+ * when the ring is empty and then looking once more (the driver may have
+ * added one before it saw the request). 1, 0 (empty) or an error. */
+static int net_pop(struct virtio_net *n, struct virtq *q, struct virtq_chain *c)
+{
+	int rc = virtq_pop(q, &n->mem, c);
+
+	if (rc == 0) {
+		virtq_set_avail_event(q, &n->mem);
+		rc = virtq_pop(q, &n->mem, c);
+	}
+	return rc;
+}
+
+static void net_interrupt(struct virtio_net *n, struct virtq *q, u16 old, u32 qi)
+{
+	if (q->used_idx != old && virtq_should_notify(q, &n->mem, old)) {
+		n->st.interrupts++;
+		virtio_pci_queue_interrupt(&n->tp, qi);
+	}
+}
+
+/* The driver runs now: the link comes up once per DRIVER_OK. */
+static void net_check_up(struct virtio_net *n)
+{
+	if (!n->up && virtio_pci_live(&n->tp)) {
+		n->up = true;
+		if (n->port.link)
+			n->port.link(n->port.ctx, true);
+	}
+}
+
+/* Transmit within VIRTIO_NET_EXIT_FRAMES frames at now. */
+static void net_tx(struct virtio_net *n, u64 now)
+{
+	u16 old = n->txq.used_idx;
+	u32 frames = 0;
+
+	n->backlog = false;
+	if (!virtio_pci_live(&n->tp)) {
+		n->tx_pending = false;
+		return;
+	}
+	while (n->txq.size) {
+		if (!n->tx_pending) {
+			int rc;
+
+			if (frames == VIRTIO_NET_EXIT_FRAMES) {
+				n->backlog = true;
+				n->ready_at = now;
+				n->st.deferrals++;
+				break;
+			}
+			rc = net_pop(n, &n->txq, &n->chain);
+			if (rc == 0)
+				break;
+			if (rc < 0) {
+				net_fail(n, rc);
+				break;
+			}
+			frames++;
+			/* The header, then one whole frame; anything else is
+			 * dropped (the buffer goes back, nothing is sent). */
+			if (n->chain.read_len < VIRTIO_NET_HDR_LEN + NET_ETH_HLEN ||
+			    n->chain.read_len > VIRTIO_NET_HDR_LEN + NET_FRAME_MAX) {
+				n->st.tx_bad++;
+				if (virtq_push(&n->txq, &n->mem, n->chain.head, 0)) {
+					virtio_pci_fail(&n->tp, "the used ring lies outside guest RAM");
+					break;
+				}
+				continue;
+			}
+			n->tx_len = n->chain.read_len - VIRTIO_NET_HDR_LEN;
+			n->tx_pending = true;
+			n->tx_first = true;
+		}
+		if (!n->port.admit(n->port.ctx, n->tx_len, now, &n->ready_at, n->tx_first)) {
+			n->tx_first = false;
+			break;
+		}
+		n->tx_pending = false;
+		if (virtq_chain_read(&n->chain, VIRTIO_NET_HDR_LEN, n->frame, n->tx_len) ||
+		    virtq_push(&n->txq, &n->mem, n->chain.head, 0)) {
+			virtio_pci_fail(&n->tp, "a transmit buffer or the used ring lies outside guest RAM");
+			break;
+		}
+		n->st.tx_frames++;
+		n->st.tx_bytes += n->tx_len;
+		n->port.send(n->port.ctx, n->frame, n->tx_len);
+	}
+	net_interrupt(n, &n->txq, old, VIRTIO_NET_TXQ);
+}
+
+u32 virtio_net_rx(struct virtio_net *n, const struct virtio_net_src *src, u32 max)
+{
+	u16 old = n->rxq.used_idx;
+	u32 taken = 0;
+	const u8 *f;
+	u32 len;
+
+	while (taken < max && (len = src->peek(src->ctx, &f)) != 0) {
+		u8 hdr[VIRTIO_NET_HDR_LEN];
+		int rc;
+
+		if (!virtio_pci_live(&n->tp) || !n->rxq.size) {
+			n->st.rx_down++;
+			src->pop(src->ctx, false);
+			taken++;
+			continue;
+		}
+		rc = net_pop(n, &n->rxq, &n->rx_chain);
+		if (rc == 0)
+			break;	/* no buffer: the frame waits in the port's queue */
+		if (rc < 0) {
+			net_fail(n, rc);
+			break;
+		}
+		taken++;
+		if (n->rx_chain.write_len < VIRTIO_NET_HDR_LEN + len) {
+			n->st.rx_small++;
+			src->pop(src->ctx, false);
+			if (virtq_push(&n->rxq, &n->mem, n->rx_chain.head, 0)) {
+				virtio_pci_fail(&n->tp, "the used ring lies outside guest RAM");
+				break;
+			}
+			continue;
+		}
+		memset(hdr, 0, sizeof(hdr));
+		le16_put(hdr + VIRTIO_NET_HDR_NUM_BUFFERS, 1);
+		if (virtq_chain_write(&n->rx_chain, 0, hdr, sizeof(hdr)) ||
+		    virtq_chain_write(&n->rx_chain, VIRTIO_NET_HDR_LEN, f, len) ||
+		    virtq_push(&n->rxq, &n->mem, n->rx_chain.head, VIRTIO_NET_HDR_LEN + len)) {
+			src->pop(src->ctx, false);
+			virtio_pci_fail(&n->tp, "a receive buffer or the used ring lies outside guest RAM");
+			break;
+		}
+		src->pop(src->ctx, true);
+		n->st.rx_frames++;
+		n->st.rx_bytes += len;
+	}
+	net_interrupt(n, &n->rxq, old, VIRTIO_NET_RXQ);
+	return taken;
+}
+
+static int net_queue_enable(void *ctx, u32 q, u32 size, u64 desc, u64 driver, u64 device,
+			    u64 features)
+{
+	struct virtio_net *n = ctx;
+	u32 flags = 0;
+
+	if (features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX))
+		flags |= VIRTQ_EVENT_IDX;
+	if (features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC))
+		flags |= VIRTQ_INDIRECT;
+	if (q == VIRTIO_NET_RXQ)
+		return virtq_init(&n->rxq, size, desc, driver, device, flags);
+	if (q == VIRTIO_NET_TXQ)
+		return virtq_init(&n->txq, size, desc, driver, device, flags);
+	return -CG_EINVAL;
+}
+
+static void net_queue_notify(void *ctx, u32 q)
+{
+	struct virtio_net *n = ctx;
+
+	net_check_up(n);
+	if (q == VIRTIO_NET_TXQ) {
+		n->st.tx_notifies++;
+		if (!n->tx_pending || n->now() >= n->ready_at)
+			net_tx(n, n->now());
+	} else {
+		/* New receive buffers: frames that waited for them go now. */
+		n->st.rx_notifies++;
+		n->port.pull(n->port.ctx);
+	}
+}
+
+static void net_reset(void *ctx)
+{
+	struct virtio_net *n = ctx;
+
+	virtq_reset(&n->rxq);
+	virtq_reset(&n->txq);
+	n->tx_pending = false;
+	n->backlog = false;
+	n->ready_at = 0;
+	if (n->up) {
+		n->up = false;
+		if (n->port.link)
+			n->port.link(n->port.ctx, false);
+	}
+}
+
+/* A driver that polls finishes held-back transmit as soon as it is due. */
+static void net_access(void *ctx)
+{
+	struct virtio_net *n = ctx;
+
+	if ((n->tx_pending || n->backlog) && n->now() >= n->ready_at)
+		net_tx(n, n->now());
+}
+
+static void net_unlocked(void *ctx)
+{
+	struct virtio_net *n = ctx;
+
+	if (n->port.unlocked)
+		n->port.unlocked(n->port.ctx);
+}
+
+static const struct virtio_pci_ops net_ops = {
+	.queue_enable = net_queue_enable,
+	.queue_notify = net_queue_notify,
+	.reset = net_reset,
+	.access = net_access,
+	.unlocked = net_unlocked,
+};
+
+int virtio_net_init(struct virtio_net *n, struct vm *vm, const struct virtio_pci_env *env,
+		    const char *label, const u8 *mac, const struct virtq_mem *mem,
+		    u64 (*now)(void), const struct virtio_net_port *port)
+{
+	u8 cfg[VIRTIO_NET_CFG_LEN];
+	u64 features = VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_STATUS) |
+		       VIRTIO_BIT(VIRTIO_NET_F_MTU) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
+		       VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+
+	memset(n, 0, sizeof(*n));
+	if (!port->admit || !port->send || !port->pull)
+		return -CG_EINVAL;
+	n->mem = *mem;
+	n->now = now;
+	n->port = *port;
+	memcpy(n->mac, mac, NET_ETH_ALEN);
+	cg_strlcpy(n->label, label, sizeof(n->label) - 1, sizeof(n->label));
+
+	memset(cfg, 0, sizeof(cfg));
+	memcpy(cfg, mac, NET_ETH_ALEN);
+	le16_put(cfg + VIRTIO_NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+	le16_put(cfg + VIRTIO_NET_CFG_PAIRS, 1);
+	le16_put(cfg + VIRTIO_NET_CFG_MTU, VIRTIO_NET_MTU);
+	return virtio_pci_init(&n->tp, vm, env, n->label, VIRTIO_ID_NET, VIRTIO_NET_CLASS, features, 2,
+			       VIRTIO_NET_QUEUE_SIZE, cfg, sizeof(cfg), &net_ops, n);
+}
+
+u64 virtio_net_ready_at(const struct virtio_net *n)
+{
+	return n->tx_pending || n->backlog ? (n->ready_at ? n->ready_at : 1) : 0;
+}
+
+u64 virtio_net_service(struct virtio_net *n, u64 now)
+{
+	u64 next;
+
+	virtio_pci_lock(&n->tp);
+	if ((n->tx_pending || n->backlog) && now >= n->ready_at)
+		net_tx(n, now);
+	next = virtio_net_ready_at(n);
+	virtio_pci_unlock(&n->tp);
+	return next;
+}

@@ -1,0 +1,92 @@
+// What guest networking costs, for `make bench`: two Debian VMs (1 vCPU,
+// 128 MiB each) on one network, the test initramfs' TCP transfer (busybox
+// nc, 8 MiB of random data from net1 to net2, checked by sha256 on both
+// ends). Bochs with `clock: sync=none` runs guest time at `ips`
+// instructions a second, so guest seconds are instructions.
+//   net_exits_per_packet      exits the virtio-net data path cost per frame,
+//                             both VMs over their whole life: MMIO exits on
+//                             the NICs' BARs (notifications and the rest)
+//                             plus interrupts sent (each ends in an EOI),
+//                             over frames sent and received (goal <= 0.25)
+//   net_notifies_per_packet   the notifications alone
+//   net_bytes_per_minstr      payload bytes over the sender's guest time
+//                             from connecting to the receiver's checksum
+//                             coming back (net-send-time), in millions of
+//                             instructions at `ips`
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boot, explain, markersOf, ROOT } from '../boot/pool.js';
+import { baseImage } from '../boot/vblk.js';
+
+const KERNEL = process.env.CG_LINUX_KERNEL ?? '/var/cache/crossguard/vmlinuz';
+const INITRD = join(ROOT, 'build', 'linux', 'initramfs.cpio.gz');
+const IPS = 50_000_000;
+const MIB = 8;
+
+function bench(name: string, value: number | string, unit: string): void {
+  console.log(`BENCH ${name} ${value} ${unit}`);
+}
+
+if (!existsSync(KERNEL) || !existsSync(INITRD)) {
+  console.error(`bench: ${!existsSync(KERNEL) ? KERNEL : INITRD} is missing: run make (toolchain/fetch-kernel.sh, make-initramfs.sh)`);
+  process.exit(1);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'cg-net-bench-'));
+try {
+  const disk = join(tmp, 'disk.img');
+  writeFileSync(disk, baseImage(2048));
+  const vm = (name: string, net: string) => ({
+    name,
+    memory_mib: 128,
+    vcpus: 1,
+    kernel: KERNEL,
+    initrd: INITRD,
+    cmdline: `console=ttyS0 cg.action=poweroff cg.write=0 ${net}`,
+    disks: [{ image: 'disk', mode: 'ro' }],
+    nics: [{ network: 'lab0' }],
+  });
+  const o = await boot({
+    emulator: 'bochs',
+    image: {
+      kind: 'iso-variant',
+      vms: {
+        images: { disk },
+        networks: [{ name: 'lab0' }],
+        vms: [
+          vm('net1', `cg.ip=10.0.0.1 cg.ping=10.0.0.2 cg.send=10.0.0.2:5001 cg.sendmib=${MIB}`),
+          vm('net2', 'cg.ip=10.0.0.2 cg.ping=10.0.0.1 cg.serve=5001 cg.ackto=10.0.0.1'),
+        ],
+      },
+    },
+    cpus: 2,
+    memMiB: 512,
+    ips: IPS,
+    until: /^@cg vms-done /,
+    timeoutMs: 2_400_000,
+  });
+  const cg = (vm: string) => o.lines.filter((l) => l.startsWith(`[${vm}] CG-LINUX `)).map((l) => l.slice(vm.length + 12));
+  const sent = cg('net1').map((l) => /^net-send-data bytes=(\d+) sha256=(\w+)$/.exec(l)).find(Boolean);
+  const time = cg('net1').map((l) => /^net-send-time seconds=([\d.]+)$/.exec(l)).find(Boolean);
+  if (o.status !== 'matched' || !sent || !time || !cg('net2').includes(`net-recv bytes=${sent[1]} sha256=${sent[2]}`)) {
+    console.error(explain(o, 'bench: the transfer did not complete intact'));
+    process.exit(1);
+  }
+  let exits = 0, notifies = 0, packets = 0;
+  for (const name of ['net1', 'net2']) {
+    const s = markersOf(o, 'vm-stats').find((m) => m.fields.name === name)?.fields ?? {};
+    exits += Number(s['dev-virtio-net'] ?? 0) + Number(s['net-interrupts'] ?? 0);
+    notifies += Number(s['net-notifies'] ?? 0);
+    packets += Number(s['net-tx'] ?? 0) + Number(s['net-rx'] ?? 0);
+  }
+  if (!packets) {
+    console.error(explain(o, 'bench: no frames counted in the vm-stats markers'));
+    process.exit(1);
+  }
+  bench('net_exits_per_packet', (exits / packets).toFixed(3), 'exits');
+  bench('net_notifies_per_packet', (notifies / packets).toFixed(3), 'exits');
+  bench('net_bytes_per_minstr', Math.round(Number(sent[1]) / ((Number(time[1]) * IPS) / 1e6)), 'bytes');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

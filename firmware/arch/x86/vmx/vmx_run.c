@@ -166,9 +166,8 @@ void vmx_vm_lapics_free(struct vm *vm)
 	}
 }
 
-static inline void vmx_inject_pending(struct vcpu *v)
+static inline void vmx_inject_pending(struct vcpu *v, struct arch_vcpu *a)
 {
-	struct arch_vcpu *a = v->arch;
 	/* The common case, checked inline on every exit: nothing to deliver,
 	 * and nothing that changed what is deliverable. */
 	if (a->event.valid || a->lapic.recheck || a->nmi_blocked ||
@@ -211,7 +210,7 @@ static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v
 		}
 		return false;
 	}
-	vmx_inject_pending(v);
+	vmx_inject_pending(v, a);
 	return true;
 }
 
@@ -241,10 +240,10 @@ static __attribute__((noinline)) bool vmx_exit_unusual(struct vcpu *v, u32 reaso
 bool vmx_exit_fast(struct vcpu *v);
 bool vmx_exit_fast(struct vcpu *v)
 {
-	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
+	u64 reason = vmcs_read(VMCS_EXIT_REASON); /* 32 bits, zero-extended */
 	if (__builtin_expect(reason >= VM_EXIT_STATS, 0))
-		return vmx_exit_unusual(v, reason);
-	return vmx_exit_handle(v, reason);
+		return vmx_exit_unusual(v, (u32)reason);
+	return vmx_exit_handle(v, (u32)reason);
 }
 
 enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
@@ -301,7 +300,7 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 		}
 		/* Another vCPU may have written the VM's TSC (vmx_tsc.c) */
 		vmx_tsc_sync(v);
-		vmx_inject_pending(v);
+		vmx_inject_pending(v, a);
 		if (spec_ctrl_enter(v, a->launched)) {
 			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,
 				vmcs_read(VMCS_INSTRUCTION_ERROR));

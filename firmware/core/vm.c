@@ -241,6 +241,7 @@ struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t n)
 	vm->on_triple_fault = cfg->on_triple_fault;
 	vm->on_unassigned = cfg->on_unassigned;
 	vm->cfg = cfg;
+	vm_io_init();
 	pit_reset(&vm->dev.pit, vm_now_ns());
 	pic_reset(&vm->dev.pic);
 	/* The MADT gives the IOAPIC the ID after the vCPUs' (guest_acpi.c). */

@@ -24,7 +24,11 @@
 #include "core/vm_disks.h"
 #include "core/vm_modules.h"
 
-#define BLK_BOUNCE_PAGES 8	/* 32 KiB of staging per device */
+/* 16 KiB of staging per device: a request is copied through it in pieces
+ * (each a disk read or write and a chain copy), so its size only sets how
+ * many; 16 KiB keeps a VM with a disk within 64 KiB of monitor memory
+ * beyond its RAM (README, vm_overhead_bytes). */
+#define BLK_BOUNCE_PAGES 4
 #define BLK_DEV_PAGES ((sizeof(struct virtio_blk) + PAGE_SIZE - 1) / PAGE_SIZE)
 #define BUS_PAGES ((sizeof(struct pci_bus) + PAGE_SIZE - 1) / PAGE_SIZE)
 

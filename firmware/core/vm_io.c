@@ -10,6 +10,7 @@
 #include "devices/virtio/dev_pci.h"
 #include "devices/virtio/virtio_net.h"
 #include <cg/unaligned.h>
+#include "lib/fatal.h"
 #include "lib/log.h"
 #include <cg/spinlock.h>
 
@@ -251,14 +252,39 @@ static const struct port_range port_map[] = {
 	{ PCI_CONFIG_ADDRESS, 8, port_pci, VM_IO_PCI_CONFIG },
 };
 
-enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+/* Every range of port_map lies below this. A port's entry is found in
+ * one load of port_index (1 + its position in port_map, 0: none) rather
+ * than a walk of the map on every port exit; the index is 4 KiB, built
+ * from the map once and shared by all VMs (the map is the same for all). */
+#define PORT_INDEX_LIMIT 0x1000
+static u8 port_index[PORT_INDEX_LIMIT];
+
+_Static_assert(ARRAY_SIZE(port_map) < 0xFF, "port_index holds 1 + a port_map position in a u8");
+
+/* A port takes the first range of port_map that holds it, and is never
+ * written again: every later build (each vm_create calls this) finds it
+ * set, so a CPU reading the index while another VM is created only ever
+ * sees the final entry. The first VM's creation comes before any exit. */
+void vm_io_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(port_map); i++) {
 		const struct port_range *r = &port_map[i];
-		if ((u16)(port - r->base) < r->count) {
-			count_exit(v, r->cls);
-			return r->io(v, port, in, size, val);
-		}
+		if ((u32)r->base + r->count > PORT_INDEX_LIMIT)
+			panic("vm_io_init: port range 0x%x+%u lies past the port index", r->base,
+			      r->count);
+		for (u32 p = r->base; p < (u32)r->base + r->count; p++)
+			if (!__atomic_load_n(&port_index[p], __ATOMIC_RELAXED))
+				__atomic_store_n(&port_index[p], (u8)(i + 1), __ATOMIC_RELAXED);
+	}
+}
+
+enum dev_result vm_port_io(struct vcpu *v, u16 port, bool in, u32 size, u32 *val)
+{
+	u32 slot = port < PORT_INDEX_LIMIT ? __atomic_load_n(&port_index[port], __ATOMIC_RELAXED) : 0;
+	if (slot) {
+		const struct port_range *r = &port_map[slot - 1];
+		count_exit(v, r->cls);
+		return r->io(v, port, in, size, val);
 	}
 	count_exit(v, VM_IO_OTHER);
 	if (in)

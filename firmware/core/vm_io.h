@@ -65,6 +65,10 @@ u64 vm_now_ns(void);
 /* vm_port_io and vm_mmio, the exit handlers' way in, are declared in
  * core/virt.h with the rest of what arch may call. */
 
+/* vm_io_init: build the port lookup from the port map (vm_io.c); every
+ * vm_create calls it before the VM can exit. Idempotent. */
+void vm_io_init(void);
+
 /* vm_uart_rx_push: one byte typed by the operator for vm's UART; dropped
  * when its receive buffer is full. */
 void vm_uart_rx_push(struct vm *vm, u8 b);

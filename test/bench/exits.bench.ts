@@ -1,6 +1,8 @@
 // VM-exit round trips, measured inside a guest (test/guests/bench_exits.c)
 // under Bochs with one CPU and `clock: sync=none`, so RDTSC deltas are
-// instruction counts: exact and repeatable. Goal for CPUID: <= 150.
+// instruction counts: exact and repeatable. Goals (issue 16): CPUID and
+// VMCALL <= 100, port I/O <= 180; README's benchmark section has the
+// profile of what is left and why.
 //   cpuid_exit_instructions   CPUID loop: guest loop + exit + handler + entry
 //   vmcall_exit_instructions  VMCALL (hypercall 0) loop
 //   pio_exit_instructions     OUT to port 0x80 loop

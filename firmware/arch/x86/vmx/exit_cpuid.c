@@ -26,12 +26,11 @@
 #define L80000007_EDX_INVARIANT_TSC (1U << 8)
 
 /* The host's side of every answer, the same for all vCPUs: read once. */
-static const struct cpuid_host *cpuid_host_facts(void)
+static struct cpuid_host host_facts;
+static bool host_facts_ready;
+
+static __attribute__((noinline)) void cpuid_host_facts_read(void)
 {
-	static struct cpuid_host h;
-	static bool ready;
-	if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE))
-		return &h;
 	const struct xstate_layout *l = vcpu_fpu_layout();
 	struct cpuid_host n = {
 		.xsave = l->xsave,
@@ -40,9 +39,17 @@ static const struct cpuid_host *cpuid_host_facts(void)
 		.max = cpuid(0, 0).eax,
 		.ext_max = cpuid(0x80000000u, 0).eax,
 	};
-	h = n; /* every CPU computes the same: a race only repeats it */
-	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
-	return &h;
+	host_facts = n; /* every CPU computes the same: a race only repeats it */
+	__atomic_store_n(&host_facts_ready, true, __ATOMIC_RELEASE);
+}
+
+/* Inline: every CPUID exit asks, and after the first the answer is one
+ * load. */
+static inline const struct cpuid_host *cpuid_host_facts(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&host_facts_ready, __ATOMIC_ACQUIRE), 0))
+		cpuid_host_facts_read();
+	return &host_facts;
 }
 
 /* The leaves the monitor makes up; false for the host's (the table's). */

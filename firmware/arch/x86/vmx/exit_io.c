@@ -55,7 +55,9 @@ static enum io_string_port_result io_string_port(void *ctx, bool in, u32 size, u
 	return r == DEV_RETRY ? IO_STRING_PORT_RETRY : IO_STRING_PORT_OK;
 }
 
-static enum exit_action io_string(struct vcpu *v, u64 q)
+/* Out of line: its frame (walker state, breakpoints) would otherwise be
+ * set up on every port exit, string or not. */
+static __attribute__((noinline)) enum exit_action io_string(struct vcpu *v, u64 q)
 {
 	u32 size = IO_SIZE(q);
 	bool rep = q & IO_REP;

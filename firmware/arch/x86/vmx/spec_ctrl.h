@@ -60,7 +60,7 @@ struct spec_cpu {
 struct spec_decision {
 	bool ibpb;         /* IBPB when this CPU switches to another VM's vCPU */
 	bool eibrs;        /* IA32_SPEC_CTRL.IBRS set once at bring-up */
-	enum spec_rsb rsb; /* after every VM exit */
+	enum spec_rsb rsb; /* after every VM exit that returns to core */
 	bool l1d_flush;    /* IA32_FLUSH_CMD on every VM entry */
 	bool verw;         /* VERW on every VM entry */
 	u32 exposed;       /* SPEC_EXPOSED_* */

@@ -19,22 +19,20 @@ enum exit_action {
 
 typedef enum exit_action (*exit_handler)(struct vcpu *v, u64 qualification);
 
-/* The dispatch table (vmexit.c): one handler per basic exit reason, NULL
- * where crossguard has none (vmexit_unhandled: the FATAL path). */
+/* The dispatch table (vmexit.c): one handler per basic exit reason,
+ * vmexit_unhandled (the FATAL path) where crossguard has none. */
 extern const exit_handler vmexit_table[];
 enum exit_action vmexit_unhandled(struct vcpu *v, u64 q);
 
-/* vmexit_dispatch: count and handle basic exit reason r of v. Inline: it
+/* vmexit_dispatch: count and handle basic exit reason r of v, which the
+ * caller has checked is below VM_EXIT_STATS (the table's size). Inline: it
  * is on every exit's path. */
 static inline enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason)
 {
-	if (reason >= VM_EXIT_STATS)
-		return vmexit_unhandled(v, 0);
 	__atomic_fetch_add(&v->vm->exit_stats[reason], 1, __ATOMIC_RELAXED);
-	exit_handler h = vmexit_table[reason];
 	u64 q;
 	__asm__ volatile("vmread %1, %0" : "=r"(q) : "r"(0x6400ULL) : "cc"); /* exit qualification */
-	return (h ? h : vmexit_unhandled)(v, q);
+	return vmexit_table[reason](v, q);
 }
 
 /* vmexit_is_instruction: r is caused by executing an instruction (so it

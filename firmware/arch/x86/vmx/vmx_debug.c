@@ -3,6 +3,7 @@
  * pending_dbg.h) and the live guest state. */
 #include "arch/x86/vmx/vmx_debug.h"
 #include "arch/x86/vmx/pending_dbg.h"
+#include "arch/x86/vmx/vmx_event.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmx_ops.h"
 
@@ -49,6 +50,14 @@ void vmx_debug_traps(u32 hits, u64 rflags)
 	u64 now = pending_dbg_after(old, hits, vmx_debug_stepping(rflags));
 	if (now != old)
 		vmcs_write(VMCS_GUEST_PENDING_DBG, now);
+}
+
+void vmx_debug_completed(u64 len, u64 rflags, u32 hits)
+{
+	if (len && (rflags & RFLAGS_RF))
+		vmcs_write(VMCS_GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+	if ((rflags & RFLAGS_TF) || hits)
+		vmx_debug_traps(hits, rflags);
 }
 
 bool vmx_debug_trap_pending(void)

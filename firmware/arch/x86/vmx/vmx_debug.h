@@ -45,6 +45,13 @@ bool vmx_debug_stepping(u64 rflags);
  * only a guest that debugs calls it. */
 void vmx_debug_traps(u32 hits, u64 rflags);
 
+/* vmx_debug_completed: vmx_advance_rip's uncommon half, once the guest's
+ * RFLAGS (rflags, as the exit saved them) has RF or TF set or the
+ * instruction's emulated accesses hit breakpoints (hits): clear RF after
+ * a completed instruction (len > 0), and record its trap-class #DB
+ * (vmx_debug_traps). */
+void vmx_debug_completed(u64 len, u64 rflags, u32 hits);
+
 /* vmx_debug_trap_pending: whether the next VM entry delivers a #DB from
  * the pending-debug-exceptions field (pending_dbg_valid): no external
  * interrupt (or other event of lower priority) may be injected before it,

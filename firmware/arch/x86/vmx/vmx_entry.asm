@@ -81,10 +81,15 @@ bits 64
 %%next:
 %endmacro
 
-; After a VM exit, guest registers saved, before the first RET that has no
-; CALL of its own since the exit (the C code below returns to core). The
-; guest's CALLs left their return addresses in the return stack buffer; a
-; monitor RET could speculatively go there.
+; After a VM exit, before the first RET that has no CALL of its own since
+; the exit: the stub's return to core (arch_vcpu_run). The guest's CALLs
+; left their return addresses in the return stack buffer; a monitor RET
+; could speculatively go there. An exit handled on the spot never executes
+; such a RET: every RET in vmx_exit_fast and below returns from a CALL made
+; after the exit (the stub's own CALL at the bottom; their depth is far
+; below the RSB's 16 entries, so none underflows into the guest's), and
+; the stub then jumps to VMRESUME. So the fill sits on the path to core
+; only, which every way to that RET (taken or speculated) passes through.
 ;   full: 32 trap entries overwrite every RSB entry (unrolled: no loop
 ;         branch to mispredict into writing fewer), then the stack
 ;         pointer is put back and LFENCE waits for it all.
@@ -160,15 +165,15 @@ bits 64
 	mov [rdi + VCPU_R15], r15
 	pop rax
 	mov [rdi + VCPU_RDI], rax
-%if %3
-	RSB_FILL
-%endif
 	call vmx_exit_fast              ; the stack is 16-byte aligned here
 	test al, al
 	jz .to_core
 	mov rdi, [rsp]
 	jmp %1.resume
 .to_core:
+%if %3
+	RSB_FILL
+%endif
 	pop rdi
 	pop r15
 	pop r14

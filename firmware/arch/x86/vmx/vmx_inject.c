@@ -85,7 +85,10 @@ void vmx_inject_event(struct vcpu *v, u32 type, u8 vector, u32 error)
 		switch (vmx_event_merge(e->type, e->vector, type, vector)) {
 		case VMX_MERGE_TRIPLE_FAULT:
 			e->valid = false;
-			a->shutdown = true; /* vmx_exit_fast ends the VM */
+			/* vmx_exit_fast ends the VM; attention takes its
+			 * exit off the resume path, where it looks. */
+			a->shutdown = true;
+			__atomic_store_n(&v->attention, true, __ATOMIC_RELAXED);
 			return;
 		case VMX_MERGE_DOUBLE_FAULT:
 			type = INTR_TYPE_HW_EXCEPTION;

@@ -166,9 +166,8 @@ void vmx_vm_lapics_free(struct vm *vm)
 	}
 }
 
-static inline void vmx_inject_pending(struct vcpu *v)
+static inline void vmx_inject_pending(struct vcpu *v, struct arch_vcpu *a)
 {
-	struct arch_vcpu *a = v->arch;
 	/* The common case, checked inline on every exit: nothing to deliver,
 	 * and nothing that changed what is deliverable. */
 	if (a->event.valid || a->lapic.recheck || a->nmi_blocked ||
@@ -192,33 +191,59 @@ static enum virt_run_result run_result(enum exit_action act)
 	}
 }
 
+/* Handle basic exit reason `reason` (below VM_EXIT_STATS) of v and say
+ * whether the stub may resume the guest at once (vmx_exit_fast). */
+static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v, u32 reason)
+{
+	struct arch_vcpu *a = v->arch;
+	/* Instruction exits never happen while an event is being delivered
+	 * (SDM Vol 3C 28.2.4): only the others can carry IDT-vectoring info. */
+	if (!vmexit_is_instruction(reason))
+		vmx_requeue_vectoring(v);
+	a->exit_action = vmexit_dispatch(v, reason);
+	if (__builtin_expect(a->exit_action != EXIT_ACT_RESUME || v->attention, 0)) {
+		/* The handler raised a fault while #DF was being delivered
+		 * (vmx_inject_event set attention with it). */
+		if (a->shutdown) {
+			a->shutdown = false;
+			a->exit_action = vmexit_triple_fault(v);
+		}
+		return false;
+	}
+	vmx_inject_pending(v, a);
+	return true;
+}
+
+/* An exit reason with more than a basic reason below VM_EXIT_STATS: a
+ * failed VM entry (bit 31), a basic reason with flag bits above it (SDM
+ * Vol 3C table 25-17 / 28.2.1), or a reason no table entry exists for. */
+static __attribute__((noinline)) bool vmx_exit_unusual(struct vcpu *v, u32 reason)
+{
+	if (reason & EXIT_REASON_ENTRY_FAILURE) {
+		v->arch->exit_action =
+			vmexit_fatal(v, "VM entry failed on guest state", "invalid-guest-state");
+		return false;
+	}
+	reason &= 0xFFFF;
+	if (reason >= VM_EXIT_STATS) {
+		v->arch->exit_action = vmexit_unhandled(v, 0);
+		return false;
+	}
+	return vmx_exit_handle(v, reason);
+}
+
 /* vmx_exit_fast: called by the exit stub on every VM exit. Handles the
  * exit and, when the guest can simply go on, prepares the next entry and
  * returns true so the stub resumes at once; otherwise the action is left
- * in a->exit_action for arch_vcpu_run. */
+ * in a->exit_action for arch_vcpu_run. One compare sends every unusual
+ * reason (entry failure, flag bits, out of the table) aside. */
 bool vmx_exit_fast(struct vcpu *v);
 bool vmx_exit_fast(struct vcpu *v)
 {
-	struct arch_vcpu *a = v->arch;
-	u32 reason = (u32)vmcs_read(VMCS_EXIT_REASON);
-	if (reason & EXIT_REASON_ENTRY_FAILURE) {
-		a->exit_action = vmexit_fatal(v, "VM entry failed on guest state", "invalid-guest-state");
-		return false;
-	}
-	/* Instruction exits never happen while an event is being delivered
-	 * (SDM Vol 3C 28.2.4): only the others can carry IDT-vectoring info. */
-	if (!vmexit_is_instruction(reason & 0xFFFF))
-		vmx_requeue_vectoring(v);
-	a->exit_action = vmexit_dispatch(v, reason & 0xFFFF);
-	if (__builtin_expect(a->shutdown, 0)) {
-		/* The handler raised a fault while #DF was being delivered. */
-		a->shutdown = false;
-		a->exit_action = vmexit_triple_fault(v);
-	}
-	if (a->exit_action != EXIT_ACT_RESUME || v->attention)
-		return false;
-	vmx_inject_pending(v);
-	return true;
+	u64 reason = vmcs_read(VMCS_EXIT_REASON); /* 32 bits, zero-extended */
+	if (__builtin_expect(reason >= VM_EXIT_STATS, 0))
+		return vmx_exit_unusual(v, (u32)reason);
+	return vmx_exit_handle(v, (u32)reason);
 }
 
 enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
@@ -275,7 +300,7 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)
 		}
 		/* Another vCPU may have written the VM's TSC (vmx_tsc.c) */
 		vmx_tsc_sync(v);
-		vmx_inject_pending(v);
+		vmx_inject_pending(v, a);
 		if (spec_ctrl_enter(v, a->launched)) {
 			kprintf("vm %s: VM entry failed, VM-instruction error %lu\n", v->vm->name,
 				vmcs_read(VMCS_INSTRUCTION_ERROR));

@@ -163,11 +163,10 @@ static inline void vmx_advance_rip(u64 len, u32 bp_hits)
 		__asm__ volatile("vmwrite %0, %1" ::"r"(intr & ~3ULL),
 				 "r"((u64)VMCS_GUEST_INTERRUPTIBILITY) : "cc");
 	__asm__ volatile("vmread %1, %0" : "=r"(rflags) : "r"((u64)VMCS_GUEST_RFLAGS) : "cc");
-	if (len && (rflags & RFLAGS_RF))
-		__asm__ volatile("vmwrite %0, %1" ::"r"(rflags & ~RFLAGS_RF),
-				 "r"((u64)VMCS_GUEST_RFLAGS) : "cc");
-	if (__builtin_expect((rflags & RFLAGS_TF) || bp_hits, 0))
-		vmx_debug_traps(bp_hits, rflags);
+	/* Instruction exits save RF = 0 (Vol 3C 27.3.3) and TF is rare: one
+	 * test keeps both off the common path. */
+	if (__builtin_expect((rflags & (RFLAGS_RF | RFLAGS_TF)) || bp_hits, 0))
+		vmx_debug_completed(len, rflags, bp_hits);
 }
 
 /* vmx_skip_instruction: vmx_advance_rip past the exiting instruction (its

@@ -13,7 +13,7 @@ import { servePort } from '../../toolchain/src/commands/pxe-serve.js';
 import { serveTree } from '../../toolchain/src/pxe/http.js';
 import { hasGlobalIpv6, parseIpAddr, parseRange, proxyServices, serveDnsmasqConf } from '../../toolchain/src/pxe/serve.js';
 import { BootSteps, formatStep } from '../../toolchain/src/pxe/steps.js';
-import { throwsNamed } from './throws.js';
+import { throwsNamed } from './named.js';
 
 
 const NET = { address: '10.77.1.1', prefixLen: 24 };

@@ -9,7 +9,7 @@ import { qemuArgs, serialArgs } from '../../qemu/qemu.js';
 import { grubCfg } from '../../toolchain/src/image.js';
 import { grubDispatch } from '../../toolchain/src/pxe/scripts.js';
 import { emulatorSerialUnit, grubSerialLine, monitorSerial, parseSerialValue, withSerial } from '../../toolchain/src/serial.js';
-import { throwsNamed } from './throws.js';
+import { throwsNamed } from './named.js';
 
 
 test('cg.serial values: com1, com2, 0xPORT, with or without a rate dividing 115200', () => {

@@ -99,9 +99,12 @@ int main(void)
 	report(ok && apic_tick_tsc >= deadline, "not before the deadline");
 	rdmsr_safe(MSR_TSC_DEADLINE, &back);
 	report(back == 0, "IA32_TSC_DEADLINE reads 0 after it fired");
-	wrmsr_safe(MSR_TSC_DEADLINE, rdtsc() + ms);
+	/* Far enough ahead that a neighbour VM's time slice between the two
+	 * writes cannot let it fire first; idle past it to see it does not. */
+	u64 armed = rdtsc() + 20 * ms;
+	wrmsr_safe(MSR_TSC_DEADLINE, armed);
 	wrmsr_safe(MSR_TSC_DEADLINE, 0);
-	idle_until(rdtsc() + 3 * ms);
+	idle_until(armed + 5 * ms);
 	report(apic_ticks == 1, "writing 0 disarms (%u)", apic_ticks);
 
 	/* masked one-shot: it expires, nothing is delivered */

@@ -4,7 +4,8 @@
 // line. Keys: file (required), smp, mem, extra_params, timeout (seconds),
 // expect (required: a QEMU-convention exit status, or `stop:<reason>`),
 // qemu_expect, groups (space-separated), on_unassigned_access (ignore or
-// stop, the VM description's field).
+// stop, the VM description's field), alone (yes: never shares its boot with
+// other guests; no, the default).
 
 export type Expectation = { kind: 'status'; status: number } | { kind: 'stop'; reason: string };
 
@@ -20,6 +21,8 @@ export interface ManifestEntry {
   /** The VM description's on_unassigned_access; absent: not given (ignore). */
   onUnassignedAccess?: 'ignore' | 'stop';
   groups: string[];
+  /** Needs the emulated machine to itself (timing, whole-machine checks): never batched. */
+  alone: boolean;
   /** Line of the `[name]` header. */
   line: number;
 }
@@ -29,7 +32,7 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access'] as const;
+export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access', 'alone'] as const;
 type Key = (typeof MANIFEST_KEYS)[number];
 /** Section names double as VM names. */
 const SECTION = /^\[([a-z][a-z0-9_-]{0,30})\]$/;
@@ -78,6 +81,7 @@ export function parseManifest(text: string, source = 'manifest.ini'): ManifestEn
       timeoutS: int('timeout', 60, 1, 3600),
       expect,
       groups: (get('groups')?.value ?? '').split(/\s+/).filter(Boolean),
+      alone: false,
       line,
     };
     const q = get('qemu_expect');
@@ -86,6 +90,11 @@ export function parseManifest(text: string, source = 'manifest.ini'): ManifestEn
     if (un) {
       if (un.value !== 'ignore' && un.value !== 'stop') fail(un.line, `on_unassigned_access = ${un.value} is not ignore or stop`);
       entry.onUnassignedAccess = un.value as 'ignore' | 'stop';
+    }
+    const alone = get('alone');
+    if (alone) {
+      if (alone.value !== 'yes' && alone.value !== 'no') fail(alone.line, `alone = ${alone.value} is not yes or no`);
+      entry.alone = alone.value === 'yes';
     }
     if (!/^[A-Za-z0-9._-]+$/.test(entry.file)) fail(file!.line, `file = ${entry.file} is not a plain file name in build/guests`);
     entries.push(entry);

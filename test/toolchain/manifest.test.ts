@@ -25,9 +25,10 @@ test('a manifest with defaults, comments, CRLF and every key', () => {
       'qemu_expect = 3',
       'groups = smp  isolation',
       'on_unassigned_access = stop',
+      'alone = yes',
     ].join('\n'),
   );
-  assert.equal(m[0], { name: 'cpuid', file: 'cpuid.elf', smp: 1, memMiB: 64, extraParams: '', timeoutS: 60, expect: { kind: 'status', status: 1 }, groups: [], line: 3 });
+  assert.equal(m[0], { name: 'cpuid', file: 'cpuid.elf', smp: 1, memMiB: 64, extraParams: '', timeoutS: 60, expect: { kind: 'status', status: 1 }, groups: [], alone: false, line: 3 });
   assert.equal(m[1], {
     name: 'smp3',
     file: 'smp.elf',
@@ -37,6 +38,7 @@ test('a manifest with defaults, comments, CRLF and every key', () => {
     timeoutS: 120,
     expect: { kind: 'stop', reason: 'bad-memory-access' },
     groups: ['smp', 'isolation'],
+    alone: true,
     line: 7,
     qemuExpect: { kind: 'status', status: 3 },
     onUnassignedAccess: 'stop',
@@ -59,6 +61,7 @@ test('errors name the line', () => {
     ['[a]\nfile = a.elf\nexpect = 1\ntimeout = 1.5\n', /^manifest\.ini line 4: timeout = 1\.5/],
     ['[a]\nfile = a.elf\nexpect = 1\nqemu_expect = stop:\n', /^manifest\.ini line 4: qemu_expect = stop:/],
     ['[a]\nfile = a.elf\nexpect = 1\non_unassigned_access = drop\n', /^manifest\.ini line 4: on_unassigned_access = drop is not ignore or stop/],
+    ['[a]\nfile = a.elf\nexpect = 1\nalone = true\n', /^manifest\.ini line 4: alone = true is not yes or no/],
     ['[a]\nfile = ../x.elf\nexpect = 1\n', /^manifest\.ini line 2: file = \.\.\/x\.elf is not a plain file name/],
   ];
   for (const [text, re] of cases) {

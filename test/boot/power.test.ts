@@ -15,7 +15,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,35 +24,14 @@ import { BMC_PASSWORD, bmcSimUnavailable, startBmcSim, type BmcSim } from './bmc
 import { userInfo } from 'node:os';
 import { freePort, publicKey, startSshd, type TestSshd } from '../console/sshd.js';
 import { cannotMakeNamespaces } from './netns.js';
+import { CLI, startCli, type CliRun as Run } from './cli.js';
 import { ROOT, slot } from './pool.js';
 
-const CLI = join(ROOT, 'build', 'js', 'crossguard.mjs');
 const GUESTS = join(ROOT, 'build', 'guests');
 const MAC = '52:54:00:00:13:0a';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: 'pipe' } = {}): { done: Promise<Run>; child: ReturnType<typeof spawn> } {
-  const t0 = Date.now();
-  const cp = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: o.env ?? { ...process.env, CG_BMC_PASSWORD: BMC_PASSWORD }, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  cp.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-  cp.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const term = setTimeout(() => cp.kill('SIGTERM'), o.timeoutMs ?? 60_000);
-  const done = new Promise<Run>((resolve) =>
-    cp.on('close', (status) => {
-      clearTimeout(term);
-      resolve({ status, stdout: stdout.replace(/\r/g, ''), stderr, ms: Date.now() - t0 });
-    }),
-  );
-  return { done, child: cp };
-}
+const bmcEnv = () => ({ ...process.env, CG_BMC_PASSWORD: BMC_PASSWORD });
+const cli = (args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: 'pipe' } = {}) => startCli(args, { ...o, env: o.env ?? bmcEnv() });
 const run = (args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) => cli(args, o).done;
 
 const skip = cannotMakeNamespaces('cg-power') ?? bmcSimUnavailable();

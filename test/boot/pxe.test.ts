@@ -25,62 +25,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMarker, type Marker } from '../../qemu/markers.js';
 import { createEmulator } from '../../qemu/detect.js';
 import { BOCHS_PXE_ROM } from '../../qemu/bochs.js';
-import { labNetUnavailable } from '../../toolchain/src/pxe/labnet.js';
 import type { Manifest } from '../../toolchain/src/pxe/manifest.js';
+import { TFTP_SAFE_FILE_BYTES } from '../../toolchain/src/pxe/tree.js';
+import { cli, CLI, type CliRun as Run } from './cli.js';
+import { cannotMakeNamespaces } from './netns.js';
 import { boot, ROOT, slot, type BootOutcome } from './pool.js';
 
-const CLI = join(ROOT, 'build', 'js', 'crossguard.mjs');
 const GUESTS = join(ROOT, 'build', 'guests');
 const A = '52:54:00:00:00:0a';
 const B = '52:54:00:00:00:0b';
 const C = '52:54:00:00:00:0c';
 const UNKNOWN = '52:54:00:99:99:01';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  pid: number | undefined;
-}
-
-/** Runs the CLI; SIGTERM after timeoutMs (it then stops QEMU, dnsmasq and the namespace itself), SIGKILL 10 s later. */
-function cli(args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const cp = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    cp.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    cp.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const term = setTimeout(() => cp.kill('SIGTERM'), timeoutMs);
-    const kill = setTimeout(() => cp.kill('SIGKILL'), timeoutMs + 10_000);
-    cp.on('close', (status) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolve({ status, stdout: stdout.replace(/\r/g, ''), stderr, ms: Date.now() - t0, pid: cp.pid });
-    });
-  });
-}
-
-/** Why this machine cannot make network namespaces, or null. */
-function cannotMakeNamespaces(): string | null {
-  const why = labNetUnavailable();
-  if (why) return why;
-  const probe = `cg-probe-${process.pid}`;
-  const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (r.status !== 0) return `ip netns add failed here: ${(r.stderr || r.error?.message || '').trim()}`;
-  spawnSync('ip', ['netns', 'del', probe]);
-  return null;
-}
-
-const skip = cannotMakeNamespaces();
+const skip = cannotMakeNamespaces('cg');
 
 /** Why Bochs cannot boot from the network here, or null. */
 async function noBochsPxe(): Promise<string | null> {
@@ -233,6 +196,25 @@ test('image --format pxe writes the tree: three hosts by MAC and a default, shar
   assert.is(man.hosts[1]!.modules[1]!.path, echo.path, "host B's echo.elf is host A's file");
   assert.is(man.files.filter((f) => f.sha256 === echo.sha256).length, 1, 'stored once');
   assert.match(m.stderr, /wrote .*: release [0-9a-f]{12}, 3 hosts by MAC \+ default, 4 payload files for 6 uses/);
+});
+
+test('image --format pxe: a disk image over the size limit is refused with one line and nothing is written; --max-file-bytes lets it in', async () => {
+  const huge = join(dir, 'huge.img');
+  const fd = openSync(huge, 'w');
+  ftruncateSync(fd, TFTP_SAFE_FILE_BYTES + 512); // one sector more; sparse: nothing on disk
+  closeSync(fd);
+  const set = setFile('huge.json', [vm('big', 'exitcode.elf', { disks: [{ image: 'huge', mode: 'ro' }] })], { images: { huge } });
+  const out = join(dir, 'huge-tree');
+  const r = await cli(['image', '--format', 'pxe', '--out', out, '--vms', set], 60_000);
+  assert.is(r.status, 2, explain(r, 'over the limit'));
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^crossguard: ${huge.replace(/[.]/g, '\\.')} is 33554432 bytes, over the tree's limit of 33553920 bytes a file: .* raise --max-file-bytes`));
+  assert.not.ok(existsSync(out), 'nothing written');
+  const ok = await cli(['image', '--format', 'pxe', '--out', out, '--vms', set, '--max-file-bytes', String(64 << 20)], 60_000);
+  assert.is(ok.status, 0, explain(ok, 'a raised limit'));
+  assert.ok(existsSync(join(out, 'manifest.json')));
+  rmSync(out, { recursive: true, force: true });
+  rmSync(huge);
 });
 
 test("run --boot pxe --emulator bochs: VT-x, host C's VMs run from the tree to their end", async () => {

@@ -146,7 +146,14 @@ test('every script names releases/<id>/…, never a moving name; entries name th
     const refs = [...e.text!.matchAll(/(?:^|[\s/}])(releases\/[^\s/]+)\//gm)].map((m) => m[1]);
     for (const r of refs) assert.is(r, rel, `${e.path}: ${r}`);
   }
-  assert.is(text(p, 'boot.ipxe'), `#!ipxe\n# crossguard netboot entry (iPXE, BIOS): release ${p.release}\nchain /${rel}/ipxe/boot.ipxe\n`);
+  // The tree's server as ${next-server} when a proxy-DHCP or PXE boot server answered (next to a lab's DHCP server).
+  assert.is(
+    text(p, 'boot.ipxe'),
+    `#!ipxe\n# crossguard netboot entry (iPXE, BIOS): release ${p.release}\n` +
+      'isset ${proxydhcp/next-server} || goto no-proxydhcp\nset next-server ${proxydhcp/next-server}\n:no-proxydhcp\n' +
+      'isset ${pxebs/next-server} || goto no-pxebs\nset next-server ${pxebs/next-server}\n:no-pxebs\n' +
+      `chain /${rel}/ipxe/boot.ipxe\n`,
+  );
   assert.match(text(p, 'boot/grub/grub.cfg'), new RegExp(`^source /${rel}/grub/boot\\.cfg$`, 'm'));
   assert.match(text(p, 'boot-efi.ipxe'), /^chain \/boot\/grub\/x86_64-efi\/core\.efi$/m);
 });

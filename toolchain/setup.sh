@@ -48,10 +48,15 @@ LAVA_DEVICE_TYPES=/var/cache/crossguard/lava-server-device-types
 if [ ! -f /usr/share/lava-server/device-types/base.jinja2 ] && [ ! -f "$LAVA_DEVICE_TYPES/base.jinja2" ]; then
   echo "setup: unpacking lava-server's device-type templates into $LAVA_DEVICE_TYPES" >&2
   tmp=$(mktemp -d)
-  (cd "$tmp" && $sudo apt-get download -qq lava-server >/dev/null 2>&1) || { $sudo apt-get update -qq >/dev/null; (cd "$tmp" && $sudo apt-get download -qq lava-server >/dev/null 2>&1); }
-  dpkg-deb --fsys-tarfile "$tmp"/lava-server_*.deb | tar -x -C "$tmp" ./usr/share/lava-server/device-types
-  $sudo mkdir -p "$LAVA_DEVICE_TYPES"
-  $sudo cp "$tmp"/usr/share/lava-server/device-types/*.jinja2 "$LAVA_DEVICE_TYPES"/
+  fetch() { (cd "$tmp" && $sudo apt-get download -qq lava-server >/dev/null 2>&1); }
+  if { fetch || { $sudo apt-get update -qq >/dev/null 2>&1 && fetch; }; } &&
+    dpkg-deb --fsys-tarfile "$tmp"/lava-server_*.deb | tar -x -C "$tmp" ./usr/share/lava-server/device-types; then
+    $sudo mkdir -p "$LAVA_DEVICE_TYPES"
+    $sudo cp "$tmp"/usr/share/lava-server/device-types/*.jinja2 "$LAVA_DEVICE_TYPES"/
+  else
+    # Not fatal: the template test then says why it cannot render.
+    echo "setup: could not fetch lava-server's device-type templates (apt-get download lava-server)" >&2
+  fi
   rm -rf "$tmp"
 fi
 

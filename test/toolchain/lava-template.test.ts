@@ -20,20 +20,35 @@ const PY = '/usr/bin/python3';
 /** Where LAVA's device-type templates are: lava-server's own directories, then setup.sh's unpacked copy. */
 const LAVA_DIRS = ['/etc/lava-server/dispatcher-config/device-types', '/usr/share/lava-server/device-types', '/var/cache/crossguard/lava-server-device-types'];
 const lavaDir = LAVA_DIRS.find((d) => existsSync(join(d, 'base.jinja2')));
-const canRender = spawnSync(PY, ['-c', 'import jinja2, yaml, lava_common.schemas'], { encoding: 'utf8' }).status === 0;
+const canRender = !!lavaDir && spawnSync(PY, ['-c', 'import jinja2, yaml, lava_common.schemas'], { encoding: 'utf8' }).status === 0;
 
-// As lava_scheduler_app's environment and Device.load_configuration do.
+// As lava_scheduler_app's environment and Device.load_configuration do; every
+// device of the file in one Python (its imports take a second).
 const RENDER_PY = `
-import json, sys, yaml
+import json, sys, traceback, yaml
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from lava_common.schemas import device as schema
-devices, types, lava, host = sys.argv[1:5]
-env = SandboxedEnvironment(loader=FileSystemLoader([devices, types, lava]), autoescape=False, trim_blocks=True, cache_size=-1)
-d = yaml.safe_load(env.get_template(host + '.jinja2').render())
-schema.validate(d)
-print(json.dumps(d))
+out = []
+for devices, types, lava, host in json.load(sys.stdin):
+    try:
+        env = SandboxedEnvironment(loader=FileSystemLoader([devices, types, lava]), autoescape=False, trim_blocks=True, cache_size=-1)
+        d = yaml.safe_load(env.get_template(host + '.jinja2').render())
+        schema.validate(d)
+        out.append({'device': d})
+    except Exception:
+        out.append({'error': traceback.format_exc()})
+print(json.dumps(out))
 `;
+
+type Rendered = { device: Record<string, unknown> } | { error: string };
+
+/** Renders each [devicesDir, typesDir, hostname] the way lava-server does. */
+function render(jobs: [string, string, string][]): Rendered[] {
+  const r = spawnSync(PY, ['-c', RENDER_PY], { input: JSON.stringify(jobs.map(([d, t, h]) => [d, t, lavaDir, h])), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Rendered[];
+}
 
 /** Every leaf of want, by path, that got does not hold with the same value. */
 function missing(want: unknown, got: unknown, path = ''): string[] {
@@ -68,43 +83,46 @@ test('the template extends base.jinja2 and fills only blocks base.jinja2 has; Ji
   assert.match(dict, /^\{# cg-01: [^\n]*#\}\n\{% extends 'crossguard-qemu\.jinja2' %\}\n\{% set crossguard_boot_methods = \['grub'\] %\}\n/);
 });
 
-for (const b of boards)
+// Each board's template and dictionary, written as `lava device` lays them out, rendered together.
+const tplDir = mkdtempSync(join(tmpdir(), 'cg-lava-tpl-'));
+const typeOf = (b: DeviceInput) => (b.emulator === 'bochs' ? 'crossguard-bochs' : 'crossguard-qemu');
+mkdirSync(join(tplDir, 'devices'));
+mkdirSync(join(tplDir, 'device-types'));
+boards.forEach((b, i) => {
+  writeFileSync(join(tplDir, 'device-types', `${typeOf(b)}.jinja2`), deviceTypeTemplate(typeOf(b)));
+  writeFileSync(join(tplDir, 'devices', `cg-${i}.jinja2`), deviceDictionary(`cg-${i}`, typeOf(b), b));
+});
+// The template's default methods, under a dictionary an operator would write for a real server.
+writeFileSync(join(tplDir, 'device-types', 'crossguard-x86.jinja2'), deviceTypeTemplate('crossguard-x86'));
+writeFileSync(join(tplDir, 'devices', 'server-7.jinja2'), `{% extends 'crossguard-x86.jinja2' %}\n{% set connection_command = 'ipmitool -I lanplus -H bmc7 -U lava -E sol activate' %}\n`);
+const rendered = canRender
+  ? render([...boards.map((_, i): [string, string, string] => [join(tplDir, 'devices'), join(tplDir, 'device-types'), `cg-${i}`]), [join(tplDir, 'devices'), join(tplDir, 'device-types'), 'server-7']])
+  : [];
+const why = !lavaDir ? `no base.jinja2 in ${LAVA_DIRS.join(', ')} (toolchain/setup.sh unpacks lava-server's)` : `${PY} lacks jinja2, yaml or lava_common`;
+const deviceOf = (r: Rendered | undefined): Record<string, unknown> => {
+  assert.ok(r && 'device' in r, `lava-server's rendering failed:\n${r && 'error' in r ? r.error : 'no result'}`);
+  return (r as { device: Record<string, unknown> }).device;
+};
+
+boards.forEach((b, i) =>
   test(`rendered by LAVA's own base.jinja2, the ${b.emulator} board's lab form (boot ${b.boot}) is the device file lava-run takes`, () => {
-    if (!lavaDir || !canRender) return void console.log(`  (skipped: ${!lavaDir ? `no base.jinja2 in ${LAVA_DIRS.join(', ')} (toolchain/setup.sh unpacks lava-server's)` : `${PY} lacks jinja2, yaml or lava_common`})`);
-    const dir = mkdtempSync(join(tmpdir(), 'cg-lava-tpl-'));
-    try {
-      const type = b.emulator === 'bochs' ? 'crossguard-bochs' : 'crossguard-qemu';
-      mkdirSync(join(dir, 'devices'));
-      mkdirSync(join(dir, 'device-types'));
-      writeFileSync(join(dir, 'device-types', `${type}.jinja2`), deviceTypeTemplate(type));
-      writeFileSync(join(dir, 'devices', 'cg-01.jinja2'), deviceDictionary('cg-01', type, b));
-      const r = spawnSync(PY, ['-c', RENDER_PY, join(dir, 'devices'), join(dir, 'device-types'), lavaDir, 'cg-01'], { encoding: 'utf8' });
-      assert.is(r.status, 0, `lava-server's rendering failed:\n${r.stderr}`);
-      const got = JSON.parse(r.stdout) as Record<string, unknown>;
-      assert.equal(missing(renderDevice(b), got), []);
-      // Only the methods this board offers.
-      const actions = got.actions as { boot: { methods: object }; deploy: { methods: object | null } };
-      assert.equal(Object.keys(actions.boot.methods), [b.boot]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    if (!canRender) return void console.log(`  (skipped: ${why})`);
+    const got = deviceOf(rendered[i]);
+    assert.equal(missing(renderDevice(b), got), []);
+    // Only the methods this board offers.
+    const actions = got.actions as { boot: { methods: object } };
+    assert.equal(Object.keys(actions.boot.methods), [b.boot]);
+  }),
+);
 
 test("a dictionary that names no boot methods gets the template's default: ipxe and grub, tftp deploy", () => {
-  if (!lavaDir || !canRender) return;
-  const dir = mkdtempSync(join(tmpdir(), 'cg-lava-tpl-'));
-  try {
-    writeFileSync(join(dir, 'crossguard-x86.jinja2'), deviceTypeTemplate('crossguard-x86'));
-    writeFileSync(join(dir, 'server-7.jinja2'), `{% extends 'crossguard-x86.jinja2' %}\n{% set connection_command = 'ipmitool -I lanplus -H bmc7 -U lava -E sol activate' %}\n`);
-    const r = spawnSync(PY, ['-c', RENDER_PY, dir, dir, lavaDir, 'server-7'], { encoding: 'utf8' });
-    assert.is(r.status, 0, r.stderr);
-    const got = JSON.parse(r.stdout) as { actions: { boot: { methods: object }; deploy: { methods: object } }; commands: { connect: string } };
-    assert.equal(Object.keys(got.actions.boot.methods), ['ipxe', 'grub']);
-    assert.equal(Object.keys(got.actions.deploy.methods), ['tftp']);
-    assert.is(got.commands.connect, 'ipmitool -I lanplus -H bmc7 -U lava -E sol activate');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  if (!canRender) return;
+  const got = deviceOf(rendered[boards.length]) as { actions: { boot: { methods: object }; deploy: { methods: object } }; commands: { connect: string } };
+  assert.equal(Object.keys(got.actions.boot.methods), ['ipxe', 'grub']);
+  assert.equal(Object.keys(got.actions.deploy.methods), ['tftp']);
+  assert.is(got.commands.connect, 'ipmitool -I lanplus -H bmc7 -U lava -E sol activate');
 });
+
+test.after(() => rmSync(tplDir, { recursive: true, force: true }));
 
 test.run();

@@ -7,43 +7,25 @@
 //   4 connection failed, closed, or not a protocol-1 monitor
 //     (ConnectError, ConnectionClosedError, ProtocolMismatchError)
 
-import { CrossguardError, UsageError } from '../qemu/errors.js';
+import { namedError, UsageError } from '../qemu/errors.js';
 
 /** A --connect spec that does not parse. Exit 2. */
-export class ConsoleSpecError extends UsageError {
-  override name = 'ConsoleSpecError';
-}
+export class ConsoleSpecError extends namedError('ConsoleSpecError', 2, UsageError) {}
 
 /** A request line the protocol cannot carry (newline, control byte, too long). Exit 2. */
-export class RequestLineError extends UsageError {
-  override name = 'RequestLineError';
-}
+export class RequestLineError extends namedError('RequestLineError', 2, UsageError) {}
 
 /** The monitor answered the request with ok:false; the message is its error text. Exit 1. */
-export class MonitorError extends CrossguardError {
-  override name = 'MonitorError';
-}
+export class MonitorError extends namedError('MonitorError') {}
 
 /** No reply within --timeout. Exit 3. */
-export class ReplyTimeoutError extends CrossguardError {
-  override name = 'ReplyTimeoutError';
-  override readonly exitCode = 3;
-}
+export class ReplyTimeoutError extends namedError('ReplyTimeoutError', 3) {}
 
 /** The transport could not be opened (refused, no device, SSH auth or host key). Exit 4. */
-export class ConnectError extends CrossguardError {
-  override name = 'ConnectError';
-  override readonly exitCode = 4;
-}
+export class ConnectError extends namedError('ConnectError', 4) {}
 
 /** The line closed while a reply was awaited. Exit 4. */
-export class ConnectionClosedError extends CrossguardError {
-  override name = 'ConnectionClosedError';
-  override readonly exitCode = 4;
-}
+export class ConnectionClosedError extends namedError('ConnectionClosedError', 4) {}
 
 /** `hello` did not answer protocol 1: not a crossguard monitor, or a newer one. Exit 4. */
-export class ProtocolMismatchError extends CrossguardError {
-  override name = 'ProtocolMismatchError';
-  override readonly exitCode = 4;
-}
+export class ProtocolMismatchError extends namedError('ProtocolMismatchError', 4) {}

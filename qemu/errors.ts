@@ -17,44 +17,37 @@ export class CrossguardError extends Error {
   }
 }
 
-/** Bad command-line usage: unknown option value, impossible combination. Exit 2. */
-export class UsageError extends CrossguardError {
-  override name = 'UsageError';
-  override readonly exitCode = 2;
+/**
+ * A named error class in one line: `export class X extends namedError('X', 2) {}`
+ * gives X its fixed name and exit status (default 1) on top of base.
+ */
+export function namedError(name: string, exitCode = 1, base: typeof CrossguardError = CrossguardError) {
+  return class extends base {
+    override name = name;
+    override readonly exitCode: number = exitCode;
+  };
 }
+
+/** Bad command-line usage: unknown option value, impossible combination. Exit 2. */
+export class UsageError extends namedError('UsageError', 2) {}
 
 /** A build step (make, grub-mkrescue) failed. Exit 1. */
-export class BuildError extends CrossguardError {
-  override name = 'BuildError';
-}
+export class BuildError extends namedError('BuildError') {}
 
 /** The requested emulator is not installed or cannot run here. Exit 1. */
-export class EmulatorUnavailableError extends CrossguardError {
-  override name = 'EmulatorUnavailableError';
-}
+export class EmulatorUnavailableError extends namedError('EmulatorUnavailableError') {}
 
 /** The emulator started but the serial line or the process failed. Exit 1. */
-export class BootError extends CrossguardError {
-  override name = 'BootError';
-}
+export class BootError extends namedError('BootError') {}
 
 /** The chosen back end cannot load this kind of image. Exit 2 (a usage problem). */
-export class UnsupportedImageError extends CrossguardError {
-  override name = 'UnsupportedImageError';
-  override readonly exitCode = 2;
-}
+export class UnsupportedImageError extends namedError('UnsupportedImageError', 2) {}
 
 /** `--until` did not match before the timeout. Exit 3. */
-export class BootTimeoutError extends CrossguardError {
-  override name = 'BootTimeoutError';
-  override readonly exitCode = 3;
-}
+export class BootTimeoutError extends namedError('BootTimeoutError', 3) {}
 
 /** The emulator exited before `--until` matched. Exit 4. */
-export class EmulatorExitedError extends CrossguardError {
-  override name = 'EmulatorExitedError';
-  override readonly exitCode = 4;
-}
+export class EmulatorExitedError extends namedError('EmulatorExitedError', 4) {}
 
 /** True for errors the CLI prints as a single line (no stack trace). */
 export function isCrossguardError(e: unknown): e is CrossguardError {

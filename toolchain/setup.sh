@@ -21,6 +21,9 @@ APT_PACKAGES=(
   lava-dispatcher tftpd-hpa            # lab run: LAVA's lava-run, and the TFTP directory it deploys to (no service started)
 )
 
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -29,14 +32,32 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 
 if ((${#missing[@]})); then
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then
+  if [ -n "$sudo" ]; then
     command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-    sudo="sudo"
   fi
   echo "setup: installing ${missing[*]}" >&2
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# LAVA's device-type templates (base.jinja2 and the rest) from Debian's lava-server package,
+# unpacked only: the server itself (PostgreSQL, Django) is not needed here, and the tests
+# render crossguard's device-type template with LAVA's own base.jinja2
+# (test/toolchain/lava-template.test.ts).
+LAVA_DEVICE_TYPES=/var/cache/crossguard/lava-server-device-types
+if [ ! -f /usr/share/lava-server/device-types/base.jinja2 ] && [ ! -f "$LAVA_DEVICE_TYPES/base.jinja2" ]; then
+  echo "setup: unpacking lava-server's device-type templates into $LAVA_DEVICE_TYPES" >&2
+  tmp=$(mktemp -d)
+  fetch() { (cd "$tmp" && $sudo apt-get download -qq lava-server >/dev/null 2>&1); }
+  if { fetch || { $sudo apt-get update -qq >/dev/null 2>&1 && fetch; }; } &&
+    dpkg-deb --fsys-tarfile "$tmp"/lava-server_*.deb | tar -x -C "$tmp" ./usr/share/lava-server/device-types; then
+    $sudo mkdir -p "$LAVA_DEVICE_TYPES"
+    $sudo cp "$tmp"/usr/share/lava-server/device-types/*.jinja2 "$LAVA_DEVICE_TYPES"/
+  else
+    # Not fatal: the template test then says why it cannot render.
+    echo "setup: could not fetch lava-server's device-type templates (apt-get download lava-server)" >&2
+  fi
+  rm -rf "$tmp"
 fi
 
 command -v node >/dev/null || { echo "setup: Node.js 20 or newer is required (apt-get install nodejs npm)" >&2; exit 1; }

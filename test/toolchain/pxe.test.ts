@@ -21,7 +21,7 @@ import { labNetCommands, startLabNet, type CommandRunner } from '../../toolchain
 import { macFileName, parseMac } from '../../toolchain/src/pxe/mac.js';
 import { buildManifest, hostFor, MANIFEST_NAME, type Manifest } from '../../toolchain/src/pxe/manifest.js';
 import { GRUB_HTTP_MIN_BYTES, grubHttpRoot, ipxeCmdlineBytes, IPXE_MULTIBOOT } from '../../toolchain/src/pxe/scripts.js';
-import { planTree, type HashFile, type HostInput, type TreeInput, type TreePlan } from '../../toolchain/src/pxe/tree.js';
+import { planTree, TFTP_SAFE_FILE_BYTES, type HashFile, type HostInput, type TreeInput, type TreePlan } from '../../toolchain/src/pxe/tree.js';
 import { DEBIAN_TOOLS, hashFile, IPXE_BINARIES, writeTree } from '../../toolchain/src/pxe/write.js';
 import { checkVmDescription, type VmFileAccess } from '../../toolchain/src/vms.js';
 import { FakeClock, FakeSpawner } from '../qemu/fakes.js';
@@ -146,7 +146,14 @@ test('every script names releases/<id>/…, never a moving name; entries name th
     const refs = [...e.text!.matchAll(/(?:^|[\s/}])(releases\/[^\s/]+)\//gm)].map((m) => m[1]);
     for (const r of refs) assert.is(r, rel, `${e.path}: ${r}`);
   }
-  assert.is(text(p, 'boot.ipxe'), `#!ipxe\n# crossguard netboot entry (iPXE, BIOS): release ${p.release}\nchain /${rel}/ipxe/boot.ipxe\n`);
+  // The tree's server as ${next-server} when a proxy-DHCP or PXE boot server answered (next to a lab's DHCP server).
+  assert.is(
+    text(p, 'boot.ipxe'),
+    `#!ipxe\n# crossguard netboot entry (iPXE, BIOS): release ${p.release}\n` +
+      'isset ${proxydhcp/next-server} || goto no-proxydhcp\nset next-server ${proxydhcp/next-server}\n:no-proxydhcp\n' +
+      'isset ${pxebs/next-server} || goto no-pxebs\nset next-server ${pxebs/next-server}\n:no-pxebs\n' +
+      `chain /${rel}/ipxe/boot.ipxe\n`,
+  );
   assert.match(text(p, 'boot/grub/grub.cfg'), new RegExp(`^source /${rel}/grub/boot\\.cfg$`, 'm'));
   assert.match(text(p, 'boot-efi.ipxe'), /^chain \/boot\/grub\/x86_64-efi\/core\.efi$/m);
 });
@@ -255,6 +262,19 @@ test('bad input is refused before anything is hashed twice or written', () => {
   const p = planTree(input({ hosts: [], fallback: noVms }), fakeHash);
   assert.equal(p.hosts[0]!.modules, []);
   assert.match(text(p, p.hosts[0]!.ipxe), /^kernel .*\nboot$/m);
+});
+
+test('a file over the size limit (65535 TFTP blocks of 512 bytes, or --max-file-bytes) is refused, naming it', () => {
+  assert.is(TFTP_SAFE_FILE_BYTES, 33_553_920);
+  const big: HashFile = (p) => (p === '/w/disk.img' ? { size: TFTP_SAFE_FILE_BYTES + 1, sha256: 'f'.repeat(64) } : fakeHash(p));
+  throwsNamed(() => planTree(input(), big), 'PxeInputError', /^\/w\/disk\.img is 33553921 bytes, over the tree's limit of 33553920 bytes a file: 65535 TFTP blocks of 512 bytes, what every TFTP client can fetch; make it smaller, or serve the tree with --http-base and raise --max-file-bytes/);
+  // Exactly at the limit is fine; a raised limit lets the big file in.
+  const at: HashFile = (p) => (p === '/w/disk.img' ? { size: TFTP_SAFE_FILE_BYTES, sha256: 'f'.repeat(64) } : fakeHash(p));
+  planTree(input(), at);
+  planTree(input({ maxFileBytes: 64 << 20 }), big);
+  // A lower limit catches the monitor too; the biggest is named first.
+  throwsNamed(() => planTree(input({ maxFileBytes: 6 }), fakeHash), 'PxeInputError', /^\/w\/a\/k\.elf is 10 bytes, over the tree's limit of 6 bytes a file \(and 2 more\): from --max-file-bytes/);
+  throwsNamed(() => planTree(input({ maxFileBytes: 0 }), fakeHash), 'PxeInputError', /--max-file-bytes 0 is not a positive whole number/);
 });
 
 test("iPXE's Multiboot limits (8 modules, 512 bytes of command lines): such a host's iPXE script hands over to GRUB", () => {

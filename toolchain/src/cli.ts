@@ -42,7 +42,8 @@ async function main(argv: string[]): Promise<number> {
           .option('mem', { type: 'number', describe: 'with --vms/--host: machine RAM in MiB each set must fit (default 1024)' })
           .option('host', { type: 'string', array: true, describe: 'pxe: MAC=FILE, the VM set of the host with that NIC (repeatable)' })
           .option('http-base', { type: 'string', describe: 'pxe: iPXE fetches payloads from this URL first (e.g. http://${next-server}), TFTP if that fails' })
-          .option('release', { type: 'string', describe: 'pxe: release id (default: 12 hex digits from the content)' }),
+          .option('release', { type: 'string', describe: 'pxe: release id (default: 12 hex digits from the content)' })
+          .option('max-file-bytes', { type: 'number', describe: 'pxe: the largest file the tree may hold (default 33553920: 65535 TFTP blocks of 512 bytes)' }),
       async (a) => {
         await (await import('./commands/image.js')).default(a);
       },
@@ -157,6 +158,7 @@ async function main(argv: string[]): Promise<number> {
           .option('elf', { type: 'string', default: 'build/crossguard.elf', describe: 'monitor ELF' })
           .option('cmdline', { type: 'string', describe: 'monitor command line' })
           .option('http-base', { type: 'string', describe: 'iPXE fetches payloads from this URL first (docs/pxe.md)' })
+          .option('max-file-bytes', { type: 'number', describe: 'the largest file the tree may hold (default 33553920, docs/pxe.md)' })
           .option('mem', { type: 'number', describe: 'machine RAM in MiB the set must fit (default 1024)' })
           .option('serial-log', { type: 'string', describe: 'append the host\'s serial output to FILE' })
           .option('keep', { type: 'number', describe: 'with --to: release directories to keep on the server (default 3)' })
@@ -175,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
           ...(a.passwordFile !== undefined ? { passwordFile: a.passwordFile } : {}),
           ...(a.cmdline !== undefined ? { cmdline: a.cmdline } : {}),
           ...(a.httpBase !== undefined ? { httpBase: a.httpBase } : {}),
+          ...(a.maxFileBytes !== undefined ? { maxFileBytes: a.maxFileBytes } : {}),
           ...(a.mem !== undefined ? { mem: a.mem } : {}),
           ...(a.serialLog !== undefined ? { serialLog: a.serialLog } : {}),
           ...(a.keep !== undefined ? { keep: a.keep } : {}),
@@ -234,7 +237,7 @@ async function main(argv: string[]): Promise<number> {
         )
         .command(
           'device',
-          'Write the LAVA device file of an emulated board (and its board file) that lava-run takes',
+          'Write the LAVA device file of an emulated board (and its board file) that lava-run takes, and its device-type template and dictionary for a lab',
           (b) =>
             b
               .option('emulator', { choices: ['qemu', 'bochs'] as const, demandOption: true, describe: 'bochs: VMs run (VT-x), boot minimal; qemu: TCG, boot qemu, ipxe or grub' })
@@ -245,7 +248,9 @@ async function main(argv: string[]): Promise<number> {
               .option('cpus', { type: 'number', default: 2 })
               .option('mem', { type: 'number', describe: 'machine RAM in MiB (default 512)' })
               .option('elf', { type: 'string', describe: 'bochs: the monitor ELF (default build/crossguard.elf)' })
-              .option('cmdline', { type: 'string', describe: 'bochs: the monitor command line (default cg.shell=0)' }),
+              .option('cmdline', { type: 'string', describe: 'bochs: the monitor command line (default cg.shell=0)' })
+              .option('device-type', { type: 'string', describe: 'the lab form: its device type (default crossguard-bochs or crossguard-qemu)' })
+              .option('hostname', { type: 'string', describe: "the lab form: the device dictionary's name (default <device-type>-01)" }),
           async (a) => {
             await (await import('./commands/lava.js')).device(a);
           },

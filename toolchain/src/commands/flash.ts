@@ -38,6 +38,8 @@ export interface FlashArgs {
   elf: string;
   cmdline?: string;
   httpBase?: string;
+  /** The largest file the tree may hold (default TFTP_SAFE_FILE_BYTES). */
+  maxFileBytes?: number;
   mem?: number;
   serialLog?: string;
   /** --to: releases kept on the server (deploy's --keep). */
@@ -100,6 +102,7 @@ export default async function flash(a: FlashArgs): Promise<number> {
           hosts: [{ mac, source: a.vms, set }],
           fallback: { source: '(none: the monitor alone)' },
           ...(a.httpBase !== undefined ? { httpBase: a.httpBase } : {}),
+          ...(a.maxFileBytes !== undefined ? { maxFileBytes: a.maxFileBytes } : {}),
         },
         hashFile,
       );

@@ -17,6 +17,7 @@ export interface ImagePxeArgs {
   mem?: number;
   httpBase?: string;
   release?: string;
+  maxFileBytes?: number;
 }
 
 const say = (line: string) => process.stderr.write(`crossguard: ${line}\n`);
@@ -40,6 +41,7 @@ export default async function imagePxe(a: ImagePxeArgs): Promise<void> {
       fallback,
       ...(a.httpBase !== undefined ? { httpBase: a.httpBase } : {}),
       ...(a.release !== undefined ? { release: a.release } : {}),
+      ...(a.maxFileBytes !== undefined ? { maxFileBytes: a.maxFileBytes } : {}),
     },
     hashFile,
   );

@@ -30,6 +30,8 @@ export interface ImageArgs {
   httpBase?: string;
   /** pxe: the release id (default: from the content). */
   release?: string;
+  /** pxe: the largest file the tree may hold (default TFTP_SAFE_FILE_BYTES). */
+  maxFileBytes?: number;
 }
 
 export default async function main(a: ImageArgs): Promise<void> {
@@ -41,7 +43,7 @@ export default async function main(a: ImageArgs): Promise<void> {
       throw new UsageError('--entry is for the ISO; a netboot tree boots iPXE with Multiboot1 and GRUB with Multiboot2');
     return (await import('./image-pxe.js')).default({ ...args, out: args.out ?? 'build/pxe' });
   }
-  for (const [opt, v] of [['--host', args.host?.length ? args.host : undefined], ['--http-base', args.httpBase], ['--release', args.release]] as const)
+  for (const [opt, v] of [['--host', args.host?.length ? args.host : undefined], ['--http-base', args.httpBase], ['--release', args.release], ['--max-file-bytes', args.maxFileBytes]] as const)
     if (v !== undefined) throw new UsageError(`${opt} is for --format pxe; an ISO has one VM set (--vms)`);
   const out = args.out ?? 'build/crossguard.iso';
   const dir = args.vms ? mkdtempSync(join(tmpdir(), 'crossguard-image-')) : undefined;

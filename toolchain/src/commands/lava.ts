@@ -67,6 +67,8 @@ export interface LavaDeviceArgs {
   mem?: number;
   elf?: string;
   cmdline?: string;
+  deviceType?: string;
+  hostname?: string;
 }
 
 export async function device(a: LavaDeviceArgs): Promise<void> {
@@ -86,8 +88,10 @@ export async function device(a: LavaDeviceArgs): Promise<void> {
     ...(set ? { set } : {}),
     elf: a.elf ?? defaultElf(),
     cmdline: a.cmdline ?? LAB_CMDLINE,
+    ...(a.deviceType !== undefined ? { deviceType: a.deviceType } : {}),
+    ...(a.hostname !== undefined ? { hostname: a.hostname } : {}),
   });
-  process.stderr.write(`crossguard: wrote ${a.out} (LAVA device, ${a.emulator} board, boot ${boot})${r.boardFile ? ` and ${r.boardFile}` : ''}\n`);
+  process.stderr.write(`crossguard: wrote ${a.out} (LAVA device, ${a.emulator} board, boot ${boot})${r.boardFile ? `, ${r.boardFile}` : ''} and, for a lab, its device-type template and dictionary in ${r.labDir}/\n`);
 }
 
 export async function board(a: { verb: 'power-on' | 'power-off' | 'connect'; board: string }): Promise<number> {

@@ -2,37 +2,22 @@
 // server (nothing, or the release left live) and what to do; the CLI
 // prints it as one `crossguard: …` line.
 
-import { CrossguardError } from '../../../qemu/errors.js';
+import { namedError } from '../../../qemu/errors.js';
 
 /** Bad arguments or a local tree deploy cannot use (--to, --keep, manifest.json). Exit 2; nothing was changed. */
-export class DeployInputError extends CrossguardError {
-  override name = 'DeployInputError';
-  override readonly exitCode = 2;
-}
+export class DeployInputError extends namedError('DeployInputError', 2) {}
 
 /** Could not connect or log in (refused, host key unknown or changed, login refused). Exit 4; nothing was changed. */
-export class DeployConnectError extends CrossguardError {
-  override name = 'DeployConnectError';
-  override readonly exitCode = 4;
-}
+export class DeployConnectError extends namedError('DeployConnectError', 4) {}
 
 /** The connection broke during the deploy; the live release was not touched. Exit 4. */
-export class DeployConnectionLostError extends CrossguardError {
-  override name = 'DeployConnectionLostError';
-  override readonly exitCode = 4;
-}
+export class DeployConnectionLostError extends namedError('DeployConnectionLostError', 4) {}
 
 /** The target path cannot be written (permission denied, read-only server). Exit 1; nothing was changed. */
-export class DeployAccessError extends CrossguardError {
-  override name = 'DeployAccessError';
-}
+export class DeployAccessError extends namedError('DeployAccessError') {}
 
 /** A file on the server does not have the manifest's size or SHA-256; the live release was not touched. Exit 1. */
-export class DeployVerifyError extends CrossguardError {
-  override name = 'DeployVerifyError';
-}
+export class DeployVerifyError extends namedError('DeployVerifyError') {}
 
 /** The server's tree is not what deploy expects (a foreign manifest, nothing to roll back to, an SFTP failure). Exit 1. */
-export class DeployServerError extends CrossguardError {
-  override name = 'DeployServerError';
-}
+export class DeployServerError extends namedError('DeployServerError') {}

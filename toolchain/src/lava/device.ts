@@ -17,8 +17,8 @@
 // `constants` are what lava-server's base template would give (2023.01 reads
 // failure_retry and boot_retry from there); `kernel-start-message` is the
 // monitor's first line, so a bootloader's end shows in the log. The lab
-// form of the same device (a device-type template and a dictionary) is in
-// lava/ (docs/lava.md).
+// form of the same device (a device-type template and a dictionary that
+// lava-server renders with its base template) is template.ts's.
 
 import type { LavaBoot } from './job.js';
 import { KERNEL_START, MONITOR_END } from './monitor.js';
@@ -27,7 +27,7 @@ export type BoardEmulator = 'bochs' | 'qemu';
 
 /** iPXE's own prompt; the NIC ROM's earlier "Press Ctrl-B to configure iPXE" opens its settings menu instead. */
 export const IPXE_INTERRUPT = 'Press Ctrl-B for the iPXE command line';
-/** GRUB's prompt on a serial line, which its vt100 output may cut with cursor moves (`gr\e[09;02H\e[09;03Hub>`). */
+/** GRUB's prompt on a serial line, which cursor moves may cut (`gr\e[09;02H\e[09;03Hub>`: SeaBIOS's serial console; GRUB's own vt100 output moves the cursor too). */
 export const GRUB_PROMPT = ['g', 'r', 'u', 'b', '>'].join(String.raw`(?:\x1b\[[0-9;]*H)*`);
 
 export interface DeviceInput {
@@ -59,10 +59,9 @@ export function qemuMethodOptions(cpus: number, memMiB: number): string[] {
   ];
 }
 
-/** The device dictionary (a plain object; write it as JSON, which is YAML). */
-export function renderDevice(i: DeviceInput): Record<string, unknown> {
-  const power = i.powerTimeoutS ?? 90;
-  const constants: Record<string, unknown> = {
+/** The device's `constants` (what lava-server's base template would give, with crossguard's boot loader prompts and errors). */
+export function deviceConstants(): Record<string, unknown> {
+  return {
     'kernel-start-message': KERNEL_START,
     'shutdown-message': MONITOR_END,
     'default-shell-prompt': 'cg> ',
@@ -73,35 +72,71 @@ export function renderDevice(i: DeviceInput): Record<string, unknown> {
     ipxe: { 'interrupt-prompt': IPXE_INTERRUPT, 'interrupt-character': 'b', 'error-messages': ['No such file or directory', 'Exec format error', 'Connection timed out'] },
     grub: { 'interrupt-prompt': 'GNU GRUB', 'interrupt-character': 'c', 'error-messages': ['error: '] },
   };
+}
+
+/** Seconds a power command (power-off, the reset that powers on) may take, unless the board says otherwise. */
+export const POWER_TIMEOUT_S = 90;
+/** Seconds LAVA waits for each boot loader prompt. */
+export const BOOTLOADER_TIMEOUT_S = 60;
+
+/** The deploy method a boot method needs, or null (minimal: the board's power-on boots the set). */
+export function deployMethod(boot: LavaBoot): [string, Record<string, unknown>] | null {
+  if (boot === 'qemu') return ['image', { parameters: {} }];
+  return boot === 'minimal' ? null : ['tftp', {}];
+}
+
+/** A boot method's entry in the device (its parameters). */
+export function bootMethod(boot: LavaBoot, cpus: number, memMiB: number): Record<string, unknown> {
+  switch (boot) {
+    case 'minimal':
+      return {};
+    case 'qemu':
+      return { parameters: { command: 'qemu-system-x86_64', options: qemuMethodOptions(cpus, memMiB) } };
+    case 'ipxe':
+      return { parameters: { bootloader_prompt: 'iPXE>', interrupt_prompt: IPXE_INTERRUPT, interrupt_ctrl_list: ['b'] } };
+    case 'grub':
+      // The board's grub.cfg has no menu: GRUB stops at its prompt by itself, nothing to interrupt.
+      return { parameters: { bootloader_prompt: GRUB_PROMPT, interrupt_prompt: 'GNU GRUB', interrupt_char: 'c', needs_interrupt: false } };
+  }
+}
+
+/**
+ * Milliseconds between typed characters for a boot method, or 0. iPXE reads keys through
+ * SeaBIOS's serial console, which drops what it cannot buffer (16 bytes) while iPXE is busy
+ * (seen: `tftp-dloy` for `tftp-deploy`): typed one character at a time (LAVA then waits 5 ms
+ * and pexpect 50 ms apiece) it takes them all. The grub board's GRUB has the UART to itself
+ * (files.ts), where QEMU holds input back until it is read: whole lines, about 5 s less per
+ * command.
+ */
+export const bootCharacterDelay = (boot: LavaBoot): number => (boot === 'ipxe' ? 5 : 0);
+
+/** The board's commands LAVA runs (the QEMU method has none: LAVA starts QEMU itself). */
+export function boardCommands(i: DeviceInput): Record<string, string> | null {
+  if (i.boot === 'qemu') return null;
+  return { connect: boardCmd(i, 'connect'), hard_reset: boardCmd(i, 'power-on'), power_on: boardCmd(i, 'power-on'), power_off: boardCmd(i, 'power-off') };
+}
+
+/** The device dictionary (a plain object; write it as JSON, which is YAML). */
+export function renderDevice(i: DeviceInput): Record<string, unknown> {
+  const power = i.powerTimeoutS ?? POWER_TIMEOUT_S;
   const device: Record<string, unknown> = {
-    constants,
+    constants: deviceConstants(),
     available_architectures: ['x86_64'],
     parameters: {},
     timeouts: {
-      actions: { 'power-off': { seconds: power }, 'hard-reset': { seconds: power }, 'pdu-reboot': { seconds: power } },
-      connections: { 'bootloader-commands': { seconds: 60 }, 'bootloader-interrupt': { seconds: 60 } },
+      // pdu-reboot runs hard_reset (the board's power-on) inside reset-device.
+      actions: { 'power-off': { seconds: power }, 'reset-device': { seconds: power }, 'pdu-reboot': { seconds: power } },
+      connections: { 'bootloader-commands': { seconds: BOOTLOADER_TIMEOUT_S }, 'bootloader-interrupt': { seconds: BOOTLOADER_TIMEOUT_S } },
     },
   };
-  const deployMethods: Record<string, unknown> = {};
-  const bootMethods: Record<string, unknown> = {};
-  if (i.boot === 'qemu') {
-    deployMethods.image = { parameters: {} };
-    bootMethods.qemu = { parameters: { command: 'qemu-system-x86_64', options: qemuMethodOptions(i.cpus, i.memMiB) } };
-  } else {
-    device.commands = { connect: boardCmd(i, 'connect'), hard_reset: boardCmd(i, 'power-on'), power_on: boardCmd(i, 'power-on'), power_off: boardCmd(i, 'power-off') };
-    if (i.boot === 'minimal') bootMethods.minimal = {};
-    else {
-      deployMethods.tftp = {};
-      bootMethods[i.boot] =
-        i.boot === 'ipxe'
-          ? { parameters: { bootloader_prompt: 'iPXE>', interrupt_prompt: IPXE_INTERRUPT, interrupt_ctrl_list: ['b'] } }
-          : // GRUB's netboot image has no grub.cfg here: it stops at its prompt by itself, nothing to interrupt.
-            { parameters: { bootloader_prompt: GRUB_PROMPT, interrupt_prompt: 'GNU GRUB', interrupt_char: 'c', needs_interrupt: false } };
-      // GRUB and iPXE poll the UART: typed at full speed on a loaded host they drop characters
-      // (seen: `tftp-dloy` for `tftp-deploy`); 5 ms apiece they take them all.
-      device.character_delays = { boot: 5 };
-    }
-  }
-  device.actions = { deploy: { methods: deployMethods }, boot: { connections: { serial: {} }, methods: bootMethods } };
+  const commands = boardCommands(i);
+  if (commands) device.commands = commands;
+  const delay = bootCharacterDelay(i.boot);
+  if (delay) device.character_delays = { boot: delay };
+  const deploy = deployMethod(i.boot);
+  device.actions = {
+    deploy: { methods: deploy ? { [deploy[0]]: deploy[1] } : {} },
+    boot: { connections: { serial: {} }, methods: { [i.boot]: bootMethod(i.boot, i.cpus, i.memMiB) } },
+  };
   return device;
 }

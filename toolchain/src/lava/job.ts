@@ -81,6 +81,12 @@ function deploy(i: JobInput, modules: readonly JobModule[], monitorUrl: string, 
   return { deploy: d };
 }
 
+/** Refuses what LAVA cannot take as a device type or hostname (LavaInputError). */
+export function checkLavaName(what: string, v: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(v))
+    throw new LavaInputError(`${what} ${JSON.stringify(v)} is not a LAVA ${what.slice(2).replace('-', ' ')} name; use letters, digits, _ . and -`);
+}
+
 /** The boot commands for ipxe and grub: each module by its slot's substitution. */
 export function bootCommands(boot: 'ipxe' | 'grub', cmdline: string, modules: readonly JobModule[]): string[] {
   const subs = ['{RAMDISK}', ...TFTP_EXTRA_SLOTS.map((s) => s.sub)].slice(0, modules.length);
@@ -101,8 +107,7 @@ export function bootCommands(boot: 'ipxe' | 'grub', cmdline: string, modules: re
 export function renderJob(i: JobInput): Record<string, unknown> {
   checkSeconds('--timeout', i.timeoutS);
   checkSeconds('--boot-timeout', i.bootTimeoutS);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/.test(i.deviceType))
-    throw new LavaInputError(`--device-type ${JSON.stringify(i.deviceType)} is not a LAVA device type name; use letters, digits, _ . and -`);
+  checkLavaName('--device-type', i.deviceType);
   const actions: Record<string, unknown>[] = [];
   const bootTimeout = { seconds: i.bootTimeoutS };
   const prompts = [BOOT_PROMPT];

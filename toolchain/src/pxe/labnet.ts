@@ -61,7 +61,7 @@ export interface LabNetOptions {
   spawner?: Spawner;
   clock?: Clock;
   signal?: GroupSignaller;
-  /** How long dnsmasq (and the HTTP server) may take to come up; default 10 s. */
+  /** How long dnsmasq (and the HTTP server) may take to come up; default 30 s. */
   startMs?: number;
   /** Also serve the tree over HTTP on the server address: this command line (the hidden pxe-http-serve) run in the namespace. */
   http?: { port: number; command: readonly string[] };
@@ -156,7 +156,8 @@ export async function startLabNet(o: LabNetOptions): Promise<LabNet> {
         biosLoader: o.biosLoader,
       }),
     );
-    const limit = o.startMs ?? 10_000;
+    // 30 s: a node process and dnsmasq start in well under a second, but not on a host at load 10-16 (seen: 10 s was not enough).
+    const limit = o.startMs ?? 30_000;
     const add = (v: Server) => servers.push(v);
     await startServer('dnsmasq', netns, ['dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-'], /TFTP root is /, spawner, clock, limit, add);
     if (o.http) await startServer('the HTTP server', netns, o.http.command, /^listening on /m, spawner, clock, limit, add);

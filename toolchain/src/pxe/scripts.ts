@@ -81,9 +81,29 @@ export function grubHostPath(release: string, mac?: string): string {
   return `releases/${release}/grub/${mac ? macFileName(mac) : 'default'}.cfg`;
 }
 
-/** boot.ipxe: what DHCP hands an iPXE client on BIOS (user class "iPXE"). */
+/**
+ * boot.ipxe: what DHCP hands an iPXE client on BIOS (user class "iPXE").
+ * Next to a lab's own DHCP server (`pxe serve --proxy`) iPXE's
+ * ${next-server} is that server's, from its DHCP answer, not the tree's
+ * server (seen: an HTTP base of `http://${next-server}` sent iPXE to the lab
+ * DHCP server and the set came over TFTP). The server that answered the
+ * PXE boot server request (pxebs) or the proxy-DHCP offer is the tree's:
+ * its address becomes ${next-server} (a setting of the global scope, which
+ * iPXE reads before the DHCP ones) for the scripts that follow.
+ */
 export function ipxeEntry(release: string): string {
-  return ['#!ipxe', `# crossguard netboot entry (iPXE, BIOS): release ${release}`, `chain /releases/${release}/ipxe/boot.ipxe`, ''].join('\n');
+  return [
+    '#!ipxe',
+    `# crossguard netboot entry (iPXE, BIOS): release ${release}`,
+    'isset ${proxydhcp/next-server} || goto no-proxydhcp',
+    'set next-server ${proxydhcp/next-server}',
+    ':no-proxydhcp',
+    'isset ${pxebs/next-server} || goto no-pxebs',
+    'set next-server ${pxebs/next-server}',
+    ':no-pxebs',
+    `chain /releases/${release}/ipxe/boot.ipxe`,
+    '',
+  ].join('\n');
 }
 
 /**

@@ -69,7 +69,20 @@ export interface TreeInput {
   httpBase?: string;
   /** Release id; default: derived from the content. */
   release?: string;
+  /** The largest file the tree may hold (bytes); default TFTP_SAFE_FILE_BYTES. */
+  maxFileBytes?: number;
 }
+
+/**
+ * The largest file a tree holds unless --max-file-bytes says otherwise:
+ * 65535 TFTP blocks of 512 bytes. A TFTP client that negotiates no larger
+ * block (RFC 2348's blksize) gets 512 bytes a block, and the 16-bit block
+ * number ends at 65535 for a client or server that does not roll it over;
+ * and every file of the tree may travel over TFTP (the scripts fall back to
+ * TFTP when HTTP fails, Bochs' slirp serves TFTP only, a tree without
+ * --http-base is TFTP throughout).
+ */
+export const TFTP_SAFE_FILE_BYTES = 65535 * 512;
 
 /** A file of the tree: copied from `from`, or written from `text`. */
 export interface TreeEntry {
@@ -125,6 +138,19 @@ export function checkHttpBase(v: string): string {
   return base;
 }
 
+/** Refuses a tree with a file over the limit (PxeInputError), naming the biggest such file and the ways out. */
+function checkFileSizes(monitorElf: string, monitorSize: number, payloads: ReadonlyMap<string, { from: string; size: number }>, limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new PxeInputError(`--max-file-bytes ${limit} is not a positive whole number of bytes`);
+  const over = [{ from: monitorElf, size: monitorSize }, ...payloads.values()].filter((f) => f.size > limit).sort((a, b) => b.size - a.size);
+  if (!over.length) return;
+  const more = over.length > 1 ? ` (and ${over.length - 1} more)` : '';
+  throw new PxeInputError(
+    `${over[0]!.from} is ${over[0]!.size} bytes, over the tree's limit of ${limit} bytes a file${more}: ` +
+      `${limit === TFTP_SAFE_FILE_BYTES ? '65535 TFTP blocks of 512 bytes, what every TFTP client can fetch' : 'from --max-file-bytes'}; ` +
+      'make it smaller, or serve the tree with --http-base and raise --max-file-bytes if every loader of the lab fetches it over HTTP or takes larger TFTP blocks',
+  );
+}
+
 /** Plans the whole tree (pure but for `hash`). Throws PxeInputError on input the loaders could not boot. */
 export function planTree(input: TreeInput, hash: HashFile): TreePlan {
   const args = checkCmdlineWords(input.cmdline);
@@ -164,6 +190,7 @@ export function planTree(input: TreeInput, hash: HashFile): TreePlan {
   const monitor = digestOf(input.monitorElf);
   const all = [...input.hosts, input.fallback];
   const cfgs = all.map((h) => (h.set ? emitVmsCfg(h.set, names) : undefined));
+  checkFileSizes(input.monitorElf, monitor.size, payloads, input.maxFileBytes ?? TFTP_SAFE_FILE_BYTES);
   const release =
     input.release ??
     sha256Hex(

@@ -16,6 +16,9 @@ PICK_CC ?= cc
 PICK_CFLAGS := -std=gnu11 -O2 -g
 PICK_CFLAGS += -Wall -Wextra -Werror
 PICK_CFLAGS += -Ifirmware -Ifirmware/include
+# Guard mode, as the monitor (Makefile's RT_CFLAGS): no bounds checks in
+# the generated code; pick_bench.c maps the memory in a PROT_NONE window.
+PICK_CFLAGS += -DWASM_RT_GUARD_REGION=1
 PICK_DEPFLAGS := -MMD -MP
 
 PICK_OUT := build/bench/obj/pick

@@ -77,7 +77,7 @@ $(PICK_OUT)/%.o: $(PICK_RT)/%.S
 # fair.h comes with fair.c; pick-need-fair runs before either is read.
 $(PICK_OUT)/pick_bench.o: test/bench/pick/pick_bench.c | pick-need-fair
 	@mkdir -p $(dir $@)
-	$(PICK_CC) $(PICK_CFLAGS) -I$(PICK_RT) -Ibuild/policy $(PICK_DEPFLAGS) -c $< -o $@
+	$(PICK_CC) $(PICK_CFLAGS) -I$(PICK_RT) -Ibuild/policy -Itest/unit $(PICK_DEPFLAGS) -c $< -o $@
 
 $(PICK_OUT)/fair_ref.o: test/bench/pick/fair_ref.c
 	@mkdir -p $(dir $@)

@@ -42,16 +42,14 @@
  * CPU, so state that no return value shows yet is compared too.
  *
  * Usage: pick_bench [--check] [--rounds N] */
-#include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "wasm-rt.h"
+#include "wasm_guard_host.h" /* test/unit: the window and its SIGSEGV handler */
 #include "fair.h"
 #include "fair_ref.h"
 #include "abi/policy_abi.h"
@@ -171,55 +169,16 @@ static void wp_unguarded(int trap)
 	exit(1);
 }
 
-/* The guard window: the memory's pages at its start, nothing after. */
-static uint8_t *pol_window;
-
-/* wp_map: the arena's mapper, as policy_wasm.c's. Here the window gets its
- * own pages (nothing else reads the arena's). */
-static void *wp_map(void *ctx, void *data, size_t bytes)
-{
-	(void)ctx;
-	(void)data;
-	if (!pol_window) {
-		void *w = mmap(NULL, WASM_RT_GUARD_WINDOW_BYTES, PROT_NONE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (w == MAP_FAILED)
-			return NULL;
-		pol_window = w;
-	}
-	if (mprotect(pol_window, bytes, PROT_READ | PROT_WRITE))
-		return NULL;
-	return pol_window;
-}
-
-/* wp_segv: a fault in the window is the policy's out-of-bounds access (as
- * the monitor's #PF handler); anything else is a crash of the bench. */
-static void wp_segv(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	uintptr_t a = (uintptr_t)si->si_addr, w = (uintptr_t)pol_window;
-
-	if (w && a >= w && a - w < WASM_RT_GUARD_WINDOW_BYTES)
-		wasm_rt_trap_oob(); /* SA_NODEFER: leaving by longjmp is fine */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 /* wp_start: runtime, arena and one instance of fair, as the monitor's
  * wp_start does at boot. */
 static void wp_start(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = wp_segv;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
+	guard_window_install();
 	wasm_rt_init();
 	wasm_rt_set_unguarded_handler(wp_unguarded);
 	Z_fair_init_module();
 	wasm_rt_arena_init(&pol_arena, pol_mem, sizeof(pol_mem));
-	wasm_rt_arena_set_mapper(&pol_arena, wp_map, NULL);
+	wasm_rt_arena_set_mapper(&pol_arena, guard_window_map, NULL);
 	wasm_rt_arena_select(&pol_arena);
 	int trap = wasm_rt_call_guarded(wp_instantiate, NULL);
 	if (trap) {

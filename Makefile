@@ -42,7 +42,9 @@ FW_OBJ := $(FW_C:%.c=$(B)/obj/%.o) $(FW_ASM:%.asm=$(B)/obj/%.o) $(FW_S:%.S=$(B)/
 POLICY_NAMES := $(sort $(basename $(notdir $(wildcard firmware/policy/*.ts))))
 POLICY_OBJ := $(POLICY_NAMES:%=$(B)/obj/policy/%.o)
 FW_OBJ += $(POLICY_OBJ)
-RT_CFLAGS := -Ifirmware/policy/rt/include -Ifirmware/policy/rt
+# Guard mode (firmware/policy/rt/wasm-rt.h): no bounds checks in the
+# generated code; policy_wasm.c maps each memory in an unmapped window.
+RT_CFLAGS := -Ifirmware/policy/rt/include -Ifirmware/policy/rt -DWASM_RT_GUARD_REGION=1
 POLICY_CFLAGS := $(CFLAGS) $(RT_CFLAGS) -I$(B)/policy -Wno-unused-value -Wno-unused-function
 
 .PHONY: all firmware iso js setup test typecheck layers bench demo clean initramfs example-disks
@@ -86,7 +88,7 @@ $(B)/policy/.built: $(wildcard firmware/policy/*.ts firmware/policy/lib/*.ts) $(
 	@node $(B)/js/crossguard.mjs policy build --out $(B)/policy
 	@touch $@
 
-$(B)/policy/%.c $(B)/policy/%.h: $(B)/policy/.built
+$(B)/policy/%.c $(B)/policy/%.h: $(B)/policy/.built firmware/policy/rt/wasm2c-meter.sed
 	@echo "  WASM2C $*"
 	@wasm2c -n $* $(B)/policy/$*.wasm -o $(B)/policy/$*.c
 	@sed -i -f firmware/policy/rt/wasm2c-meter.sed $(B)/policy/$*.c

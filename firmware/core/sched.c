@@ -248,8 +248,13 @@ int sched_set_policy(const char *name)
 static struct vcpu *sched_pick(u32 cpu, u64 now, u64 *slice)
 {
 	u64 t0 = arch_timestamp();
-	int id = POLICY_CALL(policy->pick_next(cpu, now));
-	*slice = POLICY_CALL(policy->pick_slice(cpu));
+	int id;
+	if (policy->pick) {
+		id = POLICY_CALL(policy->pick(cpu, now, slice));
+	} else {
+		id = POLICY_CALL(policy->pick_next(cpu, now));
+		*slice = POLICY_CALL(policy->pick_slice(cpu));
+	}
 	pick_calls++;
 	pick_ticks += arch_timestamp() - t0;
 	if (id < 0 || id >= POLICY_MAX_VCPUS)

@@ -24,6 +24,10 @@ struct sched_ops {
 	 * trapped or overran its budget; the core then switches to the
 	 * fallback. NULL for policies that cannot fail. */
 	const char *(*fault)(void);
+	/* Optional: pick_next then pick_slice in one call (*slice gets the
+	 * slice), for a policy whose calls cost more than their work (wasm:
+	 * one guarded call instead of two). NULL: the core makes the two. */
+	int (*pick)(u32 cpu, u64 now, u64 *slice);
 };
 
 /* The built-in round-robin: fallback and reference. */

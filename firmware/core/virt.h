@@ -57,6 +57,20 @@ int arch_platform_init(void);
  * Returns 0 or -CG_ENOMEM. */
 int arch_map_ram(u64 top);
 
+/* arch_map_window: map [va, va + bytes) onto the physical range at phys
+ * with 4 KiB pages (both page-aligned, va outside the identity map, at
+ * most 2 MiB, within one page table), present on every CPU (they share
+ * the tables). Returns 0; -CG_EINVAL for a bad range; -CG_EBUSY if a page
+ * of it is already mapped elsewhere (a remap would need a TLB shootdown);
+ * -CG_ENOMEM. Pages around it stay unmapped: accesses there fault. */
+int arch_map_window(u64 va, u64 phys, u64 bytes);
+
+/* arch_set_fault_window: a page fault in the monitor at an address in
+ * [lo, hi) resumes at fixup, on the faulting stack as if called from the
+ * faulting instruction, instead of stopping the machine (core's guarded
+ * policy memories: fixup unwinds the policy call). One window; set once. */
+void arch_set_fault_window(u64 lo, u64 hi, void (*fixup)(void));
+
 /* arch_ap_entry_fn: core's life of an application processor, called on
  * it (with its dense index) once arch has set it up (stacks, GDT, IDT,
  * local APIC); it must call arch_cpu_up when its bring-up is done. */

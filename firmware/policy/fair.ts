@@ -64,6 +64,22 @@ const SLICE: usize = CAP + M * 4;            // i64 answer for pick_slice
 const CUR: usize = SLICE + C * 8;            // i32 vCPU picked last, or -1
 const IDLE: usize = CUR + C * 4;             // i32 1: its last pick was -1, not kicked since
 
+// Reads of the per-vCPU and per-VM tables, with the table's address as the
+// load's constant offset (wasm's offset immediate) rather than added to the
+// index (ld32/ld64 in lib/util.ts): an i32 add must wrap, so wasm2c's C
+// cannot fold it into the address; an offset is added without wrapping, so
+// the C compiler folds it and the scans in pick_next and inflight load
+// straight from base + index * size + table, as plain C would.
+@inline function runnable(i: i32): i32 { return load<i32>(<usize>i << 2, RUNNABLE); }
+@inline function runningOn(i: i32): i32 { return load<i32>(<usize>i << 2, RUNNING_ON); }
+@inline function prefOf(i: i32): i32 { return load<i32>(<usize>i << 2, PREF); }
+@inline function vmOf(i: i32): i32 { return load<i32>(<usize>i << 2, VM_OF); }
+@inline function vrOf(i: i32): i64 { return load<i64>(<usize>i << 3, VR); }
+@inline function pickedAt(i: i32): i64 { return load<i64>(<usize>i << 3, PICKED_AT); }
+@inline function capOf(vm: i32): i32 { return load<i32>(<usize>vm << 2, CAP); }
+@inline function usedOf(vm: i32): i64 { return load<i64>(<usize>vm << 3, USED); }
+@inline function inflightOf(vm: i32): i64 { return load<i64>(<usize>vm << 3, INFLIGHT); }
+
 let ncpus: i32 = 0;
 let sliceLen: i64 = 0;   // default slice: 10 ms
 let window: i64 = 0;     // cap accounting window: 100 ms
@@ -111,7 +127,7 @@ export function vcpu_add(id: i32, vm: i32, weight: i32, cap: i32, flags: i32): i
 
 export function vcpu_remove(id: i32): void {
   if (!validId(id) || ld32(PRESENT, id) == 0) return;
-  const cpu = ld32(RUNNING_ON, id);
+  const cpu = runningOn(id);
   if (cpu >= 0 && ld32(CUR, cpu) == id) st32(CUR, cpu, -1);
   st32(PRESENT, id, 0);
   st32(RUNNABLE, id, 0);
@@ -131,12 +147,12 @@ function refill(now: i64): void {
   const k = (now - winStart) / window;
   winStart += k * window;
   for (let vm = 0; vm < M; vm++) {
-    const cap = ld32(CAP, vm);
+    const cap = capOf(vm);
     if (cap == 0) {
       st64(USED, vm, 0);
       continue;
     }
-    st64(USED, vm, max64(ld64(USED, vm) - k * budget(cap), 0));
+    st64(USED, vm, max64(usedOf(vm) - k * budget(cap), 0));
   }
 }
 
@@ -145,7 +161,7 @@ function refill(now: i64): void {
 }
 
 function setCap(vm: i32, cap: i32): void {
-  const old = ld32(CAP, vm);
+  const old = capOf(vm);
   if (old == 0 && cap != 0) cappedVms++;
   if (old != 0 && cap == 0) cappedVms--;
   st32(CAP, vm, cap);
@@ -157,21 +173,21 @@ function inflight(now: i64): void {
   if (cappedVms == 0) return; // only budgetLeft of a capped VM reads it
   for (let vm = 0; vm < M; vm++) st64(INFLIGHT, vm, 0);
   for (let i = 0; i < hi; i++) {
-    if (ld32(RUNNING_ON, i) < 0) continue;
-    const vm = ld32(VM_OF, i);
-    st64(INFLIGHT, vm, ld64(INFLIGHT, vm) + max64(now - ld64(PICKED_AT, i), 0));
+    if (runningOn(i) < 0) continue;
+    const vm = vmOf(i);
+    st64(INFLIGHT, vm, inflightOf(vm) + max64(now - pickedAt(i), 0));
   }
 }
 
 // Budget the VM has left in this window (after inflight()); large if uncapped.
 function budgetLeft(vm: i32): i64 {
-  const cap = ld32(CAP, vm);
+  const cap = capOf(vm);
   if (cap == 0) return TIME_MAX;
-  return budget(cap) - ld64(USED, vm) - ld64(INFLIGHT, vm);
+  return budget(cap) - usedOf(vm) - inflightOf(vm);
 }
 
 @inline function allowed(id: i32, cpu: i32): bool {
-  const pref = ld32(PREF, id);
+  const pref = prefOf(id);
   return pref < 0 || pref == cpu;
 }
 
@@ -182,7 +198,7 @@ function budgetLeft(vm: i32): i64 {
 
 // The virtual time a running vCPU will have when charged for its run so far.
 function vrNow(id: i32, now: i64): i64 {
-  return ld64(VR, id) + toVr(now - ld64(PICKED_AT, id), id);
+  return vrOf(id) + toVr(now - pickedAt(id), id);
 }
 
 export function pick_next(cpu: i32, now: i64): i32 {
@@ -191,7 +207,7 @@ export function pick_next(cpu: i32, now: i64): i32 {
   // The monitor reports every run with vcpu_ran before asking again; if it
   // did not, release the previous pick rather than leave it stuck.
   const prev = ld32(CUR, cpu);
-  if (prev >= 0 && ld32(RUNNING_ON, prev) == cpu) st32(RUNNING_ON, prev, -1);
+  if (prev >= 0 && runningOn(prev) == cpu) st32(RUNNING_ON, prev, -1);
   inflight(now);
 
   let best = -1;
@@ -200,19 +216,21 @@ export function pick_next(cpu: i32, now: i64): i32 {
   let haveMin = false;
   let lowest: i64 = 0;
   for (let i = 0; i < hi; i++) {
-    if (ld32(RUNNABLE, i) == 0) continue;
-    const vr = ld64(VR, i);
-    if (!haveMin || before(vr, lowest)) lowest = vr;
+    if (runnable(i) == 0) continue;
+    const vr = vrOf(i);
+    // Minimums by select, not by branch: which vCPU holds them moves with
+    // every charge, a branch on it is mispredicted often, and wasm2c's C
+    // compiles select to a conditional move.
+    lowest = select<i64>(vr, lowest, !haveMin || before(vr, lowest));
     haveMin = true;
-    if (ld32(RUNNING_ON, i) >= 0 || !allowed(i, cpu)) continue;
-    if (budgetLeft(ld32(VM_OF, i)) <= 0) {
+    if (runningOn(i) >= 0 || !allowed(i, cpu)) continue;
+    if (budgetLeft(vmOf(i)) <= 0) {
       throttled = true;
       continue;
     }
-    if (best < 0 || before(vr, bestVr)) {
-      best = i;
-      bestVr = vr;
-    }
+    const better = best < 0 || before(vr, bestVr);
+    best = select<i32>(i, best, better);
+    bestVr = select<i64>(vr, bestVr, better);
   }
   if (haveMin && before(minVr, lowest)) minVr = lowest;
 
@@ -228,7 +246,7 @@ export function pick_next(cpu: i32, now: i64): i32 {
   st32(CUR, cpu, best);
   st32(IDLE, cpu, 0);
   // A capped VM runs no longer than its budget left.
-  st64(SLICE, cpu, max64(min64(sliceLen, budgetLeft(ld32(VM_OF, best))), 1));
+  st64(SLICE, cpu, max64(min64(sliceLen, budgetLeft(vmOf(best))), 1));
   return best;
 }
 
@@ -241,9 +259,9 @@ export function vcpu_ran(id: i32, cpu: i32, ran: i64, now: i64): void {
   if (!validId(id) || ld32(PRESENT, id) == 0) return;
   refill(now);
   const r = min64(max64(ran, 0), TIME_MAX);
-  st64(VR, id, ld64(VR, id) + toVr(r, id));
-  const vm = ld32(VM_OF, id);
-  if (ld32(CAP, vm) != 0) st64(USED, vm, ld64(USED, vm) + r);
+  st64(VR, id, vrOf(id) + toVr(r, id));
+  const vm = vmOf(id);
+  if (capOf(vm) != 0) st64(USED, vm, usedOf(vm) + r);
   st32(RUNNING_ON, id, -1);
   leftCpu(CUR, cpu, id, ncpus);
 }
@@ -257,7 +275,7 @@ export function vcpu_block(id: i32, now: i64): void {
 
 export function vcpu_wake(id: i32, now: i64): i32 {
   if (!validId(id) || ld32(PRESENT, id) == 0) return POLICY_EINVAL;
-  if (ld32(RUNNABLE, id) != 0) return -1;
+  if (runnable(id) != 0) return -1;
   st32(RUNNABLE, id, 1);
   refill(now);
   // A sleeper keeps at most one slice (of its own run time) of the lead it
@@ -265,10 +283,10 @@ export function vcpu_wake(id: i32, now: i64): i32 {
   // burst. One slice, not less: a vCPU that waited a whole slice for its
   // turn and then halted briefly has earned that lead honestly.
   const floor = minVr - toVr(sliceLen, id);
-  const vr = ld64(VR, id);
+  const vr = vrOf(id);
   if (before(vr, floor)) st64(VR, id, floor);
   inflight(now);
-  if (budgetLeft(ld32(VM_OF, id)) <= 0) return -1; // it waits for the window
+  if (budgetLeft(vmOf(id)) <= 0) return -1; // it waits for the window
 
   // An idle CPU it may use: wake that one (and count it as busy, so the
   // next wake picks another).
@@ -280,7 +298,7 @@ export function vcpu_wake(id: i32, now: i64): i32 {
   }
   // Otherwise preempt the CPU whose vCPU is furthest ahead of it, if that
   // lead is worth a context switch.
-  const mine = ld64(VR, id) + toVr(granularity, id);
+  const mine = vrOf(id) + toVr(granularity, id);
   let victim = -1;
   let victimVr: i64 = 0;
   for (let c = 0; c < ncpus; c++) {
@@ -301,11 +319,11 @@ export function on_tick(cpu: i32, now: i64): i32 {
   if (id < 0) return 0;
   refill(now);
   // The slice is over (the monitor's slice timer may be coarser than ours).
-  if (now - ld64(PICKED_AT, id) >= ld64(SLICE, cpu)) return 1;
+  if (now - pickedAt(id) >= ld64(SLICE, cpu)) return 1;
   // A capped VM running on several CPUs at once can spend its budget
   // faster than one slice foresaw.
-  const vm = ld32(VM_OF, id);
-  if (ld32(CAP, vm) == 0) return 0;
+  const vm = vmOf(id);
+  if (capOf(vm) == 0) return 0;
   inflight(now);
   return budgetLeft(vm) <= 0 ? 1 : 0;
 }
@@ -319,7 +337,7 @@ export function set_param(id: i32, key: i32, value: i64): i32 {
   }
   if (key == POLICY_PARAM_CAP) {
     if (value < 0 || value > CAP_MAX) return POLICY_EINVAL;
-    setCap(ld32(VM_OF, id), <i32>value);
+    setCap(vmOf(id), <i32>value);
     return 0;
   }
   return POLICY_EINVAL; // rt keys mean nothing here

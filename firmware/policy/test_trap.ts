@@ -7,12 +7,18 @@
 // round-robin. The count is TRAP_AFTER_DEFAULT, or whatever set_param
 // gives with key TRAP_PARAM (99; the id must name an added vCPU, the value
 // is the number of pick_next calls that succeed before the trap, 0..2^31-1).
+// If a vCPU was added with weight OOB_WEIGHT (13), the trap is an
+// out-of-bounds load instead, about 6 GiB past the memory's start (a u32
+// address plus a u32 offset: near the far end of what wasm can reach), so
+// the fault tests also cover the monitor's guard window (the generated
+// code has no bounds checks there: the page fault is the check).
 
 import { POLICY_EINVAL, POLICY_MAX_CPUS, POLICY_MAX_VCPUS } from "./lib/abi";
 import { checkAdd, checkInit, flagsCpu, ld32, ld64, leftCpu, max64, st32, st64, validCpu, validId, zero } from "./lib/util";
 
 const TRAP_PARAM: i32 = 99;
 const TRAP_AFTER_DEFAULT: i32 = 1000;
+const OOB_WEIGHT: i32 = 13;
 
 const V = POLICY_MAX_VCPUS;
 const C = POLICY_MAX_CPUS;
@@ -31,6 +37,8 @@ let sliceLen: i64 = 0;
 let rotor: i32 = 0;
 let picks: i32 = 0;
 let trapAfter: i32 = 0; // set by init (a non-literal initialiser here would need a start function)
+let oob: bool = false;   // trap with an out-of-bounds load (OOB_WEIGHT)
+let oobAt: u32 = 0;      // its address, set by init (a variable, so not folded)
 
 export function init(n: i32, tsc_hz: i64): i32 {
   const err = checkInit(n, tsc_hz);
@@ -42,6 +50,8 @@ export function init(n: i32, tsc_hz: i64): i32 {
   rotor = 0;
   picks = 0;
   trapAfter = TRAP_AFTER_DEFAULT;
+  oob = false;
+  oobAt = 0xFFFFFFF8;
   return 0;
 }
 
@@ -51,6 +61,7 @@ export function vcpu_add(id: i32, vm: i32, weight: i32, cap: i32, flags: i32): i
   if (ld32(PRESENT, id) != 0) return POLICY_EINVAL;
   st32(PRESENT, id, 1);
   st32(PREF, id, flagsCpu(flags));
+  if (weight == OOB_WEIGHT) oob = true;
   return 0;
 }
 
@@ -67,7 +78,12 @@ export function vcpu_remove(id: i32): void {
 
 export function pick_next(cpu: i32, now: i64): i32 {
   if (!validCpu(cpu, ncpus)) return POLICY_EINVAL;
-  if (picks >= trapAfter) unreachable(); // the whole point of this fixture
+  if (picks >= trapAfter) {
+    // The whole point of this fixture. The load's value is used, so it
+    // cannot be dropped as dead code.
+    if (oob) picks += load<i32>(<usize>oobAt, 0x7FFFFFF0);
+    else unreachable();
+  }
   picks++;
   const prev = ld32(CUR, cpu);
   if (prev >= 0) st32(RUNNING, prev, 0);

@@ -2,7 +2,7 @@
 // 64 runnable CPU-bound vCPUs over 8 CPUs, so every call scans the whole
 // vCPU table for the smallest virtual time. This is V8's JIT running the
 // WebAssembly, not the wasm2c build in the monitor (that one is
-// policy_pick_next_ns, from test/bench/pick); the two move together when a
+// policy_decision_wasm2c_ns, from test/bench/pick); the two move together when a
 // policy gets slower.
 //   policy_pick_next_v8_ns   mean time of one pick_next (ns)
 

@@ -42,6 +42,10 @@ const capped = spinners('fair', [{ name: 'capped', cap_percent: 25 }, { name: 'h
 const alone = spinners('fair', [{ name: 'victim' }]);
 const shared = spinners('fair', [{ name: 'victim' }, { name: 'hog' }]);
 const trapping = spinners('test_trap', [{ name: 'one' }, { name: 'two' }]);
+// Weight 13 makes test_trap's trap an out-of-bounds load ~6 GiB past its
+// memory: the generated code checks no bounds (guard mode), so only the
+// monitor's unmapped guard window turns it into a trap.
+const outOfBounds = spinners('test_trap', [{ name: 'oob', weight: 13 }]);
 const admission = boot({
   emulator: 'bochs',
   image: {
@@ -60,7 +64,7 @@ const admission = boot({
   until: /^@cg vms-done/,
   timeoutMs: 180_000,
 });
-for (const p of [weighted, capped, alone, shared, trapping, admission]) p.catch(() => {});
+for (const p of [weighted, capped, alone, shared, trapping, outOfBounds, admission]) p.catch(() => {});
 
 test('fair: weights 2:1 on one CPU give run time 2:1 within 5 %', async () => {
   const o = await weighted;
@@ -84,17 +88,26 @@ test('fair: a victim next to a hog keeps >= 95 % of its entitled share', async (
   assert.ok(got >= 0.95 * entitled, explain(s, `victim got ${(got / entitled * 100).toFixed(1)} % of its entitled share`));
 });
 
-test('a policy that traps falls back to the round-robin and every VM finishes', async () => {
-  const o = await trapping;
+// One policy-fault marker naming test_trap, the trap and the round-robin,
+// and every VM of the boot finished and reported.
+function assertFellBack(o: BootOutcome, reason: string, names: string[]): void {
   const f = markersOf(o, 'policy-fault');
   assert.is(f.length, 1, explain(o, 'one policy-fault marker'));
   assert.is(f[0]!.fields.policy, 'test_trap');
-  assert.is(f[0]!.fields.reason, 'unreachable');
+  assert.is(f[0]!.fields.reason, reason);
   assert.is(f[0]!.fields.fallback, 'rr');
-  for (const name of ['one', 'two']) {
+  for (const name of names) {
     assert.is(markersOf(o, 'vm-exit').find((m) => m.fields.name === name)?.fields.status, '1', explain(o, `${name} finished`));
     assert.ok(spinOf(o, name), explain(o, `${name} reported`));
   }
+}
+
+test('a policy that traps falls back to the round-robin and every VM finishes', async () => {
+  assertFellBack(await trapping, 'unreachable', ['one', 'two']);
+});
+
+test('an out-of-bounds access in a policy traps through the guard window and falls back', async () => {
+  assertFellBack(await outOfBounds, 'oob', ['oob']);
 });
 
 test('rt: an over-committed reservation is refused with a clear error; the admitted VM runs', async () => {

@@ -6,7 +6,14 @@
  * so iterations x ticks-per-iteration / window is this vCPU's share of
  * the CPU over the window. The test computes that; the guest only prints
  *   spin iterations=N burst_iters=K burst_ticks=B window=W
- * (no 64-bit division here: there is no libgcc). */
+ * (no 64-bit division here: there is no libgcc).
+ *
+ * tail=<millions of ticks> (default 0) keeps it spinning that long after
+ * the report, uncounted. The VMs of one run start their windows at
+ * different times (a light vCPU takes longer to calibrate), so without a
+ * tail the last window ends after its neighbours have exited, and its
+ * share is inflated by CPU time it did not have to contend for. A tail
+ * longer than that stagger keeps every window fully contended. */
 #include "guest.h"
 #include "spin.h"
 
@@ -23,5 +30,9 @@ int main(void)
 		iterations += spin(CHECK_EVERY);
 	printf("spin iterations=%u burst_iters=%u burst_ticks=%u window=%u\n", iterations, SPIN_BURST_ITERS,
 	       (u32)best, (u32)(window / 1000000u));
+	u64 tail = (u64)cmdline_uint("tail", 0) * 1000000ull;
+	start = rdtsc();
+	while (rdtsc() - start < tail)
+		spin(CHECK_EVERY);
 	return 0;
 }

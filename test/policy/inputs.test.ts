@@ -115,6 +115,17 @@ test('test_trap: pick_next executes unreachable after the count set with key 99'
   assert.throws(() => s.advance(20 * 1e6), (e: Error) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
 });
 
+test('test_trap: with a vCPU of weight 13 the trap is an out-of-bounds load instead', async () => {
+  const p = await loadPolicy('test_trap');
+  assert.is(p.init(1, HZ), 0);
+  assert.is(p.vcpu_add(0, 0, 13, 0, 0), 0);
+  assert.is(p.set_param(0, 99, 1n), 0);
+  p.vcpu_wake(0, 0n);
+  assert.is(p.pick_next(0, 0n), 0);
+  p.vcpu_ran(0, 0, 1n, 1n);
+  assert.throws(() => p.pick_next(0, 2n), (e: Error) => e instanceof WebAssembly.RuntimeError && /out of bounds/.test(e.message));
+});
+
 test('test_trap: by default it schedules round-robin for 1000 picks first', async () => {
   const p = await loadPolicy('test_trap');
   assert.is(p.init(1, HZ), 0);

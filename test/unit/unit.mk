@@ -183,8 +183,8 @@ UNIT_MON_OUT := $(UNIT_OUT)/policy-rt-check
 
 .PHONY: policy-rt-check
 ifneq ($(and $(UNIT_WASM2C),$(UNIT_WAT2WASM)),)
-UNIT_BINS += $(UNIT_OUT)/test_wasm_rt
-unit-test unit-build: $(UNIT_OUT)/test_wasm_rt policy-rt-check
+UNIT_BINS += $(UNIT_OUT)/test_wasm_rt $(UNIT_OUT)/test_wasm_guard
+unit-test unit-build: $(UNIT_OUT)/test_wasm_rt $(UNIT_OUT)/test_wasm_guard policy-rt-check
 else
 unit-test unit-build: unit-wasm-skip
 .PHONY: unit-wasm-skip
@@ -219,6 +219,32 @@ $(UNIT_OUT)/test_wasm_rt.o: test/unit/test_wasm_rt.c $(UNIT_WASM_HDRS)
 	$(UNIT_CC) $(UNIT_CFLAGS) -I$(UNIT_WASM_RT) -I$(UNIT_WASM_OUT) $(UNIT_DEPFLAGS) -c $< -o $@
 
 $(UNIT_OUT)/test_wasm_rt: $(UNIT_WASM_OBJS) $(UNIT_WASM_RT_OBJS)
+
+# Guard mode (as the monitor): the same modules and runtime built again
+# with -DWASM_RT_GUARD_REGION=1, no bounds checks in the generated code.
+UNIT_GUARD_OUT := $(UNIT_WASM_OUT)/guard
+UNIT_GUARD_CFLAGS := -DWASM_RT_GUARD_REGION=1
+UNIT_GUARD_OBJS := $(UNIT_GUARD_OUT)/basic.o $(UNIT_GUARD_OUT)/growable.o
+UNIT_GUARD_OBJS += $(UNIT_GUARD_OUT)/wasm_rt.o $(UNIT_GUARD_OUT)/wasm_rt_jmp.o
+.SECONDARY: $(UNIT_GUARD_OBJS) $(UNIT_OUT)/test_wasm_guard.o
+
+$(UNIT_GUARD_OUT)/%.o: $(UNIT_WASM_OUT)/%.c
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_GUARD_CFLAGS) $(UNIT_WASM_GEN_CFLAGS) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_GUARD_OUT)/%.o: $(UNIT_WASM_RT)/%.c
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_GUARD_CFLAGS) -I$(UNIT_WASM_RT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_GUARD_OUT)/%.o: $(UNIT_WASM_RT)/%.S
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) -I$(UNIT_WASM_RT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_OUT)/test_wasm_guard.o: test/unit/test_wasm_guard.c $(UNIT_WASM_HDRS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_GUARD_CFLAGS) -I$(UNIT_WASM_RT) -I$(UNIT_WASM_OUT) $(UNIT_DEPFLAGS) -c $< -o $@
+
+$(UNIT_OUT)/test_wasm_guard: $(UNIT_GUARD_OBJS)
 
 # -c only, monitor flags; then no SSE/x87 instruction may appear.
 policy-rt-check: $(UNIT_MON_OUT)/wasm_rt.o $(UNIT_MON_OUT)/wasm_rt_jmp.o $(UNIT_MON_OUT)/basic.o

@@ -1,7 +1,10 @@
-/* Interrupts and exceptions taken in the monitor itself. The monitor has no
- * recoverable exceptions: anything but a stop-NMI is a bug, reported once
- * with the full register state. */
+/* Interrupts and exceptions taken in the monitor itself. The monitor has one
+ * recoverable exception: a page fault in the fault window (core's guarded
+ * policy memories, arch_set_fault_window) resumes at the window's fixup.
+ * Anything else but a stop-NMI is a bug, reported once with the full
+ * register state. */
 #include "arch/x86/trap.h"
+#include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
@@ -12,6 +15,33 @@ static const char *const trap_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
 	"#NP", "#SS", "#GP", "#PF", "rsvd", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
+
+#define TRAP_PF 14 /* SDM Vol 3A 6.15, "Interrupt 14-Page-Fault Exception" */
+
+static u64 fault_lo, fault_hi;
+static void (*fault_fixup)(void);
+
+void arch_set_fault_window(u64 lo, u64 hi, void (*fixup)(void))
+{
+	fault_lo = lo;
+	fault_hi = hi;
+	fault_fixup = fixup;
+}
+
+/* trap_fixup: a #PF in the fault window resumes at the fixup as if the
+ * faulting instruction had called it: rsp aligned as at a function's entry
+ * (16n + 8; the fixup never returns, so the slot is left as it is). */
+static bool trap_fixup(struct trap_frame *tf)
+{
+	if (tf->vector != TRAP_PF || !fault_fixup || (tf->cs & 3))
+		return false;
+	u64 cr2 = read_cr2();
+	if (cr2 < fault_lo || cr2 >= fault_hi)
+		return false;
+	tf->rsp = (tf->rsp & ~15ULL) - 8;
+	tf->rip = (u64)(uintptr_t)fault_fixup;
+	return true;
+}
 
 static const char *trap_name(u64 vector)
 {
@@ -50,7 +80,7 @@ void trap_dispatch(struct trap_frame *tf)
 		lapic_eoi();
 		return;
 	}
-	if (tf->vector == TRAP_SPURIOUS)
+	if (tf->vector == TRAP_SPURIOUS || trap_fixup(tf))
 		return;
 	fatal_begin();
 	trap_dump(tf, this_percpu()->index);

@@ -28,12 +28,26 @@
 #define wasm_rt_memcpy __builtin_memcpy
 #define wasm_rt_unreachable __builtin_unreachable
 
-/* Explicit bounds checks only: the monitor has no guard pages. */
-#if defined(WASM_RT_MEMCHECK_SIGNAL_HANDLER) && WASM_RT_MEMCHECK_SIGNAL_HANDLER
-#error "crossguard wasm-rt: WASM_RT_MEMCHECK_SIGNAL_HANDLER is not supported"
+/* Bounds checks. By default every load and store is checked explicitly.
+ * With WASM_RT_GUARD_REGION=1 (the monitor and the pick bench) the
+ * generated code checks nothing and the embedder guarantees instead that
+ * every out-of-bounds access faults: each linear memory lives at the start
+ * of a WASM_RT_GUARD_WINDOW_BYTES window in which nothing past the memory
+ * is mapped (the arena's mapper, wasm_rt_arena_set_mapper), and the
+ * embedder's fault handler turns a fault there into wasm_rt_trap_oob().
+ * A wasm address is a u32 plus a u32 offset, so every access lands below
+ * 8 GiB + 8 bytes from the memory's start: inside the window. Generated
+ * code and runtime must be built in the same mode. wasm2c's own switch for
+ * this is WASM_RT_MEMCHECK_SIGNAL_HANDLER; it is derived here, never set
+ * directly (its reference runtime's signal handler is not ours). */
+#if defined(WASM_RT_MEMCHECK_SIGNAL_HANDLER)
+#error "crossguard wasm-rt: set WASM_RT_GUARD_REGION=1, not WASM_RT_MEMCHECK_SIGNAL_HANDLER"
 #endif
-#undef WASM_RT_MEMCHECK_SIGNAL_HANDLER
-#define WASM_RT_MEMCHECK_SIGNAL_HANDLER 0
+#ifndef WASM_RT_GUARD_REGION
+#define WASM_RT_GUARD_REGION 0
+#endif
+#define WASM_RT_MEMCHECK_SIGNAL_HANDLER WASM_RT_GUARD_REGION
+#define WASM_RT_GUARD_WINDOW_BYTES (16ull << 30)
 #define WASM_RT_SKIP_SIGNAL_RECOVERY 1
 #define WASM_RT_SIGNAL_RECOVERY_SUPPORTED 0
 
@@ -108,6 +122,7 @@ typedef struct {
 	uint8_t *data;
 	uint32_t pages, max_pages;
 	uint32_t size;
+	uint8_t *backing; /* the arena's bytes (data maps them in guard mode) */
 } wasm_rt_memory_t;
 
 typedef struct {
@@ -162,21 +177,43 @@ uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t *t, uint32_t del
 
 /* ---- crossguard extensions: what the monitor calls ---- */
 
+/* Guard mode: map `bytes` of arena storage at `data` (page-aligned) at the
+ * start of a guard window and return the window's address, or NULL if it
+ * cannot (instantiation then traps OOM). Called at every instantiation
+ * with the same arguments for the same arena. */
+typedef void *(*wasm_rt_memory_mapper_t)(void *ctx, void *data, size_t bytes);
+
 /* A bump allocator over caller-owned storage (e.g. a static array). */
 struct wasm_rt_arena {
 	uint8_t *base;
 	size_t size;
 	size_t used;
+	wasm_rt_memory_mapper_t map; /* guard mode: where memories go */
+	void *map_ctx;
 };
+
+/* Linear memories start on this boundary in the arena: guard mode maps
+ * them with 4 KiB pages (give it a page-aligned arena, or the slack is
+ * lost until wasm_rt_arena_reset). */
+#if WASM_RT_GUARD_REGION
+#define WASM_RT_MEMORY_ALIGN 4096u
+#else
+#define WASM_RT_MEMORY_ALIGN WASM_RT_ARENA_ALIGN
+#endif
 
 /* Bytes an arena needs for one instance with `pages` of memory and `elems`
  * table entries (one table), including alignment slack. */
 #define WASM_RT_ARENA_BYTES(pages, elems)                                     \
-	((size_t)(pages) * WASM_RT_PAGE_SIZE +                                \
+	((size_t)(pages) * WASM_RT_PAGE_SIZE + WASM_RT_MEMORY_ALIGN +         \
 	 (size_t)(elems) * sizeof(wasm_rt_funcref_t) + 4 * WASM_RT_ARENA_ALIGN)
 
 /* wasm_rt_arena_init: an empty arena over [base, base + bytes). */
 void wasm_rt_arena_init(struct wasm_rt_arena *a, void *base, size_t bytes);
+/* wasm_rt_arena_set_mapper: guard mode's mapper for this arena's memories
+ * (after wasm_rt_arena_init). Guard mode refuses (traps OOM) to allocate a
+ * memory without one, or one whose initial size is not its reserved size:
+ * a window maps exactly the memory, so a memory cannot grow. */
+void wasm_rt_arena_set_mapper(struct wasm_rt_arena *a, wasm_rt_memory_mapper_t map, void *ctx);
 /* wasm_rt_arena_reset: forget every allocation (instances in it are dead). */
 void wasm_rt_arena_reset(struct wasm_rt_arena *a);
 /* wasm_rt_arena_select: where the next allocations go (NULL: nowhere, they
@@ -190,6 +227,10 @@ struct wasm_rt_arena *wasm_rt_arena_select(struct wasm_rt_arena *a);
  * and data-segment failures trap. */
 int wasm_rt_call_guarded(void (*fn)(void *ctx), void *ctx);
 
+/* wasm_rt_trap_oob: trap WASM_RT_TRAP_OOB. Guard mode's fault handler
+ * resumes the faulting code here (on the same stack, as if called). */
+WASM_RT_NO_RETURN void wasm_rt_trap_oob(void);
+
 /* wasm_rt_trap_name: short name of a trap code ("oob", "exhaustion"...);
  * "unknown" for anything else. */
 const char *wasm_rt_trap_name(int trap);
@@ -200,15 +241,18 @@ void wasm_rt_set_unguarded_handler(void (*h)(int trap));
 
 /* ---- metering (active only in code post-processed by wasm2c-meter.sed) ----
  * Fuel: each outermost guarded call starts with wasm_rt_fuel_limit units
- * (0: unlimited); every function entry and loop back-edge costs one; at 0
- * the call traps BUDGET. Stack: with wasm_rt_stack_limit bytes set (0: off),
- * a function entered below (rsp at guard entry - limit) traps EXHAUSTION. */
+ * (0: unlimited); every function entry and loop back-edge costs one; when
+ * a charge would take the last unit the call traps BUDGET. Stack: with
+ * wasm_rt_stack_limit bytes set (0: off), a function entered below (rsp at
+ * guard entry - limit) traps EXHAUSTION. */
 extern uint64_t wasm_rt_fuel_left;
 extern uintptr_t wasm_rt_stack_floor;
 void wasm_rt_set_fuel_limit(uint64_t units);
 void wasm_rt_set_stack_limit(size_t bytes);
 /* Fuel used by the last outermost guarded call. */
 uint64_t wasm_rt_fuel_used(void);
+/* wasm_rt_fuel_out: the budget is spent: no fuel left, trap BUDGET. */
+WASM_RT_NO_RETURN void wasm_rt_fuel_out(void);
 
 static inline uintptr_t wasm_rt_stack_pointer(void)
 {
@@ -218,15 +262,37 @@ static inline uintptr_t wasm_rt_stack_pointer(void)
 	return sp;
 }
 
-#define WASM_RT_METER_LOOP()                                                  \
+/* Loop back-edges are counted in a local of the function (the sed pass
+ * declares `wasm_rt_meter_n` at its entry) and charged to the global fuel
+ * WASM_RT_METER_BATCH at a time, and the rest when the function returns.
+ * A decrement of the global on every back-edge made each iteration of a
+ * policy's scan wait for the previous one's store (a dependency through
+ * memory): it was most of the wasm2c build's overhead over plain C. The
+ * bound stays: at most WASM_RT_METER_BATCH - 1 iterations per active
+ * frame (200 at most) run uncharged when the budget runs out, and a
+ * returning call has paid for every iteration. */
+#define WASM_RT_METER_BATCH 64u
+
+#define WASM_RT_METER_CHARGE(units)                                           \
 	do {                                                                  \
-		if (UNLIKELY(--wasm_rt_fuel_left == 0))                       \
-			wasm_rt_trap(WASM_RT_TRAP_BUDGET);                    \
+		if (UNLIKELY(wasm_rt_fuel_left <= (units)))                   \
+			wasm_rt_fuel_out();                                   \
+		wasm_rt_fuel_left -= (units);                                 \
 	} while (0)
+
+#define WASM_RT_METER_LOOP(n)                                                 \
+	do {                                                                  \
+		if (UNLIKELY(++(n) == WASM_RT_METER_BATCH)) {                 \
+			(n) = 0;                                              \
+			WASM_RT_METER_CHARGE(WASM_RT_METER_BATCH);            \
+		}                                                             \
+	} while (0)
+
+#define WASM_RT_METER_RETURN(n) WASM_RT_METER_CHARGE(n)
 
 #define WASM_RT_METER_CALL()                                                  \
 	do {                                                                  \
-		WASM_RT_METER_LOOP();                                         \
+		WASM_RT_METER_CHARGE(1u);                                     \
 		if (UNLIKELY(wasm_rt_stack_pointer() < wasm_rt_stack_floor))  \
 			wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);                \
 	} while (0)

@@ -102,6 +102,17 @@ void wasm_rt_assert_failed(const char *expr)
 	wasm_rt_trap(WASM_RT_TRAP_RUNTIME);
 }
 
+void wasm_rt_fuel_out(void)
+{
+	wasm_rt_fuel_left = 0;
+	wasm_rt_trap(WASM_RT_TRAP_BUDGET);
+}
+
+void wasm_rt_trap_oob(void)
+{
+	wasm_rt_trap(WASM_RT_TRAP_OOB);
+}
+
 void wasm_rt_abort(void) __attribute__((noreturn));
 void wasm_rt_abort(void)
 {
@@ -165,6 +176,14 @@ void wasm_rt_arena_init(struct wasm_rt_arena *a, void *base, size_t bytes)
 	a->base = base;
 	a->size = bytes;
 	a->used = 0;
+	a->map = NULL;
+	a->map_ctx = NULL;
+}
+
+void wasm_rt_arena_set_mapper(struct wasm_rt_arena *a, wasm_rt_memory_mapper_t map, void *ctx)
+{
+	a->map = map;
+	a->map_ctx = ctx;
 }
 
 void wasm_rt_arena_reset(struct wasm_rt_arena *a)
@@ -180,15 +199,16 @@ struct wasm_rt_arena *wasm_rt_arena_select(struct wasm_rt_arena *a)
 	return prev;
 }
 
-/* arena_alloc: bytes from the current arena, aligned; traps OOM. */
-static void *arena_alloc(size_t bytes)
+/* arena_alloc: bytes from the current arena, aligned to `align` (a power
+ * of two); traps OOM. */
+static void *arena_alloc(size_t bytes, uintptr_t align)
 {
 	struct wasm_rt_arena *a = rt_arena;
 	uintptr_t start, end;
 
 	if (!a)
 		wasm_rt_trap(WASM_RT_TRAP_OOM);
-	start = ALIGN_UP((uintptr_t)a->base + a->used, (uintptr_t)WASM_RT_ARENA_ALIGN);
+	start = ALIGN_UP((uintptr_t)a->base + a->used, align);
 	end = (uintptr_t)a->base + a->size;
 	if (start < (uintptr_t)a->base || start > end || bytes > end - start)
 		wasm_rt_trap(WASM_RT_TRAP_OOM);
@@ -218,7 +238,18 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages,
 
 	if (initial_pages > cap)
 		wasm_rt_trap(WASM_RT_TRAP_OOM);
-	mem->data = arena_alloc((size_t)cap * WASM_RT_PAGE_SIZE);
+	mem->backing = arena_alloc((size_t)cap * WASM_RT_PAGE_SIZE, WASM_RT_MEMORY_ALIGN);
+	mem->data = mem->backing;
+#if WASM_RT_GUARD_REGION
+	/* The generated code checks no bounds: everything past the memory
+	 * must fault, so the window maps exactly the memory (no growth). */
+	if (initial_pages != cap || !rt_arena->map)
+		wasm_rt_trap(WASM_RT_TRAP_OOM);
+	mem->data = rt_arena->map(rt_arena->map_ctx, mem->backing,
+				  (size_t)cap * WASM_RT_PAGE_SIZE);
+	if (!mem->data)
+		wasm_rt_trap(WASM_RT_TRAP_OOM);
+#endif
 	mem->pages = initial_pages;
 	mem->max_pages = cap;
 	mem->size = initial_pages * WASM_RT_PAGE_SIZE;
@@ -239,8 +270,8 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
 
 void wasm_rt_free_memory(wasm_rt_memory_t *mem)
 {
-	arena_release(mem->data, (size_t)mem->max_pages * WASM_RT_PAGE_SIZE);
-	mem->data = NULL;
+	arena_release(mem->backing, (size_t)mem->max_pages * WASM_RT_PAGE_SIZE);
+	mem->data = mem->backing = NULL;
 	mem->pages = mem->max_pages = mem->size = 0;
 }
 
@@ -263,7 +294,7 @@ static uint32_t table_cap(uint32_t elements, uint32_t max_elements)
 					     uint32_t max_elements)                          \
 	{                                                                                    \
 		uint32_t cap = table_cap(elements, max_elements);                            \
-		t->data = arena_alloc((size_t)cap * sizeof(*t->data));                       \
+		t->data = arena_alloc((size_t)cap * sizeof(*t->data), WASM_RT_ARENA_ALIGN);                       \
 		t->max_size = cap;                                                           \
 		t->size = elements;                                                          \
 		for (uint32_t i = 0; i < elements; i++)                                      \

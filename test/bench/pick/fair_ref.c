@@ -1,6 +1,6 @@
 /* fair_ref: a C port of the fair policy, firmware/policy/fair.ts, kept only
  * as a yardstick: pick_bench.c times its pick_next against the wasm2c build
- * of fair.ts (BENCH policy_pick_next_c_ns). It is not used by the monitor.
+ * of fair.ts (BENCH policy_decision_c_ns). It is not used by the monitor.
  *
  * KEEP IN STEP WITH firmware/policy/fair.ts (and lib/util.ts, lib/abi.ts):
  * same state, same integer arithmetic, same pick rule, same results for

@@ -16,6 +16,9 @@ PICK_CC ?= cc
 PICK_CFLAGS := -std=gnu11 -O2 -g
 PICK_CFLAGS += -Wall -Wextra -Werror
 PICK_CFLAGS += -Ifirmware -Ifirmware/include
+# Guard mode, as the monitor (Makefile's RT_CFLAGS): no bounds checks in
+# the generated code; pick_bench.c maps the memory in a PROT_NONE window.
+PICK_CFLAGS += -DWASM_RT_GUARD_REGION=1
 PICK_DEPFLAGS := -MMD -MP
 
 PICK_OUT := build/bench/obj/pick
@@ -74,7 +77,7 @@ $(PICK_OUT)/%.o: $(PICK_RT)/%.S
 # fair.h comes with fair.c; pick-need-fair runs before either is read.
 $(PICK_OUT)/pick_bench.o: test/bench/pick/pick_bench.c | pick-need-fair
 	@mkdir -p $(dir $@)
-	$(PICK_CC) $(PICK_CFLAGS) -I$(PICK_RT) -Ibuild/policy $(PICK_DEPFLAGS) -c $< -o $@
+	$(PICK_CC) $(PICK_CFLAGS) -I$(PICK_RT) -Ibuild/policy -Itest/unit $(PICK_DEPFLAGS) -c $< -o $@
 
 $(PICK_OUT)/fair_ref.o: test/bench/pick/fair_ref.c
 	@mkdir -p $(dir $@)

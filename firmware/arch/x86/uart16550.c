@@ -19,10 +19,18 @@
 /* The divisor latch counts the 1.8432 MHz clock / 16 = 115200 Hz. */
 #define UART_BASE_BAUD 115200
 /* Bound the transmit wait so a missing or wedged UART cannot hang the
- * monitor: at 115200 baud a byte takes ~87 us. */
-#define UART_TX_SPINS 100000
+ * monitor. A real 16550 at 115200 baud takes ~87 us a byte, but an
+ * emulator's UART holds THRE clear for as long as the host end of its line
+ * is not read (a busy host: tens of ms and more), and a byte written before
+ * THRE is set is lost. So the first wait is long (seconds under an
+ * emulator, where each LSR read is a trip to the device model); only after
+ * it ran out is the line taken as wedged and each byte waits briefly, until
+ * the UART shows THRE again. */
+#define UART_TX_SPINS 20000000u
+#define UART_TX_SPINS_WEDGED 1000u
 
 static bool uart_present;
+static bool uart_wedged;
 static u16 uart_port;
 
 int arch_serial_init(u16 port, u32 baud)
@@ -35,6 +43,7 @@ int arch_serial_init(u16 port, u32 baud)
 		return -CG_ENOENT;
 	/* Output goes nowhere while the line is being switched. */
 	uart_present = false;
+	uart_wedged = false;
 	uart_port = port;
 	outb(port + UART_IER, 0);
 	outb(port + UART_LCR, LCR_DLAB);
@@ -51,11 +60,16 @@ void arch_serial_putc(char c)
 {
 	if (!uart_present)
 		return;
-	for (u32 i = 0; i < UART_TX_SPINS; i++) {
-		if (inb(uart_port + UART_LSR) & LSR_THR_EMPTY)
+	u32 spins = uart_wedged ? UART_TX_SPINS_WEDGED : UART_TX_SPINS;
+	bool empty = false;
+	for (u32 i = 0; i < spins; i++) {
+		if (inb(uart_port + UART_LSR) & LSR_THR_EMPTY) {
+			empty = true;
 			break;
+		}
 		cpu_pause();
 	}
+	uart_wedged = !empty;
 	outb(uart_port + UART_DATA, (u8)c);
 }
 

@@ -25,6 +25,9 @@ enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RD
 struct vm;
 struct arch_vcpu;
 
+/* Exit counters, one per basic exit reason (SDM Vol 3C appendix C). */
+#define VCPU_EXIT_STATS 72
+
 struct vcpu {
 	/* Must stay first: the exit stub saves guest GPRs here. */
 	u64 gpr[GPR_COUNT];
@@ -55,6 +58,10 @@ struct vcpu {
 	u64 switches;      /* times it was put on a CPU */
 	u64 migrations;    /* times it ran on another CPU than the time before
 			    * (arch counts them: each flushes its TLB there) */
+	/* Its exits by basic reason: written only by the CPU running it,
+	 * with plain (relaxed) adds, no locked instruction on the exit
+	 * path; the VM's figure is the sum over its vCPUs (vm_exit_count). */
+	u64 exit_stats[VCPU_EXIT_STATS];
 };
 
 #endif

@@ -343,6 +343,15 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	sched_vm_ending(vm);
 }
 
+u64 vm_exit_count(const struct vm *vm, u32 r)
+{
+	u64 sum = 0;
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i])
+			sum += __atomic_load_n(&vm->vcpus[i]->exit_stats[r], __ATOMIC_RELAXED);
+	return sum;
+}
+
 /* vm_stats_marker: exits by reason, then by device ("dev-" names), then
  * the disks' totals, for programs (the console shows them to people).
  * Only counts that are not zero are listed. */
@@ -351,8 +360,11 @@ static void vm_stats_marker(struct vm *vm)
 	char buf[720];
 	u64 total = 0;
 	int n = 0;
-	for (u32 r = 0; r < VM_EXIT_STATS; r++)
-		total += vm->exit_stats[r];
+	u64 counts[VM_EXIT_STATS];
+	for (u32 r = 0; r < VM_EXIT_STATS; r++) {
+		counts[r] = vm_exit_count(vm, r);
+		total += counts[r];
+	}
 	u64 run = 0, steal = 0, migrations = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		run += vm->vcpus[i]->run_ticks;
@@ -363,9 +375,9 @@ static void vm_stats_marker(struct vm *vm)
 			 vm->name, run, steal, migrations, total);
 	for (u32 r = 0; r < VM_EXIT_STATS && n < (int)sizeof(buf); r++) {
 		const char *name = arch_exit_reason_name(r);
-		if (vm->exit_stats[r] && name)
+		if (counts[r] && name)
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%lu", name,
-					  vm->exit_stats[r]);
+					  counts[r]);
 	}
 	for (u32 c = 0; c < VM_IO_CLASSES && n < (int)sizeof(buf); c++)
 		if (vm->dev.exits[c])

@@ -88,8 +88,10 @@ bits 64
 ; such a RET: every RET in vmx_exit_fast and below returns from a CALL made
 ; after the exit (the stub's own CALL at the bottom; their depth is far
 ; below the RSB's 16 entries, so none underflows into the guest's), and
-; the stub then jumps to VMRESUME. So the fill sits on the path to core
-; only, which every way to that RET (taken or speculated) passes through.
+; the stub then jumps to VMRESUME. So the fill sits on the paths to core
+; only, which every way to that RET (taken or speculated) passes through:
+; after an exit that goes back to core, and after a VMRESUME that failed
+; (the stub's RET then returns over the guest's entries too).
 ;   full: 32 trap entries overwrite every RSB entry (unrolled: no loop
 ;         branch to mispredict into writing fewer), then the stack
 ;         pointer is put back and LFENCE waits for it all.
@@ -136,6 +138,13 @@ bits 64
 	ENTER_GUEST %3
 	vmlaunch
 .failed:
+%if %3
+	; VMRESUME may fail after an exit handled on the spot, which jumped
+	; back to .resume: the guest's return addresses are then still in
+	; the RSB, and the RET below is the first without a CALL since that
+	; exit. Only failures pay for it.
+	RSB_FILL
+%endif
 	pop rdi
 	pop r15
 	pop r14

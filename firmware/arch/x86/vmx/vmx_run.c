@@ -196,10 +196,8 @@ static enum virt_run_result run_result(enum exit_action act)
 static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v, u32 reason)
 {
 	struct arch_vcpu *a = v->arch;
-	/* Instruction exits never happen while an event is being delivered
-	 * (SDM Vol 3C 28.2.4): only the others can carry IDT-vectoring info. */
-	if (!vmexit_is_instruction(reason))
-		vmx_requeue_vectoring(v);
+	/* The table's entry queues again an event the exit cut short, for
+	 * the reasons that can carry IDT-vectoring info (vmexit.h). */
 	a->exit_action = vmexit_dispatch(v, reason);
 	if (__builtin_expect(a->exit_action != EXIT_ACT_RESUME || v->attention, 0)) {
 		/* The handler raised a fault while #DF was being delivered

@@ -357,7 +357,7 @@ u64 vm_exit_count(const struct vm *vm, u32 r)
  * Only counts that are not zero are listed. */
 static void vm_stats_marker(struct vm *vm)
 {
-	char buf[720];
+	char buf[800];
 	u64 total = 0;
 	int n = 0;
 	u64 counts[VM_EXIT_STATS];
@@ -389,15 +389,19 @@ static void vm_stats_marker(struct vm *vm)
 					  irq_stat_name(i), vm->irq_stats[i]);
 	struct vm_disk_info d[VMCFG_MAX_DISKS];
 	u32 nd = vm_disks_info(vm, d, VMCFG_MAX_DISKS);
-	u64 reqs = 0, notifies = 0, irqs = 0;
+	u64 reqs = 0, notifies = 0, irqs = 0, intx = 0, latency = 0;
 	for (u32 i = 0; i < nd && i < VMCFG_MAX_DISKS; i++) {
 		reqs += d[i].st.requests;
 		notifies += d[i].notifies;
 		irqs += d[i].interrupts;
+		intx += d[i].interrupts_intx;
+		latency += d[i].latency_ns;
 	}
 	if (nd && n < (int)sizeof(buf))
 		n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
-				  " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu", reqs, notifies, irqs);
+				  " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu"
+				  " disk-interrupts-intx=%lu disk-latency-ns=%lu",
+				  reqs, notifies, irqs, intx, reqs ? latency / reqs : 0);
 	struct vm_nic_info ni[VMCFG_MAX_NICS];
 	u32 nn = vm_net_info(vm, ni, VMCFG_MAX_NICS);
 	u64 tx = 0, rx = 0, drop = 0, nnot = 0, nirq = 0;

@@ -8,15 +8,18 @@
 ;   bool vmx_exit_fast(struct vcpu *v);   /* true: resume the guest */
 ; RSP, RIP and everything else of the guest live in the VMCS.
 ;
-; Two copies of the same stub, made by one macro: vmx_enter/vmx_exit_entry
-; with nothing added, and vmx_enter_spec/vmx_exit_entry_spec with the
-; speculative-execution hygiene this CPU's percpu.spec_flags asks for
-; (spec_ctrl.c picks the copy per CPU: the VMCS host RIP and the C entry).
-; A CPU that needs none runs the plain copy, not one instruction more.
+; Three copies of the same stub, made by one macro: vmx_enter/vmx_exit_entry
+; with nothing added, vmx_enter_rsb/vmx_exit_entry_rsb with the RSB fill
+; only (on the paths back to core), and vmx_enter_spec/vmx_exit_entry_spec
+; with every barrier this CPU's percpu.spec_flags asks for (spec_ctrl.c
+; picks the copy per CPU: the VMCS host RIP and the C entry). A CPU runs
+; not one instruction for a barrier it does not need: one that needs only
+; the fill (no L1D flush, no VERW) has no flag tests before VM entry.
 
 %include "asm_offsets.inc"
 
-global vmx_enter, vmx_exit_entry, vmx_enter_spec, vmx_exit_entry_spec
+global vmx_enter, vmx_exit_entry, vmx_enter_rsb, vmx_exit_entry_rsb
+global vmx_enter_spec, vmx_exit_entry_spec
 extern vmx_exit_fast
 
 section .rodata
@@ -45,13 +48,13 @@ bits 64
 	mov rdi, [rdi + VCPU_RDI]
 %endmacro
 
-; Before VMLAUNCH/VMRESUME (%1 = 1: with hygiene). The L1D flush goes
+; Before VMLAUNCH/VMRESUME (%1 = 2: with the entry barriers). The L1D flush goes
 ; before the guest registers are loaded (WRMSR needs rax, rcx, rdx); VERW
 ; comes last, after the monitor's final loads, and takes a memory operand
 ; (RIP-relative: no register is free then). Flags are the monitor's here:
 ; the guest's RFLAGS come from the VMCS.
 %macro ENTER_GUEST 1
-%if %1
+%if %1 == 2
 	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_L1D_FLUSH
 	jz %%no_flush
 	mov ecx, MSR_FLUSH_CMD
@@ -61,7 +64,7 @@ bits 64
 %%no_flush:
 %endif
 	LOAD_GUEST
-%if %1
+%if %1 == 2
 	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_VERW
 	jz %%no_verw
 	verw [rel spec_verw_sel]
@@ -116,7 +119,8 @@ bits 64
 %%done:
 %endmacro
 
-; %1 enter label, %2 exit label, %3 = 1: with hygiene
+; %1 enter label, %2 exit label, %3: 0 plain, 1 the RSB fill, 2 the fill
+; and the entry barriers
 %macro WORLD_SWITCH 3
 %1:
 	push rbx
@@ -195,4 +199,5 @@ bits 64
 %endmacro
 
 WORLD_SWITCH vmx_enter, vmx_exit_entry, 0
-WORLD_SWITCH vmx_enter_spec, vmx_exit_entry_spec, 1
+WORLD_SWITCH vmx_enter_rsb, vmx_exit_entry_rsb, 1
+WORLD_SWITCH vmx_enter_spec, vmx_exit_entry_spec, 2

@@ -31,6 +31,11 @@ struct arch_vcpu;
 struct vcpu {
 	/* Must stay first: the exit stub saves guest GPRs here. */
 	u64 gpr[GPR_COUNT];
+	/* Set by an exit handler that changed RBP or R12-R15 in gpr: the
+	 * exit stub's quick way back into the guest reloads only the
+	 * registers C may clobber (and RBX, which CPUID answers in) unless
+	 * this is set (vmx_entry.asm). */
+	bool gpr_callee_dirty;
 	struct vm *vm;
 	struct arch_vcpu *arch;   /* arch's state (VMCS, vLAPIC), from arch_vcpu_create */
 	u32 index;         /* within its VM; 0 = bootstrap processor */

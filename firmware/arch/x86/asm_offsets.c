@@ -37,6 +37,7 @@ void asm_offsets(void)
 	OFFSET(VCPU_R13, offsetof(struct vcpu, gpr[GPR_R13]));
 	OFFSET(VCPU_R14, offsetof(struct vcpu, gpr[GPR_R14]));
 	OFFSET(VCPU_R15, offsetof(struct vcpu, gpr[GPR_R15]));
+	OFFSET(VCPU_GPR_CALLEE_DIRTY, offsetof(struct vcpu, gpr_callee_dirty));
 	OFFSET(VMCS_FIELD_HOST_RSP, 0x6C14);
 	/* The world-switch stubs' speculative-execution hygiene (spec_ctrl.h) */
 	OFFSET(PERCPU_SPEC_FLAGS, offsetof(struct percpu, spec_flags));

@@ -53,10 +53,15 @@ u64 vmexit_gpr_read(struct vcpu *v, u32 n)
 
 void vmexit_gpr_write(struct vcpu *v, u32 n, u64 value)
 {
-	if (n == GPR_RSP)
+	if (n == GPR_RSP) {
 		vmcs_write(VMCS_GUEST_RSP, value);
-	else
-		v->gpr[n] = value;
+		return;
+	}
+	v->gpr[n] = value;
+	/* Preserved by C across the stub's call, so reloaded only when
+	 * changed here (vcpu.h) */
+	if (n == GPR_RBP || n >= GPR_R12)
+		v->gpr_callee_dirty = true;
 }
 
 void vmexit_guest_paging(struct guest_paging *p)

@@ -42,7 +42,7 @@ static inline u64 vmexit_qualification(void)
 /* vmexit_dispatch: count and handle basic exit reason r of v, which the
  * caller has checked is below VM_EXIT_STATS (the table's size). Inline: it
  * is on every exit's path. */
-static inline enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason)
+static inline enum exit_action vmexit_dispatch(struct vcpu *v, u64 reason)
 {
 	/* Only this CPU writes v's counters: one add to memory, not a
 	 * locked one (a reader elsewhere sees the old or the new count,

@@ -48,12 +48,32 @@ bits 64
 	mov rdi, [rdi + VCPU_RDI]
 %endmacro
 
-; Before VMLAUNCH/VMRESUME (%1 = 2: with the entry barriers). The L1D flush goes
+; The quick way back in after an exit handled on the spot: vmx_exit_fast
+; kept RBP and R12-R15 as the guest left them (the C ABI preserves them
+; across the call), so only the registers C may have clobbered are
+; loaded, and RBX (CPUID's answer). A handler that changed one of the
+; others in struct vcpu (vmexit_gpr_write) set gpr_callee_dirty: then
+; everything is loaded, as after an exit that went back to core.
+%macro LOAD_GUEST_QUICK 0               ; rdi = vcpu; rdi itself last
+	mov rax, [rdi + VCPU_RAX]
+	mov rcx, [rdi + VCPU_RCX]
+	mov rdx, [rdi + VCPU_RDX]
+	mov rbx, [rdi + VCPU_RBX]
+	mov rsi, [rdi + VCPU_RSI]
+	mov r8,  [rdi + VCPU_R8]
+	mov r9,  [rdi + VCPU_R9]
+	mov r10, [rdi + VCPU_R10]
+	mov r11, [rdi + VCPU_R11]
+	mov rdi, [rdi + VCPU_RDI]
+%endmacro
+
+; Before VMLAUNCH/VMRESUME (%1 = 2: with the entry barriers; %2: the
+; LOAD_GUEST macro to use). The L1D flush goes
 ; before the guest registers are loaded (WRMSR needs rax, rcx, rdx); VERW
 ; comes last, after the monitor's final loads, and takes a memory operand
 ; (RIP-relative: no register is free then). Flags are the monitor's here:
 ; the guest's RFLAGS come from the VMCS.
-%macro ENTER_GUEST 1
+%macro ENTER_GUEST 2
 %if %1 == 2
 	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_L1D_FLUSH
 	jz %%no_flush
@@ -63,7 +83,7 @@ bits 64
 	wrmsr
 %%no_flush:
 %endif
-	LOAD_GUEST
+	%2
 %if %1 == 2
 	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_VERW
 	jz %%no_verw
@@ -135,11 +155,11 @@ bits 64
 	test esi, esi
 	jz .launch
 .resume:
-	ENTER_GUEST %3
+	ENTER_GUEST %3, LOAD_GUEST
 	vmresume
 	jmp .failed
 .launch:
-	ENTER_GUEST %3
+	ENTER_GUEST %3, LOAD_GUEST
 	vmlaunch
 .failed:
 %if %3
@@ -182,6 +202,13 @@ bits 64
 	test al, al
 	jz .to_core
 	mov rdi, [rsp]
+	cmp byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
+	jne .reload_all
+	ENTER_GUEST %3, LOAD_GUEST_QUICK
+	vmresume
+	jmp %1.failed
+.reload_all:
+	mov byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
 	jmp %1.resume
 .to_core:
 %if %3

@@ -193,13 +193,15 @@ static enum virt_run_result run_result(enum exit_action act)
 
 /* Handle basic exit reason `reason` (below VM_EXIT_STATS) of v and say
  * whether the stub may resume the guest at once (vmx_exit_fast). */
-static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v, u32 reason)
+static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v, u64 reason)
 {
 	struct arch_vcpu *a = v->arch;
 	/* The table's entry queues again an event the exit cut short, for
 	 * the reasons that can carry IDT-vectoring info (vmexit.h). */
-	a->exit_action = vmexit_dispatch(v, reason);
-	if (__builtin_expect(a->exit_action != EXIT_ACT_RESUME || v->attention, 0)) {
+	enum exit_action act = vmexit_dispatch(v, reason);
+	if (__builtin_expect(act != EXIT_ACT_RESUME || v->attention, 0)) {
+		/* Only arch_vcpu_run reads it, once the stub went back there */
+		a->exit_action = act;
 		/* The handler raised a fault while #DF was being delivered
 		 * (vmx_inject_event set attention with it). */
 		if (a->shutdown) {
@@ -241,7 +243,7 @@ bool vmx_exit_fast(struct vcpu *v)
 	u64 reason = vmcs_read(VMCS_EXIT_REASON); /* 32 bits, zero-extended */
 	if (__builtin_expect(reason >= VM_EXIT_STATS, 0))
 		return vmx_exit_unusual(v, (u32)reason);
-	return vmx_exit_handle(v, (u32)reason);
+	return vmx_exit_handle(v, reason);
 }
 
 enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)

@@ -30,24 +30,6 @@ spec_verw_sel: dw SEL_KERNEL_DATA
 section .text
 bits 64
 
-%macro LOAD_GUEST 0                     ; rdi = vcpu; rdi itself last
-	mov rax, [rdi + VCPU_RAX]
-	mov rcx, [rdi + VCPU_RCX]
-	mov rdx, [rdi + VCPU_RDX]
-	mov rbx, [rdi + VCPU_RBX]
-	mov rbp, [rdi + VCPU_RBP]
-	mov rsi, [rdi + VCPU_RSI]
-	mov r8,  [rdi + VCPU_R8]
-	mov r9,  [rdi + VCPU_R9]
-	mov r10, [rdi + VCPU_R10]
-	mov r11, [rdi + VCPU_R11]
-	mov r12, [rdi + VCPU_R12]
-	mov r13, [rdi + VCPU_R13]
-	mov r14, [rdi + VCPU_R14]
-	mov r15, [rdi + VCPU_R15]
-	mov rdi, [rdi + VCPU_RDI]
-%endmacro
-
 ; The quick way back in after an exit handled on the spot: vmx_exit_fast
 ; kept RBP and R12-R15 as the guest left them (the C ABI preserves them
 ; across the call), so only the registers C may have clobbered are
@@ -65,6 +47,16 @@ bits 64
 	mov r10, [rdi + VCPU_R10]
 	mov r11, [rdi + VCPU_R11]
 	mov rdi, [rdi + VCPU_RDI]
+%endmacro
+
+; Every guest register (rdi = vcpu; rdi itself last).
+%macro LOAD_GUEST 0
+	mov rbp, [rdi + VCPU_RBP]
+	mov r12, [rdi + VCPU_R12]
+	mov r13, [rdi + VCPU_R13]
+	mov r14, [rdi + VCPU_R14]
+	mov r15, [rdi + VCPU_R15]
+	LOAD_GUEST_QUICK
 %endmacro
 
 ; Before VMLAUNCH/VMRESUME (%1 = 2: with the entry barriers; %2: the

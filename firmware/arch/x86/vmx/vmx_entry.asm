@@ -8,6 +8,13 @@
 ;   bool vmx_exit_fast(struct vcpu *v);   /* true: resume the guest */
 ; RSP, RIP and everything else of the guest live in the VMCS.
 ;
+; The common exit is dispatched here, not in C: the reason read and
+; range-checked, the vCPU's counter for it, the table's handler (vmexit.h:
+; handler(v) returns an enum exit_action), then the checks that let the
+; guest go straight back in (vmx_run.c's vmx_inject_pending, the same
+; four): what is not a plain resume goes to vmx_exit_acted and back to
+; core, an unusual reason to vmx_exit_fast, which does it all in C.
+;
 ; Three copies of the same stub, made by one macro: vmx_enter/vmx_exit_entry
 ; with nothing added, vmx_enter_rsb/vmx_exit_entry_rsb with the RSB fill
 ; only (on the paths back to core), and vmx_enter_spec/vmx_exit_entry_spec
@@ -20,7 +27,7 @@
 
 global vmx_enter, vmx_exit_entry, vmx_enter_rsb, vmx_exit_entry_rsb
 global vmx_enter_spec, vmx_exit_entry_spec
-extern vmx_exit_fast
+extern vmx_exit_fast, vmx_exit_acted, vmx_inject_slow, vmexit_table
 
 section .rodata
 ; VERW's operand: a writable data segment (the monitor's own), so the
@@ -190,10 +197,27 @@ bits 64
 	mov [rdi + VCPU_R15], r15
 	pop rax
 	mov [rdi + VCPU_RDI], rax
-	call vmx_exit_fast              ; the stack is 16-byte aligned here
-	test al, al
-	jz .to_core
+	mov esi, VMCS_FIELD_EXIT_REASON
+	vmread rsi, rsi                 ; 32 bits, zero-extended
+	cmp rsi, VM_EXIT_STATS          ; entry failure, flag bits, past the table
+	jae .unusual
+	inc qword [rdi + VCPU_EXIT_STATS + rsi * 8] ; only this CPU writes it
+	call [vmexit_table + rsi * 8]   ; the stack is 16-byte aligned here
 	mov rdi, [rsp]
+	test eax, eax                   ; EXIT_ACT_RESUME?
+	jnz .acted
+	cmp byte [rdi + VCPU_ATTENTION], 0
+	jne .acted
+	mov rcx, [rdi + VCPU_ARCH]
+	cmp byte [rcx + ARCH_EVENT_VALID], 0
+	jne .inject
+	cmp dword [rcx + ARCH_LAPIC_RECHECK], 0
+	jne .inject
+	cmp byte [rcx + ARCH_NMI_BLOCKED], 0
+	jne .inject
+	test dword [rcx + ARCH_PROC], PROC_WINDOWS
+	jnz .inject
+.quick:
 	cmp byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
 	jne .reload_all
 	ENTER_GUEST %3, LOAD_GUEST_QUICK
@@ -202,6 +226,19 @@ bits 64
 .reload_all:
 	mov byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
 	jmp %1.resume
+.inject:
+	call vmx_inject_slow            ; (v): something to deliver, or to recheck
+	mov rdi, [rsp]
+	jmp .quick
+.unusual:
+	call vmx_exit_fast              ; (v): the whole exit in C
+	test al, al
+	jz .to_core
+	mov rdi, [rsp]
+	jmp .quick
+.acted:
+	mov esi, eax
+	call vmx_exit_acted             ; (v, action): left for arch_vcpu_run
 .to_core:
 %if %3
 	RSB_FILL

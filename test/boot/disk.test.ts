@@ -88,7 +88,7 @@ const shared = diskBoot(
         assert.ok(d.image_users >= 2, `disks: ${vm}'s image is one copy shared by the running VMs' disks (${d.image_users})`);
       }
       const stats = JSON.parse(rspData(await request(m, waitFor, 'stats a')));
-      assert.ok(stats[0].devices.virtio > 0 && stats[0].devices['pci-config'] > 0, `stats: a's exits by device (${JSON.stringify(stats[0].devices)})`);
+      assert.ok(stats[0].devices['virtio-blk'] > 0 && stats[0].devices['pci-config'] > 0, `stats: a's exits by device (${JSON.stringify(stats[0].devices)})`);
       // Both writers are done: read the base again. (Each wait starts
       // before its request, so a fast answer is not missed.)
       const again = watch(waitFor(/^@cg vm-exit name=r /, 120_000));

@@ -21,7 +21,7 @@
 //   virtio_notifies_per_request, virtio_interrupts_per_request: the parts
 //   virtio_request_latency_us      the mean time from the device taking a
 //                                  request off its ring to completing it
-//   *_apicv                        the same with cg.apicv=1 (a third boot):
+//   *_apicv                        the same with cg.apicv=1 (one more boot):
 //                                  an MSI-X interrupt's EOI exits no more
 // CG_BENCH_LINUX=virtio runs the crossguard VM only (the virtio figures,
 // not the init ratio): one Bochs boot, for work on the data path.

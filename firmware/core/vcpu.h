@@ -25,9 +25,17 @@ enum gpr { GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RD
 struct vm;
 struct arch_vcpu;
 
+/* Exit counters, one per basic exit reason (SDM Vol 3C appendix C). */
+#define VCPU_EXIT_STATS 72
+
 struct vcpu {
 	/* Must stay first: the exit stub saves guest GPRs here. */
 	u64 gpr[GPR_COUNT];
+	/* Set by an exit handler that changed RBP or R12-R15 in gpr: the
+	 * exit stub's quick way back into the guest reloads only the
+	 * registers C may clobber (and RBX, which CPUID answers in) unless
+	 * this is set (vmx_entry.asm). */
+	bool gpr_callee_dirty;
 	struct vm *vm;
 	struct arch_vcpu *arch;   /* arch's state (VMCS, vLAPIC), from arch_vcpu_create */
 	u32 index;         /* within its VM; 0 = bootstrap processor */
@@ -55,6 +63,10 @@ struct vcpu {
 	u64 switches;      /* times it was put on a CPU */
 	u64 migrations;    /* times it ran on another CPU than the time before
 			    * (arch counts them: each flushes its TLB there) */
+	/* Its exits by basic reason: written only by the CPU running it,
+	 * with plain (relaxed) adds, no locked instruction on the exit
+	 * path; the VM's figure is the sum over its vCPUs (vm_exit_count). */
+	u64 exit_stats[VCPU_EXIT_STATS];
 };
 
 #endif

@@ -343,16 +343,28 @@ void vm_end(struct vm *vm, enum vm_end_kind kind, u64 status, const char *reason
 	sched_vm_ending(vm);
 }
 
+u64 vm_exit_count(const struct vm *vm, u32 r)
+{
+	u64 sum = 0;
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i])
+			sum += __atomic_load_n(&vm->vcpus[i]->exit_stats[r], __ATOMIC_RELAXED);
+	return sum;
+}
+
 /* vm_stats_marker: exits by reason, then by device ("dev-" names), then
  * the disks' totals, for programs (the console shows them to people).
  * Only counts that are not zero are listed. */
 static void vm_stats_marker(struct vm *vm)
 {
-	char buf[720];
+	char buf[800];
 	u64 total = 0;
 	int n = 0;
-	for (u32 r = 0; r < VM_EXIT_STATS; r++)
-		total += vm->exit_stats[r];
+	u64 counts[VM_EXIT_STATS];
+	for (u32 r = 0; r < VM_EXIT_STATS; r++) {
+		counts[r] = vm_exit_count(vm, r);
+		total += counts[r];
+	}
 	u64 run = 0, steal = 0, migrations = 0;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		run += vm->vcpus[i]->run_ticks;
@@ -363,9 +375,9 @@ static void vm_stats_marker(struct vm *vm)
 			 vm->name, run, steal, migrations, total);
 	for (u32 r = 0; r < VM_EXIT_STATS && n < (int)sizeof(buf); r++) {
 		const char *name = arch_exit_reason_name(r);
-		if (vm->exit_stats[r] && name)
+		if (counts[r] && name)
 			n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n, " %s=%lu", name,
-					  vm->exit_stats[r]);
+					  counts[r]);
 	}
 	for (u32 c = 0; c < VM_IO_CLASSES && n < (int)sizeof(buf); c++)
 		if (vm->dev.exits[c])
@@ -377,15 +389,19 @@ static void vm_stats_marker(struct vm *vm)
 					  irq_stat_name(i), vm->irq_stats[i]);
 	struct vm_disk_info d[VMCFG_MAX_DISKS];
 	u32 nd = vm_disks_info(vm, d, VMCFG_MAX_DISKS);
-	u64 reqs = 0, notifies = 0, irqs = 0;
+	u64 reqs = 0, notifies = 0, irqs = 0, intx = 0, latency = 0;
 	for (u32 i = 0; i < nd && i < VMCFG_MAX_DISKS; i++) {
 		reqs += d[i].st.requests;
 		notifies += d[i].notifies;
 		irqs += d[i].interrupts;
+		intx += d[i].interrupts_intx;
+		latency += d[i].latency_ns;
 	}
 	if (nd && n < (int)sizeof(buf))
 		n += fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
-				  " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu", reqs, notifies, irqs);
+				  " disk-requests=%lu disk-notifies=%lu disk-interrupts=%lu"
+				  " disk-interrupts-intx=%lu disk-latency-ns=%lu",
+				  reqs, notifies, irqs, intx, reqs ? latency / reqs : 0);
 	struct vm_nic_info ni[VMCFG_MAX_NICS];
 	u32 nn = vm_net_info(vm, ni, VMCFG_MAX_NICS);
 	u64 tx = 0, rx = 0, drop = 0, nnot = 0, nirq = 0;

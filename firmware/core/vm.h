@@ -12,7 +12,7 @@
 #define VM_MAX 16
 #define VM_MAX_VCPUS 16
 #define VM_CHUNK (2 * MIB) /* guest RAM is backed in 2 MiB host chunks */
-#define VM_EXIT_STATS 72
+#define VM_EXIT_STATS VCPU_EXIT_STATS
 /* Guest RAM is one range from 0: it must end below the PCI MMIO window
  * (docs/guest-abi.md) until RAM above 4 GiB is mapped around it. */
 #define GUEST_RAM_MAX 0xE0000000UL
@@ -48,7 +48,6 @@ struct vm {
 	enum vm_end_kind end_kind;
 	u64 exit_status;
 	char stop_reason[48];
-	u64 exit_stats[VM_EXIT_STATS];
 	u64 irq_stats[IRQ_STATS]; /* enum irq_stat (core/irq.h) */
 	u32 lock;
 };
@@ -60,6 +59,10 @@ extern struct vm vm_table[VM_MAX];
  * the boot modules by the Multiboot1 or the Linux loader (loader/). Returns the VM, or NULL with
  * err set ("what failed and the fix"); nothing is left allocated then. */
 struct vm *vm_create(const struct vmcfg_vm *cfg, char *err, size_t err_size);
+
+/* vm_exit_count: vm's exits of basic reason r (below VM_EXIT_STATS), its
+ * vCPUs' counters summed; a running vCPU's may be a few exits behind. */
+u64 vm_exit_count(const struct vm *vm, u32 r);
 
 /* vm_start: announce the VM and hand its vCPUs to the scheduler. Returns
  * 0, or the policy's error (the VM is then stopped: admission-refused). */

@@ -394,6 +394,8 @@ u32 vm_disks_info(struct vm *vm, struct vm_disk_info *out, u32 max)
 		o->waiting = b->pending || b->backlog;
 		o->notifies = b->notifies;
 		o->interrupts = b->interrupts;
+		o->interrupts_intx = b->interrupts_intx;
+		o->latency_ns = b->latency_ns;
 		o->work_bytes = b->work_bytes;
 		o->deferrals = b->deferrals;
 	}

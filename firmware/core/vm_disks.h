@@ -77,6 +77,8 @@ struct vm_disk_info {
 	const char *fail_reason; /* why NEEDS_RESET, or NULL */
 	bool waiting;		/* a request waits (buckets, or a budget) */
 	u64 notifies, interrupts;
+	u64 interrupts_intx;	/* interrupts sent by INTx, not MSI-X */
+	u64 latency_ns;		/* summed over completed requests (virtio_blk.h) */
 	u64 work_bytes;		/* device work done, in budget bytes */
 	u64 deferrals;		/* times it stopped on a budget */
 };

@@ -259,12 +259,13 @@ static void stats_one(struct shell_ctx *c, struct vm *vm)
 	}
 	for (u32 r = 0; r < VM_EXIT_STATS; r++) {
 		const char *name = arch_exit_reason_name(r);
-		if (!vm->exit_stats[r] || !name)
+		u64 count = vm_exit_count(vm, r);
+		if (!count || !name)
 			continue;
 		if (c->machine)
-			json_kv_u64(c->j, name, vm->exit_stats[r]);
+			json_kv_u64(c->j, name, count);
 		else
-			kprintf(" %s=%lu", name, vm->exit_stats[r]);
+			kprintf(" %s=%lu", name, count);
 	}
 	/* Device accesses (port I/O and MMIO exits) by device class. */
 	if (c->machine) {

@@ -58,6 +58,18 @@ static u32 mov16(void) /* 66 8B: mov ax, [esi + 0x30] */
 	return v;
 }
 
+/* mov ebp, [esi + 0x30]: a callee-saved register of the monitor's C,
+ * which its quick way back into the guest reloads only when an emulated
+ * load changed it (vmx_entry.asm). EBP is this guest's frame pointer,
+ * so it is kept around the load. */
+static u32 load_ebp(void)
+{
+	u32 v;
+	__asm__ volatile("push %%ebp\n\tmovl 0x30(%%esi), %%ebp\n\tmovl %%ebp, %0\n\tpop %%ebp"
+			 : "=a"(v) : "S"(LAPIC) : "memory");
+	return v;
+}
+
 static u32 read_tpr(void) /* mov eax, [abs] on TPR */
 {
 	u32 v;
@@ -92,6 +104,7 @@ int main(void)
 	report(abs_modrm() == ver, "version via mov ebx, [disp32]");
 	report(base_disp8() == ver, "version via mov ebx, [esi+0x30]");
 	report(base_index() == ver, "version via mov ecx, [esi+edi*4]");
+	report(load_ebp() == ver, "version via mov ebp, [esi+0x30] (a register the monitor's C preserves)");
 	/* The SDM (10.4.1) only defines aligned 32-bit APIC accesses; QEMU
 	 * reads narrower ones as 0. crossguard decodes them like any MOV, so
 	 * the narrow forms are asserted under crossguard only. */

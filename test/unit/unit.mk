@@ -83,8 +83,9 @@ UNIT_FW_SRCS += bp_match
 UNIT_TESTS += test_spec_ctrl
 UNIT_FW_SRCS += spec_policy
 # A vCPU's own state: XSAVE components and XCR0 rules (xstate.c), the MSR
-# table (vcpu_msr.c) and the CPUID table (cpuid_policy.c).
-UNIT_TESTS += test_xstate test_vcpu_msr test_cpuid_policy
+# table (vcpu_msr.c), the CPUID table (cpuid_policy.c) and its per-CPU
+# cache of answers (cpuid_cache.h: header-only).
+UNIT_TESTS += test_xstate test_vcpu_msr test_cpuid_policy test_cpuid_cache
 UNIT_FW_SRCS += xstate vcpu_msr cpuid_policy
 # The VM's TSC offset against the SDM's TSC/TSC_ADJUST pair, and
 # IA32_MISC_ENABLE's write rules (vmx_tsc.h, misc_enable.h: header-only).

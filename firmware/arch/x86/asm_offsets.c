@@ -6,6 +6,8 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/vmx/spec_ctrl.h"
 #include "core/virt.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_vcpu.h"
 
 #define OFFSET(name, value) __asm__ volatile("\n.ascii \"@@define " #name " %c0\"" ::"i"(value))
 
@@ -37,6 +39,19 @@ void asm_offsets(void)
 	OFFSET(VCPU_R13, offsetof(struct vcpu, gpr[GPR_R13]));
 	OFFSET(VCPU_R14, offsetof(struct vcpu, gpr[GPR_R14]));
 	OFFSET(VCPU_R15, offsetof(struct vcpu, gpr[GPR_R15]));
+	OFFSET(VCPU_GPR_CALLEE_DIRTY, offsetof(struct vcpu, gpr_callee_dirty));
+	/* The exit stub's dispatch and its checks before going straight back
+	 * in (vmx_entry.asm, vmx_run.c's vmx_inject_pending) */
+	OFFSET(VCPU_ARCH, offsetof(struct vcpu, arch));
+	OFFSET(VCPU_ATTENTION, offsetof(struct vcpu, attention));
+	OFFSET(VCPU_EXIT_STATS, offsetof(struct vcpu, exit_stats));
+	OFFSET(VM_EXIT_STATS, VCPU_EXIT_STATS); /* = vm.h's, the table's size */
+	OFFSET(VMCS_FIELD_EXIT_REASON, VMCS_EXIT_REASON);
+	OFFSET(ARCH_EVENT_VALID, offsetof(struct arch_vcpu, event.valid));
+	OFFSET(ARCH_LAPIC_RECHECK, offsetof(struct arch_vcpu, lapic.recheck));
+	OFFSET(ARCH_NMI_BLOCKED, offsetof(struct arch_vcpu, nmi_blocked));
+	OFFSET(ARCH_PROC, offsetof(struct arch_vcpu, proc));
+	OFFSET(PROC_WINDOWS, PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
 	OFFSET(VMCS_FIELD_HOST_RSP, 0x6C14);
 	/* The world-switch stubs' speculative-execution hygiene (spec_ctrl.h) */
 	OFFSET(PERCPU_SPEC_FLAGS, offsetof(struct percpu, spec_flags));

@@ -230,6 +230,7 @@ static u64 blk_drain(struct virtio_blk *b, u64 now, u64 budget)
 			chains--;
 			if (blk_take(b) <= 0)
 				break;
+			b->taken_at = now;
 			left -= VIRTIO_BLK_REQ_COST;
 		}
 		if (!b->admitted) {
@@ -253,11 +254,14 @@ static u64 blk_drain(struct virtio_blk *b, u64 now, u64 budget)
 		b->pending = false;
 		if (!blk_complete(b, status, written))
 			break;
+		b->latency_ns += b->now() - b->taken_at;
 		if (!virtio_pci_live(&b->tp))
 			break;
 	}
 	if (b->q.used_idx != old && virtq_should_notify(&b->q, &b->mem, old)) {
 		b->interrupts++;
+		if (!pci_msix_enabled(&b->tp.msix))
+			b->interrupts_intx++;
 		virtio_pci_queue_interrupt(&b->tp, 0);
 	}
 	b->work_bytes += budget - left;

@@ -78,6 +78,11 @@ struct virtio_blk {
 	u32 bounce_size;	/* a multiple of 512 */
 	u64 notifies;		/* queue notifications taken */
 	u64 interrupts;		/* used-buffer notifications sent */
+	u64 interrupts_intx;	/* of those, by INTx (MSI-X off): level, so
+				   their EOI exits even with APIC virtualization */
+	u64 taken_at;		/* now() when the pending chain was taken */
+	u64 latency_ns;		/* sum over completed requests of taken to
+				   completed (b->now()), waits included */
 	u64 work_bytes;		/* budget spent, exits and polls */
 	u64 deferrals;		/* times work stopped on a budget */
 	struct virtq_chain chain;

@@ -36,6 +36,17 @@ static inline bool cpuid_policy_per_vcpu(u32 leaf)
 	return leaf == 1 || leaf == 7 || leaf == 0x80000001u;
 }
 
+/* cpuid_policy_cacheable: whether leaf's answer (every subleaf) is the
+ * same for every vCPU and every guest state, so it may be answered from a
+ * cache (cpuid_cache.h): not the per-vCPU leaves, and not 0xD, whose
+ * EBX is the XSAVE size for the XCR0 the guest has loaded. Leaf 0's
+ * "limit CPUID maxval" (IA32_MISC_ENABLE, per vCPU) is applied on top by
+ * the caller, after the cache. */
+static inline bool cpuid_policy_cacheable(u32 leaf)
+{
+	return !cpuid_policy_per_vcpu(leaf) && leaf != 0xD;
+}
+
 /* cpuid_policy_apply: r holds the host's answer to (leaf, sub); leaves in
  * it what vCPU c sees for a leaf the host defines. The leaves that the
  * monitor makes up (0x6, 0x15, 0x16, 0x80000007, 0x40000000+) are the

@@ -5,6 +5,8 @@
 #include "abi/hypercall.h"
 #include "core/virt.h"
 #include "arch/x86/cpu_ops.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/vmx/cpuid_cache.h"
 #include "arch/x86/vmx/cpuid_policy.h"
 #include "arch/x86/vmx/misc_enable.h"
 #include "arch/x86/vmx/vmcs.h"
@@ -90,8 +92,22 @@ static bool cpuid_emulated(u32 leaf, struct cpuid_regs *r)
 	}
 }
 
+/* The answer before leaf 0's per-vCPU limit: the crossguard leaves, the
+ * made-up ones, or the host's through the table. */
 static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
+	*r = (struct cpuid_regs){ 0, 0, 0, 0 };
+	if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
+		if (leaf == HV_LEAF_BASE) {
+			r->eax = HV_LEAF_MAX;
+			r->ebx = HV_SIG_EBX;
+			r->ecx = HV_SIG_ECX;
+			r->edx = HV_SIG_EDX;
+		} else if (leaf == HV_LEAF_MAX) {
+			r->eax = HC_ABI_VERSION;
+		}
+		return;
+	}
 	if (cpuid_emulated(leaf, r))
 		return;
 	*r = cpuid(leaf, sub);
@@ -111,38 +127,46 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 		cpuid_policy_apply(cpuid_host_facts(), &c, leaf, sub, r);
 	}
 	/* Up to the frequency leaf: Linux takes the TSC and APIC timer rates
-	 * from 0x15/0x16 instead of calibrating against the PIT. Unless the
-	 * guest set IA32_MISC_ENABLE's "limit CPUID maxval": then 2 (SDM
-	 * Vol 4 table 2-2, bit 22; the leaves above still answer). */
-	if (leaf == 0) {
-		if (v->arch->misc_enable & MISC_ENABLE_LIMIT_CPUID)
-			r->eax = 2;
-		else if (r->eax < LEAF_FREQ)
-			r->eax = LEAF_FREQ;
-	}
+	 * from 0x15/0x16 instead of calibrating against the PIT. */
+	if (leaf == 0 && r->eax < LEAF_FREQ)
+		r->eax = LEAF_FREQ;
 }
 
-enum exit_action exit_cpuid(struct vcpu *v, u64 q)
+/* Finished answers of the cacheable leaves, per host CPU (cpuid_cache.h):
+ * only this CPU writes its own, with its exits' interrupts off. */
+static struct cpuid_cache cpuid_caches[CG_MAX_CPUS];
+
+/* A miss: work the answer out, and keep it when it may be kept. Out of
+ * line: the common exit is a hit. */
+static __attribute__((noinline)) void cpuid_answer_miss(struct vcpu *v, struct cpuid_cache *c,
+							u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+	cpuid_guest_answer(v, leaf, sub, r);
+	if (cpuid_policy_cacheable(leaf))
+		cpuid_cache_put(c, leaf, sub, r);
+}
+
+enum exit_action exit_cpuid(struct vcpu *v)
 {
 	u32 leaf = (u32)v->gpr[GPR_RAX];
 	u32 sub = (u32)v->gpr[GPR_RCX];
-	struct cpuid_regs r = { 0, 0, 0, 0 };
-	if (leaf >= HV_LEAF_BASE && leaf < HV_LEAF_BASE + 0x100) {
-		if (leaf == HV_LEAF_BASE) {
-			r.eax = HV_LEAF_MAX;
-			r.ebx = HV_SIG_EBX;
-			r.ecx = HV_SIG_ECX;
-			r.edx = HV_SIG_EDX;
-		} else if (leaf == HV_LEAF_MAX) {
-			r.eax = HC_ABI_VERSION;
-		}
-	} else {
-		cpuid_guest_answer(v, leaf, sub, &r);
+	struct cpuid_cache *c = &cpuid_caches[this_percpu()->index];
+	struct cpuid_regs miss;
+	const struct cpuid_regs *r = cpuid_cache_get(c, leaf, sub);
+	if (__builtin_expect(!r, 0)) {
+		cpuid_answer_miss(v, c, leaf, sub, &miss);
+		r = &miss;
 	}
-	v->gpr[GPR_RAX] = r.eax;
-	v->gpr[GPR_RBX] = r.ebx;
-	v->gpr[GPR_RCX] = r.ecx;
-	v->gpr[GPR_RDX] = r.edx;
+	u32 eax = r->eax;
+	/* The guest set IA32_MISC_ENABLE's "limit CPUID maxval": leaf 0
+	 * says 2 (SDM Vol 4 table 2-2, bit 22; the leaves above still
+	 * answer). Per vCPU, so after the cache. */
+	if (leaf == 0 && (v->arch->misc_enable & MISC_ENABLE_LIMIT_CPUID))
+		eax = 2;
+	v->gpr[GPR_RAX] = eax;
+	v->gpr[GPR_RBX] = r->ebx;
+	v->gpr[GPR_RCX] = r->ecx;
+	v->gpr[GPR_RDX] = r->edx;
 	vmx_skip_instruction();
 	return EXIT_ACT_RESUME;
 }

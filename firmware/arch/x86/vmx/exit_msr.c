@@ -58,7 +58,7 @@ static u64 msr_read(struct vcpu *v, u32 msr, bool *ok)
 	}
 }
 
-enum exit_action exit_rdmsr(struct vcpu *v, u64 q)
+enum exit_action exit_rdmsr(struct vcpu *v)
 {
 	bool ok;
 	u64 value = msr_read(v, (u32)v->gpr[GPR_RCX], &ok);
@@ -99,7 +99,7 @@ static bool pat_valid(u64 value)
 	return true;
 }
 
-enum exit_action exit_wrmsr(struct vcpu *v, u64 q)
+enum exit_action exit_wrmsr(struct vcpu *v)
 {
 	u32 msr = (u32)v->gpr[GPR_RCX];
 	u64 value = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];

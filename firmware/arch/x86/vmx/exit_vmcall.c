@@ -12,7 +12,7 @@
  * rights bits 6:5). */
 #define SS_AR_DPL(ar) (((ar) >> 5) & 3)
 
-enum exit_action exit_vmcall(struct vcpu *v, u64 q)
+enum exit_action exit_vmcall(struct vcpu *v)
 {
 	enum exit_action act = EXIT_ACT_RESUME;
 	s64 ret;

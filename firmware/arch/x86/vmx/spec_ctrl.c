@@ -12,8 +12,10 @@
 #include "arch/x86/vmx/vmx_vcpu.h"
 
 int vmx_enter(struct vcpu *v, u32 launched);
+int vmx_enter_rsb(struct vcpu *v, u32 launched);
 int vmx_enter_spec(struct vcpu *v, u32 launched);
 extern void vmx_exit_entry(void);
+extern void vmx_exit_entry_rsb(void);
 extern void vmx_exit_entry_spec(void);
 
 static enum spec_mode spec_mode;
@@ -79,14 +81,21 @@ void spec_ctrl_vcpu_load(struct vcpu *v)
 
 u64 spec_ctrl_exit_rip(void)
 {
-	return (this_percpu()->spec_flags & SPEC_F_STUB) ? (u64)(uintptr_t)vmx_exit_entry_spec
-							  : (u64)(uintptr_t)vmx_exit_entry;
+	u8 f = this_percpu()->spec_flags;
+	if (f & SPEC_F_ENTRY)
+		return (u64)(uintptr_t)vmx_exit_entry_spec;
+	if (f & SPEC_F_RSB)
+		return (u64)(uintptr_t)vmx_exit_entry_rsb;
+	return (u64)(uintptr_t)vmx_exit_entry;
 }
 
 int spec_ctrl_enter(struct vcpu *v, u32 launched)
 {
-	if (this_percpu()->spec_flags & SPEC_F_STUB)
+	u8 f = this_percpu()->spec_flags;
+	if (f & SPEC_F_ENTRY)
 		return vmx_enter_spec(v, launched);
+	if (f & SPEC_F_RSB)
+		return vmx_enter_rsb(v, launched);
 	return vmx_enter(v, launched);
 }
 

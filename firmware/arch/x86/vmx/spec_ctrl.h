@@ -84,7 +84,8 @@ const char *spec_exposed_list(u32 exposed, char *buf, size_t size);
 #define SPEC_F_RSB_ONE   0x02
 #define SPEC_F_L1D_FLUSH 0x04
 #define SPEC_F_VERW      0x08
-#define SPEC_F_STUB      0x0F /* any of these: this CPU runs the hygiene stub */
+#define SPEC_F_RSB       0x03 /* either fill: at least the RSB stub copy */
+#define SPEC_F_ENTRY     0x0C /* a barrier before VM entry: the full copy */
 #define SPEC_F_IBPB      0x10 /* C only: IBPB on a switch between VMs */
 
 /* spec_flags: the per-CPU flags for decision d. Pure. */
@@ -106,7 +107,8 @@ void spec_ctrl_vm_init(struct vm *vm);
 void spec_ctrl_vcpu_load(struct vcpu *v);
 
 /* spec_ctrl_exit_rip: the VM-exit stub for this CPU's flags (the VMCS
- * host RIP): with hygiene when any entry/exit flag is set. */
+ * host RIP): the full copy when an entry barrier is set, the RSB copy
+ * when only a fill is, else the plain one. */
 u64 spec_ctrl_exit_rip(void);
 
 /* spec_ctrl_enter: vmx_enter through this CPU's stub (vmx_entry.asm):

@@ -53,10 +53,15 @@ u64 vmexit_gpr_read(struct vcpu *v, u32 n)
 
 void vmexit_gpr_write(struct vcpu *v, u32 n, u64 value)
 {
-	if (n == GPR_RSP)
+	if (n == GPR_RSP) {
 		vmcs_write(VMCS_GUEST_RSP, value);
-	else
-		v->gpr[n] = value;
+		return;
+	}
+	v->gpr[n] = value;
+	/* Preserved by C across the stub's call, so reloaded only when
+	 * changed here (vcpu.h) */
+	if (n == GPR_RBP || n >= GPR_R12)
+		v->gpr_callee_dirty = true;
 }
 
 void vmexit_guest_paging(struct guest_paging *p)
@@ -208,7 +213,7 @@ static enum exit_action exit_window(struct vcpu *v, u64 q)
  * debug exception (HLT single-stepped, or one a MOV SS held back) ends
  * the halt at once, as it does on the CPU (SDM Vol 2 HLT; Vol 3C 27.7.3
  * delivers it from the HLT state). */
-static enum exit_action exit_hlt(struct vcpu *v, u64 q)
+static enum exit_action exit_hlt(struct vcpu *v)
 {
 	struct vlapic *l = vcpu_lapic(v);
 	vmx_skip_instruction();
@@ -240,7 +245,7 @@ static enum exit_action exit_gp(struct vcpu *v, u64 q)
 	return vmexit_inject_gp(v);
 }
 
-static enum exit_action exit_pause(struct vcpu *v, u64 q)
+static enum exit_action exit_pause(struct vcpu *v)
 {
 	vmx_skip_instruction();
 	return EXIT_ACT_YIELD;
@@ -260,7 +265,7 @@ static enum exit_action exit_preempt(struct vcpu *v, u64 q)
 	return EXIT_ACT_RESUME;
 }
 
-static enum exit_action exit_xsetbv(struct vcpu *v, u64 q)
+static enum exit_action exit_xsetbv(struct vcpu *v)
 {
 	u64 value = (v->gpr[GPR_RDX] << 32) | (u32)v->gpr[GPR_RAX];
 	/* SDM Vol 2C XSETBV: ECX = 0 only (XCR0); the value by the XCR0
@@ -272,52 +277,86 @@ static enum exit_action exit_xsetbv(struct vcpu *v, u64 q)
 	return EXIT_ACT_RESUME;
 }
 
+/* The table's entries for exits that are not the common instructions:
+ * the event the exit interrupted queued again, then the handler with the
+ * exit qualification. Instruction exits that need the qualification read
+ * it in their entry; the others are their handler. */
+#define EXIT_EVENT(h)                                                  \
+	static enum exit_action h##_entry(struct vcpu *v)              \
+	{                                                              \
+		vmx_requeue_vectoring(v);                              \
+		return h(v, vmexit_qualification());                   \
+	}
+#define EXIT_INSN_Q(h)                                                 \
+	static enum exit_action h##_entry(struct vcpu *v)              \
+	{                                                              \
+		return h(v, vmexit_qualification());                   \
+	}
+EXIT_EVENT(vmexit_unhandled)
+EXIT_EVENT(exit_exception_nmi)
+EXIT_EVENT(exit_external_interrupt)
+EXIT_EVENT(exit_triple_fault)
+EXIT_EVENT(exit_ignore)
+EXIT_EVENT(exit_window)
+EXIT_EVENT(exit_ud)
+EXIT_EVENT(exit_skip)
+EXIT_EVENT(exit_gp)
+EXIT_EVENT(exit_ept_violation)
+EXIT_EVENT(exit_preempt)
+EXIT_EVENT(exit_apic_access)
+EXIT_EVENT(exit_apic_write)
+EXIT_EVENT(exit_eoi_induced)
+EXIT_INSN_Q(exit_cr_access)
+EXIT_INSN_Q(exit_io)
+
 /* Every reason without a handler of its own goes to vmexit_unhandled (the
  * range first, the entries after it override it): dispatch calls the entry
- * without a NULL check. */
+ * without a NULL check. The instruction exits (SDM Vol 3C 28.2.4): CPUID
+ * 10, HLT 12, VMCALL 18, CR 28, I/O 30, RDMSR 31, WRMSR 32, PAUSE 40,
+ * XSETBV 55; the VMX instructions, INVD, WBINVD and the like keep the
+ * event entry, which finds nothing to queue. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 const exit_handler vmexit_table[VM_EXIT_STATS] = {
-	[0 ... VM_EXIT_STATS - 1] = vmexit_unhandled,
-	[EXIT_EXCEPTION_NMI] = exit_exception_nmi,
-	[EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
-	[EXIT_TRIPLE_FAULT] = exit_triple_fault,
-	[EXIT_INIT] = exit_ignore,
-	[EXIT_SIPI] = exit_ignore,
-	[EXIT_INTERRUPT_WINDOW] = exit_window,
-	[EXIT_NMI_WINDOW] = exit_window,
+	[0 ... VM_EXIT_STATS - 1] = vmexit_unhandled_entry,
+	[EXIT_EXCEPTION_NMI] = exit_exception_nmi_entry,
+	[EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt_entry,
+	[EXIT_TRIPLE_FAULT] = exit_triple_fault_entry,
+	[EXIT_INIT] = exit_ignore_entry,
+	[EXIT_SIPI] = exit_ignore_entry,
+	[EXIT_INTERRUPT_WINDOW] = exit_window_entry,
+	[EXIT_NMI_WINDOW] = exit_window_entry,
 	[EXIT_CPUID] = exit_cpuid,
-	[EXIT_GETSEC] = exit_ud,
+	[EXIT_GETSEC] = exit_ud_entry,
 	[EXIT_HLT] = exit_hlt,
-	[EXIT_INVD] = exit_skip,
-	[EXIT_RDPMC] = exit_gp,
+	[EXIT_INVD] = exit_skip_entry,
+	[EXIT_RDPMC] = exit_gp_entry,
 	[EXIT_VMCALL] = exit_vmcall,
-	[EXIT_VMCLEAR] = exit_ud,
-	[EXIT_VMLAUNCH] = exit_ud,
-	[EXIT_VMPTRLD] = exit_ud,
-	[EXIT_VMPTRST] = exit_ud,
-	[EXIT_VMREAD] = exit_ud,
-	[EXIT_VMRESUME] = exit_ud,
-	[EXIT_VMWRITE] = exit_ud,
-	[EXIT_VMXOFF] = exit_ud,
-	[EXIT_VMXON] = exit_ud,
-	[EXIT_CR_ACCESS] = exit_cr_access,
-	[EXIT_IO_INSTRUCTION] = exit_io,
+	[EXIT_VMCLEAR] = exit_ud_entry,
+	[EXIT_VMLAUNCH] = exit_ud_entry,
+	[EXIT_VMPTRLD] = exit_ud_entry,
+	[EXIT_VMPTRST] = exit_ud_entry,
+	[EXIT_VMREAD] = exit_ud_entry,
+	[EXIT_VMRESUME] = exit_ud_entry,
+	[EXIT_VMWRITE] = exit_ud_entry,
+	[EXIT_VMXOFF] = exit_ud_entry,
+	[EXIT_VMXON] = exit_ud_entry,
+	[EXIT_CR_ACCESS] = exit_cr_access_entry,
+	[EXIT_IO_INSTRUCTION] = exit_io_entry,
 	[EXIT_RDMSR] = exit_rdmsr,
 	[EXIT_WRMSR] = exit_wrmsr,
-	[EXIT_MWAIT] = exit_ud,
-	[EXIT_MONITOR] = exit_ud,
+	[EXIT_MWAIT] = exit_ud_entry,
+	[EXIT_MONITOR] = exit_ud_entry,
 	[EXIT_PAUSE] = exit_pause,
-	[EXIT_EPT_VIOLATION] = exit_ept_violation,
-	[EXIT_INVEPT] = exit_ud,
-	[EXIT_PREEMPTION_TIMER] = exit_preempt,
-	[EXIT_INVVPID] = exit_ud,
-	[EXIT_WBINVD] = exit_skip,
+	[EXIT_EPT_VIOLATION] = exit_ept_violation_entry,
+	[EXIT_INVEPT] = exit_ud_entry,
+	[EXIT_PREEMPTION_TIMER] = exit_preempt_entry,
+	[EXIT_INVVPID] = exit_ud_entry,
+	[EXIT_WBINVD] = exit_skip_entry,
 	[EXIT_XSETBV] = exit_xsetbv,
-	[EXIT_APIC_ACCESS] = exit_apic_access,
-	[EXIT_APIC_WRITE] = exit_apic_write,
-	[EXIT_EOI_INDUCED] = exit_eoi_induced,
-	[EXIT_VMFUNC] = exit_ud,
+	[EXIT_APIC_ACCESS] = exit_apic_access_entry,
+	[EXIT_APIC_WRITE] = exit_apic_write_entry,
+	[EXIT_EOI_INDUCED] = exit_eoi_induced_entry,
+	[EXIT_VMFUNC] = exit_ud_entry,
 };
 #pragma GCC diagnostic pop
-

@@ -17,32 +17,38 @@ enum exit_action {
 	EXIT_ACT_VM_ENDED, /* the VM ended */
 };
 
-typedef enum exit_action (*exit_handler)(struct vcpu *v, u64 qualification);
+/* A handler of the dispatch table: what it needs of the exit beyond the
+ * reason it reads itself (vmexit_qualification), so that the common
+ * instruction exits pay for no VMREAD they do not use. */
+typedef enum exit_action (*exit_handler)(struct vcpu *v);
 
-/* The dispatch table (vmexit.c): one handler per basic exit reason,
- * vmexit_unhandled (the FATAL path) where crossguard has none. */
+/* The dispatch table (vmexit.c): one entry per basic exit reason,
+ * vmexit_unhandled (the FATAL path) where crossguard has none. An exit an
+ * instruction caused cannot interrupt an event's delivery (SDM Vol 3C
+ * 28.2.4): its entry is the handler itself; every other entry first
+ * queues again the event the exit cut short (vmx_requeue_vectoring). */
 extern const exit_handler vmexit_table[];
 enum exit_action vmexit_unhandled(struct vcpu *v, u64 q);
+
+/* vmexit_qualification: the exit qualification (SDM Vol 3C 28.2.1) of
+ * the exit being handled. */
+static inline u64 vmexit_qualification(void)
+{
+	u64 q;
+	__asm__ volatile("vmread %1, %0" : "=r"(q) : "r"(0x6400ULL) : "cc");
+	return q;
+}
 
 /* vmexit_dispatch: count and handle basic exit reason r of v, which the
  * caller has checked is below VM_EXIT_STATS (the table's size). Inline: it
  * is on every exit's path. */
-static inline enum exit_action vmexit_dispatch(struct vcpu *v, u32 reason)
+static inline enum exit_action vmexit_dispatch(struct vcpu *v, u64 reason)
 {
-	__atomic_fetch_add(&v->vm->exit_stats[reason], 1, __ATOMIC_RELAXED);
-	u64 q;
-	__asm__ volatile("vmread %1, %0" : "=r"(q) : "r"(0x6400ULL) : "cc"); /* exit qualification */
-	return vmexit_table[reason](v, q);
-}
-
-/* vmexit_is_instruction: r is caused by executing an instruction (so it
- * cannot interrupt the delivery of an event). */
-static inline bool vmexit_is_instruction(u32 r)
-{
-	/* CPUID 10, HLT 12, VMCALL 18, CR 28, I/O 30, RDMSR 31, WRMSR 32,
-	 * PAUSE 40, XSETBV 55 */
-	return r == 10 || r == 12 || r == 18 || r == 28 || r == 30 || r == 31 || r == 32 ||
-	       r == 40 || r == 55;
+	/* Only this CPU writes v's counters: one add to memory, not a
+	 * locked one (a reader elsewhere sees the old or the new count,
+	 * never a torn one: an aligned 8-byte store). */
+	__asm__ volatile("incq %0" : "+m"(v->exit_stats[reason]));
+	return vmexit_table[reason](v);
 }
 
 /* vmexit_fatal: dump v's guest state with why, and stop its VM (not the
@@ -56,13 +62,13 @@ enum exit_action vmexit_fatal(struct vcpu *v, const char *why, const char *reaso
 enum exit_action vmexit_triple_fault(struct vcpu *v);
 
 /* Handlers living in their own files. */
-enum exit_action exit_cpuid(struct vcpu *v, u64 q);
+enum exit_action exit_cpuid(struct vcpu *v);
 enum exit_action exit_io(struct vcpu *v, u64 q);
-enum exit_action exit_rdmsr(struct vcpu *v, u64 q);
-enum exit_action exit_wrmsr(struct vcpu *v, u64 q);
+enum exit_action exit_rdmsr(struct vcpu *v);
+enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_cr_access(struct vcpu *v, u64 q);
 enum exit_action exit_ept_violation(struct vcpu *v, u64 q);
-enum exit_action exit_vmcall(struct vcpu *v, u64 q);
+enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_apic_access(struct vcpu *v, u64 q);
 enum exit_action exit_apic_write(struct vcpu *v, u64 q);
 enum exit_action exit_eoi_induced(struct vcpu *v, u64 q);

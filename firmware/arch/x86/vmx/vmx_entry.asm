@@ -8,16 +8,26 @@
 ;   bool vmx_exit_fast(struct vcpu *v);   /* true: resume the guest */
 ; RSP, RIP and everything else of the guest live in the VMCS.
 ;
-; Two copies of the same stub, made by one macro: vmx_enter/vmx_exit_entry
-; with nothing added, and vmx_enter_spec/vmx_exit_entry_spec with the
-; speculative-execution hygiene this CPU's percpu.spec_flags asks for
-; (spec_ctrl.c picks the copy per CPU: the VMCS host RIP and the C entry).
-; A CPU that needs none runs the plain copy, not one instruction more.
+; The common exit is dispatched here, not in C: the reason read and
+; range-checked, the vCPU's counter for it, the table's handler (vmexit.h:
+; handler(v) returns an enum exit_action), then the checks that let the
+; guest go straight back in (vmx_run.c's vmx_inject_pending, the same
+; four): what is not a plain resume goes to vmx_exit_acted and back to
+; core, an unusual reason to vmx_exit_fast, which does it all in C.
+;
+; Three copies of the same stub, made by one macro: vmx_enter/vmx_exit_entry
+; with nothing added, vmx_enter_rsb/vmx_exit_entry_rsb with the RSB fill
+; only (on the paths back to core), and vmx_enter_spec/vmx_exit_entry_spec
+; with every barrier this CPU's percpu.spec_flags asks for (spec_ctrl.c
+; picks the copy per CPU: the VMCS host RIP and the C entry). A CPU runs
+; not one instruction for a barrier it does not need: one that needs only
+; the fill (no L1D flush, no VERW) has no flag tests before VM entry.
 
 %include "asm_offsets.inc"
 
-global vmx_enter, vmx_exit_entry, vmx_enter_spec, vmx_exit_entry_spec
-extern vmx_exit_fast
+global vmx_enter, vmx_exit_entry, vmx_enter_rsb, vmx_exit_entry_rsb
+global vmx_enter_spec, vmx_exit_entry_spec
+extern vmx_exit_fast, vmx_exit_acted, vmx_inject_slow, vmexit_table
 
 section .rodata
 ; VERW's operand: a writable data segment (the monitor's own), so the
@@ -27,31 +37,43 @@ spec_verw_sel: dw SEL_KERNEL_DATA
 section .text
 bits 64
 
-%macro LOAD_GUEST 0                     ; rdi = vcpu; rdi itself last
+; The quick way back in after an exit handled on the spot: vmx_exit_fast
+; kept RBP and R12-R15 as the guest left them (the C ABI preserves them
+; across the call), so only the registers C may have clobbered are
+; loaded, and RBX (CPUID's answer). A handler that changed one of the
+; others in struct vcpu (vmexit_gpr_write) set gpr_callee_dirty: then
+; everything is loaded, as after an exit that went back to core.
+%macro LOAD_GUEST_QUICK 0               ; rdi = vcpu; rdi itself last
 	mov rax, [rdi + VCPU_RAX]
 	mov rcx, [rdi + VCPU_RCX]
 	mov rdx, [rdi + VCPU_RDX]
 	mov rbx, [rdi + VCPU_RBX]
-	mov rbp, [rdi + VCPU_RBP]
 	mov rsi, [rdi + VCPU_RSI]
 	mov r8,  [rdi + VCPU_R8]
 	mov r9,  [rdi + VCPU_R9]
 	mov r10, [rdi + VCPU_R10]
 	mov r11, [rdi + VCPU_R11]
+	mov rdi, [rdi + VCPU_RDI]
+%endmacro
+
+; Every guest register (rdi = vcpu; rdi itself last).
+%macro LOAD_GUEST 0
+	mov rbp, [rdi + VCPU_RBP]
 	mov r12, [rdi + VCPU_R12]
 	mov r13, [rdi + VCPU_R13]
 	mov r14, [rdi + VCPU_R14]
 	mov r15, [rdi + VCPU_R15]
-	mov rdi, [rdi + VCPU_RDI]
+	LOAD_GUEST_QUICK
 %endmacro
 
-; Before VMLAUNCH/VMRESUME (%1 = 1: with hygiene). The L1D flush goes
+; Before VMLAUNCH/VMRESUME (%1 = 2: with the entry barriers; %2: the
+; LOAD_GUEST macro to use). The L1D flush goes
 ; before the guest registers are loaded (WRMSR needs rax, rcx, rdx); VERW
 ; comes last, after the monitor's final loads, and takes a memory operand
 ; (RIP-relative: no register is free then). Flags are the monitor's here:
 ; the guest's RFLAGS come from the VMCS.
-%macro ENTER_GUEST 1
-%if %1
+%macro ENTER_GUEST 2
+%if %1 == 2
 	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_L1D_FLUSH
 	jz %%no_flush
 	mov ecx, MSR_FLUSH_CMD
@@ -60,8 +82,8 @@ bits 64
 	wrmsr
 %%no_flush:
 %endif
-	LOAD_GUEST
-%if %1
+	%2
+%if %1 == 2
 	test byte [gs:PERCPU_SPEC_FLAGS], SPEC_F_VERW
 	jz %%no_verw
 	verw [rel spec_verw_sel]
@@ -88,8 +110,10 @@ bits 64
 ; such a RET: every RET in vmx_exit_fast and below returns from a CALL made
 ; after the exit (the stub's own CALL at the bottom; their depth is far
 ; below the RSB's 16 entries, so none underflows into the guest's), and
-; the stub then jumps to VMRESUME. So the fill sits on the path to core
-; only, which every way to that RET (taken or speculated) passes through.
+; the stub then jumps to VMRESUME. So the fill sits on the paths to core
+; only, which every way to that RET (taken or speculated) passes through:
+; after an exit that goes back to core, and after a VMRESUME that failed
+; (the stub's RET then returns over the guest's entries too).
 ;   full: 32 trap entries overwrite every RSB entry (unrolled: no loop
 ;         branch to mispredict into writing fewer), then the stack
 ;         pointer is put back and LFENCE waits for it all.
@@ -114,7 +138,8 @@ bits 64
 %%done:
 %endmacro
 
-; %1 enter label, %2 exit label, %3 = 1: with hygiene
+; %1 enter label, %2 exit label, %3: 0 plain, 1 the RSB fill, 2 the fill
+; and the entry barriers
 %macro WORLD_SWITCH 3
 %1:
 	push rbx
@@ -129,13 +154,20 @@ bits 64
 	test esi, esi
 	jz .launch
 .resume:
-	ENTER_GUEST %3
+	ENTER_GUEST %3, LOAD_GUEST
 	vmresume
 	jmp .failed
 .launch:
-	ENTER_GUEST %3
+	ENTER_GUEST %3, LOAD_GUEST
 	vmlaunch
 .failed:
+%if %3
+	; VMRESUME may fail after an exit handled on the spot, which jumped
+	; back to .resume: the guest's return addresses are then still in
+	; the RSB, and the RET below is the first without a CALL since that
+	; exit. Only failures pay for it.
+	RSB_FILL
+%endif
 	pop rdi
 	pop r15
 	pop r14
@@ -165,11 +197,48 @@ bits 64
 	mov [rdi + VCPU_R15], r15
 	pop rax
 	mov [rdi + VCPU_RDI], rax
-	call vmx_exit_fast              ; the stack is 16-byte aligned here
+	mov esi, VMCS_FIELD_EXIT_REASON
+	vmread rsi, rsi                 ; 32 bits, zero-extended
+	cmp rsi, VM_EXIT_STATS          ; entry failure, flag bits, past the table
+	jae .unusual
+	inc qword [rdi + VCPU_EXIT_STATS + rsi * 8] ; only this CPU writes it
+	call [vmexit_table + rsi * 8]   ; the stack is 16-byte aligned here
+	mov rdi, [rsp]
+	test eax, eax                   ; EXIT_ACT_RESUME?
+	jnz .acted
+	cmp byte [rdi + VCPU_ATTENTION], 0
+	jne .acted
+	mov rcx, [rdi + VCPU_ARCH]
+	cmp byte [rcx + ARCH_EVENT_VALID], 0
+	jne .inject
+	cmp dword [rcx + ARCH_LAPIC_RECHECK], 0
+	jne .inject
+	cmp byte [rcx + ARCH_NMI_BLOCKED], 0
+	jne .inject
+	test dword [rcx + ARCH_PROC], PROC_WINDOWS
+	jnz .inject
+.quick:
+	cmp byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
+	jne .reload_all
+	ENTER_GUEST %3, LOAD_GUEST_QUICK
+	vmresume
+	jmp %1.failed
+.reload_all:
+	mov byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
+	jmp %1.resume
+.inject:
+	call vmx_inject_slow            ; (v): something to deliver, or to recheck
+	mov rdi, [rsp]
+	jmp .quick
+.unusual:
+	call vmx_exit_fast              ; (v): the whole exit in C
 	test al, al
 	jz .to_core
 	mov rdi, [rsp]
-	jmp %1.resume
+	jmp .quick
+.acted:
+	mov esi, eax
+	call vmx_exit_acted             ; (v, action): left for arch_vcpu_run
 .to_core:
 %if %3
 	RSB_FILL
@@ -186,4 +255,5 @@ bits 64
 %endmacro
 
 WORLD_SWITCH vmx_enter, vmx_exit_entry, 0
-WORLD_SWITCH vmx_enter_spec, vmx_exit_entry_spec, 1
+WORLD_SWITCH vmx_enter_rsb, vmx_exit_entry_rsb, 1
+WORLD_SWITCH vmx_enter_spec, vmx_exit_entry_spec, 2

@@ -169,7 +169,9 @@ void vmx_vm_lapics_free(struct vm *vm)
 static inline void vmx_inject_pending(struct vcpu *v, struct arch_vcpu *a)
 {
 	/* The common case, checked inline on every exit: nothing to deliver,
-	 * and nothing that changed what is deliverable. */
+	 * and nothing that changed what is deliverable. The exit stub makes
+	 * the same four checks after a handler (vmx_entry.asm): a fifth
+	 * condition goes there too. */
 	if (a->event.valid || a->lapic.recheck || a->nmi_blocked ||
 	    (a->proc & (PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)))
 		vmx_inject_slow(v);
@@ -191,23 +193,33 @@ static enum virt_run_result run_result(enum exit_action act)
 	}
 }
 
-/* Handle basic exit reason `reason` (below VM_EXIT_STATS) of v and say
- * whether the stub may resume the guest at once (vmx_exit_fast). */
-static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v, u32 reason)
+/* vmx_exit_acted: called by the exit stub (and below) when the handler's
+ * action act is not a plain resume, or core asked for the vCPU back: the
+ * action is left for arch_vcpu_run, the stub goes back there. */
+void vmx_exit_acted(struct vcpu *v, enum exit_action act);
+void vmx_exit_acted(struct vcpu *v, enum exit_action act)
 {
 	struct arch_vcpu *a = v->arch;
-	/* Instruction exits never happen while an event is being delivered
-	 * (SDM Vol 3C 28.2.4): only the others can carry IDT-vectoring info. */
-	if (!vmexit_is_instruction(reason))
-		vmx_requeue_vectoring(v);
-	a->exit_action = vmexit_dispatch(v, reason);
-	if (__builtin_expect(a->exit_action != EXIT_ACT_RESUME || v->attention, 0)) {
-		/* The handler raised a fault while #DF was being delivered
-		 * (vmx_inject_event set attention with it). */
-		if (a->shutdown) {
-			a->shutdown = false;
-			a->exit_action = vmexit_triple_fault(v);
-		}
+	/* Only arch_vcpu_run reads it, once the stub went back there */
+	a->exit_action = act;
+	/* The handler raised a fault while #DF was being delivered
+	 * (vmx_inject_event set attention with it). */
+	if (a->shutdown) {
+		a->shutdown = false;
+		a->exit_action = vmexit_triple_fault(v);
+	}
+}
+
+/* Handle basic exit reason `reason` (below VM_EXIT_STATS) of v and say
+ * whether the stub may resume the guest at once (vmx_exit_fast). */
+static inline __attribute__((always_inline)) bool vmx_exit_handle(struct vcpu *v, u64 reason)
+{
+	struct arch_vcpu *a = v->arch;
+	/* The table's entry queues again an event the exit cut short, for
+	 * the reasons that can carry IDT-vectoring info (vmexit.h). */
+	enum exit_action act = vmexit_dispatch(v, reason);
+	if (__builtin_expect(act != EXIT_ACT_RESUME || v->attention, 0)) {
+		vmx_exit_acted(v, act);
 		return false;
 	}
 	vmx_inject_pending(v, a);
@@ -232,18 +244,20 @@ static __attribute__((noinline)) bool vmx_exit_unusual(struct vcpu *v, u32 reaso
 	return vmx_exit_handle(v, reason);
 }
 
-/* vmx_exit_fast: called by the exit stub on every VM exit. Handles the
- * exit and, when the guest can simply go on, prepares the next entry and
+/* vmx_exit_fast: the whole of an exit's handling in C: handles the exit
+ * and, when the guest can simply go on, prepares the next entry and
  * returns true so the stub resumes at once; otherwise the action is left
- * in a->exit_action for arch_vcpu_run. One compare sends every unusual
- * reason (entry failure, flag bits, out of the table) aside. */
+ * in a->exit_action for arch_vcpu_run. The exit stub dispatches the
+ * common exits itself (vmx_entry.asm) and calls this for the unusual
+ * reasons (entry failure, flag bits, out of the table), which one
+ * compare sends aside. */
 bool vmx_exit_fast(struct vcpu *v);
 bool vmx_exit_fast(struct vcpu *v)
 {
 	u64 reason = vmcs_read(VMCS_EXIT_REASON); /* 32 bits, zero-extended */
 	if (__builtin_expect(reason >= VM_EXIT_STATS, 0))
 		return vmx_exit_unusual(v, (u32)reason);
-	return vmx_exit_handle(v, (u32)reason);
+	return vmx_exit_handle(v, reason);
 }
 
 enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end)

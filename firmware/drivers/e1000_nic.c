@@ -63,17 +63,17 @@ static bool e1000_match(u16 vendor, u16 device)
 
 static int e1000_probe(struct host_nic *nic, const struct pci_cfg *cfg, const struct pci_host_dev *d)
 {
-	u32 cmd = cfg->read32(cfg->ctx, d->bdf, PCI_COMMAND) & 0xFFFF;
+	u32 cmd = cfg->read32(cfg->ctx, d->bdf, PCI_HOST_COMMAND) & 0xFFFF;
 	u64 regs = 0, size = 0, dma, np;
 	struct e1000_nic *n;
 	struct e1000_env env = { mmio_rd, mmio_wr, NULL };
 	int rc;
 
 	/* Size BAR 0 with decoding off, so the all-ones probe decodes nothing. */
-	cfg->write32(cfg->ctx, d->bdf, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	cfg->write32(cfg->ctx, d->bdf, PCI_HOST_COMMAND, cmd & ~PCI_HOST_COMMAND_MEMORY);
 	rc = pci_host_bar(cfg, d->bdf, 0, &regs, &size);
 	if (rc || !regs || size < 0x20000 || regs + size > E1000_MMIO_LIMIT) {
-		cfg->write32(cfg->ctx, d->bdf, PCI_COMMAND, cmd);
+		cfg->write32(cfg->ctx, d->bdf, PCI_HOST_COMMAND, cmd);
 		nic->why = rc ? "BAR 0 is not a memory BAR" : !regs ? "BAR 0 is not assigned"
 				  : size < 0x20000 ? "BAR 0 is smaller than the 128 KiB of registers"
 						   : "BAR 0 is above 4 GiB (not mapped)";
@@ -84,19 +84,19 @@ static int e1000_probe(struct host_nic *nic, const struct pci_cfg *cfg, const st
 	if (!dma) {
 		if (np)
 			pmm_free(&mem_pmm, np, (sizeof(*n) + PAGE_SIZE - 1) / PAGE_SIZE);
-		cfg->write32(cfg->ctx, d->bdf, PCI_COMMAND, cmd);
+		cfg->write32(cfg->ctx, d->bdf, PCI_HOST_COMMAND, cmd);
 		nic->why = "no memory for its rings";
 		return -CG_ENOMEM;
 	}
-	cfg->write32(cfg->ctx, d->bdf, PCI_COMMAND,
-		     cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	cfg->write32(cfg->ctx, d->bdf, PCI_HOST_COMMAND,
+		     cmd | PCI_HOST_COMMAND_MEMORY | PCI_HOST_COMMAND_MASTER | PCI_HOST_COMMAND_INTX_DISABLE);
 	n = mem_ptr(np);
 	n->regs = regs;
 	env.ctx = n;
 	/* Identity map: the monitor's address of the block is its bus address. */
 	rc = e1000_init(&n->dev, &env, mem_ptr(dma), dma, nic->mac, &nic->st);
 	if (rc) {
-		cfg->write32(cfg->ctx, d->bdf, PCI_COMMAND, cmd);
+		cfg->write32(cfg->ctx, d->bdf, PCI_HOST_COMMAND, cmd);
 		pmm_free(&mem_pmm, dma, E1000_DMA_PAGES);
 		pmm_free(&mem_pmm, np, (sizeof(*n) + PAGE_SIZE - 1) / PAGE_SIZE);
 		nic->why = "the device did not come out of reset";

@@ -58,14 +58,14 @@ static u16 mk_bdf(u32 bus, u32 dev, u32 fn)
  * the 192 bytes after the header). */
 static void caps(const struct pci_cfg *cfg, struct pci_host_dev *d)
 {
-	u32 ptr = cfg->read32(cfg->ctx, d->bdf, PCI_CAP_PTR) & 0xFC;
+	u32 ptr = cfg->read32(cfg->ctx, d->bdf, PCI_HOST_CAP_PTR) & 0xFC;
 
 	for (u32 n = 0; n < 48 && ptr >= 0x40; n++) {
 		u32 w = cfg->read32(cfg->ctx, d->bdf, (u16)ptr);
 
-		if ((w & 0xFF) == PCI_CAP_ID_MSI)
+		if ((w & 0xFF) == PCI_HOST_CAP_ID_MSI)
 			d->msi = true;
-		if ((w & 0xFF) == PCI_CAP_ID_MSIX)
+		if ((w & 0xFF) == PCI_HOST_CAP_ID_MSIX)
 			d->msix = true;
 		ptr = (w >> 8) & 0xFC;
 	}
@@ -91,25 +91,25 @@ static void want_bus(struct scan *s, u32 bus)
 static void function(struct scan *s, u16 bdf, u32 id)
 {
 	const struct pci_cfg *cfg = s->cfg;
-	u32 hdr = (cfg->read32(cfg->ctx, bdf, PCI_HEADER_TYPE) >> 16) & 0xFF;
+	u32 hdr = (cfg->read32(cfg->ctx, bdf, PCI_HOST_HEADER_TYPE) >> 16) & 0xFF;
 	struct pci_host_dev d;
 
 	memset(&d, 0, sizeof(d));
 	d.bdf = bdf;
 	d.vendor = (u16)id;
 	d.device = (u16)(id >> 16);
-	d.class_rev = cfg->read32(cfg->ctx, bdf, PCI_CLASS_REV);
+	d.class_rev = cfg->read32(cfg->ctx, bdf, PCI_HOST_CLASS_REV);
 	d.header_type = (u8)hdr;
 	if ((hdr & 0x7F) == 0) {
-		u32 irq = cfg->read32(cfg->ctx, bdf, PCI_INTERRUPT);
+		u32 irq = cfg->read32(cfg->ctx, bdf, PCI_HOST_INTERRUPT);
 
 		d.irq_line = (u8)irq;
 		d.irq_pin = (u8)(irq >> 8);
 	}
-	if (cfg->read32(cfg->ctx, bdf, PCI_COMMAND) & PCI_STATUS_CAP_LIST)
+	if (cfg->read32(cfg->ctx, bdf, PCI_HOST_COMMAND) & PCI_HOST_STATUS_CAP_LIST)
 		caps(cfg, &d);
 	if ((hdr & 0x7F) == 1)	/* a PCI-to-PCI bridge: walk its secondary bus */
-		want_bus(s, (cfg->read32(cfg->ctx, bdf, PCI_BRIDGE_BUSES) >> 8) & 0xFF);
+		want_bus(s, (cfg->read32(cfg->ctx, bdf, PCI_HOST_BRIDGE_BUSES) >> 8) & 0xFF);
 	if (s->found < s->max)
 		s->out[s->found] = d;
 	s->found++;
@@ -130,7 +130,7 @@ u32 pci_host_scan(const struct pci_cfg *cfg, struct pci_host_dev *out, u32 max)
 		for (u32 dev = 0; dev < 32; dev++) {
 			for (u32 fn = 0; fn < 8; fn++) {
 				u16 bdf = mk_bdf(bus, dev, fn);
-				u32 id = cfg->read32(cfg->ctx, bdf, PCI_VENDOR_ID);
+				u32 id = cfg->read32(cfg->ctx, bdf, PCI_HOST_VENDOR_ID);
 
 				if ((id & 0xFFFF) == 0xFFFF || (id & 0xFFFF) == 0) {
 					if (fn == 0)
@@ -139,7 +139,7 @@ u32 pci_host_scan(const struct pci_cfg *cfg, struct pci_host_dev *out, u32 max)
 				}
 				function(&s, bdf, id);
 				/* Only a multi-function device has functions 1-7. */
-				if (fn == 0 && !((cfg->read32(cfg->ctx, bdf, PCI_HEADER_TYPE) >> 16) & 0x80))
+				if (fn == 0 && !((cfg->read32(cfg->ctx, bdf, PCI_HOST_HEADER_TYPE) >> 16) & 0x80))
 					break;
 			}
 		}
@@ -149,7 +149,7 @@ u32 pci_host_scan(const struct pci_cfg *cfg, struct pci_host_dev *out, u32 max)
 
 int pci_host_bar(const struct pci_cfg *cfg, u16 bdf, u32 i, u64 *addr, u64 *size)
 {
-	u16 off = (u16)(PCI_BAR0 + 4 * i);
+	u16 off = (u16)(PCI_HOST_BAR0 + 4 * i);
 	u32 lo, lo_mask, hi = 0, hi_mask = 0;
 	bool is64;
 	u64 mask;

@@ -16,20 +16,20 @@
 #include "lib/phys.h"
 
 /* Config space registers (PCI 3.0 section 6.1). */
-#define PCI_VENDOR_ID 0x00
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_MEMORY (1u << 1)
-#define PCI_COMMAND_MASTER (1u << 2)
-#define PCI_COMMAND_INTX_DISABLE (1u << 10)
-#define PCI_STATUS_CAP_LIST (1u << 20)	/* in the dword at 0x04 */
-#define PCI_CLASS_REV 0x08
-#define PCI_HEADER_TYPE 0x0C		/* byte 2 of this dword */
-#define PCI_BAR0 0x10
-#define PCI_BRIDGE_BUSES 0x18		/* type 1: primary, secondary, subordinate */
-#define PCI_CAP_PTR 0x34
-#define PCI_INTERRUPT 0x3C		/* line (byte 0), pin (byte 1) */
-#define PCI_CAP_ID_MSI 0x05
-#define PCI_CAP_ID_MSIX 0x11
+#define PCI_HOST_VENDOR_ID 0x00
+#define PCI_HOST_COMMAND 0x04
+#define PCI_HOST_COMMAND_MEMORY (1u << 1)
+#define PCI_HOST_COMMAND_MASTER (1u << 2)
+#define PCI_HOST_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_HOST_STATUS_CAP_LIST (1u << 20)	/* in the dword at 0x04 */
+#define PCI_HOST_CLASS_REV 0x08
+#define PCI_HOST_HEADER_TYPE 0x0C		/* byte 2 of this dword */
+#define PCI_HOST_BAR0 0x10
+#define PCI_HOST_BRIDGE_BUSES 0x18		/* type 1: primary, secondary, subordinate */
+#define PCI_HOST_CAP_PTR 0x34
+#define PCI_HOST_INTERRUPT 0x3C		/* line (byte 0), pin (byte 1) */
+#define PCI_HOST_CAP_ID_MSI 0x05
+#define PCI_HOST_CAP_ID_MSIX 0x11
 
 #define PCI_HOST_MAX_DEVS 64u		/* functions the scan keeps */
 

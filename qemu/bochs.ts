@@ -55,6 +55,8 @@ export interface BochsrcParams {
   logPath: string;
   /** Emulated instructions per second (the TSC rate); Bochs' default when absent. */
   ips?: number;
+  /** An e1000 on slirp for the monitor's own driver (BootOptions.uplink), with the script slirpConf wrote. */
+  uplink?: { mac: string; tftpRoot: string; slirpConf: string };
 }
 
 function serialUnit(u = 1): number {
@@ -78,11 +80,24 @@ export function slirpConf(bootfile: string): string {
   return ['# slirp config', 'restricted = 1', `bootfile = ${bootfile}`, ''].join('\n');
 }
 
+function checkMac(mac: string): void {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) throw new BootError(`MAC ${mac} is not lowercase with colons`);
+}
+
+/**
+ * Bochs' slirp script for an uplink NIC (pure): restricted, so only slirp's
+ * own DHCP and TFTP answer and nothing reaches the host's networks.
+ */
+export function uplinkSlirpConf(): string {
+  return ['# slirp config', 'restricted = 1', ''].join('\n');
+}
+
 /** The machine's boot device lines (pure): the ISO on ATAPI, or the e1000 network boot. */
 function bootLines(p: BochsrcParams): string[] {
   if (p.net) {
     const n = p.net;
-    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(n.mac)) throw new BootError(`MAC ${n.mac} is not lowercase with colons`);
+    if (p.uplink) throw new BootError('bochsrc: a network boot has its own e1000; an uplink NIC goes with an ISO boot');
+    checkMac(n.mac);
     return [
       `pci: enabled=1, chipset=i440fx, slot1=e1000`,
       `e1000: enabled=1, mac=${n.mac}, ethmod=slirp, ethdev=${rcPath('the TFTP root', n.tftpRoot)}, script=${rcPath('the slirp script', n.slirpConf)}, bootrom=${rcPath('the option ROM', n.bootrom)}`,
@@ -90,10 +105,21 @@ function bootLines(p: BochsrcParams): string[] {
     ];
   }
   if (p.iso === undefined) throw new BootError('bochsrc: neither an ISO nor a network boot');
+  const nic = p.uplink ? uplinkLines(p.uplink) : [];
   return [
+    ...nic,
     `ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14`,
     `ata0-master: type=cdrom, path="${p.iso}", status=inserted`,
     `boot: cdrom`,
+  ];
+}
+
+/** An uplink e1000 (no option ROM: the machine boots from the CD) on slirp. */
+function uplinkLines(u: NonNullable<BochsrcParams['uplink']>): string[] {
+  checkMac(u.mac);
+  return [
+    `pci: enabled=1, chipset=i440fx, slot1=e1000`,
+    `e1000: enabled=1, mac=${u.mac}, ethmod=slirp, ethdev=${rcPath('the TFTP root', u.tftpRoot)}, script=${rcPath('the slirp script', u.slirpConf)}`,
   ];
 }
 
@@ -213,6 +239,12 @@ export class BochsEmulator implements Emulator {
         writeFileSync(slirp, slirpConf(img.user!.bootfile));
         boot = { net: { mac: img.mac, tftpRoot: resolve(img.user!.tftpRoot), slirpConf: slirp, bootrom: BOCHS_PXE_ROM } };
       } else boot = { iso: resolve(img.path) };
+      let uplink: BochsrcParams['uplink'];
+      if (opts.uplink) {
+        const conf = join(dir, 'uplink-slirp.conf');
+        writeFileSync(conf, uplinkSlirpConf());
+        uplink = { mac: opts.uplink.mac, tftpRoot: resolve(opts.uplink.tftpRoot), slirpConf: conf };
+      }
       writeFileSync(
         join(dir, 'bochsrc'),
         bochsrc({
@@ -223,6 +255,7 @@ export class BochsEmulator implements Emulator {
           ...(opts.serialUnit ? { serialUnit: opts.serialUnit } : {}),
           logPath,
           ...(opts.ips ? { ips: opts.ips } : {}),
+          ...(uplink ? { uplink } : {}),
         }),
       );
     } catch (e) {

@@ -71,6 +71,20 @@ export interface BootOptions {
    * 250 Hz tick does not come every 16 000 instructions.
    */
   ips?: number;
+  /**
+   * An Intel e1000 (82540EM) for the monitor itself to drive (a guest network's uplink,
+   * docs/networking.md), on the emulator's own user-mode network: restricted (nothing reaches
+   * the host's networks), its DHCP server, and a TFTP server serving `tftpRoot`. Beside the
+   * boot device; an ISO or ELF boot only (a network boot has its own NIC).
+   */
+  uplink?: UplinkNic;
+}
+
+/** BootOptions.uplink. */
+export interface UplinkNic {
+  /** Lowercase, colon-separated. */
+  mac: string;
+  tftpRoot: string;
 }
 
 export interface Serial {

@@ -113,6 +113,11 @@ export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions, stageDir?: str
   );
   if (opts.firmware === 'uefi') args.push('-bios', OVMF_CODE);
   const img = opts.image;
+  if (opts.uplink) {
+    if (img.kind === 'net') throw new BootError('a network boot has its own NIC; an uplink NIC goes with an ISO or ELF boot');
+    // restrict=on: only QEMU's own DHCP and TFTP answer; nothing reaches the host's networks.
+    args.push('-netdev', `user,id=up0,restrict=on,tftp=${optValue(resolve(opts.uplink.tftpRoot))}`, '-device', `e1000,netdev=up0,mac=${opts.uplink.mac},romfile=`);
+  }
   if (img.kind === 'iso') args.push('-cdrom', resolve(img.path), '-boot', 'd');
   else if (img.kind === 'net') args.push(...netArgs(img, opts.firmware));
   else {

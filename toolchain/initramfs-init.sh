@@ -16,6 +16,8 @@
 #   CG-LINUX net-ack sha256=<hex>            (the receiver's checksum of it)
 #   CG-LINUX net-send-time seconds=<s>       (guest time from connecting to the ack)
 #   CG-LINUX net-recv bytes=<n> sha256=<hex> (with cg.serve: what it received)
+#   CG-LINUX uplink-up <if> mac=<mac> ip=<a.b.c.d> server=<ip>  (with cg.fetch: DHCP answered)
+#   CG-LINUX uplink-fetch <file> bytes=<n> sha256=<hex>  (the file fetched over TFTP)
 #   CG-LINUX done errors=<n>
 #   CG-LINUX poweroff | reboot | shell
 # and `CG-LINUX error <what>` for anything that failed; it always goes on to
@@ -37,6 +39,9 @@
 #                                      TCP, then wait for the receiver's sha256 on port+1
 #   cg.sendmib=<n>                     default 4
 #   cg.netwait=<seconds>               how long to wait for a peer (default 300)
+#   cg.fetch=<if>:<file>               DHCP on <if> (a NIC on a network with an uplink), then
+#                                      fetch <file> over TFTP from the DHCP server, beside the
+#                                      checks above
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -217,8 +222,44 @@ net_checks() {
 	fi
 }
 
+# Uplink: an address from a DHCP server outside the machine (through the
+# monitor's bridge to its own NIC), then one file over TFTP from that
+# server. Runs in the background beside net_checks; returns 1 on failure.
+uplink_fetch() {
+	ifc=${1%%:*}
+	file=${1#*:}
+	i=0
+	while [ ! -e "/sys/class/net/$ifc" ] && [ $i -lt "$wait" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	[ -e "/sys/class/net/$ifc" ] || { fail "no $ifc after ${wait}s (a second virtio-net nic?)"; return 1; }
+	# udhcpc's script: only the address (no default route: the test
+	# networks' own routes stay as they are).
+	printf '#!/bin/sh\n[ "$1" = bound ] || exit 0\nip addr add "$ip/$mask" dev "$interface"\necho "$ip ${serverid:-$siaddr}" >/tmp/lease\n' >/tmp/dhcp.sh
+	chmod +x /tmp/dhcp.sh
+	ip link set "$ifc" up
+	if ! udhcpc -i "$ifc" -n -q -t 20 -T 3 -s /tmp/dhcp.sh >/dev/null 2>&1 || [ ! -s /tmp/lease ]; then
+		fail "uplink: no DHCP answer on $ifc"
+		return 1
+	fi
+	read -r addr server </tmp/lease
+	say "uplink-up $ifc mac=$(cat "/sys/class/net/$ifc/address") ip=$addr server=$server"
+	if timeout "$netwait" tftp -g -r "$file" -l /tmp/fetched "$server" && [ -s /tmp/fetched ]; then
+		say "uplink-fetch $file bytes=$(wc -c </tmp/fetched) sha256=$(sha256sum </tmp/fetched | cut -d' ' -f1)"
+	else
+		fail "uplink: tftp $file from $server failed"
+		return 1
+	fi
+}
+
 ip=$(arg ip "")
 netwait=$(arg netwait 300)
+fetch=$(arg fetch "")
+if [ -n "$fetch" ]; then
+	uplink_fetch "$fetch" &
+	fetcher=$!
+fi
 if [ -n "$ip" ]; then
 	i=0
 	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt "$wait" ]; do
@@ -233,6 +274,10 @@ if [ -n "$ip" ]; then
 	else
 		fail "net: cannot configure eth0 as $ip/24"
 	fi
+fi
+
+if [ -n "$fetch" ]; then
+	wait $fetcher || errors=$((errors + 1))
 fi
 
 say "done errors=$errors"

@@ -6,6 +6,7 @@
 #include "core/sched.h"
 #include "core/vm.h"
 #include "core/vmcfg.h"
+#include "core/vm_uplink.h"
 #include "lib/fmt.h"
 #include <cg/errno.h>
 #include <cg/string.h>
@@ -70,6 +71,9 @@ u32 vm_modules_start(void)
 			cg_marker("vms-done", "count=0");
 		return 0;
 	}
+	/* Uplinks first: the VMs' NICs derive their MACs from the machine's
+	 * NIC and may send as soon as they run. */
+	vm_uplink_start(&vm_config);
 	struct vm *created[VMCFG_MAX_VMS];
 	u32 n = 0;
 	for (u32 i = 0; i < vm_config.count; i++) {

@@ -15,6 +15,7 @@
 #include "core/irq.h"
 #include "core/vm.h"
 #include "core/vm_net.h"
+#include "core/vm_uplink.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
 #include "lib/mem.h"
@@ -79,18 +80,15 @@ static bool port_admit(void *ctx, u32 len, u64 now, u64 *ready_at, bool first)
 	return ok;
 }
 
-static void port_send(void *ctx, const u8 *frame, u32 len)
+void vm_net_deliver(struct net_switch *sw, u32 mask)
 {
-	struct vm_nic *n = ctx;
-	struct net_switch *sw = n->sw;
-	u32 mask;
-
-	spin_lock(&sw->lock);
-	mask = net_switch_send(sw, (u32)n->port, frame, len);
 	for (u32 d = 0; mask; d++, mask >>= 1) {
 		struct vm_nic *to;
 
 		if (!(mask & 1))
+			continue;
+		/* The uplink's port: straight onto the wire. */
+		if (vm_uplink_kick(sw->ports[d].owner))
 			continue;
 		to = sw->ports[d].owner;
 		/* Busy: its holder delivers when it lets go (port_unlocked). */
@@ -99,6 +97,15 @@ static void port_send(void *ctx, const u8 *frame, u32 len)
 		deliver_locked(to);
 		spin_unlock(&to->dev.tp.lock);
 	}
+}
+
+static void port_send(void *ctx, const u8 *frame, u32 len)
+{
+	struct vm_nic *n = ctx;
+	struct net_switch *sw = n->sw;
+
+	spin_lock(&sw->lock);
+	vm_net_deliver(sw, net_switch_send(sw, (u32)n->port, frame, len));
 	spin_unlock(&sw->lock);
 }
 
@@ -134,8 +141,7 @@ static void port_link(void *ctx, bool up)
 		  up ? "up" : "down");
 }
 
-/* The switch of network i of cfg's set, made on first use. */
-static struct net_switch *switch_get(u32 i, const char *name)
+struct net_switch *vm_net_switch(u32 i, const char *name)
 {
 	spin_lock(&switches_lock);
 	if (!switch_made[i]) {
@@ -180,11 +186,11 @@ static int nic_create(struct vm *vm, const struct vmcfg_nic *c, u32 i, struct vm
 	n->index = i;
 	n->port = -1;
 	n->q = mem_ptr(qp);
-	n->sw = switch_get(c->network, c->network_name);
+	n->sw = vm_net_switch(c->network, c->network_name);
 	if (c->mac_given)
 		memcpy(mac, c->mac, NET_ETH_ALEN);
 	else
-		net_mac_derive(VM_NET_MACHINE_PREFIX, vm->name, i, mac);
+		net_mac_derive(vm_uplink_machine_prefix(), vm->name, i, mac);
 	ops.ctx = n;
 	fmt_snprintf(label, sizeof(label), "vm %s: virtio-net nic %u (network %s)", vm->name, i,
 		     c->network_name);
@@ -259,7 +265,7 @@ bool vm_net_any(void)
 
 u64 vm_net_poll_all(u64 now)
 {
-	u64 next = 0;
+	u64 next = vm_uplink_poll_all(now);
 
 	for (u32 i = 0; i < VM_MAX; i++) {
 		struct nic_slot *s = &slots[i];

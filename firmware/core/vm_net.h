@@ -19,10 +19,10 @@
 
 struct vm;
 
-/* The machine's prefix of derived MACs (net_mac_derive). Phase 1 has no
- * uplink, so no frame leaves the machine and a fixed prefix cannot
- * collide with another machine's; with an uplink it will come from the
- * uplink NIC's own address. */
+/* The machine's prefix of derived MACs (net_mac_derive) when the monitor
+ * drives no host NIC: no frame can leave the machine then, so a fixed
+ * prefix cannot collide with another machine's. With a NIC the prefix
+ * comes from its own address (vm_uplink_machine_prefix). */
 #define VM_NET_MACHINE_PREFIX 0x4347
 
 /* vm_net_create: vm's NICs from cfg, on vm's bus (vm_disks_create made
@@ -33,6 +33,16 @@ int vm_net_create(struct vm *vm, const struct vmcfg_vm *cfg, char *err, size_t e
 /* vm_net_free: take vm's NICs off their switches and free them (no vCPU
  * of vm may run). Before vm_disks_free, which frees the bus. */
 void vm_net_free(struct vm *vm);
+
+/* vm_net_switch: the switch of network i (named name), made on first
+ * use; lives as long as the monitor. */
+struct net_switch *vm_net_switch(u32 i, const char *name);
+
+/* vm_net_deliver: hand a frame net_switch_send queued (mask: its ports)
+ * on to them: a VM's device whose lock is free takes it into its RX
+ * buffers now (else its holder or the poll does later), an uplink's NIC
+ * sends it. The switch's lock is held. */
+void vm_net_deliver(struct net_switch *sw, u32 mask);
 
 /* vm_net_any: some VM has a NIC now (a plain load). */
 bool vm_net_any(void);

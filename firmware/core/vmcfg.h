@@ -5,8 +5,9 @@
  *   policy rt                  (optional, before the first vm)
  *   image base base.img        (optional, before the first vm: a disk
  *                               image and the module holding it)
- *   network lab0               (optional, before the first vm: a guest
- *                               network, one switch in the monitor)
+ *   network lab0 nic0          (optional, before the first vm: a guest
+ *                               network, one switch in the monitor;
+ *                               optional uplink: a host NIC, nic0-nic3)
  *   vm web1
  *   mem 64
  *   vcpus 1
@@ -101,9 +102,11 @@ struct vmcfg_disk {
 #define VMCFG_NIC_BPS_MIN 1518ull
 #define VMCFG_NIC_PPS_MAX 10000000u
 
-/* network <name>: a guest network (a switch in the monitor). */
+/* network <name> [nicN]: a guest network (a switch in the monitor), and
+ * the host NIC that is its uplink, if any. */
 struct vmcfg_network {
 	char name[VMCFG_NAME_SIZE];	/* [a-z][a-z0-9_-]{0,30} */
+	s32 uplink;			/* host NIC index (nicN), -1 = none */
 };
 
 /* nic <network> <mac|auto> <bytes_per_s> <packets_per_s>: a virtio-net

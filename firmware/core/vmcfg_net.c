@@ -7,23 +7,45 @@
 #include <cg/errno.h>
 #include <cg/string.h>
 
+/* An uplink names a host NIC as the monitor numbers them: nic0 .. nic3. */
+static bool uplink_name(const char *v, size_t vn, u32 *index)
+{
+	if (vn != 4 || memcmp(v, "nic", 3) || v[3] < '0' || v[3] > '3')
+		return false;
+	*index = (u32)(v[3] - '0');
+	return true;
+}
+
 int vmcfg_add_network(struct vmcfg_state *st, const char *v, size_t vn)
 {
 	struct vmcfg *c = st->out;
+	struct vmcfg_network *net;
+	const char *f[2];
+	size_t fn[2];
+	u32 nf = vmcfg_split_fields(v, vn, f, fn, 2), nic = 0;
 
 	if (st->vm)
 		return vmcfg_bad_val(st, "network inside vm ", st->vm->name, strlen(st->vm->name),
 				     "; 'network' is a top-level line, put it before the first 'vm'");
 	if (c->count)
 		return vmcfg_bad(st, "network after a vm block; put the 'network' lines before the first 'vm'");
-	if (!vmcfg_valid_vm_name(v, vn))
-		return vmcfg_bad_val(st, "network name ", v, vn, " is not [a-z][a-z0-9_-]{0,30}; rename it");
+	if (nf < 1 || nf > 2)
+		return vmcfg_bad(st, "'network' takes a name and an optional uplink; write 'network <name> [nic0]'");
+	if (!vmcfg_valid_vm_name(f[0], fn[0]))
+		return vmcfg_bad_val(st, "network name ", f[0], fn[0], " is not [a-z][a-z0-9_-]{0,30}; rename it");
 	for (u32 i = 0; i < c->network_count; i++)
-		if (vmcfg_word_is(v, vn, c->networks[i].name))
-			return vmcfg_bad_val(st, "network name ", v, vn, " is used twice; names must be unique");
+		if (vmcfg_word_is(f[0], fn[0], c->networks[i].name))
+			return vmcfg_bad_val(st, "network name ", f[0], fn[0], " is used twice; names must be unique");
+	if (nf == 2 && !uplink_name(f[1], fn[1], &nic))
+		return vmcfg_bad_val(st, "uplink ", f[1], fn[1], " is no host NIC; write nic0 (the first NIC the monitor finds) up to nic3");
+	for (u32 i = 0; nf == 2 && i < c->network_count; i++)
+		if (c->networks[i].uplink == (s32)nic)
+			return vmcfg_bad_val(st, "uplink ", f[1], fn[1], " is the uplink of another network already; give each network its own NIC");
 	if (c->network_count >= VMCFG_MAX_NETWORKS)
 		return vmcfg_bad(st, "more than 8 networks; put VMs on fewer networks");
-	vmcfg_copy_str(c->networks[c->network_count++].name, v, vn);
+	net = &c->networks[c->network_count++];
+	vmcfg_copy_str(net->name, f[0], fn[0]);
+	net->uplink = nf == 2 ? (s32)nic : -1;
 	return 0;
 }
 

@@ -24,9 +24,10 @@ int vmcfg_end_vm(struct vmcfg_state *st);
  * or more than VMCFG_MAX_IMAGES. */
 int vmcfg_add_image(struct vmcfg_state *st, const char *v, size_t vn);
 
-/* vmcfg_add_network: "network NAME": top level, before the first vm
- * (vmcfg_net.c). Returns 0, or -CG_EINVAL for a misplaced line, a bad or
- * repeated name, or more than VMCFG_MAX_NETWORKS. */
+/* vmcfg_add_network: "network NAME [nicN]": top level, before the first
+ * vm (vmcfg_net.c). Returns 0, or -CG_EINVAL for a misplaced line, a bad
+ * or repeated name, an uplink that is not nic0-nic3 or is another
+ * network's already, or more than VMCFG_MAX_NETWORKS. */
 int vmcfg_add_network(struct vmcfg_state *st, const char *v, size_t vn);
 
 /* vmcfg_add_nic: "nic NETWORK MAC|auto BYTES_PER_S PACKETS_PER_S" inside

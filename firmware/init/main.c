@@ -1,6 +1,8 @@
 /* Bring-up order of the monitor on the boot CPU, from the loader's hand-off
  * to the operator shell. Each step that can fail says what and stops. */
 #include "lib/acpi.h"
+#include "drivers/nic.h"
+#include "drivers/pci_host.h"
 #include "core/virt.h"
 #include "lib/bootinfo.h"
 #include "init/cmdline.h"
@@ -75,6 +77,19 @@ static void main_find_cpus(void)
 			ACPI_MAX_CPUS);
 }
 
+/* The host NICs the monitor drives itself (guest networks' uplinks): PCI
+ * through ECAM when ACPI's MCFG gives a window in the boot identity map
+ * (0-4 GiB, boot/entry.asm), else ports 0xCF8/0xCFC. Before any VM runs,
+ * so the uplinks find their NICs. */
+static void main_find_nics(void)
+{
+	static struct pci_cfg cfg;
+	u64 rsdp = boot_info.rsdp_addr ? boot_info.rsdp_addr : acpi_rsdp_scan(&mem_ident);
+
+	pci_host_open(&cfg, &mem_ident, rsdp, 4ull << 30);
+	host_nics_probe(&cfg);
+}
+
 void boot_main(u32 magic, u64 info);
 void boot_main(u32 magic, u64 info)
 {
@@ -132,6 +147,7 @@ void boot_main(u32 magic, u64 info)
 	else
 		main_find_cpus();
 
+	main_find_nics();
 	cpu_bringup(0);
 	if (!rc && madt.cpu_count > 1)
 		arch_smp_start(&madt, cpu_ap_main);

@@ -40,6 +40,11 @@ void shell_cmd_disks(struct shell_ctx *c);
 /* shell_cmd_net: the `net` command (shell_net.c). */
 void shell_cmd_net(struct shell_ctx *c);
 
+/* shell_net_uplink: network i's uplink for `net` (shell_uplink.c): its
+ * lines, or an "uplink" member of the open JSON object; nothing when the
+ * network has none. */
+void shell_net_uplink(struct shell_ctx *c, u32 i);
+
 /* shell_fail: the command failed: message says what and the fix. */
 void shell_fail(struct shell_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

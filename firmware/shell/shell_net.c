@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "core/vm.h"
 #include "core/vm_net.h"
+#include "core/vm_uplink.h"
 
 static void mac_str(const u8 *m, char *out, size_t n)
 {
@@ -80,9 +81,12 @@ static void networks(struct shell_ctx *c)
 			json_kv_str(c->j, "name", name);
 			json_kv_u64(c->j, "ports", ports);
 			json_kv_u64(c->j, "flooded", flooded);
+			shell_net_uplink(c, i);
 			json_obj_end(c->j);
 		} else {
-			kprintf("network %s: %u ports, %lu frames flooded, no uplink\n", name, ports, flooded);
+			kprintf("network %s: %u ports, %lu frames flooded%s\n", name, ports, flooded,
+				vm_uplink_info(i, NULL) ? "" : ", no uplink");
+			shell_net_uplink(c, i);
 		}
 	}
 	if (c->machine)

@@ -25,10 +25,20 @@
 // counts no frame received or dropped. The monitor's `net` command, typed
 // while deb2 still runs, lists the NICs with their MACs (deb1's given,
 // the others derived) and counters; then `vm stop iso` ends the halted VM.
+//
+// The uplink rides along too: Bochs gets an e1000 on its slirp network
+// (restricted: only slirp's own DHCP and TFTP answer), which the monitor
+// finds on host PCI and drives itself as nic0; network wan is bridged to
+// it. deb1's second NIC is on wan: it gets an address from slirp's DHCP
+// server through the bridge and fetches a random file over TFTP, whose
+// sha256 must be the file's. iso's second NIC is on a network whose uplink
+// (nic1) does not exist: one clear line and a `net-uplink ... state=missing`
+// marker, and every other network works on.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boot, explain, markersOf, ROOT } from './pool.js';
@@ -43,7 +53,14 @@ const image = baseImage(2048);
 const basePath = join(dir, 'base.img');
 writeFileSync(basePath, image);
 const DEB1_MAC = '02:00:00:00:0c:01';
-const debian = (name: string, vcpus: number, action: 'poweroff' | 'shell', net: string, nic: Record<string, unknown>) => ({
+// The machine's own NIC (Bochs' e1000): derived guest MACs take its last two bytes as prefix.
+const HOST_MAC = '52:54:00:12:0a:01';
+const DERIVED = /^02:0a:01:/;
+const tftpRoot = join(dir, 'tftp');
+mkdirSync(tftpRoot);
+const fetched = randomBytes(65536);
+writeFileSync(join(tftpRoot, 'blob.bin'), fetched);
+const debian = (name: string, vcpus: number, action: 'poweroff' | 'shell', net: string, ...nics: Record<string, unknown>[]) => ({
   name,
   memory_mib: 128,
   vcpus,
@@ -51,10 +68,10 @@ const debian = (name: string, vcpus: number, action: 'poweroff' | 'shell', net: 
   initrd: INITRD,
   cmdline: `console=ttyS0 cg.tag=${name} cg.sector=${MARK} cg.action=${action} ${net}`,
   disks: [{ image: 'base', mode: 'rw', overlay: 'discard' }],
-  nics: [nic],
+  nics,
 });
 const vmSet = [
-  debian('deb1', 2, 'poweroff', 'cg.ip=10.0.0.1 cg.ping=10.0.0.2 cg.noreach=10.0.0.3 cg.send=10.0.0.2:5001', { network: 'lab0', mac: DEB1_MAC }),
+  debian('deb1', 2, 'poweroff', 'cg.ip=10.0.0.1 cg.ping=10.0.0.2 cg.noreach=10.0.0.3 cg.send=10.0.0.2:5001 cg.fetch=eth1:blob.bin', { network: 'lab0', mac: DEB1_MAC }, { network: 'wan' }),
   debian('deb2', 1, 'shell', 'cg.ip=10.0.0.2 cg.ping=10.0.0.1 cg.noreach=10.0.0.3 cg.serve=5001 cg.ackto=10.0.0.1', { network: 'lab0' }),
   {
     name: 'iso',
@@ -62,7 +79,7 @@ const vmSet = [
     kernel: join(ROOT, 'build', 'guests', 'vblk.elf'),
     cmdline: 'mode=read-base sectors=1 linger=1',
     disks: [{ image: 'base', mode: 'ro' }],
-    nics: [{ network: 'lab1' }],
+    nics: [{ network: 'lab1' }, { network: 'gone' }],
   },
 ];
 const missing = [KERNEL, INITRD, vmSet[2]!.kernel].find((f) => !existsSync(f));
@@ -71,7 +88,11 @@ const run = missing
   ? null
   : boot({
       emulator: 'bochs',
-      image: { kind: 'iso-variant', vms: { images: { base: basePath }, networks: [{ name: 'lab0' }, { name: 'lab1' }], vms: vmSet } },
+      image: {
+        kind: 'iso-variant',
+        vms: { images: { base: basePath }, networks: [{ name: 'lab0' }, { name: 'lab1' }, { name: 'wan', uplink: 'nic0' }, { name: 'gone', uplink: 'nic1' }], vms: vmSet },
+      },
+      uplink: { mac: HOST_MAC, tftpRoot },
       cpus: 2,
       memMiB: 512,
       ips: 50_000_000,
@@ -144,7 +165,7 @@ test('two Debian guests and a third VM: boot, vCPUs, TSC clock, UART interrupts,
     assert.ok(up, explain(o, `${vm}: eth0 configured; its CG-LINUX lines: ${JSON.stringify(cg)}`));
     assert.is(up![3], '1500', explain(o, `${vm}: MTU 1500 from the device`));
     if (vm === 'deb1') assert.is(up![1], DEB1_MAC, explain(o, 'deb1: the MAC its description gives'));
-    else assert.match(up![1], /^02:43:47:/, explain(o, `${vm}: a derived MAC: locally administered, the machine's prefix`));
+    else assert.match(up![1], DERIVED, explain(o, `${vm}: a derived MAC: locally administered, the machine's prefix (its NIC's last two bytes)`));
     assert.ok(cg.includes('net-unreachable 10.0.0.3'), explain(o, `${vm}: 10.0.0.3 is on another network and must not answer`));
     assert.ok(cg.includes(`net-ping 10.0.0.${vm === 'deb1' ? 2 : 1} ok`), explain(o, `${vm}: pings its neighbour on lab0`));
     assert.ok(cg.includes(`disk-size sectors=${image.length / SECTOR}`), explain(o, `${vm}: the disk has the image's size`));
@@ -169,13 +190,26 @@ test('two Debian guests and a third VM: boot, vCPUs, TSC clock, UART interrupts,
   assert.ok(guestLines(o.lines, 'iso').some((l) => l.startsWith('VBLK read-base sectors=1 ')), explain(o, 'iso ran'));
   assert.ok(Number(stats('deb2')['dev-virtio-net']) > 0 && Number(stats('deb2')['dev-virtio-blk']) > 0, explain(o, 'stats counts virtio-net and virtio-blk exits apart'));
   const links = markersOf(o, 'net-link').filter((m) => m.fields.state === 'up').map((m) => `${m.fields.vm}/${m.fields.network}`).sort();
-  assert.equal(links, ['deb1/lab0', 'deb2/lab0'], explain(o, 'a net-link marker as each Linux driver brings its NIC up (iso has no driver)'));
+  assert.equal(links, ['deb1/lab0', 'deb1/wan', 'deb2/lab0'], explain(o, 'a net-link marker as each Linux driver brings its NIC up (iso has no driver)'));
+  // The uplink: the monitor found Bochs' e1000 on host PCI and bridged wan to it.
+  const nic = markersOf(o, 'host-nic')[0]?.fields;
+  assert.equal(nic && [nic.index, nic.driver, nic.id, nic.mac, nic.irq], ['0', 'e1000', '8086:100e', HOST_MAC, 'poll'], explain(o, `host-nic: Bochs' 82540EM as nic0: ${JSON.stringify(nic)}`));
+  const uplinks = markersOf(o, 'net-uplink').map((m) => `${m.fields.network}/${m.fields.nic}/${m.fields.state}`);
+  assert.equal(uplinks, ['wan/nic0/up', 'gone/nic1/missing'], explain(o, 'wan bridged to nic0; gone names a NIC that is not there'));
+  assert.ok(o.lines.some((l) => /^network gone: uplink nic1: the monitor found 1 host NICs .*the network runs without an uplink/.test(l)), explain(o, 'one clear line for the missing NIC'));
+  const lease = cg('deb1').map((l) => /^uplink-up eth1 mac=(\S+) ip=10\.0\.2\.\d+ server=(10\.0\.2\.2)$/.exec(l)).find(Boolean);
+  assert.ok(lease, explain(o, `deb1: an address from slirp's DHCP server, through the bridge; ${JSON.stringify(cg('deb1'))}`));
+  assert.match(lease![1]!, DERIVED, explain(o, "deb1's wan NIC has a derived MAC"));
+  const sum = createHash('sha256').update(fetched).digest('hex');
+  assert.ok(cg('deb1').includes(`uplink-fetch blob.bin bytes=${fetched.length} sha256=${sum}`), explain(o, `deb1 fetched the file from outside the machine intact; ${JSON.stringify(cg('deb1'))}`));
   // The `net` command, typed while deb2 ran.
   // The shell's lines only: a guest's console line or a marker may land between them.
   const shown = o.interaction.split('\n').filter((l) => !/^(\[\w+\] |@cg )/.test(l)).join('\n');
   assert.match(shown, /network lab0: [12] ports/, explain(o, `net lists lab0: ${shown}`));
   assert.match(shown, /network lab1: 1 ports/, explain(o, `net lists lab1: ${shown}`));
-  assert.match(shown, /iso:\r?\n\s+nic 0 \(00:[0-9a-f]{2}\.0\): network lab1 port 0 mac 02:43:47:[0-9a-f:]{8} link down\r?\n\s+tx 0 frames 0 bytes, rx 0 frames 0 bytes; dropped: 0 spoofed, 0 bad, 0 queue full/, explain(o, `net: nothing reached iso's port on lab1: ${shown}`));
+  assert.match(shown, new RegExp(`network wan: [12] ports, \\d+ frames flooded\r?\n\\s+uplink nic0 \\(e1000 00:[0-9a-f]{2}\\.0\\) port \\d+ mac ${HOST_MAC} link up\r?\n\\s+from wire \\d+ frames`), explain(o, `net shows wan's uplink: ${shown}`));
+  assert.match(shown, /network gone: 1 ports, \d+ frames flooded, no uplink/, explain(o, `gone runs without its uplink: ${shown}`));
+  assert.match(shown, /iso:\r?\n\s+nic 0 \(00:[0-9a-f]{2}\.0\): network lab1 port 0 mac 02:0a:01:[0-9a-f:]{8} link down\r?\n\s+tx 0 frames 0 bytes, rx 0 frames 0 bytes; dropped: 0 spoofed, 0 bad, 0 queue full/, explain(o, `net: nothing reached iso's port on lab1: ${shown}`));
   const deb2Mac = cg('deb2').map((l) => /^net-up eth0 mac=(\S+)/.exec(l)?.[1]).find(Boolean);
   assert.ok(shown.includes(`mac ${deb2Mac} link up`), explain(o, `net shows deb2's NIC with the MAC Linux saw: ${shown}`));
   assert.match(shown, /tx [1-9]\d* frames \d+ bytes, rx [1-9]\d* frames/, explain(o, `net counts frames: ${shown}`));

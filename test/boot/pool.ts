@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEmulator } from '../../qemu/detect.js';
-import { tailLines, type BootImage, type EmulatorKind, type Machine } from '../../qemu/emulator.js';
+import { tailLines, type BootImage, type EmulatorKind, type Machine, type UplinkNic } from '../../qemu/emulator.js';
 import { LineSplitter, parseMarker, type Marker } from '../../qemu/markers.js';
 import { makeIso, type BootEntry } from '../../toolchain/src/image.js';
 import { writeVmsCfg } from '../../toolchain/src/vmcfg.js';
@@ -56,6 +56,8 @@ export interface BootCase {
   firmware?: 'bios' | 'uefi';
   /** The UART the serial line is (BootOptions.serialUnit: 2 for a monitor on cg.serial=com2). */
   serialUnit?: number;
+  /** An e1000 on the emulator's user network for the monitor itself (BootOptions.uplink). */
+  uplink?: UplinkNic;
   until: RegExp;
   timeoutMs: number;
   /** After `until` matched: keep watching this long (e.g. to see that nothing reboots). */
@@ -127,6 +129,7 @@ export function boot(c: BootCase, inSlot = false): Promise<BootOutcome> {
         ...(uefi ? { firmware: 'uefi' as const } : {}),
         ...(c.ips ? { ips: c.ips } : {}),
         ...(c.serialUnit ? { serialUnit: c.serialUnit } : {}),
+        ...(c.uplink ? { uplink: c.uplink } : {}),
       });
       // One subscriber for the machine's whole life: it gets the backlog too.
       const lines: string[] = [];

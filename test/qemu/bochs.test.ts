@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BochsEmulator, bochsLogDiagnostics, bochsrc, bochsScreenTty } from '../../qemu/bochs.js';
+import { BochsEmulator, bochsLogDiagnostics, bochsrc, bochsScreenTty, uplinkSlirpConf } from '../../qemu/bochs.js';
 
 const rc = bochsrc({ iso: '/img/cg.iso', cpus: 2, memMiB: 512, serialPort: 40123, logPath: '/tmp/x/bochs.log' });
 const lines = rc.split('\n');
@@ -35,6 +35,16 @@ test('bochsrc: serial socket, e9 hack, log, display, plugins, panic', () => {
   assert.ok(lines.includes('display_library: term'));
   assert.ok(lines.includes('plugin_ctrl: speaker=false, sb16=false, es1370=false, gameport=false, parallel=false'));
   assert.ok(lines.includes('panic: action=fatal'));
+});
+
+test('bochsrc: an uplink e1000 on restricted slirp beside the CD, no option ROM', () => {
+  const r = bochsrc({ iso: '/i', cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l', uplink: { mac: '52:54:00:12:0a:01', tftpRoot: '/t/root', slirpConf: '/t/slirp.conf' } });
+  assert.match(r, /^pci: enabled=1, chipset=i440fx, slot1=e1000$/m);
+  assert.match(r, /^e1000: enabled=1, mac=52:54:00:12:0a:01, ethmod=slirp, ethdev=\/t\/root, script=\/t\/slirp\.conf$/m);
+  assert.match(r, /^boot: cdrom$/m);
+  assert.not.match(rc, /e1000/, 'none unless asked');
+  assert.equal(uplinkSlirpConf().split('\n').slice(0, 2), ['# slirp config', 'restricted = 1']);
+  assert.throws(() => bochsrc({ iso: '/i', cpus: 1, memMiB: 64, serialPort: 1, logPath: '/l', uplink: { mac: '52:54:00:12:0A:01', tftpRoot: '/t', slirpConf: '/s' } }), /not lowercase/);
 });
 
 test('bochsLogDiagnostics keeps the last error-like lines', () => {

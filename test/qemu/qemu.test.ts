@@ -30,6 +30,12 @@ test('qemuArgs: KVM with an ELF and a command line', () => {
   assert.not.ok(a.includes('-cdrom'));
 });
 
+test('qemuArgs: an uplink e1000 on restricted user networking', () => {
+  const a = qemuArgs('qemu', { image: { kind: 'iso', path: '/i/cg.iso' }, cpus: 1, memMiB: 64, uplink: { mac: '52:54:00:12:0a:01', tftpRoot: '/t' } });
+  const i = a.indexOf('-netdev');
+  assert.equal(a.slice(i, i + 4), ['-netdev', 'user,id=up0,restrict=on,tftp=/t', '-device', 'e1000,netdev=up0,mac=52:54:00:12:0a:01,romfile=']);
+});
+
 test('debugExitValue decodes (v << 1) | 1', () => {
   assert.is(debugExitValue(3), 1);
   assert.is(debugExitValue(1), 0);

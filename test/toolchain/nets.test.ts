@@ -52,10 +52,19 @@ test('networks and nics: defaults, given MACs lower-cased, unused networks left 
   assert.not.match(parse({ vms: [vm('a')] }) && emitVmsCfg(parse({ vms: [vm('a')] })), /network|nic/, 'no networks: no lines');
 });
 
+test('an uplink: kept on the network, written after its name in vms.cfg', () => {
+  const set = parse({ networks: [{ name: 'lab0' }, { name: 'wan', uplink: 'nic0' }], vms: [vm('a', { nics: [{ network: 'lab0' }, { network: 'wan' }] })] });
+  assert.equal(set.networks, [{ name: 'lab0' }, { name: 'wan', uplink: 'nic0' }]);
+  assert.match(emitVmsCfg(set), /\nnetwork lab0\nnetwork wan nic0\nvm a\n/);
+});
+
 test('bad networks and nics: every error names the path, the value and the fix', () => {
   const cases: [unknown, RegExp][] = [
     [{ networks: { lab0: {} }, vms: [vm('a')] }, /^networks: \{"lab0":\{\}\} is not a list; write "networks": \[ \{ "name": "lab0" \} \]$/],
-    [{ networks: [{ name: 'lab0', uplink: 'nic0' }], vms: [vm('a')] }, /^networks\[0\]\.uplink: "nic0": an uplink to the machine's own NIC is not supported yet .*; remove "uplink"$/],
+    [{ networks: [{ name: 'lab0', uplink: 'eth0' }], vms: [vm('a')] }, /^networks\[0\]\.uplink: "eth0" is no host NIC; write "nic0" \(the first NIC the monitor finds\), up to "nic3"$/],
+    [{ networks: [{ name: 'lab0', uplink: 'nic4' }], vms: [vm('a')] }, /^networks\[0\]\.uplink: "nic4" is no host NIC/],
+    [{ networks: [{ name: 'lab0', uplink: 0 }], vms: [vm('a')] }, /^networks\[0\]\.uplink: 0 is no host NIC/],
+    [{ networks: [{ name: 'a', uplink: 'nic1' }, { name: 'b', uplink: 'nic1' }], vms: [vm('a')] }, /^networks\[1\]\.uplink: "nic1" is the uplink of network "a" already; give each network its own NIC$/],
     [{ networks: [{ name: 'Lab0' }], vms: [vm('a')] }, /^networks\[0\]\.name: "Lab0" is not a valid network name; use 1 to 31/],
     [{ networks: [{ name: 'x' }, { name: 'x' }], vms: [vm('a')] }, /^networks\[1\]\.name: "x" is declared twice; names must be unique$/],
     [{ networks: [{}], vms: [vm('a')] }, /^networks\[0\]\.name: missing; give the network a name such as "lab0"$/],

@@ -373,6 +373,15 @@ static void test_nets(void)
 	CHECK(parse(buf) == -CG_EINVAL && line_is(12) && strstr(err, "more than 4 nics"), "5th nic rejected");
 	CHECK(parse("cgvms 1\nnetwork lab0\nnetwork lab0\n") == -CG_EINVAL && line_is(3) && strstr(err, "used twice"),
 	      "network twice");
+	/* Uplinks: a host NIC by the monitor's number, each network its own. */
+	CHECK(parse("cgvms 1\nnetwork lab0\nnetwork wan nic0\nnetwork wan2 nic3\nvm a\nmem 2\nvcpus 1\nkernel k\nend\n") == 0 && cfg.networks[0].uplink == -1 &&
+	      cfg.networks[1].uplink == 0 && cfg.networks[2].uplink == 3 && !strcmp(cfg.networks[1].name, "wan"),
+	      "uplinks parse");
+	CHECK(parse("cgvms 1\nnetwork wan nic4\n") == -CG_EINVAL && strstr(err, "uplink 'nic4' is no host NIC"), "uplink past nic3");
+	CHECK(parse("cgvms 1\nnetwork wan eth0\n") == -CG_EINVAL && strstr(err, "write nic0"), "uplink not nicN");
+	CHECK(parse("cgvms 1\nnetwork wan nic0 nic1\n") == -CG_EINVAL && strstr(err, "optional uplink"), "three fields");
+	CHECK(parse("cgvms 1\nnetwork a nic1\nnetwork b nic1\n") == -CG_EINVAL && line_is(3) &&
+	      strstr(err, "uplink of another network"), "one NIC, two networks");
 	CHECK(parse("cgvms 1\nnetwork Lab0\n") == -CG_EINVAL && strstr(err, "network name"), "bad network name");
 	CHECK(parse("cgvms 1\nnetwork\n") == -CG_EINVAL && strstr(err, "'network' needs a value"), "network without name");
 	CHECK(parse("cgvms 1\nvm a\nmem 2\nvcpus 1\nkernel k\nend\nnetwork lab0\n") == -CG_EINVAL && line_is(7) &&

@@ -37,6 +37,10 @@ UNIT_FW_SRCS += dev_pci pci_msix virtio_pci virtio_blk disk token_bucket
 # Guest networks: the switch, and virtio-net through it.
 UNIT_TESTS += test_net_switch test_virtio_net
 UNIT_FW_SRCS += net_switch virtio_net
+# Host devices the monitor drives: the Intel 8254x rings against a fake
+# device, host PCI enumeration and the MCFG table against fake buses.
+UNIT_TESTS += test_e1000 test_pci_host
+UNIT_FW_SRCS += e1000 pci_host
 # 8254 PIT and port 0x61 model (firmware/devices/dev_pit.c).
 UNIT_TESTS += test_pit
 UNIT_FW_SRCS += dev_pit
@@ -114,7 +118,7 @@ unit-clean:
 	rm -rf $(UNIT_OUT)
 
 # Sources are named by basename; each layer folder is searched.
-UNIT_FW_DIRS := core loader devices devices/virtio arch/x86/vmx lib init shell
+UNIT_FW_DIRS := core loader devices devices/virtio drivers arch/x86/vmx lib init shell
 vpath %.c $(addprefix firmware/,$(UNIT_FW_DIRS))
 $(UNIT_OUT)/fw/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -2,7 +2,8 @@
 // "networks" lists each network (a switch in the monitor) once; a VM's
 // "nics" attach virtio-net devices to them, each with its MAC (given, or
 // derived by the monitor) and optional rate limits. No frame crosses
-// between networks. An uplink to the machine's own NIC is not there yet.
+// between networks. A network's "uplink" bridges it to a NIC of the machine
+// the monitor drives itself ("nic0": the first one it finds, docs/networking.md).
 
 import { Checker, isObject, show } from './checker.js';
 
@@ -22,7 +23,12 @@ export const NET_LIMITS = {
 
 export interface VmNetworkDesc {
   name: string;
+  /** The host NIC bridged in (plain L2, no NAT): "nic0" .. "nic3". */
+  uplink?: string;
 }
+
+/** Host NICs an uplink may name: the monitor's nic0 .. nic3, in the order it finds them. */
+export const UPLINK = /^nic[0-3]$/;
 
 export interface VmNicDesc {
   network: string;
@@ -65,9 +71,11 @@ export function checkNetworks(c: Checker, v: unknown): { networks: VmNetworkDesc
     else if (typeof n.name !== 'string' || !NETWORK_NAME.test(n.name))
       c.bad(`${at}.name`, `${show(n.name)} is not a valid network name; use 1 to 31 of a-z, 0-9, _ and -, starting with a letter`);
     else if (networks.some((o) => o.name === n.name)) c.bad(`${at}.name`, `${show(n.name)} is declared twice; names must be unique`);
-    else if (n.uplink !== undefined)
-      c.bad(`${at}.uplink`, `${show(n.uplink)}: an uplink to the machine's own NIC is not supported yet (guest networks are internal to the machine for now); remove "uplink"`);
-    else networks.push({ name: n.name });
+    else if (n.uplink !== undefined && (typeof n.uplink !== 'string' || !UPLINK.test(n.uplink)))
+      c.bad(`${at}.uplink`, `${show(n.uplink)} is no host NIC; write "nic0" (the first NIC the monitor finds), up to "nic3"`);
+    else if (n.uplink !== undefined && networks.some((o) => o.uplink === n.uplink))
+      c.bad(`${at}.uplink`, `${show(n.uplink)} is the uplink of network ${JSON.stringify(networks.find((o) => o.uplink === n.uplink)!.name)} already; give each network its own NIC`);
+    else networks.push(n.uplink === undefined ? { name: n.name } : { name: n.name, uplink: n.uplink as string });
   });
   return { networks, declared };
 }

@@ -1,17 +1,10 @@
-/* Thin wrappers over x86 instructions the monitor uses. */
+/* Thin wrappers over x86 instructions the monitor uses (port I/O and MMIO
+ * in <cg/hw_io.h>, which drivers share). */
 #ifndef X86_INSN_H
 #define X86_INSN_H
 
+#include <cg/hw_io.h>
 #include <cg/types.h>
-
-static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline u8 inb(u16 port)
-{
-	u8 v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline void outw(u16 port, u16 v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
 
 static inline u64 rdmsr(u32 msr)
 {
@@ -61,7 +54,5 @@ static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void cpu_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 
-static inline u32 mmio_read32(u64 addr) { return *(volatile u32 *)(uintptr_t)addr; }
-static inline void mmio_write32(u64 addr, u32 v) { *(volatile u32 *)(uintptr_t)addr = v; }
 
 #endif

@@ -21,11 +21,22 @@ static void unlock(void)
 	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
 }
 
+static bool serial_wedged;
+
 static void serial_write(char c)
 {
-	/* Bounded: a missing UART reads 0xFF, which also says "empty". */
-	for (u32 i = 0; i < 100000 && !(inb(COM1_LSR) & LSR_THR_EMPTY); i++)
+	/* Bounded (a missing UART reads 0xFF, which also says "empty"), but
+	 * long: an emulator's UART keeps THRE clear while the host end of its
+	 * line is not read, and a byte written then is lost. After one wait
+	 * ran out the line counts as wedged and waits briefly until THRE
+	 * shows again. */
+	u32 spins = serial_wedged ? 1000 : 20000000;
+	u32 i = 0;
+	while (i < spins && !(inb(COM1_LSR) & LSR_THR_EMPTY)) {
 		pause();
+		i++;
+	}
+	serial_wedged = i == spins;
 	outb(COM1, (u8)c);
 }
 

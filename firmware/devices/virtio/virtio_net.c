@@ -49,15 +49,19 @@ static int tx_pop(struct virtio_net *n)
  * queue for want of descriptors). */
 static void tx_interrupt(struct virtio_net *n, u16 old, u64 now, u32 frames)
 {
+	bool fresh = false;
+
 	if (n->txq.used_idx != old && !n->tx_irq_owed) {
 		n->tx_irq_owed = true;
 		n->tx_irq_old = old;
 		n->tx_irq_due = now + VIRTIO_NET_TX_IRQ_DEFER_NS;
+		fresh = true;
 	}
 	if (!n->tx_irq_owed)
 		return;
 	if (n->tx_stream && now < n->tx_irq_due && frames < n->txq.size / 2u) {
-		n->st.irqs_deferred++;
+		if (fresh)
+			n->st.irqs_deferred++;
 		return;
 	}
 	n->tx_irq_owed = false;

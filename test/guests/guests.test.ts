@@ -104,7 +104,8 @@ const entries = pre ? [] : loadManifest().filter((e) => !ONLY || ONLY.test(e.nam
 const byName = new Map(entries.map((e) => [e.name, e]));
 
 // The probe: one small guest first; the rest wait for it.
-const probeEntry = byName.get('exitcode') ?? entries[0];
+// (Not a guest with a NIC: those boot only as their set.)
+const probeEntry = byName.get('exitcode') ?? entries.find((e) => !e.nic);
 const probe: Promise<RunGuestsResult> | null = probeEntry ? boot([{ entry: probeEntry }]) : null;
 const probeOk: Promise<string | null> = probe
   ? probe.then(

@@ -28,6 +28,7 @@ struct vm_nic {
 	u32 index;
 	int port;		/* -1 until attached */
 	struct net_frame *q;	/* the port's queue */
+	u32 sent_to;		/* ports this device's batch queued frames on */
 };
 
 #define NIC_PAGES ((sizeof(struct vm_nic) + PAGE_SIZE - 1) / PAGE_SIZE)
@@ -80,32 +81,59 @@ static bool port_admit(void *ctx, u32 len, u64 now, u64 *ready_at, bool first)
 	return ok;
 }
 
-void vm_net_deliver(struct net_switch *sw, u32 mask)
+/* Switch lock held: hand on the frames net_switch_send queued on the ports
+ * in mask: the uplink's port straight onto the wire, a VM's into its RX
+ * buffers (one interrupt at most). skip: the sender, whose device lock its
+ * caller holds (it takes its own frames when it lets go). */
+static void deliver_mask(struct net_switch *sw, u32 mask, const struct vm_nic *skip)
 {
 	for (u32 d = 0; mask; d++, mask >>= 1) {
 		struct vm_nic *to;
 
-		if (!(mask & 1))
+		/* A port that left since has no owner to deliver to. */
+		if (!(mask & 1) || !sw->ports[d].used)
 			continue;
 		/* The uplink's port: straight onto the wire. */
 		if (vm_uplink_kick(sw->ports[d].owner))
 			continue;
 		to = sw->ports[d].owner;
 		/* Busy: its holder delivers when it lets go (port_unlocked). */
-		if (!spin_trylock(&to->dev.tp.lock))
+		if (to == skip || !spin_trylock(&to->dev.tp.lock))
 			continue;
 		deliver_locked(to);
 		spin_unlock(&to->dev.tp.lock);
 	}
 }
 
+void vm_net_deliver(struct net_switch *sw, u32 mask)
+{
+	deliver_mask(sw, mask, NULL);
+}
+
+/* Queue the frame on its receiving ports; port_flush hands the batch on. */
 static void port_send(void *ctx, const u8 *frame, u32 len)
 {
 	struct vm_nic *n = ctx;
 	struct net_switch *sw = n->sw;
 
 	spin_lock(&sw->lock);
-	vm_net_deliver(sw, net_switch_send(sw, (u32)n->port, frame, len));
+	n->sent_to |= net_switch_send(sw, (u32)n->port, frame, len);
+	spin_unlock(&sw->lock);
+}
+
+/* The sender's batch is complete: move it into the receivers' RX buffers,
+ * one interrupt per receiver at most, and the uplink's onto the wire. */
+static void port_flush(void *ctx)
+{
+	struct vm_nic *n = ctx;
+	struct net_switch *sw = n->sw;
+	u32 mask = n->sent_to;
+
+	if (!mask)
+		return;
+	n->sent_to = 0;
+	spin_lock(&sw->lock);
+	deliver_mask(sw, mask, n);
 	spin_unlock(&sw->lock);
 }
 
@@ -169,7 +197,8 @@ static int nic_create(struct vm *vm, const struct vmcfg_nic *c, u32 i, struct vm
 {
 	u64 np = mem_alloc_pages(NIC_PAGES), qp = np ? mem_alloc_pages(QUEUE_PAGES) : 0;
 	struct virtq_mem m = { vm_device_map, vm };
-	struct virtio_net_port ops = { port_admit, port_send, port_pull, port_link, port_unlocked, NULL };
+	struct virtio_net_port ops = { .admit = port_admit, .send = port_send, .pull = port_pull,
+				       .link = port_link, .unlocked = port_unlocked, .flush = port_flush };
 	struct vm_nic *n;
 	char label[64];
 	u8 mac[NET_ETH_ALEN];

@@ -149,7 +149,7 @@ static void queue(struct fnic *n, u32 q, u32 size, u64 d, u64 a, u64 u)
 
 static void nic_up(struct fnic *n, const u8 *mac, u64 features, u32 qsize, u64 pps)
 {
-	struct virtio_net_port ops = { p_admit, p_send, p_pull, NULL, NULL, n };
+	struct virtio_net_port ops = { .admit = p_admit, .send = p_send, .pull = p_pull, .ctx = n };
 	struct virtq_mem m = { gmap, n };
 
 	pci_bus_init(&n->bus);

@@ -3,7 +3,8 @@
 // CG_TEST_JOBS (default 2) boots at a time. Single-vCPU guests share boots
 // (CG_GUEST_BATCH, default 4, VMs per boot; 1 boots each alone); SMP guests,
 // `alone = yes` ones and the pairs (isolation victim + attacker, which also
-// checks the output tags, and vcpu_state) have their own.
+// checks the output tags, and vcpu_state) have their own; the guests with a
+// NIC (vnet's roles) are one set.
 //
 // CG_GUESTS=REGEX runs only the entries whose names match (and the pair
 // boots only when both of their entries do).
@@ -61,8 +62,10 @@ function boot(specs: VmSpec[], cpusOverride?: number): Promise<RunGuestsResult> 
       kernel: entry.file,
       ...(entry.extraParams ? { cmdline: entry.extraParams } : {}),
       ...(entry.onUnassignedAccess ? { on_unassigned_access: entry.onUnassignedAccess } : {}),
+      ...(entry.nic ? { nics: [entry.nic] } : {}),
     }));
-    const set = checkVmDescription({ vms }, GUESTS, { source: 'test/guests/manifest.ini' });
+    const networks = [...new Set(specs.flatMap(({ entry }) => (entry.nic ? [entry.nic.network] : [])))].map((name) => ({ name }));
+    const set = checkVmDescription({ ...(networks.length ? { networks } : {}), vms }, GUESTS, { source: 'test/guests/manifest.ini' });
     const memMiB = set.vms.reduce((s, v) => s + v.memoryMiB, 0) + 128;
     const cpus = cpusOverride ?? Math.max(2, ...set.vms.map((v) => v.vcpus));
     const timeoutMs = BOOT_MS + Math.max(...specs.map(({ entry }) => entry.timeoutS)) * 1000;
@@ -104,7 +107,8 @@ const entries = pre ? [] : loadManifest().filter((e) => !ONLY || ONLY.test(e.nam
 const byName = new Map(entries.map((e) => [e.name, e]));
 
 // The probe: one small guest first; the rest wait for it.
-const probeEntry = byName.get('exitcode') ?? entries[0];
+// (Not a guest with a NIC: those boot only as their set.)
+const probeEntry = byName.get('exitcode') ?? entries.find((e) => !e.nic);
 const probe: Promise<RunGuestsResult> | null = probeEntry ? boot([{ entry: probeEntry }]) : null;
 const probeOk: Promise<string | null> = probe
   ? probe.then(
@@ -128,6 +132,12 @@ const stateB: ManifestEntry | undefined = stateEntry && { ...stateEntry, name: '
 const statePair = stateEntry && stateB ? afterProbe([{ entry: stateEntry }, { entry: stateB }], 1) : null;
 statePair?.catch(() => {});
 
+// Guests with a NIC boot together, one VM set (vnet: its roles need each
+// other), on as many emulated CPUs as VMs so that none waits for a CPU.
+const netEntries = entries.filter((e) => e.nic);
+const netSet = netEntries.length ? afterProbe(netEntries.map((entry) => ({ entry })), netEntries.length) : null;
+netSet?.catch(() => {});
+
 // Start every boot now (the pool limits them), then assert in uvu's order.
 // Single-vCPU guests share boots, BATCH at a time as VMs of one set: the
 // monitor's own boot under Bochs costs as much as a small guest's run, and
@@ -142,6 +152,7 @@ const start = (group: ManifestEntry[]): Promise<RunGuestsResult> => {
   return p;
 };
 if (statePair) results.set(stateEntry!.name, statePair);
+if (netSet) for (const e of netEntries) results.set(e.name, netSet);
 // The isolation pair: the attacker's stray writes and the victim's checksum in one boot.
 const victim = byName.get('isolation_victim');
 const attacker = byName.get('isolation_attacker');
@@ -199,6 +210,31 @@ test('vcpu state pair: the VM that starts second on the CPU finds none of the fi
     const vm = r.vms.find((v) => v.name === name);
     assert.match(vm?.output ?? '', /^PASS: start: XMM0-7/m, explain(r, name, `${name}: no start check`));
   }
+});
+
+test('vnet: spoofed frames dropped and counted, broken rings stop only that device, stats count NIC exits apart', async () => {
+  if (!netSet) return;
+  const r = await netSet;
+  const stats = (name: string) => r.monitorOutput.match(new RegExp(`^@cg vm-stats name=${name} .*$`, 'm'))?.[0] ?? '';
+  const field = (line: string, key: string) => Number(new RegExp(`\\b${key}=(\\d+)`).exec(line)?.[1] ?? 0);
+  const bad = stats('vnet_bad');
+  // 4 kinds x 8 frames (vnet.c SPOOF_KINDS x SPOOF_EACH), all dropped at its port.
+  assert.is(field(bad, 'net-spoofed'), 32, explain(r, 'vnet_bad', 'the switch counts its 32 spoofed frames'));
+  for (const n of ['vnet_sink', 'vnet_pump']) assert.is(field(stats(n), 'net-spoofed'), 0, explain(r, n, `${n} spoofed nothing`));
+  // Its flood met its NIC's packets_per_s bucket.
+  assert.ok(field(bad, 'net-throttled') > 0, explain(r, 'vnet_bad', 'the flood was throttled'));
+  // Each broken ring: one line naming the VM and the NIC, for vnet_bad only.
+  const broken = r.monitorOutput.split('\n').filter((l) => /virtio-net nic \d+ \(network lab0\): .*; device needs reset/.test(l));
+  assert.is(broken.length, 8, explain(r, 'vnet_bad', `8 device-needs-reset lines (vnet.c cases), got ${broken.length}`));
+  assert.ok(broken.every((l) => l.includes('vm vnet_bad: virtio-net nic 0 (network lab0)')), explain(r, 'vnet_bad', `only vnet_bad's NIC failed:\n${broken.join('\n')}`));
+  // stats counts virtio-net exits apart from virtio-blk ones (these VMs have no disk).
+  for (const n of ['vnet_sink', 'vnet_pump', 'vnet_bad']) {
+    assert.ok(field(stats(n), 'dev-virtio-net') > 0, explain(r, n, `${n}: dev-virtio-net counted`));
+    assert.is(field(stats(n), 'dev-virtio-blk'), 0, explain(r, n, `${n}: no dev-virtio-blk exits`));
+  }
+  const rate = /^VNET rate quiet=(\d+) flood=(\d+) flood_frames=(\d+)/m.exec(r.vms.find((v) => v.name === 'vnet_sink')?.output ?? '');
+  if (rate) console.log(`  vnet: pump frames in the window: ${rate[1]} quiet, ${rate[2]} next to the flood (${rate[3]} flood frames)`);
+  assert.ok(r.done, explain(r, 'vnet_sink', 'the monitor ran on to vms-done'));
 });
 
 test('delivery_unassigned: the stop names the event delivery, not the instruction at RIP', async () => {

@@ -5,7 +5,9 @@
 // expect (required: a QEMU-convention exit status, or `stop:<reason>`),
 // qemu_expect, groups (space-separated), on_unassigned_access (ignore or
 // stop, the VM description's field), alone (yes: never shares its boot with
-// other guests; no, the default).
+// other guests; no, the default), nic (`<network> [mac=M]
+// [packets_per_s=N]`: one virtio-net NIC, as a VM description's nics line;
+// guests.test.ts boots every entry with a nic as one VM set).
 
 export type Expectation = { kind: 'status'; status: number } | { kind: 'stop'; reason: string };
 
@@ -18,6 +20,8 @@ export interface ManifestEntry {
   timeoutS: number;
   expect: Expectation;
   qemuExpect?: Expectation;
+  /** One NIC (a VM description's `nics` entry); absent: none. */
+  nic?: { network: string; mac?: string; packets_per_s?: number };
   /** The VM description's on_unassigned_access; absent: not given (ignore). */
   onUnassignedAccess?: 'ignore' | 'stop';
   groups: string[];
@@ -32,7 +36,7 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access', 'alone'] as const;
+export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access', 'alone', 'nic'] as const;
 type Key = (typeof MANIFEST_KEYS)[number];
 /** Section names double as VM names. */
 const SECTION = /^\[([a-z][a-z0-9_-]{0,30})\]$/;
@@ -95,6 +99,19 @@ export function parseManifest(text: string, source = 'manifest.ini'): ManifestEn
     if (alone) {
       if (alone.value !== 'yes' && alone.value !== 'no') fail(alone.line, `alone = ${alone.value} is not yes or no`);
       entry.alone = alone.value === 'yes';
+    }
+    const nic = get('nic');
+    if (nic) {
+      const [network, ...opts] = nic.value.split(/\s+/);
+      if (!network || !/^[a-z][a-z0-9_-]*$/.test(network)) fail(nic.line, `nic = ${nic.value} does not start with a network name`);
+      entry.nic = { network: network! };
+      for (const o of opts) {
+        const m = /^(mac|packets_per_s)=(\S+)$/.exec(o);
+        if (!m) fail(nic.line, `nic option ${o} is not mac=<MAC> or packets_per_s=<N>`);
+        if (m![1] === 'mac') entry.nic.mac = m![2]!;
+        else if (/^\d+$/.test(m![2]!)) entry.nic.packets_per_s = Number(m![2]);
+        else fail(nic.line, `packets_per_s=${m![2]} is not a whole number`);
+      }
     }
     if (!/^[A-Za-z0-9._-]+$/.test(entry.file)) fail(file!.line, `file = ${entry.file} is not a plain file name in build/guests`);
     entries.push(entry);

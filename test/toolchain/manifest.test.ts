@@ -63,6 +63,9 @@ test('errors name the line', () => {
     ['[a]\nfile = a.elf\nexpect = 1\non_unassigned_access = drop\n', /^manifest\.ini line 4: on_unassigned_access = drop is not ignore or stop/],
     ['[a]\nfile = a.elf\nexpect = 1\nalone = true\n', /^manifest\.ini line 4: alone = true is not yes or no/],
     ['[a]\nfile = ../x.elf\nexpect = 1\n', /^manifest\.ini line 2: file = \.\.\/x\.elf is not a plain file name/],
+    ['[a]\nfile = a.elf\nexpect = 1\nnic = Lab0\n', /^manifest\.ini line 4: nic = Lab0 does not start with a network name/],
+    ['[a]\nfile = a.elf\nexpect = 1\nnic = lab0 speed=9\n', /^manifest\.ini line 4: nic option speed=9 is not mac=<MAC> or packets_per_s=<N>/],
+    ['[a]\nfile = a.elf\nexpect = 1\nnic = lab0 packets_per_s=x\n', /^manifest\.ini line 4: packets_per_s=x is not a whole number/],
   ];
   for (const [text, re] of cases) {
     try {
@@ -73,6 +76,13 @@ test('errors name the line', () => {
       assert.match((e as Error).message, re);
     }
   }
+});
+
+test('nic: a network, then mac= and packets_per_s=', () => {
+  const [e] = parseManifest('[n]\nfile = n.elf\nexpect = 1\nnic = lab0 mac=02:00:00:00:0e:01 packets_per_s=10\n');
+  assert.equal(e!.nic, { network: 'lab0', mac: '02:00:00:00:0e:01', packets_per_s: 10 });
+  assert.equal(parseManifest('[n]\nfile = n.elf\nexpect = 1\nnic = lab1\n')[0]!.nic, { network: 'lab1' });
+  assert.is(parseManifest('[n]\nfile = n.elf\nexpect = 1\n')[0]!.nic, undefined);
 });
 
 test('expectations and SUMMARY lines', () => {

@@ -279,7 +279,7 @@ static void setup(u64 bps, u64 pps)
 	nlogs = 0;
 	for (u32 i = 0; i < NICS; i++) {
 		struct tnic *t = &nics[i];
-		struct virtio_net_port ops = { p_admit, p_send, p_pull, p_link, NULL, t };
+		struct virtio_net_port ops = { .admit = p_admit, .send = p_send, .pull = p_pull, .link = p_link, .ctx = t };
 
 		if (!t->ram)
 			t->ram = malloc(RAM_SIZE);
@@ -413,6 +413,48 @@ static void test_budget_and_event_idx(void)
 	CHECK(a->msis[2] == irq, "event index suppresses the interrupt");
 }
 
+/* A stream: notifications every VIRTIO_NET_TX_KICK_EVERY frames, the
+ * rest taken by polls; the transmit interrupt held until the stream ends;
+ * a lone frame notifies and interrupts at once. The driver asks for an
+ * interrupt at the next used entry, as Linux does with one frame out. */
+static void test_stream(void)
+{
+	struct tnic *a = &nics[0], *b = &nics[1];
+	const u64 used_event = TXA + 4 + 2ull * QS, avail_event = TXU + 4 + 8ull * QS;
+
+	setup(0, 0);
+	drv_init(a, FEATURES | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	post_rx(b, QS, 1530, true);
+	u32 irq = a->msis[2];
+	put16(a, used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 1, true);
+	CHECK(tx_used(a) == 1 && rx_used(b) == 1 && a->msis[2] == irq + 1, "a lone frame: sent, interrupt at once");
+	CHECK(get16(a, avail_event) == 1 && !a->dev.tx_stream, "the next frame notifies");
+	fake_now += VIRTIO_NET_TX_STREAM_NS / 4;
+	put16(a, used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 2, true);
+	CHECK(a->dev.tx_stream && tx_used(a) == 2 && rx_used(b) == 2, "a second one soon after: a stream, sent at once");
+	CHECK(get16(a, avail_event) == 2 + VIRTIO_NET_TX_KICK_EVERY - 1, "the next notification only TX_KICK_EVERY frames on");
+	CHECK(a->msis[2] == irq + 1 && a->dev.tx_irq_owed, "its interrupt waits");
+	/* The driver adds three without notifying (avail_event ahead). */
+	for (u32 i = 0; i < 3; i++)
+		post_tx(a, MACS[1], MACS[0], 64, (u8)(3 + i), false);
+	fake_now += 1000;
+	CHECK(virtio_net_ready_at(&a->dev) != 0, "a poll is wanted while streaming");
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(tx_used(a) == 5 && rx_used(b) == 5 && a->dev.st.tx_polled == 3, "a poll takes them");
+	CHECK(a->msis[2] == irq + 1, "the interrupt still waits");
+	fake_now += VIRTIO_NET_TX_STREAM_NS;
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(!a->dev.tx_stream && get16(a, avail_event) == 5, "a quiet poll ends the stream: the next frame notifies");
+	CHECK(a->msis[2] == irq + 2 && !a->dev.tx_irq_owed, "the held interrupt goes");
+	CHECK(virtio_net_ready_at(&a->dev) == 0, "nothing more to do");
+	fake_now += VIRTIO_NET_TX_STREAM_NS * 2;
+	put16(a, used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 9, true);
+	CHECK(tx_used(a) == 6 && a->msis[2] == irq + 3, "a lone frame after the stream: at once again");
+}
+
 static void test_throttle(void)
 {
 	struct tnic *a = &nics[0], *b = &nics[1];
@@ -540,6 +582,7 @@ int main(void)
 	test_frames();
 	test_queue_full();
 	test_budget_and_event_idx();
+	test_stream();
 	test_throttle();
 	test_bad_rings();
 	test_bad_rx();

@@ -27,6 +27,50 @@ static int net_pop(struct virtio_net *n, struct virtq *q, struct virtq_chain *c)
 	return rc;
 }
 
+/* Pop the next transmit chain. On an empty ring it asks for the next
+ * notification: at the next frame, or while streaming TX_KICK_EVERY
+ * frames on (the polls take the ones before), then looks once more. */
+static int tx_pop(struct virtio_net *n)
+{
+	int rc = virtq_pop(&n->txq, &n->mem, &n->chain);
+
+	if (rc == 0) {
+		virtq_set_avail_event_ahead(&n->txq, &n->mem,
+					    n->tx_stream ? (u16)(VIRTIO_NET_TX_KICK_EVERY - 1) : 0);
+		rc = virtq_pop(&n->txq, &n->mem, &n->chain);
+	}
+	return rc;
+}
+
+/* The transmit-used interrupt the frames pushed since old earned: at once
+ * unless streaming (the driver reclaims its buffers on every transmit
+ * anyway), then when the stream ends, TX_IRQ_DEFER_NS later, or when
+ * half the ring came back in one go (the driver may have stopped its
+ * queue for want of descriptors). */
+static void tx_interrupt(struct virtio_net *n, u16 old, u64 now, u32 frames)
+{
+	bool fresh = false;
+
+	if (n->txq.used_idx != old && !n->tx_irq_owed) {
+		n->tx_irq_owed = true;
+		n->tx_irq_old = old;
+		n->tx_irq_due = now + VIRTIO_NET_TX_IRQ_DEFER_NS;
+		fresh = true;
+	}
+	if (!n->tx_irq_owed)
+		return;
+	if (n->tx_stream && now < n->tx_irq_due && frames < n->txq.size / 2u) {
+		if (fresh)
+			n->st.irqs_deferred++;
+		return;
+	}
+	n->tx_irq_owed = false;
+	if (virtq_should_notify(&n->txq, &n->mem, n->tx_irq_old)) {
+		n->st.interrupts++;
+		virtio_pci_queue_interrupt(&n->tp, VIRTIO_NET_TXQ);
+	}
+}
+
 static void net_interrupt(struct virtio_net *n, struct virtq *q, u16 old, u32 qi)
 {
 	if (q->used_idx != old && virtq_should_notify(q, &n->mem, old)) {
@@ -45,8 +89,16 @@ static void net_check_up(struct virtio_net *n)
 	}
 }
 
-/* Transmit within VIRTIO_NET_EXIT_FRAMES frames at now. */
-static void net_tx(struct virtio_net *n, u64 now)
+/* Hand what this batch queued on to the receiving NICs. */
+static void tx_flush(struct virtio_net *n)
+{
+	if (n->port.flush)
+		n->port.flush(n->port.ctx);
+}
+
+/* Transmit within VIRTIO_NET_EXIT_FRAMES frames at now, on a notification
+ * (kicked) or a poll. */
+static void net_tx(struct virtio_net *n, u64 now, bool kicked)
 {
 	u16 old = n->txq.used_idx;
 	u32 frames = 0;
@@ -56,6 +108,12 @@ static void net_tx(struct virtio_net *n, u64 now)
 		n->tx_pending = false;
 		return;
 	}
+	/* A notification soon after the last frame: a stream. A poll long
+	 * after it: the stream is over, the next frame notifies again. */
+	if (kicked)
+		n->tx_stream = n->tx_last && now - n->tx_last < VIRTIO_NET_TX_STREAM_NS;
+	else if (n->tx_stream && now - n->tx_last >= VIRTIO_NET_TX_STREAM_NS)
+		n->tx_stream = false;
 	while (n->txq.size) {
 		if (!n->tx_pending) {
 			int rc;
@@ -66,7 +124,7 @@ static void net_tx(struct virtio_net *n, u64 now)
 				n->st.deferrals++;
 				break;
 			}
-			rc = net_pop(n, &n->txq, &n->chain);
+			rc = tx_pop(n);
 			if (rc == 0)
 				break;
 			if (rc < 0) {
@@ -74,6 +132,8 @@ static void net_tx(struct virtio_net *n, u64 now)
 				break;
 			}
 			frames++;
+			if (!kicked)
+				n->st.tx_polled++;
 			/* The header, then one whole frame; anything else is
 			 * dropped (the buffer goes back, nothing is sent). */
 			if (n->chain.read_len < VIRTIO_NET_HDR_LEN + NET_ETH_HLEN ||
@@ -102,8 +162,15 @@ static void net_tx(struct virtio_net *n, u64 now)
 		n->st.tx_frames++;
 		n->st.tx_bytes += n->tx_len;
 		n->port.send(n->port.ctx, n->frame, n->tx_len);
+		/* Receivers get frames in bunches (one interrupt each), but
+		 * before their queues could fill. */
+		if (frames % VIRTIO_NET_DELIVER_EVERY == 0)
+			tx_flush(n);
 	}
-	net_interrupt(n, &n->txq, old, VIRTIO_NET_TXQ);
+	tx_flush(n);
+	if (frames)
+		n->tx_last = now;
+	tx_interrupt(n, old, now, frames);
 }
 
 u32 virtio_net_rx(struct virtio_net *n, const struct virtio_net_src *src, u32 max)
@@ -182,7 +249,7 @@ static void net_queue_notify(void *ctx, u32 q)
 	if (q == VIRTIO_NET_TXQ) {
 		n->st.tx_notifies++;
 		if (!n->tx_pending || n->now() >= n->ready_at)
-			net_tx(n, n->now());
+			net_tx(n, n->now(), true);
 	} else {
 		/* New receive buffers: frames that waited for them go now. */
 		n->st.rx_notifies++;
@@ -199,6 +266,9 @@ static void net_reset(void *ctx)
 	n->tx_pending = false;
 	n->backlog = false;
 	n->ready_at = 0;
+	n->tx_stream = false;
+	n->tx_last = 0;
+	n->tx_irq_owed = false;
 	if (n->up) {
 		n->up = false;
 		if (n->port.link)
@@ -206,13 +276,15 @@ static void net_reset(void *ctx)
 	}
 }
 
-/* A driver that polls finishes held-back transmit as soon as it is due. */
+/* A driver that polls finishes held-back transmit as soon as it is due;
+ * while streaming, any access of its takes what it queued. */
 static void net_access(void *ctx)
 {
 	struct virtio_net *n = ctx;
 
-	if ((n->tx_pending || n->backlog) && n->now() >= n->ready_at)
-		net_tx(n, n->now());
+	if (((n->tx_pending || n->backlog) && n->now() >= n->ready_at) ||
+	    (n->tx_stream && !n->tx_pending))
+		net_tx(n, n->now(), false);
 }
 
 static void net_unlocked(void *ctx)
@@ -260,7 +332,19 @@ int virtio_net_init(struct virtio_net *n, struct vm *vm, const struct virtio_pci
 
 u64 virtio_net_ready_at(const struct virtio_net *n)
 {
-	return n->tx_pending || n->backlog ? (n->ready_at ? n->ready_at : 1) : 0;
+	u64 t = n->tx_pending || n->backlog ? (n->ready_at ? n->ready_at : 1) : 0;
+
+	/* While streaming: polls take its frames, and one at the end of the
+	 * stream turns notifications back on. */
+	if (n->tx_stream && !n->tx_pending) {
+		u64 end = n->tx_last + VIRTIO_NET_TX_STREAM_NS;
+
+		if (!t || end < t)
+			t = end;
+	}
+	if (n->tx_irq_owed && (!t || n->tx_irq_due < t))
+		t = n->tx_irq_due;
+	return t;
 }
 
 u64 virtio_net_service(struct virtio_net *n, u64 now)
@@ -268,8 +352,10 @@ u64 virtio_net_service(struct virtio_net *n, u64 now)
 	u64 next;
 
 	virtio_pci_lock(&n->tp);
-	if ((n->tx_pending || n->backlog) && now >= n->ready_at)
-		net_tx(n, now);
+	if (((n->tx_pending || n->backlog) && now >= n->ready_at) || (n->tx_stream && !n->tx_pending))
+		net_tx(n, now, false);
+	else if (n->tx_irq_owed)
+		tx_interrupt(n, n->txq.used_idx, now, 0);
 	next = virtio_net_ready_at(n);
 	virtio_pci_unlock(&n->tp);
 	return next;

@@ -54,6 +54,20 @@
 #define VIRTIO_NET_CLASS 0x020000
 /* Frames one exit (or one service call) transmits, and receives. */
 #define VIRTIO_NET_EXIT_FRAMES 64u
+/* Batching (net_exits_per_packet). A transmit notification within
+ * TX_STREAM_NS of the previous frame starts a stream: the device then
+ * asks for the next notification only TX_KICK_EVERY frames on (event
+ * index, 2.7.10) and takes the frames before it from its polls (every
+ * scheduler pass: the vCPU halting, a tick; any access of the driver to
+ * the device); a poll TX_STREAM_NS after the last frame ends the stream,
+ * so a lone frame always notifies and goes at once. While streaming the
+ * transmit-used interrupt waits up to TX_IRQ_DEFER_NS (the driver
+ * reclaims buffers on every transmit). Frames go to the receiving NICs
+ * in bunches of up to DELIVER_EVERY, each bunch one interrupt at most. */
+#define VIRTIO_NET_TX_STREAM_NS 2000000ull
+#define VIRTIO_NET_TX_KICK_EVERY 16u
+#define VIRTIO_NET_TX_IRQ_DEFER_NS 2000000ull
+#define VIRTIO_NET_DELIVER_EVERY 16u
 
 /* A queue of frames for the receive side, read while whatever guards it
  * is held (the caller's switch lock). */
@@ -79,6 +93,10 @@ struct virtio_net_port {
 	/* Optional, called WITHOUT the device lock after each guest access:
 	 * deliver what the switch queued while the lock was busy. */
 	void (*unlocked)(void *ctx);
+	/* Optional, device lock held: the frames sent since the last call
+	 * are all there is for now: hand them to the receiving devices (send
+	 * may only queue them). */
+	void (*flush)(void *ctx);
 	void *ctx;
 };
 
@@ -91,6 +109,8 @@ struct virtio_net_stats {
 	u64 tx_notifies, rx_notifies;
 	u64 interrupts;
 	u64 deferrals;		/* transmit stopped on the per-exit budget */
+	u64 tx_polled;		/* frames taken without a notification */
+	u64 irqs_deferred;	/* transmit interrupts held while streaming */
 };
 
 struct virtio_net {
@@ -107,6 +127,11 @@ struct virtio_net {
 	bool backlog;		/* stopped on the budget with frames left */
 	u32 tx_len;		/* frame length of the pending one */
 	u64 ready_at;		/* when the pending frame may go */
+	bool tx_stream;		/* notifications suppressed: polls drain */
+	u64 tx_last;		/* when transmit last took a frame */
+	bool tx_irq_owed;	/* a transmit interrupt waits (streaming) */
+	u16 tx_irq_old;		/* used index when it started waiting */
+	u64 tx_irq_due;
 	struct virtio_net_stats st;
 	u8 frame[NET_FRAME_MAX];
 	struct virtq_chain chain;	/* transmit's */
@@ -130,7 +155,8 @@ int virtio_net_init(struct virtio_net *n, struct vm *vm, const struct virtio_pci
 u32 virtio_net_rx(struct virtio_net *n, const struct virtio_net_src *src, u32 max);
 
 /* virtio_net_service: go on with transmit when its time has come (a
- * frame the buckets held back, or a backlog the budget left), at now.
+ * frame the buckets held back, a backlog the budget left, a stream's
+ * frames), and send a held transmit interrupt when due, at now.
  * Takes the device lock. Returns when it next needs a call, or 0. */
 u64 virtio_net_service(struct virtio_net *n, u64 now);
 

@@ -262,7 +262,7 @@ bool virtq_should_notify(const struct virtq *q, const struct virtq_mem *m, u16 o
 	return !(*(const volatile u16 *)p & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-void virtq_set_avail_event(struct virtq *q, const struct virtq_mem *m)
+void virtq_set_avail_event_ahead(struct virtq *q, const struct virtq_mem *m, u16 ahead)
 {
 	u32 size = q->size;
 	u8 *p;
@@ -272,9 +272,14 @@ void virtq_set_avail_event(struct virtq *q, const struct virtq_mem *m)
 	p = vmap(m, q->used + RING_HDR + (u64)USED_ELEM * size, 2);
 	if (!p)
 		return;
-	*(volatile u16 *)p = q->last_avail_idx;
+	*(volatile u16 *)p = (u16)(q->last_avail_idx + ahead);
 	/* Order the store before the caller's next load of avail->idx. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void virtq_set_avail_event(struct virtq *q, const struct virtq_mem *m)
+{
+	virtq_set_avail_event_ahead(q, m, 0);
 }
 
 /* Copy between buf and [off, off+n) of c's read stream (write false) or

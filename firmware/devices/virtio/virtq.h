@@ -139,6 +139,12 @@ bool virtq_should_notify(const struct virtq *q, const struct virtq_mem *m, u16 o
  * reports that). */
 void virtq_set_avail_event(struct virtq *q, const struct virtq_mem *m);
 
+/* virtq_set_avail_event_ahead: the same with avail_event = last_avail_idx
+ * + ahead: the driver notifies again only when it adds the entry at that
+ * index (2.7.10's vring_need_event), so a device that looks at the ring
+ * on its own meanwhile takes up to ahead entries without an exit. */
+void virtq_set_avail_event_ahead(struct virtq *q, const struct virtq_mem *m, u16 ahead);
+
 /* virtq_chain_read: copy n bytes at offset off of c's read stream to dst.
  * Returns 0, -CG_EINVAL when [off, off+n) is not within read_len, or
  * -CG_ERANGE when a segment no longer maps (dst then partly written). */

@@ -3,36 +3,6 @@
 #include "virtio_blk.h"
 #include "guest.h"
 
-/* Vendor-specific PCI capability carrying a virtio structure (4.1.4):
- * cap_vndr 0x09, cap_next, cap_len, cfg_type, bar, id, padding[2],
- * offset (le32), length (le32); the notify capability adds
- * notify_off_multiplier (le32) after it. */
-#define PCI_CAP_ID_VNDR 0x09
-#define VIRTIO_CAP_CFG_TYPE 3
-#define VIRTIO_CAP_BAR 4
-#define VIRTIO_CAP_OFFSET 8
-#define VIRTIO_CAP_NOTIFY_MULT 16
-#define VIRTIO_PCI_CAP_COMMON_CFG 1
-#define VIRTIO_PCI_CAP_NOTIFY_CFG 2
-#define VIRTIO_PCI_CAP_ISR_CFG 3
-#define VIRTIO_PCI_CAP_DEVICE_CFG 4
-
-/* struct virtio_pci_common_cfg (4.1.4.3). */
-#define CC_DEVICE_FEATURE_SELECT 0x00
-#define CC_DEVICE_FEATURE 0x04
-#define CC_DRIVER_FEATURE_SELECT 0x08
-#define CC_DRIVER_FEATURE 0x0C
-#define CC_NUM_QUEUES 0x12
-#define CC_DEVICE_STATUS 0x14
-#define CC_CONFIG_GENERATION 0x15
-#define CC_QUEUE_SELECT 0x16
-#define CC_QUEUE_SIZE 0x18
-#define CC_QUEUE_ENABLE 0x1C
-#define CC_QUEUE_NOTIFY_OFF 0x1E
-#define CC_QUEUE_DESC 0x20
-#define CC_QUEUE_DRIVER 0x28
-#define CC_QUEUE_DEVICE 0x30
-
 /* virtio_blk_config.capacity (5.2.4), in 512-byte sectors. */
 #define BLK_CFG_CAPACITY 0x00
 
@@ -45,87 +15,13 @@
 #define RING_HDR 3600
 #define RING_STATUS 3616
 
-#define RESET_SPINS (1u << 20)
 #define DEFAULT_TIMEOUT (1u << 24)
 #define STATUS_POLL_EVERY 1024u
 #define RENOTIFY_EVERY 65536u
 
-/* Plain MOVs of the width the field has (4.1.3.1): the monitor sees the
- * exact access a driver makes. */
-static inline u8 rd8(u32 a)
-{
-	u8 v;
-	__asm__ volatile("movb (%1), %0" : "=q"(v) : "r"(a) : "memory");
-	return v;
-}
-
-static inline u16 rd16(u32 a)
-{
-	u16 v;
-	__asm__ volatile("movw (%1), %0" : "=r"(v) : "r"(a) : "memory");
-	return v;
-}
-
-static inline u32 rd32(u32 a)
-{
-	u32 v;
-	__asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(a) : "memory");
-	return v;
-}
-
-static inline void wr8(u32 a, u8 v) { __asm__ volatile("movb %0, (%1)" : : "q"(v), "r"(a) : "memory"); }
-static inline void wr16(u32 a, u16 v) { __asm__ volatile("movw %0, (%1)" : : "r"(v), "r"(a) : "memory"); }
-static inline void wr32(u32 a, u32 v) { __asm__ volatile("movl %0, (%1)" : : "r"(v), "r"(a) : "memory"); }
-/* 64-bit fields as two 32-bit halves, low first (4.1.3.1 allows it). */
-static inline void wr64(u32 a, u64 v)
-{
-	wr32(a, (u32)v);
-	wr32(a + 4, (u32)(v >> 32));
-}
-
-static inline void barrier(void) { __asm__ volatile("" : : : "memory"); }
-
-/* The MMIO address of the structure a virtio capability at `cap` points at. */
-static int cap_addr(pci_bdf bdf, u8 cap, u32 *out)
-{
-	u8 bar = pci_read8(bdf, (u8)(cap + VIRTIO_CAP_BAR));
-	bool high;
-	u32 base = pci_bar_mem(bdf, bar, &high);
-	if (!base || high)
-		return VBLK_EBAR;
-	*out = base + pci_read32(bdf, (u8)(cap + VIRTIO_CAP_OFFSET));
-	return VBLK_OK;
-}
-
-/* Fills in the structure addresses from the first capability of each type (4.1.4). */
-static int find_caps(struct vblk *d)
-{
-	bool seen[5] = { false };
-	for (u8 cap = pci_find_cap(d->bdf, PCI_CAP_ID_VNDR, 0); cap; cap = pci_find_cap(d->bdf, PCI_CAP_ID_VNDR, cap)) {
-		u8 type = pci_read8(d->bdf, (u8)(cap + VIRTIO_CAP_CFG_TYPE));
-		if (type < 1 || type > 4 || seen[type])
-			continue;
-		u32 at;
-		int rc = cap_addr(d->bdf, cap, &at);
-		if (rc)
-			return rc;
-		seen[type] = true;
-		if (type == VIRTIO_PCI_CAP_COMMON_CFG)
-			d->common = at;
-		else if (type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
-			d->notify_base = at;
-			d->notify_mult = pci_read32(d->bdf, (u8)(cap + VIRTIO_CAP_NOTIFY_MULT));
-		} else if (type == VIRTIO_PCI_CAP_ISR_CFG)
-			d->isr = at;
-		else
-			d->devcfg = at;
-	}
-	return seen[1] && seen[2] && seen[4] ? VBLK_OK : VBLK_ECAPS;
-}
-
 static void set_status(struct vblk *d, u8 bits)
 {
-	wr8(d->common + CC_DEVICE_STATUS, (u8)(rd8(d->common + CC_DEVICE_STATUS) | bits));
+	virtio_set_status(&d->r, bits);
 }
 
 static int fail(struct vblk *d, int err)
@@ -137,67 +33,46 @@ static int fail(struct vblk *d, int err)
 /* The driver's side of 3.1.1, from reset to DRIVER_OK, then the capacity. */
 static int setup(struct vblk *d, u16 want_qsize)
 {
-	u32 cc = d->common;
-	wr8(cc + CC_DEVICE_STATUS, 0);
-	u32 spins = 0;
-	while (rd8(cc + CC_DEVICE_STATUS) != 0 && ++spins < RESET_SPINS)
-		relax();
-	if (spins >= RESET_SPINS)
+	u32 cc = d->r.common;
+	if (!virtio_reset(&d->r))
 		return VBLK_ERESET;
 	set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
 	set_status(d, VIRTIO_STATUS_DRIVER);
 
-	wr32(cc + CC_DEVICE_FEATURE_SELECT, 0);
-	u32 lo = rd32(cc + CC_DEVICE_FEATURE);
-	wr32(cc + CC_DEVICE_FEATURE_SELECT, 1);
-	u32 hi = rd32(cc + CC_DEVICE_FEATURE);
-	d->device_features = ((u64)hi << 32) | lo;
+	d->device_features = virtio_device_features(&d->r);
 	if (!(d->device_features & (1ull << VIRTIO_F_VERSION_1)))
 		return fail(d, VBLK_EFEATURES);
 	d->ro = (d->device_features >> VIRTIO_BLK_F_RO) & 1;
-	u64 want = (1ull << VIRTIO_F_VERSION_1) | (d->ro ? 1ull << VIRTIO_BLK_F_RO : 0);
-	wr32(cc + CC_DRIVER_FEATURE_SELECT, 0);
-	wr32(cc + CC_DRIVER_FEATURE, (u32)want);
-	wr32(cc + CC_DRIVER_FEATURE_SELECT, 1);
-	wr32(cc + CC_DRIVER_FEATURE, (u32)(want >> 32));
-	set_status(d, VIRTIO_STATUS_FEATURES_OK);
-	if (!(rd8(cc + CC_DEVICE_STATUS) & VIRTIO_STATUS_FEATURES_OK))
+	if (!virtio_set_features(&d->r, (1ull << VIRTIO_F_VERSION_1) | (d->ro ? 1ull << VIRTIO_BLK_F_RO : 0)))
 		return fail(d, VBLK_EFEATURES);
 
-	if (rd16(cc + CC_NUM_QUEUES) < 1)
+	if (vio_rd16(cc + CC_NUM_QUEUES) < 1)
 		return fail(d, VBLK_EQUEUE);
-	wr16(cc + CC_QUEUE_SELECT, 0);
-	u16 qmax = rd16(cc + CC_QUEUE_SIZE);
+	vio_wr16(cc + CC_QUEUE_SELECT, 0);
+	u16 qmax = vio_rd16(cc + CC_QUEUE_SIZE);
 	/* Split queues have a power-of-2 size (2.6); a request takes 3 descriptors. */
 	if (qmax < 4 || (qmax & (qmax - 1)))
 		return fail(d, VBLK_EQUEUE);
 	u16 q = qmax;
 	if (want_qsize < 4 || want_qsize > VBLK_QSIZE_MAX || (want_qsize & (want_qsize - 1)))
 		want_qsize = VBLK_QSIZE_MAX;
-	if (q > want_qsize) {
+	if (q > want_qsize)
 		q = want_qsize;
-		wr16(cc + CC_QUEUE_SIZE, q);
-	}
 	d->qmax = qmax;
+	memset(d->desc, 0, VBLK_RING_BYTES);
+	d->notify = virtio_queue_setup(&d->r, 0, &q, d->desc, d->avail, d->used);
 	d->qsize = q;
-	u8 *page = (u8 *)d->desc;
-	memset(page, 0, VBLK_RING_BYTES);
-	wr64(cc + CC_QUEUE_DESC, (u32)d->desc);
-	wr64(cc + CC_QUEUE_DRIVER, (u32)d->avail);
-	wr64(cc + CC_QUEUE_DEVICE, (u32)d->used);
-	d->notify = d->notify_base + rd16(cc + CC_QUEUE_NOTIFY_OFF) * d->notify_mult;
-	wr16(cc + CC_QUEUE_ENABLE, 1);
 	d->avail_idx = 0;
 	d->used_seen = 0;
 	set_status(d, VIRTIO_STATUS_DRIVER_OK);
 
 	/* A 64-bit config field read as two halves: retry until the generation holds still (4.1.3.1). */
 	for (int tries = 0; tries < 16; tries++) {
-		u8 gen = rd8(cc + CC_CONFIG_GENERATION);
-		u32 clo = rd32(d->devcfg + BLK_CFG_CAPACITY);
-		u32 chi = rd32(d->devcfg + BLK_CFG_CAPACITY + 4);
+		u8 gen = vio_rd8(cc + CC_CONFIG_GENERATION);
+		u32 clo = vio_rd32(d->r.devcfg + BLK_CFG_CAPACITY);
+		u32 chi = vio_rd32(d->r.devcfg + BLK_CFG_CAPACITY + 4);
 		d->capacity = ((u64)chi << 32) | clo;
-		if (rd8(cc + CC_CONFIG_GENERATION) == gen)
+		if (vio_rd8(cc + CC_CONFIG_GENERATION) == gen)
 			break;
 	}
 	return VBLK_OK;
@@ -209,9 +84,9 @@ int vblk_probe(struct vblk *d, u32 index, void *ring_mem, u16 want_qsize)
 	if (!pci_find(VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BLK, index, &d->bdf))
 		return VBLK_ENODEV;
 	pci_enable_mem_master(d->bdf);
-	int rc = find_caps(d);
+	int rc = virtio_find_regs(d->bdf, &d->r);
 	if (rc)
-		return rc;
+		return rc == -1 ? VBLK_EBAR : VBLK_ECAPS;
 	u8 *page = ring_mem;
 	d->desc = (struct virtq_desc *)(page + RING_DESC);
 	d->avail = (u16 *)(page + RING_AVAIL);
@@ -229,16 +104,16 @@ int vblk_reinit(struct vblk *d)
 
 u8 vblk_device_status(struct vblk *d)
 {
-	return rd8(d->common + CC_DEVICE_STATUS);
+	return vio_rd8(d->r.common + CC_DEVICE_STATUS);
 }
 
 void vblk_submit(struct vblk *d, u16 head)
 {
 	d->avail[2 + d->avail_idx % d->qsize] = head;
-	barrier(); /* the entry before the index (2.6.13) */
+	vio_barrier(); /* the entry before the index (2.6.13) */
 	*(volatile u16 *)&d->avail[1] = ++d->avail_idx;
-	barrier();
-	wr16(d->notify, 0); /* queue 0 (4.1.4.4) */
+	vio_barrier();
+	vio_wr16(d->notify, 0); /* queue 0 (4.1.4.4) */
 }
 
 int vblk_wait_used(struct vblk *d, u32 *id, u32 *len)
@@ -246,7 +121,7 @@ int vblk_wait_used(struct vblk *d, u32 *id, u32 *len)
 	volatile u16 *used_idx = &d->used[1];
 	for (u32 i = 1; i <= d->timeout; i++) {
 		if (*used_idx != d->used_seen) {
-			barrier();
+			vio_barrier();
 			const struct virtq_used_elem *e = (const struct virtq_used_elem *)(d->used + 2) + d->used_seen % d->qsize;
 			*id = e->id;
 			*len = e->len;
@@ -257,7 +132,7 @@ int vblk_wait_used(struct vblk *d, u32 *id, u32 *len)
 			return VBLK_ENEEDS_RESET;
 		/* Harmless to a device that saw the first one; wakes one that waits for a kick. */
 		if (i % RENOTIFY_EVERY == 0)
-			wr16(d->notify, 0);
+			vio_wr16(d->notify, 0);
 		relax();
 	}
 	return (vblk_device_status(d) & VIRTIO_STATUS_NEEDS_RESET) ? VBLK_ENEEDS_RESET : VBLK_ETIMEOUT;
@@ -281,7 +156,7 @@ int vblk_rw(struct vblk *d, bool write, u64 sector, void *buf, u32 count)
 		return rc;
 	if (id != 0)
 		return VBLK_EPROTO;
-	barrier();
+	vio_barrier();
 	switch (*(volatile u8 *)d->status) {
 	case VIRTIO_BLK_S_OK:
 		return VBLK_OK;

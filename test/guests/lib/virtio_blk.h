@@ -10,26 +10,13 @@
 
 #include "types.h"
 #include "pci.h"
+#include "virtio_pci.h"
 
-#define VIRTIO_PCI_VENDOR 0x1AF4
 /* 0x1040 + device type 2 (block): a modern-only device (4.1.2.1). */
 #define VIRTIO_PCI_DEVICE_BLK 0x1042
 
-/* device_status bits (2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE 1
-#define VIRTIO_STATUS_DRIVER 2
-#define VIRTIO_STATUS_DRIVER_OK 4
-#define VIRTIO_STATUS_FEATURES_OK 8
-#define VIRTIO_STATUS_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED 0x80
-
-/* Feature bits (6, 5.2.3). */
-#define VIRTIO_F_VERSION_1 32
+/* Feature bits (5.2.3). */
 #define VIRTIO_BLK_F_RO 5
-
-/* Descriptor flags (2.6.5). */
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
 
 /* Request types and status values (5.2.6). */
 #define VIRTIO_BLK_T_IN 0
@@ -43,18 +30,6 @@
 #define VBLK_QSIZE_MAX 128u
 /* Bytes of RAM the caller gives vblk_probe, 4 KiB aligned. */
 #define VBLK_RING_BYTES 4096u
-
-struct virtq_desc {
-	u64 addr;
-	u32 len;
-	u16 flags;
-	u16 next;
-};
-
-struct virtq_used_elem {
-	u32 id;
-	u32 len;
-};
 
 struct vblk_req_hdr {
 	u32 type;
@@ -81,11 +56,7 @@ enum vblk_err {
 
 struct vblk {
 	pci_bdf bdf;
-	u32 common;	/* MMIO addresses of the structures (4.1.4) */
-	u32 notify_base;
-	u32 notify_mult;
-	u32 isr;
-	u32 devcfg;
+	struct virtio_regs r;	/* MMIO addresses of the structures (4.1.4) */
 	u32 notify;	/* queue 0's notification address */
 	u64 device_features;
 	u64 capacity;	/* sectors (5.2.4) */

@@ -96,22 +96,6 @@ bool vmcfg_valid_module_name(const char *s, size_t n)
 	return true;
 }
 
-/* Strict decimal (no sign, no spaces); false when not a number or > 10^9. */
-static bool parse_u32(const char *s, size_t n, u32 *v)
-{
-	u64 x = 0;
-
-	if (n < 1 || n > 9)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		x = x * 10 + (u64)(s[i] - '0');
-	}
-	*v = (u32)x;
-	return true;
-}
-
 bool vmcfg_parse_u64(const char *s, size_t n, u64 max, u64 *v)
 {
 	u64 x = 0;
@@ -134,7 +118,7 @@ int vmcfg_number(struct vmcfg_state *st, const char *key, const char *v, size_t 
 {
 	u32 x = 0;
 
-	if (!parse_u32(v, n, &x) || x < lo || x > hi) {
+	if (!cg_parse_u32(v, n, &x) || x < lo || x > hi) {
 		vmcfg_msg_start(st->msg, st->line);
 		vmcfg_msg_str(st->msg, key);
 		vmcfg_msg_str(st->msg, " ");

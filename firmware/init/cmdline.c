@@ -22,13 +22,8 @@ static int hex_digit(char c)
 static bool serial_baud(const char *v, size_t n, u32 *baud)
 {
 	u32 b = 0;
-	if (n < 1 || n > 6)
+	if (n > 6 || !cg_parse_u32(v, n, &b))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return false;
-		b = b * 10 + (u32)(v[i] - '0');
-	}
 	if (!b || b > CMDLINE_SERIAL_BAUD || CMDLINE_SERIAL_BAUD % b ||
 	    CMDLINE_SERIAL_BAUD / b > 0xFFFF)
 		return false;

@@ -234,6 +234,29 @@ static void cmd_vm(struct shell_ctx *c)
 	}
 }
 
+
+/* One count of a stats answer: a JSON member, or " name=N" for people. */
+static void stats_count(struct shell_ctx *c, const char *name, u64 n)
+{
+	if (c->machine)
+		json_kv_u64(c->j, name, n);
+	else
+		kprintf(" %s=%lu", name, n);
+}
+
+/* Ends the open group of counts and starts the next: a JSON object under
+ * key, or a line headed title for people. */
+static void stats_section(struct shell_ctx *c, const char *key, const char *title)
+{
+	if (c->machine) {
+		json_obj_end(c->j);
+		json_key(c->j, key);
+		json_obj_begin(c->j);
+	} else {
+		kprintf("\n  %s:", title);
+	}
+}
+
 static void stats_one(struct shell_ctx *c, struct vm *vm)
 {
 	u64 run = 0, steal = 0, switches = 0, migrations = 0;
@@ -260,42 +283,16 @@ static void stats_one(struct shell_ctx *c, struct vm *vm)
 	for (u32 r = 0; r < VM_EXIT_STATS; r++) {
 		const char *name = arch_exit_reason_name(r);
 		u64 count = vm_exit_count(vm, r);
-		if (!count || !name)
-			continue;
-		if (c->machine)
-			json_kv_u64(c->j, name, count);
-		else
-			kprintf(" %s=%lu", name, count);
+		if (count && name)
+			stats_count(c, name, count);
 	}
 	/* Device accesses (port I/O and MMIO exits) by device class. */
-	if (c->machine) {
-		json_obj_end(c->j);
-		json_key(c->j, "devices");
-		json_obj_begin(c->j);
-	} else {
-		kprintf("\n  device exits:");
-	}
-	for (u32 d = 0; d < VM_IO_CLASSES; d++) {
-		u64 n = __atomic_load_n(&vm->dev.exits[d], __ATOMIC_RELAXED);
-		if (c->machine)
-			json_kv_u64(c->j, vm_io_class_name(d), n);
-		else
-			kprintf(" %s=%lu", vm_io_class_name(d), n);
-	}
-	if (c->machine) {
-		json_obj_end(c->j);
-		json_key(c->j, "interrupts");
-		json_obj_begin(c->j);
-	} else {
-		kprintf("\n  interrupts:");
-	}
-	for (u32 i = 0; i < IRQ_STATS; i++) {
-		u64 n = __atomic_load_n(&vm->irq_stats[i], __ATOMIC_RELAXED);
-		if (c->machine)
-			json_kv_u64(c->j, irq_stat_name(i), n);
-		else
-			kprintf(" %s=%lu", irq_stat_name(i), n);
-	}
+	stats_section(c, "devices", "device exits");
+	for (u32 d = 0; d < VM_IO_CLASSES; d++)
+		stats_count(c, vm_io_class_name(d), __atomic_load_n(&vm->dev.exits[d], __ATOMIC_RELAXED));
+	stats_section(c, "interrupts", "interrupts");
+	for (u32 i = 0; i < IRQ_STATS; i++)
+		stats_count(c, irq_stat_name(i), __atomic_load_n(&vm->irq_stats[i], __ATOMIC_RELAXED));
 	if (c->machine) {
 		json_obj_end(c->j);
 		json_obj_end(c->j);

@@ -31,4 +31,20 @@ static inline size_t cg_strlcpy(char *dst, const char *src, size_t src_max, size
 	return i;
 }
 
+/* cg_parse_u32: s[0..n) as strict decimal (digits only: no sign, no
+ * spaces), 1 to 9 digits so it cannot overflow; false otherwise. */
+static inline bool cg_parse_u32(const char *s, size_t n, u32 *v)
+{
+	u32 x = 0;
+	if (n < 1 || n > 9)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (u32)(s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
 #endif

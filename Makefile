@@ -165,8 +165,12 @@ include test/fuzz/fuzz.mk
 include test/guests/guests.mk
 include test/bench/pick/pick.mk
 
+# The builds run one job per core (`make test` has a 15-minute budget on
+# two cores); the tests' own output stays in order (the unit tests one
+# after another, fuzz-smoke's harnesses print as each ends).
+NPROC := $(shell nproc 2>/dev/null || echo 1)
 test: setup
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory -j$(NPROC) all unit-build fuzz-build
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory layers
 	$(MAKE) --no-print-directory unit-test

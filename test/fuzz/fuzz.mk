@@ -5,7 +5,8 @@
 #   make fuzz          every harness for FUZZ_SECONDS (default 300) each,
 #                      growing a corpus kept in build/fuzz/work/<name>
 #   make fuzz-smoke    every harness for FUZZ_SMOKE_SECONDS (default 5) on
-#                      a fresh copy of its seed corpus; part of `make test`
+#                      a fresh copy of its seed corpus, one per core at a
+#                      time; part of `make test`
 #   make fuzz-replay   the harnesses without libFuzzer (unit-test compiler
 #                      and sanitizers) over test/fuzz/corpus/<name> and
 #                      test/fuzz/crashes/<name>; part of `make unit-test`
@@ -72,26 +73,11 @@ $(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/fuzz_%.o $(FUZZ_FW_LIB)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK_FLAGS) $^ -o $@
 
 # Every harness briefly, on a copy of its seeds (the repository is never
-# written); saved crashes are read too, so one that is back fails at once.
+# written), FUZZ_SMOKE_JOBS at a time (default: one per core); saved crashes
+# are read too, so one that is back fails at once (test/fuzz/smoke.sh).
+FUZZ_SMOKE_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz-smoke: fuzz-build
-	@failed=0; passed=0; \
-	for n in $(FUZZ_NAMES); do \
-		work=$(FUZZ_OUT)/smoke/$$n; art=$(FUZZ_OUT)/artifacts/$$n/; \
-		rm -rf $$work; mkdir -p $$work $$art; \
-		cp $(FUZZ_DIR)/corpus/$$n/* $$work/ 2>/dev/null; \
-		crashes=$$(test -d $(FUZZ_DIR)/crashes/$$n && echo $(FUZZ_DIR)/crashes/$$n); \
-		if $(FUZZ_OUT)/fuzz_$$n $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-			-artifact_prefix=$$art $$work $$crashes > $(FUZZ_OUT)/smoke/$$n.log 2>&1; then \
-			passed=$$((passed + 1)); \
-			echo "fuzz-smoke: $$n ok ($$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_OUT)/smoke/$$n.log | grep -o '[0-9]*$$') runs)"; \
-		else \
-			failed=$$((failed + 1)); \
-			echo "FUZZ FAILED: $$n (log $(FUZZ_OUT)/smoke/$$n.log, input in $$art)"; \
-			grep -E 'FUZZ INVARIANT|ERROR|SUMMARY|runtime error|Test unit written' $(FUZZ_OUT)/smoke/$$n.log | head -20; \
-		fi; \
-	done; \
-	echo "fuzz-smoke: $$passed passed, $$failed failed"; \
-	exit $$failed
+	@bash $(FUZZ_DIR)/smoke.sh $(FUZZ_OUT) $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_SMOKE_JOBS) "$(FUZZ_RUN_FLAGS)" $(FUZZ_NAMES)
 
 # Long runs: the corpus grows in build/fuzz/work/<name> from the seeds.
 fuzz: fuzz-build

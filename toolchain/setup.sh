@@ -19,6 +19,7 @@ APT_PACKAGES=(
   ipmitool openipmi                    # power, flash, console ipmi-sol://; ipmi_sim is the test BMC
   clang libclang-rt-dev                # libFuzzer (-fsanitize=fuzzer): make fuzz, fuzz-smoke
   lava-dispatcher tftpd-hpa            # lab run: LAVA's lava-run, and the TFTP directory it deploys to (no service started)
+  valgrind                             # make pick-bench: the policy decision in instructions (callgrind)
 )
 
 sudo=""

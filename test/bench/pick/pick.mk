@@ -39,6 +39,7 @@ PICK_OBJS += $(PICK_OUT)/fair_ref.o $(PICK_OUT)/pick_bench.o
 pick-bench: $(PICK_BIN)
 	./$(PICK_BIN) --check
 	./$(PICK_BIN)
+	bash test/bench/pick/count.sh $(PICK_BIN)
 
 pick-build: $(PICK_BIN)
 

@@ -33,6 +33,13 @@
  * implementations' interleaved (a machine shared with other work slows
  * both alike), and the ratio the median of the repetitions' ratios.
  *
+ * `pick_bench --count wasm|c` runs one implementation's rounds (after the
+ * same set-up, no clocks) through count_batch(), a function of its own, so
+ * that `valgrind --tool=callgrind --toggle-collect=count_batch` counts the
+ * instructions of the decisions alone: exact and repeatable whatever else
+ * the machine runs (count.sh turns them into BENCH lines). The ns figures
+ * above move with the load on a shared machine; the counts do not.
+ *
  * `pick_bench --check` instead drives both implementations through the same
  * calls (picks, runs, blocks, wakes, ticks, caps, weights, removals, bad
  * arguments, clock jumps, a wrapping TSC and wrapping virtual times; about
@@ -41,7 +48,7 @@
  * fair.ts unnoticed. Every step also probes pick_slice and on_tick on every
  * CPU, so state that no return value shows yet is compared too.
  *
- * Usage: pick_bench [--check] [--rounds N] */
+ * Usage: pick_bench [--check | --count wasm|c] [--rounds N] */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +381,40 @@ static struct bench_result bench(u32 rounds)
 				      median(r, BENCH_REPS) };
 }
 
+/* count_batch: one round's decisions, one per CPU, and nothing else: the
+ * only function callgrind counts in --count mode (hence noinline). */
+__attribute__((noinline)) static void count_batch(const struct pick_ops *o, s64 now, s32 *ids,
+						  s64 *slices)
+{
+	for (s32 cpu = 0; cpu < BENCH_CPUS; cpu++)
+		ids[cpu] = o->decide(cpu, now, &slices[cpu]);
+}
+
+/* count: `rounds` rounds of one implementation as bench_rounds runs them,
+ * the decisions through count_batch. */
+static void count(const struct pick_ops *o, u32 rounds)
+{
+	s32 ids[BENCH_CPUS];
+	s64 slices[BENCH_CPUS];
+	s64 now = 0;
+
+	bench_setup(o);
+	for (u32 r = 0; r < rounds; r++) {
+		count_batch(o, now, ids, slices);
+		s64 step = 1;
+		for (s32 cpu = 0; cpu < BENCH_CPUS; cpu++) {
+			if (ids[cpu] < 0)
+				continue;
+			s64 half = slices[cpu] / 2;
+			o->vcpu_ran(ids[cpu], cpu, half, now + half);
+			if (half > step)
+				step = half;
+		}
+		now += step;
+	}
+	printf("pick_bench --count %s: %u rounds of %d decisions\n", o->name, rounds, BENCH_CPUS);
+}
+
 /* ---- equivalence check ---- */
 
 static const char *check_scenario;
@@ -679,14 +720,25 @@ int main(int argc, char **argv)
 {
 	u32 rounds = BENCH_ROUNDS;
 	int do_check = 0;
+	const struct pick_ops *count_ops = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--check")) {
 			do_check = 1;
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "wasm")) {
+				count_ops = &wasm_ops;
+			} else if (!strcmp(argv[i], "c")) {
+				count_ops = &ref_ops;
+			} else {
+				fprintf(stderr, "pick_bench: --count takes wasm or c, not '%s'\n", argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
 			rounds = (u32)strtoul(argv[++i], NULL, 0);
 		} else {
-			fprintf(stderr, "usage: %s [--check] [--rounds N]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--check | --count wasm|c] [--rounds N]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -695,6 +747,10 @@ int main(int argc, char **argv)
 	wp_start();
 	if (do_check) {
 		check();
+		return 0;
+	}
+	if (count_ops) {
+		count(count_ops, rounds);
 		return 0;
 	}
 	struct bench_result b = bench(rounds);

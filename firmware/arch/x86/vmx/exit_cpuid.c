@@ -156,6 +156,8 @@ void exit_cpuid_bind(struct arch_vcpu *a)
 	a->cpuid_cache = a->misc_enable & MISC_ENABLE_LIMIT_CPUID ? &cc->limited : &cc->plain;
 }
 
+/* r into the guest's registers (CPUID clears their upper halves), and on
+ * past the instruction. */
 static inline enum exit_action cpuid_answer(struct vcpu *v, const struct cpuid_regs *r)
 {
 	v->gpr[GPR_RAX] = r->eax;
@@ -185,6 +187,8 @@ static __attribute__((noinline, cold)) enum exit_action exit_cpuid_miss(struct v
 	return cpuid_answer(v, &r);
 }
 
+/* The common exit: a hit in the table the vCPU points at, answered with no
+ * frame and no test of the limit (README's benchmark table counts it). */
 enum exit_action exit_cpuid(struct vcpu *v)
 {
 	u32 leaf = (u32)v->gpr[GPR_RAX];

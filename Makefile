@@ -56,10 +56,13 @@ all: firmware iso js guests example-disks $(if $(wildcard $(CG_KERNEL_CACHE)/lin
 firmware: $(B)/crossguard.elf
 iso: $(B)/crossguard.iso
 
-$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c firmware/arch/x86/trap.h firmware/arch/x86/smp.h firmware/core/virt.h firmware/core/vcpu.h
+# The offsets follow every header asm_offsets.c includes, however deep:
+# the compiler lists them (-MMD into asm_offsets.d, named for this target),
+# so a changed struct regenerates them and reassembles the stubs.
+$(B)/gen/asm_offsets.inc: firmware/arch/x86/asm_offsets.c
 	@mkdir -p $(dir $@)
 	@echo "  GEN   $@"
-	@$(CC) $(filter-out -MMD -MP -g,$(CFLAGS)) -S -o $@.s $<
+	@$(CC) $(filter-out -g,$(CFLAGS)) -MF $(B)/gen/asm_offsets.d -MT $@ -S -o $@.s $<
 	@grep -o '@@define [A-Z_0-9]* [0-9]*' $@.s | sed 's/^@@/%/' > $@
 	@rm -f $@.s
 
@@ -196,3 +199,4 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(B)/gen/asm_offsets.d

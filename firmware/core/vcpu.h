@@ -36,6 +36,11 @@ struct vcpu {
 	 * registers C may clobber (and RBX, which CPUID answers in) unless
 	 * this is set (vmx_entry.asm). */
 	bool gpr_callee_dirty;
+	/* Set by whoever needs this vCPU back in its run loop (its VM ended, an
+	 * INIT arrived): the exit path then returns to core instead of
+	 * resuming the guest directly. Right after gpr_callee_dirty: the exit
+	 * stub tests both with one 16-bit compare (asm_offsets.c asserts it). */
+	volatile bool attention;
 	struct vm *vm;
 	struct arch_vcpu *arch;   /* arch's state (VMCS, vLAPIC), from arch_vcpu_create */
 	u32 index;         /* within its VM; 0 = bootstrap processor */
@@ -50,10 +55,6 @@ struct vcpu {
 	u8 sipi_vector;
 	bool sipi_pending;
 	bool init_pending;
-	/* Set by whoever needs this vCPU back in its run loop (its VM ended, an
-	 * INIT arrived): the exit path then returns to core instead of
-	 * resuming the guest directly. */
-	volatile bool attention;
 	u32 id;            /* machine-wide: the scheduler policy's vCPU id */
 	volatile s32 on_cpu; /* CPU whose VMX state holds this vCPU, or -1 */
 	u32 released;      /* set once when its VM ends and it is let go */

@@ -1,8 +1,10 @@
 /* The per-CPU cache of finished CPUID answers (arch/x86/vmx/cpuid_cache.h)
- * and which leaves may go in it (cpuid_policy_cacheable): an empty cache
- * answers nothing (not even leaf 0 with all-zero registers), a hit needs
+ * and which leaves may go in it (cpuid_policy_cacheable): an initialized
+ * cache answers nothing (not even leaf 0, which a zeroed slot's key would
+ * be, nor the leaf each empty slot holds the key of), a hit needs
  * the same leaf and subleaf, a collision evicts, and the leaves guests ask
  * most share no slot; the per-vCPU leaves and 0xD are never cacheable. */
+#include <stddef.h>
 #include "check.h"
 #include "arch/x86/vmx/cpuid_cache.h"
 #include "arch/x86/vmx/cpuid_policy.h"
@@ -19,9 +21,21 @@ static bool same(const struct cpuid_regs *a, struct cpuid_regs b)
 
 int main(void)
 {
-	static struct cpuid_cache c; /* zeroed, as the monitor's are */
-	CHECK(!cpuid_cache_get(&c, 0, 0), "an empty cache has no leaf 0 (zeroed slots are not answers)");
+	CHECK(sizeof(struct cpuid_cache_slot) == 32 && offsetof(struct cpuid_cache_slot, r) == 0,
+	      "a slot is 32 bytes with the answer first (one shift from its index)");
+	static struct cpuid_cache c; /* zeroed, as the monitor's are before exit_cpuid_bind */
+	cpuid_cache_init(&c);
+	CHECK(!cpuid_cache_get(&c, 0, 0), "an empty cache has no leaf 0 (zeroed keys are not answers)");
 	CHECK(!cpuid_cache_get(&c, 0x80000000u, 0), "nor any other leaf");
+	bool none = true;
+	for (u32 l = 0; l < 2 * CPUID_CACHE_SLOTS; l++)
+		for (u32 s = 0; s < 2; s++)
+			none = none && !cpuid_cache_get(&c, l, s) &&
+			       !cpuid_cache_get(&c, 0x80000000u + l, s) &&
+			       !cpuid_cache_get(&c, 0x40000000u + l, s);
+	for (u32 i = 0; i < 256; i++)
+		none = none && !cpuid_cache_get(&c, check_rand(), i & 1 ? check_rand() : 0);
+	CHECK(none, "no leaf or subleaf hits an empty slot (each holds a key another slot takes)");
 
 	cpuid_cache_put(&c, 0, 0, &(struct cpuid_regs){ 0x16, 0x756E6547, 0x6C65746E, 0x49656E69 });
 	CHECK(same(cpuid_cache_get(&c, 0, 0), (struct cpuid_regs){ 0x16, 0x756E6547, 0x6C65746E, 0x49656E69 }),
@@ -36,6 +50,7 @@ int main(void)
 
 	/* The basic leaves 0-7 and the extended 0x80000000-7 all at once. */
 	static struct cpuid_cache d;
+	cpuid_cache_init(&d);
 	for (u32 i = 0; i < 8; i++) {
 		cpuid_cache_put(&d, i, 0, &(struct cpuid_regs){ 0 });
 		*(struct cpuid_regs *)cpuid_cache_get(&d, i, 0) = regs(i * 8);
@@ -47,6 +62,10 @@ int main(void)
 		all = all && same(cpuid_cache_get(&d, i, 0), regs(i * 8)) &&
 		      same(cpuid_cache_get(&d, 0x80000000u + i, 0), regs(1000 + i * 8));
 	CHECK(all, "leaves 0-7 and 0x80000000-7 share no slot");
+	const struct cpuid_cache_slot *s = cpuid_cache_slot_of(&d, 0x80000003u);
+	CHECK(cpuid_cache_slot_holds(s, 0x80000003u, 0) && !cpuid_cache_slot_holds(s, 0x80000003u, 1) &&
+		      &s->r == cpuid_cache_get(&d, 0x80000003u, 0),
+	      "the exit's slot test agrees with cpuid_cache_get");
 	for (u32 i = 0; i < 64; i++)
 		CHECK(cpuid_cache_index(check_rand()) < CPUID_CACHE_SLOTS, "a slot index is in the table");
 

@@ -44,6 +44,14 @@ void asm_offsets(void)
 	 * in (vmx_entry.asm, vmx_run.c's vmx_inject_pending) */
 	OFFSET(VCPU_ARCH, offsetof(struct vcpu, arch));
 	OFFSET(VCPU_ATTENTION, offsetof(struct vcpu, attention));
+	/* gpr_callee_dirty and attention as one 16-bit word: the stub's
+	 * common path tests both at once ("cmp word") */
+	_Static_assert(offsetof(struct vcpu, attention) ==
+			       offsetof(struct vcpu, gpr_callee_dirty) + 1 &&
+			       sizeof(((struct vcpu *)0)->attention) == 1 &&
+			       sizeof(((struct vcpu *)0)->gpr_callee_dirty) == 1,
+		       "struct vcpu: attention must follow gpr_callee_dirty (vmx_entry.asm)");
+	OFFSET(VCPU_EXIT_FLAGS, offsetof(struct vcpu, gpr_callee_dirty));
 	OFFSET(VCPU_EXIT_STATS, offsetof(struct vcpu, exit_stats));
 	OFFSET(VM_EXIT_STATS, VCPU_EXIT_STATS); /* = vm.h's, the table's size */
 	OFFSET(VMCS_FIELD_EXIT_REASON, VMCS_EXIT_REASON);

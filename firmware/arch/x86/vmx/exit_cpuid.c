@@ -132,41 +132,69 @@ static void cpuid_guest_answer(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_r
 		r->eax = LEAF_FREQ;
 }
 
-/* Finished answers of the cacheable leaves, per host CPU (cpuid_cache.h):
- * only this CPU writes its own, with its exits' interrupts off. */
-static struct cpuid_cache cpuid_caches[CG_MAX_CPUS];
+/* Finished answers of the cacheable leaves, per host CPU (cpuid_cache.h),
+ * twice: as they are, and as a vCPU that set IA32_MISC_ENABLE's "limit
+ * CPUID maxval" sees them (leaf 0 says 2; SDM Vol 4 table 2-2, bit 22;
+ * the leaves above still answer). Each vCPU points at the one its CPU and
+ * its MISC_ENABLE call for (exit_cpuid_bind), so an exit neither finds
+ * its CPU's slot table nor tests the limit. Only this CPU writes its own,
+ * with its exits' interrupts off. */
+struct cpuid_cpu_caches {
+	struct cpuid_cache plain, limited;
+	bool ready; /* both initialized (cpuid_cache_init) */
+};
+static struct cpuid_cpu_caches cpuid_caches[CG_MAX_CPUS];
 
-/* A miss: work the answer out, and keep it when it may be kept. Out of
- * line: the common exit is a hit. */
-static __attribute__((noinline)) void cpuid_answer_miss(struct vcpu *v, struct cpuid_cache *c,
-							u32 leaf, u32 sub, struct cpuid_regs *r)
+void exit_cpuid_bind(struct arch_vcpu *a)
 {
-	cpuid_guest_answer(v, leaf, sub, r);
-	if (cpuid_policy_cacheable(leaf))
-		cpuid_cache_put(c, leaf, sub, r);
+	struct cpuid_cpu_caches *cc = &cpuid_caches[this_percpu()->index];
+	if (!cc->ready) {
+		cpuid_cache_init(&cc->plain);
+		cpuid_cache_init(&cc->limited);
+		cc->ready = true;
+	}
+	a->cpuid_cache = a->misc_enable & MISC_ENABLE_LIMIT_CPUID ? &cc->limited : &cc->plain;
 }
 
-enum exit_action exit_cpuid(struct vcpu *v)
+/* r into the guest's registers (CPUID clears their upper halves), and on
+ * past the instruction. */
+static inline enum exit_action cpuid_answer(struct vcpu *v, const struct cpuid_regs *r)
 {
-	u32 leaf = (u32)v->gpr[GPR_RAX];
-	u32 sub = (u32)v->gpr[GPR_RCX];
-	struct cpuid_cache *c = &cpuid_caches[this_percpu()->index];
-	struct cpuid_regs miss;
-	const struct cpuid_regs *r = cpuid_cache_get(c, leaf, sub);
-	if (__builtin_expect(!r, 0)) {
-		cpuid_answer_miss(v, c, leaf, sub, &miss);
-		r = &miss;
-	}
-	u32 eax = r->eax;
-	/* The guest set IA32_MISC_ENABLE's "limit CPUID maxval": leaf 0
-	 * says 2 (SDM Vol 4 table 2-2, bit 22; the leaves above still
-	 * answer). Per vCPU, so after the cache. */
-	if (leaf == 0 && (v->arch->misc_enable & MISC_ENABLE_LIMIT_CPUID))
-		eax = 2;
-	v->gpr[GPR_RAX] = eax;
+	v->gpr[GPR_RAX] = r->eax;
 	v->gpr[GPR_RBX] = r->ebx;
 	v->gpr[GPR_RCX] = r->ecx;
 	v->gpr[GPR_RDX] = r->edx;
 	vmx_skip_instruction();
 	return EXIT_ACT_RESUME;
+}
+
+/* A miss: work the answer out, and keep it when it may be kept. Out of
+ * line and cold: the common exit is a hit. The binding is made again
+ * first: the answer goes into the table this CPU and this MISC_ENABLE
+ * call for, whatever the pointer said. */
+static __attribute__((noinline, cold)) enum exit_action exit_cpuid_miss(struct vcpu *v)
+{
+	u32 leaf = (u32)v->gpr[GPR_RAX];
+	u32 sub = (u32)v->gpr[GPR_RCX];
+	struct arch_vcpu *a = v->arch;
+	struct cpuid_regs r;
+	cpuid_guest_answer(v, leaf, sub, &r);
+	if (leaf == 0 && (a->misc_enable & MISC_ENABLE_LIMIT_CPUID))
+		r.eax = 2;
+	exit_cpuid_bind(a);
+	if (cpuid_policy_cacheable(leaf))
+		cpuid_cache_put(a->cpuid_cache, leaf, sub, &r);
+	return cpuid_answer(v, &r);
+}
+
+/* The common exit: a hit in the table the vCPU points at, answered with no
+ * frame and no test of the limit (README's benchmark table counts it). */
+enum exit_action exit_cpuid(struct vcpu *v)
+{
+	u32 leaf = (u32)v->gpr[GPR_RAX];
+	u32 sub = (u32)v->gpr[GPR_RCX];
+	const struct cpuid_cache_slot *s = cpuid_cache_slot_of(v->arch->cpuid_cache, leaf);
+	if (__builtin_expect(!cpuid_cache_slot_holds(s, leaf, sub), 0))
+		return exit_cpuid_miss(v); /* from v: no arguments to set up here */
+	return cpuid_answer(v, &s->r);
 }

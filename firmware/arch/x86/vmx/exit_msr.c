@@ -133,6 +133,7 @@ enum exit_action exit_wrmsr(struct vcpu *v)
 		break;
 	case MSR_MISC_ENABLE:
 		ok = misc_enable_write(v->arch->misc_enable, value, &v->arch->misc_enable);
+		exit_cpuid_bind(v->arch); /* leaf 0 as the limit now says */
 		break;
 	case MSR_PAT:
 		ok = pat_valid(value);

@@ -63,6 +63,12 @@ enum exit_action vmexit_triple_fault(struct vcpu *v);
 
 /* Handlers living in their own files. */
 enum exit_action exit_cpuid(struct vcpu *v);
+
+/* exit_cpuid_bind: point a at this CPU's cache of CPUID answers for a's
+ * IA32_MISC_ENABLE (exit_cpuid.c): whenever a is loaded on a CPU, and
+ * after a write of that MSR. */
+struct arch_vcpu;
+void exit_cpuid_bind(struct arch_vcpu *a);
 enum exit_action exit_io(struct vcpu *v, u64 q);
 enum exit_action exit_rdmsr(struct vcpu *v);
 enum exit_action exit_wrmsr(struct vcpu *v);

@@ -66,6 +66,22 @@ bits 64
 	LOAD_GUEST_QUICK
 %endmacro
 
+; Whether the next entry needs vmx_inject_slow (rdi = vcpu; jumps to %1,
+; clobbers rcx): vmx_run.c's vmx_inject_pending, the same four checks: a
+; queued event, the vLAPIC's recheck, NMI blocking, an open interrupt or
+; NMI window.
+%macro NEED_INJECT 1
+	mov rcx, [rdi + VCPU_ARCH]
+	cmp byte [rcx + ARCH_EVENT_VALID], 0
+	jne %1
+	cmp dword [rcx + ARCH_LAPIC_RECHECK], 0
+	jne %1
+	cmp byte [rcx + ARCH_NMI_BLOCKED], 0
+	jne %1
+	test dword [rcx + ARCH_PROC], PROC_WINDOWS
+	jnz %1
+%endmacro
+
 ; Before VMLAUNCH/VMRESUME (%1 = 2: with the entry barriers; %2: the
 ; LOAD_GUEST macro to use). The L1D flush goes
 ; before the guest registers are loaded (WRMSR needs rax, rcx, rdx); VERW
@@ -206,18 +222,18 @@ bits 64
 	mov rdi, [rsp]
 	test eax, eax                   ; EXIT_ACT_RESUME?
 	jnz .acted
+	cmp word [rdi + VCPU_EXIT_FLAGS], 0 ; gpr_callee_dirty, attention
+	jne .flagged
+	NEED_INJECT .inject
+	ENTER_GUEST %3, LOAD_GUEST_QUICK
+	vmresume
+	jmp %1.failed
+.flagged:
 	cmp byte [rdi + VCPU_ATTENTION], 0
 	jne .acted
-	mov rcx, [rdi + VCPU_ARCH]
-	cmp byte [rcx + ARCH_EVENT_VALID], 0
-	jne .inject
-	cmp dword [rcx + ARCH_LAPIC_RECHECK], 0
-	jne .inject
-	cmp byte [rcx + ARCH_NMI_BLOCKED], 0
-	jne .inject
-	test dword [rcx + ARCH_PROC], PROC_WINDOWS
-	jnz .inject
-.quick:
+	NEED_INJECT .inject             ; gpr_callee_dirty alone: .inject goes on at .quick
+	jmp .reload_all
+.quick:                                 ; after C that may have set gpr_callee_dirty
 	cmp byte [rdi + VCPU_GPR_CALLEE_DIRTY], 0
 	jne .reload_all
 	ENTER_GUEST %3, LOAD_GUEST_QUICK

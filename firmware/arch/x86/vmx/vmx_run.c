@@ -104,6 +104,10 @@ static void vmx_flush_retired(u32 cpu)
 void vmx_vcpu_load(struct vcpu *v)
 {
 	u32 cpu = this_percpu()->index;
+	/* CPUID exits answer from this CPU's cache through a pointer
+	 * (exit_cpuid_bind): set before anything else, even for a vCPU
+	 * this CPU still holds. */
+	exit_cpuid_bind(v->arch);
 	if (loaded[cpu] == v)
 		return;
 	if (loaded[cpu])

@@ -14,6 +14,7 @@
 
 struct vcpu;
 struct vm;
+struct cpuid_cache;
 
 struct arch_vm {
 	u64 ept_root;  /* physical address of the EPT PML4 */
@@ -63,6 +64,9 @@ struct arch_vcpu {
 	u64 eoi_exit[4];   /* the VMCS's EOI-exit bitmap, as last written */
 	volatile u32 tsc_gen_seen; /* the VM's tsc_gen whose offset the VMCS holds */
 	u64 misc_enable;   /* IA32_MISC_ENABLE (misc_enable.h) */
+	/* This CPU's cache of CPUID answers for misc_enable's limit
+	 * (exit_cpuid_bind): set at every load and MISC_ENABLE write. */
+	struct cpuid_cache *cpuid_cache;
 	/* The vCPU's local APIC (vlapic.c). Its register page lives as long
 	 * as the VM, not the vCPU: a device or another vCPU may still aim an
 	 * interrupt at a vCPU that stopped (freed by vmx_vm_lapics_free). */

@@ -150,14 +150,19 @@ u64 vm_uplink_poll_all(u64 now)
 
 		if (!__atomic_load_n(&u->used, __ATOMIC_ACQUIRE))
 			continue;
+		/* Another CPU may have pumped since now was read: last_pump
+		 * may be ahead of now. */
 		if ((polled(u) || __atomic_load_n(&u->pending, __ATOMIC_RELAXED) ||
-		     now - __atomic_load_n(&u->last_pump, __ATOMIC_RELAXED) >= UPLINK_SAFETY_NS) &&
+		     now >= __atomic_load_n(&u->last_pump, __ATOMIC_RELAXED) + UPLINK_SAFETY_NS) &&
 		    spin_trylock(&u->sw->lock)) {
 			pump(u);	/* else another CPU is in this switch: it pumps */
 			spin_unlock(&u->sw->lock);
 		}
 		due = polled(u) ? now + UPLINK_POLL_NS
 				: __atomic_load_n(&u->last_pump, __ATOMIC_RELAXED) + UPLINK_SAFETY_NS;
+		/* Not in the past (the switch was busy): no idle CPU spins on it. */
+		if (due < now + UPLINK_POLL_NS)
+			due = now + UPLINK_POLL_NS;
 		if (!next || due < next)
 			next = due;
 	}

@@ -216,7 +216,7 @@ static void attach(u32 i, const struct vmcfg_network *net)
 	int port;
 
 	if (!nic) {
-		kprintf("network %s: uplink nic%d: the monitor found %u host NICs (see the host-nic lines at boot; supported: Intel 8254x); the network runs without an uplink, remove \"uplink\" or fit the NIC\n",
+		kprintf("network %s: uplink nic%d: the monitor found %u host NICs (see the host-nic lines at boot; supported: Intel 8254x and 82574); the network runs without an uplink, remove \"uplink\" or fit the NIC\n",
 			net->name, net->uplink, host_nic_count());
 		cg_marker("net-uplink", "network=%s nic=nic%d state=missing", net->name, net->uplink);
 		return;

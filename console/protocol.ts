@@ -69,6 +69,7 @@ export const COMMANDS: readonly string[] = [
   'stats',
   'disks',
   'net',
+  'net probe',
   'sched',
   'sched policy',
   'sched weight',

@@ -241,6 +241,8 @@ export class BochsEmulator implements Emulator {
       } else boot = { iso: resolve(img.path) };
       let uplink: BochsrcParams['uplink'];
       if (opts.uplink) {
+        if (opts.uplink.udp || (opts.uplink.model ?? 'e1000') !== 'e1000')
+          throw new BootError('Bochs has one uplink NIC: an e1000 on its slirp network (a UDP wire or an e1000e is QEMU only)');
         const conf = join(dir, 'uplink-slirp.conf');
         writeFileSync(conf, uplinkSlirpConf());
         uplink = { mac: opts.uplink.mac, tftpRoot: resolve(opts.uplink.tftpRoot), slirpConf: conf };

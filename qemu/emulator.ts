@@ -72,20 +72,25 @@ export interface BootOptions {
    */
   ips?: number;
   /**
-   * An Intel e1000 (82540EM) for the monitor itself to drive (a guest network's uplink,
-   * docs/networking.md), on the emulator's own user-mode network: restricted (nothing reaches
-   * the host's networks), its DHCP server, and a TFTP server serving `tftpRoot`. Beside the
-   * boot device; an ISO or ELF boot only (a network boot has its own NIC).
+   * A NIC for the monitor itself to drive (a guest network's uplink, docs/networking.md), beside
+   * the boot device; an ISO or ELF boot only (a network boot has its own NIC). See UplinkNic.
    */
   uplink?: UplinkNic;
 }
 
-/** BootOptions.uplink. */
-export interface UplinkNic {
+/**
+ * BootOptions.uplink: an Intel e1000 (82540EM; QEMU can give an e1000e, an 82574L, instead)
+ * wired either to the emulator's own user-mode network (restricted: nothing reaches the host's
+ * networks; its DHCP server, and a TFTP server serving `tftpRoot`), or, QEMU only, to a pair of
+ * UDP ports on loopback: every frame is one datagram between QEMU's end (127.0.0.1:`udp.qemuPort`)
+ * and the test's (127.0.0.1:`udp.peerPort`).
+ */
+export type UplinkNic = {
   /** Lowercase, colon-separated. */
   mac: string;
-  tftpRoot: string;
-}
+  /** The emulated NIC (default e1000); Bochs has only the e1000. */
+  model?: 'e1000' | 'e1000e';
+} & ({ tftpRoot: string; udp?: undefined } | { udp: { qemuPort: number; peerPort: number }; tftpRoot?: undefined });
 
 export interface Serial {
   /** Subscribes to guest output. Output that arrived before the first subscriber is replayed to it. */

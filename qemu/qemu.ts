@@ -94,6 +94,12 @@ export function netArgs(img: NetBootImage, firmware: 'bios' | 'uefi' = 'bios'): 
   return ['-netdev', netdev, '-device', nic];
 }
 
+/** A UDP port number, checked (it goes into a QEMU option string). */
+function port(p: number): number {
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new BootError(`uplink: UDP port ${p} is not a port number (1-65535)`);
+  return p;
+}
+
 /**
  * The QEMU command line (without the binary) for one run (pure). Modules
  * of an ELF image must already be staged in `stageDir` (stageModules).
@@ -115,8 +121,13 @@ export function qemuArgs(kind: 'qemu' | 'kvm', opts: BootOptions, stageDir?: str
   const img = opts.image;
   if (opts.uplink) {
     if (img.kind === 'net') throw new BootError('a network boot has its own NIC; an uplink NIC goes with an ISO or ELF boot');
+    const u = opts.uplink;
     // restrict=on: only QEMU's own DHCP and TFTP answer; nothing reaches the host's networks.
-    args.push('-netdev', `user,id=up0,restrict=on,tftp=${optValue(resolve(opts.uplink.tftpRoot))}`, '-device', `e1000,netdev=up0,mac=${opts.uplink.mac},romfile=`);
+    // udp: frames as datagrams on loopback, to and from the test's port.
+    const netdev = u.udp
+      ? `socket,id=up0,udp=127.0.0.1:${port(u.udp.peerPort)},localaddr=127.0.0.1:${port(u.udp.qemuPort)}`
+      : `user,id=up0,restrict=on,tftp=${optValue(resolve(u.tftpRoot))}`;
+    args.push('-netdev', netdev, '-device', `${u.model ?? 'e1000'},netdev=up0,mac=${u.mac},romfile=`);
   }
   if (img.kind === 'iso') args.push('-cdrom', resolve(img.path), '-boot', 'd');
   else if (img.kind === 'net') args.push(...netArgs(img, opts.firmware));

@@ -139,6 +139,18 @@ enum virt_run_result arch_vcpu_run(struct vcpu *v, u64 slice_end);
 /* arch_cpu_wait: idle until an interrupt (a kick or CPU 0's tick). */
 void arch_cpu_wait(void);
 
+/* Host device interrupts: vectors VIRT_HOST_IRQ_BASE up to
+ * VIRT_HOST_IRQ_BASE + VIRT_HOST_IRQ_COUNT - 1 belong to the monitor's own
+ * devices (the uplink NICs' MSI messages, to the boot CPU: nicN signals
+ * VIRT_HOST_IRQ_BASE + N). Arch routes each one it takes to virt_host_irq
+ * and then ends it at the local APIC (EOI), both where it arrives in the
+ * monitor (an idle CPU halted in arch_cpu_wait) and where it arrives while
+ * a guest runs (an external-interrupt exit: acknowledge-interrupt-on-exit
+ * hands over the vector, SDM Vol 3C 25.7.1, 27.2.2); the guest then
+ * resumes. Priority class 0xE: below the kick and tick (0xF0, 0xF1). */
+#define VIRT_HOST_IRQ_BASE 0xE0
+#define VIRT_HOST_IRQ_COUNT 4
+
 /* arch_kick_cpu: send the kick interrupt to physical CPU cpu. */
 void arch_kick_cpu(u32 cpu);
 
@@ -269,5 +281,11 @@ void virt_vcpu_wake(struct vcpu *v);
 /* virt_eoi_level: a vCPU of vm ended level-triggered vector (its TMR bit
  * was set): the IOAPIC pin that sent it delivers again if still asserted. */
 void virt_eoi_level(struct vm *vm, u8 vector);
+
+/* virt_host_irq: host device interrupt vector (VIRT_HOST_IRQ_BASE ..)
+ * arrived on this CPU: interrupts are off and this CPU holds no lock (it
+ * was idle, or a guest was running). Bounded work (core/vm_uplink.c);
+ * arch sends the EOI after it returns. */
+void virt_host_irq(u8 vector);
 
 #endif

@@ -58,6 +58,11 @@ u32 vm_modules_start(void)
 		return 0;
 	}
 	sched_init(vm_config.policy[0] ? vm_config.policy : NULL, cpu_count_online());
+	/* Uplinks first: the VMs' NICs derive their MACs from the machine's
+	 * NIC and may send as soon as they run. Without VT-x too: the
+	 * networks exist, and the monitor drives their NICs (the console
+	 * shows them; the QEMU tests drive them without guests). */
+	vm_uplink_start(&vm_config);
 	if (!cpu_count_virt()) {
 		/* No CPU is in VMX root (no VT-x, or the firmware locked it off):
 		 * building a VM would execute VMX instructions. Name every VM of
@@ -71,9 +76,6 @@ u32 vm_modules_start(void)
 			cg_marker("vms-done", "count=0");
 		return 0;
 	}
-	/* Uplinks first: the VMs' NICs derive their MACs from the machine's
-	 * NIC and may send as soon as they run. */
-	vm_uplink_start(&vm_config);
 	struct vm *created[VMCFG_MAX_VMS];
 	u32 n = 0;
 	for (u32 i = 0; i < vm_config.count; i++) {

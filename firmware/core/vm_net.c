@@ -289,7 +289,7 @@ void vm_net_free(struct vm *vm)
 
 bool vm_net_any(void)
 {
-	return __atomic_load_n(&nic_count, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&nic_count, __ATOMIC_RELAXED) != 0 || vm_uplink_any();
 }
 
 u64 vm_net_poll_all(u64 now)

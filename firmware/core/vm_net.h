@@ -44,7 +44,8 @@ struct net_switch *vm_net_switch(u32 i, const char *name);
  * sends it. The switch's lock is held. */
 void vm_net_deliver(struct net_switch *sw, u32 mask);
 
-/* vm_net_any: some VM has a NIC now (a plain load). */
+/* vm_net_any: some VM has a NIC now, or some network an uplink (plain
+ * loads): the scheduler's passes then poll the networks. */
 bool vm_net_any(void);
 
 /* vm_net_poll_all: transmit what buckets held back or budgets left, and

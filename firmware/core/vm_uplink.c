@@ -3,11 +3,13 @@
 #include <cg/errno.h>
 #include <cg/spinlock.h>
 #include <cg/string.h>
+#include "core/virt.h"
 #include "core/vm_io.h"
 #include "core/vm_net.h"
 #include "core/vm_uplink.h"
 #include "drivers/nic.h"
 #include "lib/fmt.h"
+#include "lib/irq_storm.h"
 #include "lib/log.h"
 #include "lib/mem.h"
 
@@ -20,6 +22,17 @@ struct vm_uplink {
 	u32 port;
 	bool link;
 	u64 spoofed_in;
+	u64 probes;		/* identification frames sent (vm_uplink_probe) */
+	/* Interrupts (MSI NICs only). irq_lock guards storm and irqs: the
+	 * interrupt path takes it with the switch lock held elsewhere. */
+	bool irq;		/* the NIC signals by MSI */
+	bool dev_on;		/* its causes are unmasked (switch lock) */
+	bool pending;		/* an interrupt found the switch busy: pump at the next pass */
+	bool backlog;		/* frames left behind (ring full, budget spent): poll soon */
+	u64 last_pump;		/* vm_now_ns of the last pump */
+	u32 irq_lock;
+	struct irq_storm storm;
+	u64 irqs;
 };
 
 static struct vm_uplink uplinks[VMCFG_MAX_NETWORKS];
@@ -54,14 +67,39 @@ static void from_wire(void *ctx, const u8 *frame, u32 len)
 	vm_net_deliver(u->sw, net_switch_send(u->sw, u->port, frame, len));
 }
 
-/* Switch lock held: the port's queue onto the wire while the TX ring
- * takes it, then what the NIC received, then its link. */
+/* Switch lock held: an MSI NIC's causes unmasked unless a storm holds
+ * them masked (and the hold ended: unmasked again). */
+static void irq_sync(struct vm_uplink *u, u64 now)
+{
+	bool want;
+
+	if (!u->irq)
+		return;
+	spin_lock(&u->irq_lock);
+	irq_storm_unmask_due(&u->storm, now);
+	want = !u->storm.masked;
+	spin_unlock(&u->irq_lock);
+	if (want != u->dev_on) {
+		u->nic->ops->irq_enable(u->nic, want);
+		u->dev_on = want;
+	}
+}
+
+/* Switch lock held: the NIC's causes read and cleared first (so a frame
+ * that lands after the receive poll below signals again), the port's
+ * queue onto the wire while the TX ring takes it, then what the NIC
+ * received, then its link. */
 static void pump(struct vm_uplink *u)
 {
 	struct host_nic *nic = u->nic;
+	u64 now = vm_now_ns();
 	const u8 *f;
-	u32 len;
+	u32 len, ev;
 
+	__atomic_store_n(&u->pending, false, __ATOMIC_RELAXED);
+	u->last_pump = now;
+	irq_sync(u, now);
+	ev = nic->ops->irq_ack(nic);
 	for (u32 n = 0; n < NET_QUEUE_LEN && (len = net_switch_peek(u->sw, u->port, &f)); n++) {
 		int rc = nic->ops->tx(nic, f, len);
 
@@ -69,8 +107,9 @@ static void pump(struct vm_uplink *u)
 			break;	/* the ring is full: the frame waits for the next poll */
 		net_switch_pop(u->sw, u->port, rc == 0);
 	}
-	nic->ops->rx_poll(nic, from_wire, u, UPLINK_RX_BUDGET);
-	if (nic->ops->irq_ack(nic) & HOST_NIC_EV_LINK) {
+	u->backlog = nic->ops->rx_poll(nic, from_wire, u, UPLINK_RX_BUDGET) == UPLINK_RX_BUDGET ||
+		     u->sw->ports[u->port].count;
+	if (ev & HOST_NIC_EV_LINK) {
 		bool up = nic->ops->link(nic);
 
 		if (up != u->link) {
@@ -91,19 +130,74 @@ bool vm_uplink_kick(void *owner)
 	return true;
 }
 
+/* Whether u is polled at every pass (no MSI, a storm holding it masked,
+ * frames left behind) rather than on interrupts and the safety poll. */
+static bool polled(const struct vm_uplink *u)
+{
+	return !u->irq || __atomic_load_n(&u->storm.masked, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&u->backlog, __ATOMIC_RELAXED);
+}
+
 u64 vm_uplink_poll_all(u64 now)
 {
+	u64 next = 0;
+
 	if (!__atomic_load_n(&uplink_count, __ATOMIC_ACQUIRE))
 		return 0;
 	for (u32 i = 0; i < VMCFG_MAX_NETWORKS; i++) {
 		struct vm_uplink *u = &uplinks[i];
+		u64 due;
 
-		if (!__atomic_load_n(&u->used, __ATOMIC_ACQUIRE) || !spin_trylock(&u->sw->lock))
-			continue;	/* another CPU is in this switch: it pumps */
-		pump(u);
+		if (!__atomic_load_n(&u->used, __ATOMIC_ACQUIRE))
+			continue;
+		/* Another CPU may have pumped since now was read: last_pump
+		 * may be ahead of now. */
+		if ((polled(u) || __atomic_load_n(&u->pending, __ATOMIC_RELAXED) ||
+		     now >= __atomic_load_n(&u->last_pump, __ATOMIC_RELAXED) + UPLINK_SAFETY_NS) &&
+		    spin_trylock(&u->sw->lock)) {
+			pump(u);	/* else another CPU is in this switch: it pumps */
+			spin_unlock(&u->sw->lock);
+		}
+		due = polled(u) ? now + UPLINK_POLL_NS
+				: __atomic_load_n(&u->last_pump, __ATOMIC_RELAXED) + UPLINK_SAFETY_NS;
+		/* Not in the past (the switch was busy): no idle CPU spins on it. */
+		if (due < now + UPLINK_POLL_NS)
+			due = now + UPLINK_POLL_NS;
+		if (!next || due < next)
+			next = due;
+	}
+	return next;
+}
+
+bool vm_uplink_any(void)
+{
+	return __atomic_load_n(&uplink_count, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The interrupt path (core/virt.h): count it against the storm bound,
+ * then pump at once if the switch is free; if not, whoever holds it may
+ * be past its receive poll, so the next scheduler pass pumps (pending). */
+void virt_host_irq(u8 vector)
+{
+	u32 index = (u32)vector - VIRT_HOST_IRQ_BASE;
+	struct vm_uplink *u = NULL;
+	u64 now = vm_now_ns();
+
+	for (u32 i = 0; i < VMCFG_MAX_NETWORKS && !u; i++)
+		if (__atomic_load_n(&uplinks[i].used, __ATOMIC_ACQUIRE) && uplinks[i].irq &&
+		    uplinks[i].nic->index == index)
+			u = &uplinks[i];
+	if (!u)
+		return;	/* a NIC no network takes keeps its causes masked: one in flight */
+	spin_lock(&u->irq_lock);
+	u->irqs++;
+	irq_storm_hit(&u->storm, now);
+	spin_unlock(&u->irq_lock);
+	__atomic_store_n(&u->pending, true, __ATOMIC_RELAXED);
+	if (spin_trylock(&u->sw->lock)) {
+		pump(u);	/* a storm masks the NIC here (irq_sync) */
 		spin_unlock(&u->sw->lock);
 	}
-	return now + UPLINK_POLL_NS;
 }
 
 u16 vm_uplink_machine_prefix(void)
@@ -122,7 +216,7 @@ static void attach(u32 i, const struct vmcfg_network *net)
 	int port;
 
 	if (!nic) {
-		kprintf("network %s: uplink nic%d: the monitor found %u host NICs (see the host-nic lines at boot; supported: Intel 8254x); the network runs without an uplink, remove \"uplink\" or fit the NIC\n",
+		kprintf("network %s: uplink nic%d: the monitor found %u host NICs (see the host-nic lines at boot; supported: Intel 8254x and 82574); the network runs without an uplink, remove \"uplink\" or fit the NIC\n",
 			net->name, net->uplink, host_nic_count());
 		cg_marker("net-uplink", "network=%s nic=nic%d state=missing", net->name, net->uplink);
 		return;
@@ -143,7 +237,13 @@ static void attach(u32 i, const struct vmcfg_network *net)
 		u->nic = nic;
 		u->port = (u32)port;
 		u->link = nic->ops->link(nic);
+		u->irq = nic->vector != 0;
+		irq_storm_init(&u->storm);
+		u->last_pump = vm_now_ns();
 		__atomic_store_n(&u->used, true, __ATOMIC_RELEASE);
+		/* Unmasked under the lock, with used set: the first interrupt
+		 * finds its uplink. */
+		irq_sync(u, u->last_pump);
 	}
 	spin_unlock(&u->sw->lock);
 	if (port < 0) {
@@ -154,10 +254,10 @@ static void attach(u32 i, const struct vmcfg_network *net)
 		return;
 	}
 	__atomic_fetch_add(&uplink_count, 1, __ATOMIC_RELEASE);
-	kprintf("network %s: bridged to nic%u (%s, %s), port %u\n", net->name, nic->index, nic->ops->name,
-		mac, u->port);
-	cg_marker("net-uplink", "network=%s nic=nic%u driver=%s mac=%s port=%u state=%s", net->name,
-		  nic->index, nic->ops->name, mac, u->port, u->link ? "up" : "down");
+	kprintf("network %s: bridged to nic%u (%s, %s), port %u, %s\n", net->name, nic->index, nic->ops->name,
+		mac, u->port, u->irq ? "MSI interrupts" : "polled");
+	cg_marker("net-uplink", "network=%s nic=nic%u driver=%s mac=%s port=%u state=%s irq=%s", net->name,
+		  nic->index, nic->ops->name, mac, u->port, u->link ? "up" : "down", u->irq ? "msi" : "poll");
 }
 
 void vm_uplink_start(const struct vmcfg *cfg)
@@ -191,6 +291,42 @@ bool vm_uplink_info(u32 i, struct vm_uplink_info *out)
 	out->tx_busy = u->nic->st.tx_busy;
 	out->rx_errors = u->nic->st.rx_errors;
 	out->spoofed_in = u->spoofed_in;
+	out->probes = u->probes;
+	out->irq = u->irq;
 	spin_unlock(&u->sw->lock);
+	spin_lock(&u->irq_lock);
+	out->irqs = u->irqs;
+	out->storms = u->storm.storms;
+	out->storm_masked = u->storm.masked;
+	spin_unlock(&u->irq_lock);
 	return true;
+}
+
+/* IEEE Std 802 Local Experimental Ethertype 1: for frames of a protocol
+ * of one's own, never confused with a real one on the LAN. */
+#define PROBE_ETHERTYPE 0x88B5
+
+int vm_uplink_probe(u32 i)
+{
+	struct vm_uplink *u;
+	u8 f[NET_ETH_HLEN + 64];
+	int rc;
+
+	if (i >= VMCFG_MAX_NETWORKS || !__atomic_load_n(&uplinks[i].used, __ATOMIC_ACQUIRE))
+		return -CG_ENOENT;
+	u = &uplinks[i];
+	memset(f, 0, sizeof(f));
+	memset(f, 0xFF, NET_ETH_ALEN);
+	memcpy(f + NET_ETH_ALEN, u->nic->mac, NET_ETH_ALEN);
+	f[12] = PROBE_ETHERTYPE >> 8;
+	f[13] = PROBE_ETHERTYPE & 0xFF;
+	spin_lock(&u->sw->lock);
+	fmt_snprintf((char *)f + NET_ETH_HLEN, sizeof(f) - NET_ETH_HLEN,
+		     "crossguard uplink probe network=%s nic=nic%u seq=%lu", u->sw->name, u->nic->index,
+		     u->probes + 1);
+	rc = u->nic->ops->tx(u->nic, f, sizeof(f));
+	if (!rc)
+		u->probes++;
+	spin_unlock(&u->sw->lock);
+	return rc;
 }

@@ -32,20 +32,23 @@ static u64 bus_of(struct e1000 *e, const u8 *p)
 
 /* The MAC the device loaded from its EEPROM into receive address 0 after
  * reset (14.3); when that entry is not valid, the EEPROM's words 0-2
- * through EERD (13.4.4; the 8254x layout: address at bit 8, done bit 4). */
+ * through EERD (8254x 13.4.4: address at bit 8, done bit 4; the 82574's
+ * 10.2.2.5: address at bit 2, done bit 1). */
 static void read_mac(struct e1000 *e, u8 *mac)
 {
 	u32 lo = rd(e, E1000_RAL0), hi = rd(e, E1000_RAH0);
+	bool i82574 = e->model == E1000_MODEL_82574;
+	u32 shift = i82574 ? 2 : 8, done = i82574 ? E1000_EERD_DONE_82574 : E1000_EERD_DONE;
 
 	if (!(hi & E1000_RAH_AV)) {
 		u16 w[3] = { 0, 0, 0 };
 
 		for (u32 i = 0; i < 3; i++) {
-			wr(e, E1000_EERD, E1000_EERD_START | i << 8);
+			wr(e, E1000_EERD, E1000_EERD_START | i << shift);
 			for (u32 n = 0; n < E1000_POLL_MAX; n++) {
 				u32 v = rd(e, E1000_EERD);
 
-				if (v & E1000_EERD_DONE) {
+				if (v & done) {
 					w[i] = (u16)(v >> 16);
 					break;
 				}
@@ -60,13 +63,14 @@ static void read_mac(struct e1000 *e, u8 *mac)
 	mac[5] = (u8)(hi >> 8);
 }
 
-int e1000_init(struct e1000 *e, const struct e1000_env *env, void *dma, u64 dma_bus, u8 *mac,
-	       struct host_nic_stats *st)
+int e1000_init(struct e1000 *e, enum e1000_model model, const struct e1000_env *env, void *dma,
+	       u64 dma_bus, u8 *mac, struct host_nic_stats *st)
 {
 	u32 ctrl, n;
 
 	memset(e, 0, sizeof(*e));
 	e->env = *env;
+	e->model = model;
 	e->dma = dma;
 	e->dma_bus = dma_bus;
 	e->rx = (struct e1000_rx_desc *)e->dma;
@@ -115,7 +119,12 @@ int e1000_init(struct e1000 *e, const struct e1000_env *env, void *dma, u64 dma_
 	wr(e, E1000_TDH, 0);
 	wr(e, E1000_TDT, 0);
 	wr(e, E1000_TIPG, E1000_TIPG_COPPER);
+	if (model == E1000_MODEL_82574)
+		wr(e, E1000_TXDCTL, rd(e, E1000_TXDCTL) | E1000_TXDCTL_82574_BIT22);
 	wr(e, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | E1000_TCTL_CT | E1000_TCTL_COLD);
+	/* The 82574: the driver, not manageability firmware, owns it now. */
+	if (model == E1000_MODEL_82574)
+		wr(e, E1000_CTRL_EXT, rd(e, E1000_CTRL_EXT) | E1000_CTRL_EXT_DRV_LOAD);
 	return 0;
 }
 
@@ -203,6 +212,9 @@ u32 e1000_irq_ack(struct e1000 *e)
 {
 	u32 icr = rd(e, E1000_ICR), ev = 0;
 
+	if (icr)
+		wr(e, E1000_ICR, icr);
+
 	if (icr & E1000_ICR_RXT0)
 		ev |= HOST_NIC_EV_RX;
 	if (icr & E1000_ICR_TXDW)
@@ -210,4 +222,12 @@ u32 e1000_irq_ack(struct e1000 *e)
 	if (icr & E1000_ICR_LSC)
 		ev |= HOST_NIC_EV_LINK;
 	return ev;
+}
+
+void e1000_irq_enable(struct e1000 *e, bool on)
+{
+	if (on)
+		wr(e, E1000_IMS, E1000_IRQ_CAUSES);
+	else
+		wr(e, E1000_IMC, 0xFFFFFFFF);
 }

@@ -1,16 +1,14 @@
-/* The 8254x as a host NIC (nic.h ops): finds its register BAR, turns on
- * memory decoding and bus mastering, gives e1000.c its MMIO environment
- * and DMA block, and answers the interface's calls.
+/* The 8254x and the 82574 as host NICs (nic.h ops, drivers "e1000" and
+ * "e1000e"): finds the register BAR, turns on memory decoding and bus
+ * mastering, gives e1000.c its MMIO environment, DMA block and register
+ * dialect, and answers the interface's calls.
  *
- * Interrupts: none. The monitor polls the NIC (the uplink code in core,
- * from every scheduler pass and after each frame a VM sends out), with
- * INTx disabled in the command register and every cause masked in IMC.
- * The 82540EM that Bochs and QEMU emulate lists no MSI capability (the
- * scan reports msi=0 in the host-nic marker), and the monitor has no host
- * interrupt path for devices yet (its IDT takes the local APIC timer and
- * IPIs only, and it does not program the host IOAPIC), so polling is the
- * one way that works on every 8254x; MSI where a device offers it is the
- * next step (docs/networking.md). */
+ * Interrupts: INTx stays disabled in the command register. A function
+ * that lists MSI gets its message set up by host_nics.c (pci_host_msi_enable)
+ * and its causes unmasked by the uplink that takes it (irq_enable); one
+ * without MSI (the 82540EM of Bochs and QEMU lists none) keeps every cause
+ * masked and is polled. The uplink code in core decides which
+ * (docs/networking.md). */
 #include <cg/errno.h>
 #include <cg/hw_io.h>
 #include <cg/string.h>
@@ -51,14 +49,27 @@ static const u16 e1000_ids[] = {
 	0x1010, 0x1012, 0x101D, 0x1079, 0x107A, 0x107B, /* 82546EB/GB */
 };
 
-static bool e1000_match(u16 vendor, u16 device)
+/* 82574L and 82574LA (8086:10D3, 8086:10F6); QEMU's e1000e is an 82574L. */
+static const u16 e1000e_ids[] = { 0x10D3, 0x10F6 };
+
+static bool id_in(const u16 *ids, u32 n, u16 vendor, u16 device)
 {
 	if (vendor != 0x8086)
 		return false;
-	for (u32 i = 0; i < sizeof(e1000_ids) / sizeof(e1000_ids[0]); i++)
-		if (e1000_ids[i] == device)
+	for (u32 i = 0; i < n; i++)
+		if (ids[i] == device)
 			return true;
 	return false;
+}
+
+static bool e1000_match(u16 vendor, u16 device)
+{
+	return id_in(e1000_ids, sizeof(e1000_ids) / sizeof(e1000_ids[0]), vendor, device);
+}
+
+static bool e1000e_match(u16 vendor, u16 device)
+{
+	return id_in(e1000e_ids, sizeof(e1000e_ids) / sizeof(e1000e_ids[0]), vendor, device);
 }
 
 static int e1000_probe(struct host_nic *nic, const struct pci_cfg *cfg, const struct pci_host_dev *d)
@@ -94,7 +105,8 @@ static int e1000_probe(struct host_nic *nic, const struct pci_cfg *cfg, const st
 	n->regs = regs;
 	env.ctx = n;
 	/* Identity map: the monitor's address of the block is its bus address. */
-	rc = e1000_init(&n->dev, &env, mem_ptr(dma), dma, nic->mac, &nic->st);
+	rc = e1000_init(&n->dev, nic->ops == &e1000e_nic_ops ? E1000_MODEL_82574 : E1000_MODEL_8254X, &env,
+			mem_ptr(dma), dma, nic->mac, &nic->st);
 	if (rc) {
 		cfg->write32(cfg->ctx, d->bdf, PCI_HOST_COMMAND, cmd);
 		pmm_free(&mem_pmm, dma, E1000_DMA_PAGES);
@@ -126,6 +138,17 @@ static u32 e1000_nic_ack(struct host_nic *nic)
 	return e1000_irq_ack(&((struct e1000_nic *)nic->priv)->dev);
 }
 
+static void e1000_nic_irq(struct host_nic *nic, bool on)
+{
+	e1000_irq_enable(&((struct e1000_nic *)nic->priv)->dev, on);
+}
+
 const struct host_nic_ops e1000_nic_ops = {
 	"e1000", e1000_match, e1000_probe, e1000_nic_tx, e1000_nic_rx, e1000_nic_link, e1000_nic_ack,
+	e1000_nic_irq,
+};
+
+const struct host_nic_ops e1000e_nic_ops = {
+	"e1000e", e1000e_match, e1000_probe, e1000_nic_tx, e1000_nic_rx, e1000_nic_link, e1000_nic_ack,
+	e1000_nic_irq,
 };

@@ -8,7 +8,7 @@
 #include "drivers/nic.h"
 #include "lib/log.h"
 
-static const struct host_nic_ops *const drivers[] = { &e1000_nic_ops };
+static const struct host_nic_ops *const drivers[] = { &e1000_nic_ops, &e1000e_nic_ops };
 
 static struct host_nic nics[HOST_NIC_MAX];
 static u32 nic_count;
@@ -22,7 +22,25 @@ static const struct host_nic_ops *driver_for(const struct pci_host_dev *d)
 	return NULL;
 }
 
-u32 host_nics_probe(const struct pci_cfg *cfg)
+/* MSI to the boot CPU when the function lists it (MSI-X alone, as on
+ * the server NICs, is not set up: the NIC is polled). */
+static void msi_setup(struct host_nic *nic, const struct pci_cfg *cfg, const struct pci_host_dev *d,
+		      const struct host_nic_irq *irq)
+{
+	u8 vector;
+	int rc;
+
+	if (!irq || !d->msi)
+		return;
+	vector = (u8)(irq->vector_base + nic->index);
+	rc = pci_host_msi_enable(cfg, d->bdf, irq->apic_id, vector);
+	if (rc)
+		kprintf("nic: nic%u: MSI not set up (%s); polled\n", nic->index, cg_strerror(rc));
+	else
+		nic->vector = vector;
+}
+
+u32 host_nics_probe(const struct pci_cfg *cfg, const struct host_nic_irq *irq)
 {
 	u32 found = pci_host_scan(cfg, devs, PCI_HOST_MAX_DEVS), kept;
 
@@ -51,10 +69,11 @@ u32 host_nics_probe(const struct pci_cfg *cfg)
 				d->device, d->bdf >> 8, (d->bdf >> 3) & 31, d->bdf & 7, nic->why);
 			continue;
 		}
-		cg_marker("host-nic", "index=%u driver=%s pci=%02x:%02x.%u id=%04x:%04x mac=%02x:%02x:%02x:%02x:%02x:%02x msi=%u link=%s irq=poll",
+		msi_setup(nic, cfg, d, irq);
+		cg_marker("host-nic", "index=%u driver=%s pci=%02x:%02x.%u id=%04x:%04x mac=%02x:%02x:%02x:%02x:%02x:%02x msi=%u link=%s irq=%s",
 			  nic->index, ops->name, d->bdf >> 8, (d->bdf >> 3) & 31, d->bdf & 7, d->vendor,
 			  d->device, m[0], m[1], m[2], m[3], m[4], m[5], nic->msi,
-			  ops->link(nic) ? "up" : "down");
+			  ops->link(nic) ? "up" : "down", nic->vector ? "msi" : "poll");
 		__atomic_store_n(&nic_count, nic_count + 1, __ATOMIC_RELEASE);
 	}
 	return nic_count;

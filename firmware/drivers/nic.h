@@ -1,6 +1,6 @@
 /* A host NIC the monitor drives itself (never a guest): the small
  * interface every driver offers, so the uplink code in core knows NICs
- * only through it. The first driver is the Intel 8254x (e1000.c); the
+ * only through it. The drivers: the Intel 8254x and 82574 (e1000.c); the
  * server NICs labs carry (igb i350, i40e X710) are meant to follow as
  * further tables of these ops.
  *
@@ -54,6 +54,10 @@ struct host_nic_ops {
 	 * (HOST_NIC_EV_*). With interrupts masked it is how a poller learns
 	 * of link changes. */
 	u32 (*irq_ack)(struct host_nic *nic);
+	/* irq_enable: unmask (on) the causes worth an interrupt (frames
+	 * received, the link), or mask every cause (off). Only for a NIC with
+	 * an MSI vector (host_nic.vector): the device signals nothing else. */
+	void (*irq_enable)(struct host_nic *nic, bool on);
 };
 
 struct host_nic {
@@ -61,17 +65,28 @@ struct host_nic {
 	u32 index;		/* nicN: the order the scan found them in */
 	u16 bdf, vendor, device;
 	u8 mac[6];		/* the device's own (its EEPROM's) */
-	bool msi;		/* the function lists an MSI capability */
+	bool msi;		/* the function lists an MSI or MSI-X capability */
+	u8 vector;		/* its MSI vector to the boot CPU; 0: none, it is polled */
 	const char *why;	/* probe's failure, for the log */
 	struct host_nic_stats st;
 	void *priv;		/* the driver's */
 };
 
+/* Where host NICs signal: the local APIC (the boot CPU's) and the first
+ * of HOST_NIC_MAX vectors, nicN's being vector_base + N. */
+struct host_nic_irq {
+	u32 apic_id;
+	u8 vector_base;
+};
+
 /* host_nics_probe: scan host PCI (cfg), and hand each function some
  * driver matches to it, in scan order, as nic0, nic1, ... (at most
- * HOST_NIC_MAX). Logs each NIC and a `host-nic` marker. Returns how many
- * NICs work. Boot CPU, once, before any VM starts. */
-u32 host_nics_probe(const struct pci_cfg *cfg);
+ * HOST_NIC_MAX). A NIC whose function lists MSI gets its message set up
+ * to irq (its causes stay masked: irq_enable); with irq NULL (no local
+ * APIC) or no MSI it is to be polled. Logs each NIC and a `host-nic`
+ * marker. Returns how many NICs work. Boot CPU, once, before any VM
+ * starts. */
+u32 host_nics_probe(const struct pci_cfg *cfg, const struct host_nic_irq *irq);
 
 /* host_nic_get: nicN, or NULL when the scan found no such working NIC. */
 struct host_nic *host_nic_get(u32 index);

@@ -53,22 +53,75 @@ static u16 mk_bdf(u32 bus, u32 dev, u32 fn)
 	return (u16)(bus << 8 | dev << 3 | fn);
 }
 
-/* The MSI and MSI-X capabilities of a function whose status says it has a
- * list; a looping or wild list ends after 48 entries (at most 48 fit in
- * the 192 bytes after the header). */
-static void caps(const struct pci_cfg *cfg, struct pci_host_dev *d)
+/* A looping or wild capability list ends after 48 entries (at most 48
+ * fit in the 192 bytes after the header). */
+u16 pci_host_cap_find(const struct pci_cfg *cfg, u16 bdf, u8 id)
 {
-	u32 ptr = cfg->read32(cfg->ctx, d->bdf, PCI_HOST_CAP_PTR) & 0xFC;
+	u32 ptr;
 
+	if (!(cfg->read32(cfg->ctx, bdf, PCI_HOST_COMMAND) & PCI_HOST_STATUS_CAP_LIST))
+		return 0;
+	ptr = cfg->read32(cfg->ctx, bdf, PCI_HOST_CAP_PTR) & 0xFC;
 	for (u32 n = 0; n < 48 && ptr >= 0x40; n++) {
-		u32 w = cfg->read32(cfg->ctx, d->bdf, (u16)ptr);
+		u32 w = cfg->read32(cfg->ctx, bdf, (u16)ptr);
 
-		if ((w & 0xFF) == PCI_HOST_CAP_ID_MSI)
-			d->msi = true;
-		if ((w & 0xFF) == PCI_HOST_CAP_ID_MSIX)
-			d->msix = true;
+		if ((w & 0xFF) == id)
+			return (u16)ptr;
 		ptr = (w >> 8) & 0xFC;
 	}
+	return 0;
+}
+
+int pci_host_msi_enable(const struct pci_cfg *cfg, u16 bdf, u32 apic_id, u8 vector)
+{
+	u16 msi = pci_host_cap_find(cfg, bdf, PCI_HOST_CAP_ID_MSI);
+	u16 msix = pci_host_cap_find(cfg, bdf, PCI_HOST_CAP_ID_MSIX);
+	u32 ctl, cmd, data_off, mask_off;
+
+	if (!msi)
+		return -CG_ENOENT;
+	if (apic_id > 255 || vector < 32)
+		return -CG_EINVAL;
+	if (msix) {
+		u32 x = cfg->read32(cfg->ctx, bdf, msix);
+
+		if (x & PCI_HOST_MSIX_ENABLE)
+			cfg->write32(cfg->ctx, bdf, msix, x & ~PCI_HOST_MSIX_ENABLE);
+	}
+	/* Off while the message is written: no half-written message is sent. */
+	ctl = cfg->read32(cfg->ctx, bdf, msi) & ~(PCI_HOST_MSI_ENABLE | PCI_HOST_MSI_MME_MASK);
+	cfg->write32(cfg->ctx, bdf, msi, ctl);
+	cfg->write32(cfg->ctx, bdf, (u16)(msi + 4), PCI_HOST_MSI_ADDR_BASE | apic_id << 12);
+	if (ctl & PCI_HOST_MSI_64BIT) {
+		cfg->write32(cfg->ctx, bdf, (u16)(msi + 8), 0);
+		data_off = 12;
+		mask_off = 16;
+	} else {
+		data_off = 8;
+		mask_off = 12;
+	}
+	cfg->write32(cfg->ctx, bdf, (u16)(msi + data_off), vector);
+	if (ctl & PCI_HOST_MSI_PVM)
+		cfg->write32(cfg->ctx, bdf, (u16)(msi + mask_off), 0);
+	cmd = cfg->read32(cfg->ctx, bdf, PCI_HOST_COMMAND) & 0xFFFF;
+	cfg->write32(cfg->ctx, bdf, PCI_HOST_COMMAND, cmd | PCI_HOST_COMMAND_INTX_DISABLE);
+	cfg->write32(cfg->ctx, bdf, msi, ctl | PCI_HOST_MSI_ENABLE);
+	return 0;
+}
+
+void pci_host_msi_disable(const struct pci_cfg *cfg, u16 bdf)
+{
+	u16 msi = pci_host_cap_find(cfg, bdf, PCI_HOST_CAP_ID_MSI);
+
+	if (msi)
+		cfg->write32(cfg->ctx, bdf, msi, cfg->read32(cfg->ctx, bdf, msi) & ~PCI_HOST_MSI_ENABLE);
+}
+
+/* The MSI and MSI-X capabilities a function lists. */
+static void caps(const struct pci_cfg *cfg, struct pci_host_dev *d)
+{
+	d->msi = pci_host_cap_find(cfg, d->bdf, PCI_HOST_CAP_ID_MSI) != 0;
+	d->msix = pci_host_cap_find(cfg, d->bdf, PCI_HOST_CAP_ID_MSIX) != 0;
 }
 
 struct scan {
@@ -106,8 +159,7 @@ static void function(struct scan *s, u16 bdf, u32 id)
 		d.irq_line = (u8)irq;
 		d.irq_pin = (u8)(irq >> 8);
 	}
-	if (cfg->read32(cfg->ctx, bdf, PCI_HOST_COMMAND) & PCI_HOST_STATUS_CAP_LIST)
-		caps(cfg, &d);
+	caps(cfg, &d);
 	if ((hdr & 0x7F) == 1)	/* a PCI-to-PCI bridge: walk its secondary bus */
 		want_bus(s, (cfg->read32(cfg->ctx, bdf, PCI_HOST_BRIDGE_BUSES) >> 8) & 0xFF);
 	if (s->found < s->max)

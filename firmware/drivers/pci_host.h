@@ -31,6 +31,20 @@
 #define PCI_HOST_CAP_ID_MSI 0x05
 #define PCI_HOST_CAP_ID_MSIX 0x11
 
+/* MSI capability (PCI 3.0 section 6.8.1): message control is the upper
+ * half of the capability's first dword; address, (upper address,) data
+ * and (mask) follow. */
+#define PCI_HOST_MSI_ENABLE (1u << 16)		/* in the first dword */
+#define PCI_HOST_MSI_MME_MASK (7u << 20)	/* Multiple Message Enable */
+#define PCI_HOST_MSI_64BIT (1u << 23)
+#define PCI_HOST_MSI_PVM (1u << 24)		/* per-vector masking */
+#define PCI_HOST_MSIX_ENABLE (1u << 31)		/* MSI-X (6.8.2): control bit 15 */
+/* The message an x86 local APIC takes (SDM Vol 3A 10.11.1, 10.11.2):
+ * address 0xFEE00000 with the destination APIC ID in bits 19:12
+ * (physical mode, no redirection hint); data: the vector, fixed delivery,
+ * edge-triggered. */
+#define PCI_HOST_MSI_ADDR_BASE 0xFEE00000u
+
 #define PCI_HOST_MAX_DEVS 64u		/* functions the scan keeps */
 
 /* bdf: bus << 8 | device << 3 | function. */
@@ -67,6 +81,22 @@ u32 pci_host_scan(const struct pci_cfg *cfg, struct pci_host_dev *out, u32 max);
  * 5 (no upper half). Sizing writes all-ones and restores the BAR; the
  * caller keeps memory decoding off meanwhile. */
 int pci_host_bar(const struct pci_cfg *cfg, u16 bdf, u32 i, u64 *addr, u64 *size);
+
+/* pci_host_cap_find: config offset of bdf's first capability with ID id
+ * (walked as the scan does, at most 48 entries), 0 when it lists none. */
+u16 pci_host_cap_find(const struct pci_cfg *cfg, u16 bdf, u8 id);
+
+/* pci_host_msi_enable: have bdf signal by MSI: one message (Multiple
+ * Message Enable 0) to the local APIC apic_id carrying vector, the
+ * message's mask bit (if it has one) clear, MSI-X turned off (both on is
+ * undefined), INTx disabled in the command register. Returns 0, -CG_ENOENT
+ * when bdf lists no MSI capability, -CG_EINVAL for an APIC ID above 255
+ * or a vector below 32 (the exceptions'). */
+int pci_host_msi_enable(const struct pci_cfg *cfg, u16 bdf, u32 apic_id, u8 vector);
+
+/* pci_host_msi_disable: MSI off again (the function signals nothing;
+ * INTx stays disabled). Nothing for a function without MSI. */
+void pci_host_msi_disable(const struct pci_cfg *cfg, u16 bdf);
 
 /* pci_host_open: the machine's config access: ECAM when the MCFG gives a
  * segment-0 window inside [0, mapped_top), else the 0xCF8/0xCFC ports.

@@ -80,14 +80,17 @@ static void main_find_cpus(void)
 /* The host NICs the monitor drives itself (guest networks' uplinks): PCI
  * through ECAM when ACPI's MCFG gives a window in the boot identity map
  * (0-4 GiB, boot/entry.asm), else ports 0xCF8/0xCFC. Before any VM runs,
- * so the uplinks find their NICs. */
-static void main_find_nics(void)
+ * so the uplinks find their NICs. Their MSI messages go to this, the boot
+ * CPU's, local APIC (core/virt.h's host vectors); with no local APIC they
+ * are polled. */
+static void main_find_nics(bool lapic)
 {
 	static struct pci_cfg cfg;
 	u64 rsdp = boot_info.rsdp_addr ? boot_info.rsdp_addr : acpi_rsdp_scan(&mem_ident);
+	struct host_nic_irq irq = { arch_cpu_apic_id(), VIRT_HOST_IRQ_BASE };
 
 	pci_host_open(&cfg, &mem_ident, rsdp, 4ull << 30);
-	host_nics_probe(&cfg);
+	host_nics_probe(&cfg, lapic ? &irq : NULL);
 }
 
 void boot_main(u32 magic, u64 info);
@@ -147,7 +150,7 @@ void boot_main(u32 magic, u64 info)
 	else
 		main_find_cpus();
 
-	main_find_nics();
+	main_find_nics(rc == 0);
 	cpu_bringup(0);
 	if (!rc && madt.cpu_count > 1)
 		arch_smp_start(&madt, cpu_ap_main);

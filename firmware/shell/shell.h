@@ -45,6 +45,10 @@ void shell_cmd_net(struct shell_ctx *c);
  * network has none. */
 void shell_net_uplink(struct shell_ctx *c, u32 i);
 
+/* shell_net_probe: `net probe NETWORK` (shell_uplink.c): one
+ * identification frame out of the network's uplink, or a failure. */
+void shell_net_probe(struct shell_ctx *c, const char *network);
+
 /* shell_fail: the command failed: message says what and the fix. */
 void shell_fail(struct shell_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

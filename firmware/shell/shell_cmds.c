@@ -463,7 +463,7 @@ const struct shell_cmd shell_cmds[] = {
 	{ "console", "console NAME", "attach to a VM's serial console (Ctrl-] detaches)", 1, 1, cmd_console },
 	{ "stats", "stats [NAME]", "run time, steal time, switches, exits by reason and by device", 0, 1, cmd_stats },
 	{ "disks", "disks", "each running VM's disks: image, overlay, requests, throttling", 0, 0, shell_cmd_disks },
-	{ "net", "net", "guest networks and each running VM's NICs: MACs, frames, drops, throttling", 0, 0, shell_cmd_net },
+	{ "net", "net [probe NETWORK]", "guest networks and each running VM's NICs: MACs, frames, drops, throttling; probe: one frame out of a network's uplink", 0, 2, shell_cmd_net },
 	{ "sched", "sched [policy NAME | weight VM N | cap VM PERCENT]", "show or change scheduling", 0, 3, cmd_sched },
 	{ "log", "log", "the monitor's recent output", 0, 0, cmd_log },
 	{ "reboot", "reboot", "reset the machine", 0, 0, cmd_reboot },

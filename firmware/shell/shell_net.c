@@ -1,6 +1,7 @@
 /* The shell's `net` command: the guest networks (switches) and each
  * running VM's NICs on them, with their counters, for a person (text) or
  * a program (JSON, docs/console-protocol.md). */
+#include <cg/string.h>
 #include "shell/shell.h"
 #include "lib/fmt.h"
 #include "lib/log.h"
@@ -100,6 +101,14 @@ void shell_cmd_net(struct shell_ctx *c)
 	struct vm_nic_info info[VMCFG_MAX_NICS];
 	bool any = false;
 
+	if (c->argc) {
+		if (c->argc != 2 || strcmp(c->argv[0], "probe")) {
+			shell_fail(c, "usage: net [probe NETWORK]");
+			return;
+		}
+		shell_net_probe(c, c->argv[1]);
+		return;
+	}
 	if (c->machine)
 		json_obj_begin(c->j);
 	networks(c);

@@ -36,6 +36,14 @@ test('qemuArgs: an uplink e1000 on restricted user networking', () => {
   assert.equal(a.slice(i, i + 4), ['-netdev', 'user,id=up0,restrict=on,tftp=/t', '-device', 'e1000,netdev=up0,mac=52:54:00:12:0a:01,romfile=']);
 });
 
+test('qemuArgs: an uplink e1000e wired to UDP ports on loopback; a bad port refused', () => {
+  const opts = (qemuPort: number) => ({ image: { kind: 'iso' as const, path: '/i/cg.iso' }, cpus: 1, memMiB: 64, uplink: { mac: '52:54:00:12:0a:02', model: 'e1000e' as const, udp: { qemuPort, peerPort: 40001 } } });
+  const a = qemuArgs('qemu', opts(40000));
+  const i = a.indexOf('-netdev');
+  assert.equal(a.slice(i, i + 4), ['-netdev', 'socket,id=up0,udp=127.0.0.1:40001,localaddr=127.0.0.1:40000', '-device', 'e1000e,netdev=up0,mac=52:54:00:12:0a:02,romfile=']);
+  assert.throws(() => qemuArgs('qemu', opts(70000)), /UDP port 70000 is not a port number/);
+});
+
 test('debugExitValue decodes (v << 1) | 1', () => {
   assert.is(debugExitValue(3), 1);
   assert.is(debugExitValue(1), 0);

@@ -64,6 +64,8 @@ static void wr(void *ctx, u16 bdf, u16 off, u32 v)
 		if (v == 0xFFFFFFFF)
 			return;
 	}
+	if (off == 4)	/* the status half is read-only (or write-1-to-clear) */
+		v = (v & 0xFFFF) | (u32)f->cfg[6] << 16 | (u32)f->cfg[7] << 24;
 	memcpy(&f->cfg[off], &v, 4);
 }
 
@@ -210,10 +212,72 @@ static void test_mcfg(void)
 	phys_window_close(&w);
 }
 
+static u32 dw(const struct fn *f, u32 off)
+{
+	u32 v;
+
+	memcpy(&v, &f->cfg[off], 4);
+	return v;
+}
+
+/* MSI set-up: the message written where the capability's layout puts it
+ * (64-bit with per-vector masking; 32-bit without), MSI-X turned off,
+ * INTx disabled, enable last; refusals write nothing. */
+static void test_msi(void)
+{
+	struct fn *f, *g, *h;
+	u8 before[256];
+
+	nfns = 0;
+	f = add(0, 2, 0, 0x8086, 0x10D3, 0);
+	f->cfg[4] = 0x06;			/* memory, bus master */
+	cap(f, 0x40, 0x01, 0x50);		/* power management */
+	cap(f, 0x50, PCI_HOST_CAP_ID_MSI, 0x70);
+	f->cfg[0x52] = 0x80 | 0x20 | 0x06;	/* 64-bit, MME 2, MMC 3 */
+	f->cfg[0x53] = 0x01;			/* per-vector masking */
+	f->cfg[0x60] = 0x01;			/* the message masked */
+	cap(f, 0x70, PCI_HOST_CAP_ID_MSIX, 0);
+	f->cfg[0x73] = 0x80;			/* MSI-X enabled by someone */
+	CHECK(pci_host_cap_find(&cfg, f->bdf, PCI_HOST_CAP_ID_MSI) == 0x50, "MSI found behind PM");
+	CHECK(pci_host_cap_find(&cfg, f->bdf, 0x10) == 0, "no PCIe capability listed");
+	CHECK(pci_host_msi_enable(&cfg, f->bdf, 3, 0xE1) == 0, "enabled");
+	CHECK(dw(f, 0x54) == 0xFEE03000, "address: APIC 3, physical");
+	CHECK(dw(f, 0x58) == 0, "upper address 0");
+	CHECK(dw(f, 0x5C) == 0xE1, "data: the vector, fixed, edge");
+	CHECK(dw(f, 0x60) == 0, "the message unmasked");
+	CHECK((dw(f, 0x50) & 0xFFFF) == 0x7005, "ID and next pointer untouched");
+	CHECK((dw(f, 0x50) >> 16 & 0x71) == 0x01, "MSI on, one message (MME 0)");
+	CHECK((dw(f, 0x50) >> 16 & 0x0E) == 0x06, "MMC (read-only) kept");
+	CHECK(!(dw(f, 0x70) & PCI_HOST_MSIX_ENABLE), "MSI-X off");
+	CHECK(dw(f, 4) == (0x06 | PCI_HOST_COMMAND_INTX_DISABLE | 0x100000), "INTx disabled, the rest kept");
+	pci_host_msi_disable(&cfg, f->bdf);
+	CHECK(!(dw(f, 0x50) & PCI_HOST_MSI_ENABLE) && dw(f, 0x5C) == 0xE1, "disabled; the message stays");
+
+	g = add(0, 3, 0, 0x8086, 0x10D3, 0);
+	cap(g, 0xD0, PCI_HOST_CAP_ID_MSI, 0);	/* 32-bit, no masking */
+	g->cfg[0xE0] = 0xAA;			/* past the capability */
+	CHECK(pci_host_msi_enable(&cfg, g->bdf, 0, 0xE0) == 0, "32-bit layout enabled");
+	CHECK(dw(g, 0xD4) == 0xFEE00000 && dw(g, 0xD8) == 0xE0, "data right after the address");
+	CHECK(dw(g, 0xDC) == 0 && g->cfg[0xE0] == 0xAA, "nothing written past it");
+	memcpy(before, g->cfg, sizeof(before));
+	CHECK(pci_host_msi_enable(&cfg, g->bdf, 256, 0xE0) == -CG_EINVAL, "APIC ID above 255");
+	CHECK(pci_host_msi_enable(&cfg, g->bdf, 0, 14) == -CG_EINVAL, "an exception vector");
+	CHECK(!memcmp(before, g->cfg, sizeof(before)), "refusals write nothing");
+
+	h = add(0, 4, 0, 0x8086, 0x100E, 0);	/* the 82540EM: no capabilities */
+	memcpy(before, h->cfg, sizeof(before));
+	CHECK(pci_host_msi_enable(&cfg, h->bdf, 0, 0xE0) == -CG_ENOENT, "no MSI capability");
+	pci_host_msi_disable(&cfg, h->bdf);
+	CHECK(!memcmp(before, h->cfg, sizeof(before)), "nothing written to it");
+	cap(h, 0x40, 0x01, 0x40);		/* a list that loops */
+	CHECK(pci_host_cap_find(&cfg, h->bdf, PCI_HOST_CAP_ID_MSI) == 0, "a looping list ends");
+}
+
 int main(void)
 {
 	test_scan();
 	test_bar();
+	test_msi();
 	test_mcfg();
 	return check_summary();
 }

@@ -41,6 +41,9 @@ UNIT_FW_SRCS += net_switch virtio_net
 # device, host PCI enumeration and the MCFG table against fake buses.
 UNIT_TESTS += test_e1000 test_pci_host
 UNIT_FW_SRCS += e1000 pci_host
+# The interrupt-storm bound the uplinks' NIC interrupts go through.
+UNIT_TESTS += test_irq_storm
+UNIT_FW_SRCS += irq_storm
 # 8254 PIT and port 0x61 model (firmware/devices/dev_pit.c).
 UNIT_TESTS += test_pit
 UNIT_FW_SRCS += dev_pit

@@ -178,8 +178,22 @@ static enum exit_action exit_exception_nmi(struct vcpu *v, u64 q)
 	return vmexit_fatal(v, "guest exception with no handler", "unexpected-exception");
 }
 
+/* The exit acknowledged the interrupt (EXIT_ACK_INTERRUPT_ON_EXIT): its
+ * vector is in the exit's interruption information, it is in service at
+ * the local APIC, and only this handler ends it. A host device's (core/
+ * virt.h) is handed to core and the guest resumes; a kick or tick sends
+ * the vCPU back to the scheduler. */
 static enum exit_action exit_external_interrupt(struct vcpu *v, u64 q)
 {
+	u32 info = (u32)vmcs_read(VMCS_EXIT_INTR_INFO);
+	u32 vector = info & 0xFF;
+
+	if ((info & INTR_INFO_VALID) && vector >= VIRT_HOST_IRQ_BASE &&
+	    vector < VIRT_HOST_IRQ_BASE + VIRT_HOST_IRQ_COUNT) {
+		virt_host_irq((u8)vector);
+		lapic_eoi();
+		return EXIT_ACT_RESUME;
+	}
 	lapic_eoi();
 	return EXIT_ACT_KICK;
 }

@@ -145,9 +145,9 @@ void arch_kick_cpu(u32 cpu);
 /* arch_tick_start: periodic tick on this CPU (CPU 0: the shell's pulse). */
 void arch_tick_start(u32 hz);
 
-/* arch_virt_set_apicv: allow (the default, where the CPU offers it) or
- * forbid (cg.apicv=0) the CPU's APIC virtualization for VMs created from
- * now on; forbidden, the vLAPIC is emulated from exits alone. */
+/* arch_virt_set_apicv: allow (cg.apicv=1) or forbid (the default) the
+ * CPU's APIC virtualization for VMs created from now on; forbidden, the
+ * vLAPIC is emulated from exits alone. */
 void arch_virt_set_apicv(bool allow);
 
 /* Speculative-execution hygiene between VMs (cg.spec=, docs/spec-ctrl.md):

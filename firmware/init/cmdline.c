@@ -99,7 +99,7 @@ int cmdline_parse(const char *s, struct cmdline_opts *opts, char *bad, size_t ba
 	int nbad = 0;
 	opts->test = CMDLINE_TEST_NONE;
 	opts->shell = true;
-	opts->apicv = true;
+	opts->apicv = false;
 	opts->spec = CMDLINE_SPEC_AUTO;
 	opts->serial_port = CMDLINE_SERIAL_COM1;
 	opts->serial_baud = CMDLINE_SERIAL_BAUD;

@@ -18,9 +18,8 @@ enum cmdline_spec { CMDLINE_SPEC_AUTO = 0, CMDLINE_SPEC_ON, CMDLINE_SPEC_OFF };
 struct cmdline_opts {
 	enum cmdline_test test; /* cg.test=fault: a deliberate monitor fault */
 	bool shell;             /* cg.shell=0 turns the operator shell off */
-	bool apicv;             /* the CPU's APIC virtualization where offered
-				 * (the default); cg.apicv=0 emulates the
-				 * vLAPIC from exits alone */
+	bool apicv;             /* cg.apicv=1: use the CPU's APIC virtualization
+				 * where offered (default: emulate from exits) */
 	enum cmdline_spec spec;  /* cg.spec=auto|on|off: speculative-execution
 				  * barriers between VMs (docs/spec-ctrl.md) */
 	u16 serial_port;         /* cg.serial=com1|com2|0xPORT[,baud]: the operator */

@@ -123,7 +123,7 @@ void boot_main(u32 magic, u64 info)
 
 	if (nbad)
 		kprintf("cmdline: unknown option '%s' ignored (known: cg.test=fault, cg.shell=0, "
-			"cg.apicv=0, cg.spec=auto|on|off, cg.serial=com1|com2|0xPORT[,BAUD])\n", bad);
+			"cg.apicv=1, cg.spec=auto|on|off, cg.serial=com1|com2|0xPORT[,BAUD])\n", bad);
 	arch_virt_set_apicv(opts.apicv);
 	arch_virt_set_spec(opts.spec == CMDLINE_SPEC_ON    ? VIRT_SPEC_ON
 			   : opts.spec == CMDLINE_SPEC_OFF ? VIRT_SPEC_OFF

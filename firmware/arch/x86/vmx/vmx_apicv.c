@@ -41,13 +41,9 @@ enum { APIC_ACCESS_LINEAR_READ = 0, APIC_ACCESS_LINEAR_WRITE = 1 };
 /* What vmexit_emulate_mmio's report expects (EPT qualification bit 1) */
 #define EPT_QUAL_WRITE (1U << 1)
 
-/* On where the CPU offers it; cg.apicv=0 emulates the vLAPIC from exits
- * alone (both paths stay tested: the guests tier has _emulated twins).
- * It was off by default once, when two-vCPU Linux boots under Bochs hung
- * in 2 of 5 tries with it on, most likely because a vCPU moved to another
- * CPU found stale VPID-tagged translations there (INVVPID on migration
- * since; docs/guest-abi.md has the boots that cleared it). */
-static bool apicv_allowed = true;
+/* Off unless cg.apicv=1: Linux SMP boots under Bochs hung in 2 of 5
+ * tries with it on (see docs/guest-abi.md), none with it off. */
+static bool apicv_allowed;
 static u64 apic_access_page;
 static u32 apic_access_lock;
 

@@ -13,9 +13,9 @@
  *     lost but delivered once the #AC handler has returned
  *     (docs/guest-abi.md, Faults). With vid_lost=1 those two checks are
  *     skips: Bochs 2.7's virtual-interrupt delivery (APIC virtualization,
- *     the monitor's default) does not record the interrupt in the exit's
+ *     cg.apicv=1) does not record the interrupt in the exit's
  *     IDT-vectoring information, so no monitor can deliver it again
- *     (manifest.ini; delivery_emulated runs them with cg.apicv=0).
+ *     (manifest.ini: delivery_apicv; delivery runs them emulated).
  * Handlers and ring-3 code: delivery.asm. */
 #include "guest.h"
 #include "smp.h"

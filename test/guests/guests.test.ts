@@ -6,8 +6,8 @@
 // checks the output tags, and vcpu_state) have their own; the guests with a
 // NIC (vnet's roles) are one set. An entry's monitor_params go on its boot's
 // monitor command line, so only entries with the same words share a boot:
-// the `_emulated` twins (cg.apicv=0) check the emulated local APIC while
-// their originals run with APIC virtualization, the monitor's default.
+// the `_apicv` twins (cg.apicv=1) run with the CPU's APIC virtualization
+// what their originals check on the emulated local APIC, the default.
 //
 // CG_GUESTS=REGEX runs only the entries whose names match (and the pair
 // boots only when both of their entries do).
@@ -243,20 +243,21 @@ test('vnet: spoofed frames dropped and counted, broken rings stop only that devi
   assert.ok(r.done, explain(r, 'vnet_sink', 'the monitor ran on to vms-done'));
 });
 
-// Both local APIC paths really ran: a twin with cg.apicv=0 says apicv=0 in
-// its vm-start marker; its original apicv=1 wherever the CPU offers APIC
-// virtualization (the @cg cpu marker's apicv=1 vid=1: Bochs' Haswell does).
-test('the _emulated twins ran with the emulated local APIC, their originals with APIC virtualization', async () => {
-  const twins = entries.filter((e) => e.name.endsWith('_emulated') && byName.has(e.name.slice(0, -'_emulated'.length)));
+// Both local APIC paths really ran: an original says apicv=0 in its
+// vm-start marker (the default); its twin with cg.apicv=1 says apicv=1
+// wherever the CPU offers APIC virtualization (the @cg cpu marker's
+// apicv=1 vid=1: Bochs' Haswell does).
+test('the _apicv twins ran with APIC virtualization, their originals with the emulated local APIC', async () => {
+  const twins = entries.filter((e) => e.name.endsWith('_apicv') && byName.has(e.name.slice(0, -'_apicv'.length)));
   for (const twin of twins) {
-    const orig = byName.get(twin.name.slice(0, -'_emulated'.length))!;
-    assert.ok(/(^| )cg\.apicv=0( |$)/.test(twin.monitorParams ?? ''), `${twin.name}: monitor_params should have cg.apicv=0 (got ${JSON.stringify(twin.monitorParams ?? '')})`);
+    const orig = byName.get(twin.name.slice(0, -'_apicv'.length))!;
+    assert.ok(/(^| )cg\.apicv=1( |$)/.test(twin.monitorParams ?? ''), `${twin.name}: monitor_params should have cg.apicv=1 (got ${JSON.stringify(twin.monitorParams ?? '')})`);
     const apicvOf = (r: RunGuestsResult, name: string) => new RegExp(`^@cg vm-start name=${name} .*\\bapicv=(\\d)`, 'm').exec(r.monitorOutput)?.[1];
-    const rt = await results.get(twin.name)!;
-    assert.is(apicvOf(rt, twin.name), '0', explain(rt, twin.name, `${twin.name}: vm-start should say apicv=0`));
     const ro = await results.get(orig.name)!;
-    const offered = /^@cg cpu index=0 .*\bapicv=1 vid=1\b/m.test(ro.monitorOutput);
-    if (offered) assert.is(apicvOf(ro, orig.name), '1', explain(ro, orig.name, `${orig.name}: the CPU offers APIC virtualization, the default should use it`));
+    assert.is(apicvOf(ro, orig.name), '0', explain(ro, orig.name, `${orig.name}: vm-start should say apicv=0 (the default)`));
+    const rt = await results.get(twin.name)!;
+    const offered = /^@cg cpu index=0 .*\bapicv=1 vid=1\b/m.test(rt.monitorOutput);
+    if (offered) assert.is(apicvOf(rt, twin.name), '1', explain(rt, twin.name, `${twin.name}: the CPU offers APIC virtualization and cg.apicv=1 asks for it`));
   }
 });
 

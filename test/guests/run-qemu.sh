@@ -55,7 +55,7 @@ while IFS='|' read -r name file smp mem extra timeout expect qexpect groups moni
 	if [ -n "$group" ] && [[ " $groups " != *" $group "* ]]; then continue; fi
 	# The net group's roles need each other and crossguard's switch: guests.test.ts only.
 	if [[ " $groups " == *" net "* ]]; then continue; fi
-	# Options of the monitor (e.g. the _emulated twins' cg.apicv=0): no monitor here.
+	# Options of the monitor (e.g. the _apicv twins' cg.apicv=1): no monitor here.
 	if [ -n "$monitor" ]; then continue; fi
 	want=${qexpect:-$expect}
 	log=$OUT/logs/$name.log

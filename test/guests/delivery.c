@@ -11,7 +11,11 @@
  *     privilege handler on an odd ring-3 stack with AC set): the #AC is
  *     delivered (table 6-5: handled serially), and the interrupt is not
  *     lost but delivered once the #AC handler has returned
- *     (docs/guest-abi.md, Faults).
+ *     (docs/guest-abi.md, Faults). With vid_lost=1 those two checks are
+ *     skips: Bochs 2.7's virtual-interrupt delivery (APIC virtualization,
+ *     cg.apicv=1) does not record the interrupt in the exit's
+ *     IDT-vectoring information, so no monitor can deliver it again
+ *     (manifest.ini: delivery_apicv; delivery runs them emulated).
  * Handlers and ring-3 code: delivery.asm. */
 #include "guest.h"
 #include "smp.h"
@@ -132,6 +136,12 @@ static void interrupt_then_ac(void)
 	}
 	report(ac_count == 1, "the interrupt's delivery on the odd stack raised #AC once (%u)",
 	       ac_count);
+	if (cmdline_uint("vid_lost", 0)) {
+		report_skip("the interrupt after the #AC: vid_lost=1, this CPU's virtual-interrupt "
+			    "delivery does not report it at the exit (%u delivered, in service %d)",
+			    user_irq_count, in_service);
+		return;
+	}
 	report(user_irq_count == 1,
 	       "the interrupt was delivered after the #AC handler returned, once (%u, %u spins left)",
 	       user_irq_count, user_waited);

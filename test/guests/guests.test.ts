@@ -4,7 +4,10 @@
 // (CG_GUEST_BATCH, default 4, VMs per boot; 1 boots each alone); SMP guests,
 // `alone = yes` ones and the pairs (isolation victim + attacker, which also
 // checks the output tags, and vcpu_state) have their own; the guests with a
-// NIC (vnet's roles) are one set.
+// NIC (vnet's roles) are one set. An entry's monitor_params go on its boot's
+// monitor command line, so only entries with the same words share a boot:
+// the `_apicv` twins (cg.apicv=1) run with the CPU's APIC virtualization
+// what their originals check on the emulated local APIC, the default.
 //
 // CG_GUESTS=REGEX runs only the entries whose names match (and the pair
 // boots only when both of their entries do).
@@ -69,7 +72,10 @@ function boot(specs: VmSpec[], cpusOverride?: number): Promise<RunGuestsResult> 
     const memMiB = set.vms.reduce((s, v) => s + v.memoryMiB, 0) + 128;
     const cpus = cpusOverride ?? Math.max(2, ...set.vms.map((v) => v.vcpus));
     const timeoutMs = BOOT_MS + Math.max(...specs.map(({ entry }) => entry.timeoutS)) * 1000;
-    return runGuests({ set, emulator, monitorElf: ELF, cpus, memMiB, timeoutMs });
+    const params = [...new Set(specs.map(({ entry }) => entry.monitorParams ?? ''))];
+    if (params.length > 1) throw new Error(`one boot, two monitor command lines: ${params.map((p) => JSON.stringify(p)).join(', ')}`);
+    const monitorCmdline = params[0] || undefined;
+    return runGuests({ set, emulator, monitorElf: ELF, cpus, memMiB, timeoutMs, ...(monitorCmdline ? { monitorCmdline } : {}) });
   });
 }
 
@@ -159,20 +165,20 @@ const attacker = byName.get('isolation_attacker');
 const isolation = victim && attacker ? start([victim, attacker]) : null;
 if (probeEntry) results.set(probeEntry.name, probe!);
 const batchable = (e: ManifestEntry) => e.smp === 1 && !e.alone && !results.has(e.name);
-let pending: ManifestEntry[] = [];
+// One batch per monitor command line.
+const pending = new Map<string, ManifestEntry[]>();
 for (const e of entries) {
   if (results.has(e.name)) continue;
   if (!batchable(e)) {
     start([e]);
     continue;
   }
-  pending.push(e);
-  if (pending.length === BATCH) {
-    start(pending);
-    pending = [];
-  }
+  const key = e.monitorParams ?? '';
+  const batch = [...(pending.get(key) ?? []), e];
+  pending.set(key, batch.length === BATCH ? [] : batch);
+  if (batch.length === BATCH) start(batch);
 }
-if (pending.length) start(pending);
+for (const batch of pending.values()) if (batch.length) start(batch);
 
 test('preconditions: manifest, monitor and guests exist', () => {
   assert.is(pre, null, pre ?? '');
@@ -235,6 +241,24 @@ test('vnet: spoofed frames dropped and counted, broken rings stop only that devi
   const rate = /^VNET rate quiet=(\d+) flood=(\d+) flood_frames=(\d+)/m.exec(r.vms.find((v) => v.name === 'vnet_sink')?.output ?? '');
   if (rate) console.log(`  vnet: pump frames in the window: ${rate[1]} quiet, ${rate[2]} next to the flood (${rate[3]} flood frames)`);
   assert.ok(r.done, explain(r, 'vnet_sink', 'the monitor ran on to vms-done'));
+});
+
+// Both local APIC paths really ran: an original says apicv=0 in its
+// vm-start marker (the default); its twin with cg.apicv=1 says apicv=1
+// wherever the CPU offers APIC virtualization (the @cg cpu marker's
+// apicv=1 vid=1: Bochs' Haswell does).
+test('the _apicv twins ran with APIC virtualization, their originals with the emulated local APIC', async () => {
+  const twins = entries.filter((e) => e.name.endsWith('_apicv') && byName.has(e.name.slice(0, -'_apicv'.length)));
+  for (const twin of twins) {
+    const orig = byName.get(twin.name.slice(0, -'_apicv'.length))!;
+    assert.ok(/(^| )cg\.apicv=1( |$)/.test(twin.monitorParams ?? ''), `${twin.name}: monitor_params should have cg.apicv=1 (got ${JSON.stringify(twin.monitorParams ?? '')})`);
+    const apicvOf = (r: RunGuestsResult, name: string) => new RegExp(`^@cg vm-start name=${name} .*\\bapicv=(\\d)`, 'm').exec(r.monitorOutput)?.[1];
+    const ro = await results.get(orig.name)!;
+    assert.is(apicvOf(ro, orig.name), '0', explain(ro, orig.name, `${orig.name}: vm-start should say apicv=0 (the default)`));
+    const rt = await results.get(twin.name)!;
+    const offered = /^@cg cpu index=0 .*\bapicv=1 vid=1\b/m.test(rt.monitorOutput);
+    if (offered) assert.is(apicvOf(rt, twin.name), '1', explain(rt, twin.name, `${twin.name}: the CPU offers APIC virtualization and cg.apicv=1 asks for it`));
+  }
 });
 
 test('delivery_unassigned: the stop names the event delivery, not the instruction at RIP', async () => {

@@ -7,7 +7,10 @@
 // stop, the VM description's field), alone (yes: never shares its boot with
 // other guests; no, the default), nic (`<network> [mac=M]
 // [packets_per_s=N]`: one virtio-net NIC, as a VM description's nics line;
-// guests.test.ts boots every entry with a nic as one VM set).
+// guests.test.ts boots every entry with a nic as one VM set),
+// monitor_params (`cg.key=value` words for the monitor's own command line,
+// e.g. cg.apicv=0: the boot is the monitor's, so guests.test.ts boots such
+// an entry only beside entries with the same words).
 
 export type Expectation = { kind: 'status'; status: number } | { kind: 'stop'; reason: string };
 
@@ -22,6 +25,8 @@ export interface ManifestEntry {
   qemuExpect?: Expectation;
   /** One NIC (a VM description's `nics` entry); absent: none. */
   nic?: { network: string; mac?: string; packets_per_s?: number };
+  /** Words for the monitor's command line (`cg.key=value`); absent: none (its defaults). */
+  monitorParams?: string;
   /** The VM description's on_unassigned_access; absent: not given (ignore). */
   onUnassignedAccess?: 'ignore' | 'stop';
   groups: string[];
@@ -36,8 +41,10 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access', 'alone', 'nic'] as const;
+export const MANIFEST_KEYS = ['file', 'smp', 'mem', 'extra_params', 'timeout', 'expect', 'qemu_expect', 'groups', 'on_unassigned_access', 'alone', 'nic', 'monitor_params'] as const;
 type Key = (typeof MANIFEST_KEYS)[number];
+/** One word of monitor_params: a monitor option (docs/markers.md), nothing a shell or GRUB would read otherwise. */
+const MONITOR_WORD = /^cg\.[a-z]+=[A-Za-z0-9.,_-]+$/;
 /** Section names double as VM names. */
 const SECTION = /^\[([a-z][a-z0-9_-]{0,30})\]$/;
 
@@ -112,6 +119,13 @@ export function parseManifest(text: string, source = 'manifest.ini'): ManifestEn
         else if (/^\d+$/.test(m![2]!)) entry.nic.packets_per_s = Number(m![2]);
         else fail(nic.line, `packets_per_s=${m![2]} is not a whole number`);
       }
+    }
+    const mon = get('monitor_params');
+    if (mon) {
+      const words = mon.value.split(/\s+/).filter(Boolean);
+      const badWord = words.find((w) => !MONITOR_WORD.test(w));
+      if (!words.length || badWord !== undefined) fail(mon.line, `monitor_params word ${badWord ?? '(none)'} is not cg.<key>=<value>`);
+      entry.monitorParams = words.join(' ');
     }
     if (!/^[A-Za-z0-9._-]+$/.test(entry.file)) fail(file!.line, `file = ${entry.file} is not a plain file name in build/guests`);
     entries.push(entry);

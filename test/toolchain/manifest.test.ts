@@ -26,6 +26,7 @@ test('a manifest with defaults, comments, CRLF and every key', () => {
       'groups = smp  isolation',
       'on_unassigned_access = stop',
       'alone = yes',
+      'monitor_params = cg.apicv=0   cg.spec=on',
     ].join('\n'),
   );
   assert.equal(m[0], { name: 'cpuid', file: 'cpuid.elf', smp: 1, memMiB: 64, extraParams: '', timeoutS: 60, expect: { kind: 'status', status: 1 }, groups: [], alone: false, line: 3 });
@@ -42,6 +43,7 @@ test('a manifest with defaults, comments, CRLF and every key', () => {
     line: 7,
     qemuExpect: { kind: 'status', status: 3 },
     onUnassignedAccess: 'stop',
+    monitorParams: 'cg.apicv=0 cg.spec=on',
   });
 });
 
@@ -66,6 +68,9 @@ test('errors name the line', () => {
     ['[a]\nfile = a.elf\nexpect = 1\nnic = Lab0\n', /^manifest\.ini line 4: nic = Lab0 does not start with a network name/],
     ['[a]\nfile = a.elf\nexpect = 1\nnic = lab0 speed=9\n', /^manifest\.ini line 4: nic option speed=9 is not mac=<MAC> or packets_per_s=<N>/],
     ['[a]\nfile = a.elf\nexpect = 1\nnic = lab0 packets_per_s=x\n', /^manifest\.ini line 4: packets_per_s=x is not a whole number/],
+    ['[a]\nfile = a.elf\nexpect = 1\nmonitor_params = apicv=0\n', /^manifest\.ini line 4: monitor_params word apicv=0 is not cg\.<key>=<value>/],
+    ['[a]\nfile = a.elf\nexpect = 1\nmonitor_params = cg.apicv=0 cg.x=$(reboot)\n', /^manifest\.ini line 4: monitor_params word cg\.x=\$\(reboot\) is not/],
+    ['[a]\nfile = a.elf\nexpect = 1\nmonitor_params =\n', /^manifest\.ini line 4: monitor_params word \(none\)/],
   ];
   for (const [text, re] of cases) {
     try {

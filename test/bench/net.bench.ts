@@ -9,6 +9,10 @@
 //                             plus interrupts sent (each ends in an EOI),
 //                             over frames sent and received (goal <= 0.25)
 //   net_notifies_per_packet   the notifications alone
+//   net_{tx,rx}_notifies_per_packet, net_{tx,rx}_interrupts_per_packet,
+//   net_other_mmio_per_packet the same exits by kind (the other MMIO:
+//                             device setup, configuration and MSI-X table
+//                             accesses); they add up to the first
 //   net_bytes_per_minstr      payload bytes over the sender's guest time
 //                             from connecting to the receiver's checksum
 //                             coming back (net-send-time), in millions of
@@ -75,12 +79,17 @@ try {
     console.error(explain(o, 'bench: the transfer did not complete intact'));
     process.exit(1);
   }
-  let exits = 0, notifies = 0, packets = 0;
+  let exits = 0, notifies = 0, packets = 0, rxNotifies = 0, irqs = 0, rxIrqs = 0, mmio = 0;
   for (const name of ['net1', 'net2']) {
     const s = markersOf(o, 'vm-stats').find((m) => m.fields.name === name)?.fields ?? {};
-    exits += Number(s['dev-virtio-net'] ?? 0) + Number(s['net-interrupts'] ?? 0);
-    notifies += Number(s['net-notifies'] ?? 0);
-    packets += Number(s['net-tx'] ?? 0) + Number(s['net-rx'] ?? 0);
+    const n = (key: string) => Number(s[key] ?? 0);
+    exits += n('dev-virtio-net') + n('net-interrupts');
+    mmio += n('dev-virtio-net');
+    notifies += n('net-notifies');
+    rxNotifies += n('net-rx-notifies');
+    irqs += n('net-interrupts');
+    rxIrqs += n('net-rx-interrupts');
+    packets += n('net-tx') + n('net-rx');
   }
   if (!packets) {
     console.error(explain(o, 'bench: no frames counted in the vm-stats markers'));
@@ -88,6 +97,13 @@ try {
   }
   bench('net_exits_per_packet', (exits / packets).toFixed(3), 'exits');
   bench('net_notifies_per_packet', (notifies / packets).toFixed(3), 'exits');
+  // Where the exits went, per frame: they add up to net_exits_per_packet.
+  const per = (x: number) => (x / packets).toFixed(3);
+  bench('net_tx_notifies_per_packet', per(notifies - rxNotifies), 'exits');
+  bench('net_rx_notifies_per_packet', per(rxNotifies), 'exits');
+  bench('net_tx_interrupts_per_packet', per(irqs - rxIrqs), 'exits');
+  bench('net_rx_interrupts_per_packet', per(rxIrqs), 'exits');
+  bench('net_other_mmio_per_packet', per(mmio - notifies), 'exits');
   bench('net_bytes_per_minstr', Math.round(Number(sent[1]) / ((Number(time[1]) * IPS) / 1e6)), 'bytes');
 } finally {
   rmSync(tmp, { recursive: true, force: true });

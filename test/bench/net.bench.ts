@@ -13,6 +13,10 @@
 //   net_other_mmio_per_packet the same exits by kind (the other MMIO:
 //                             device setup, configuration and MSI-X table
 //                             accesses); they add up to the first
+//   net_ping_rtt_us           the mean ping round trip (guest time) of the
+//                             two VMs' pings of each other before the
+//                             transfer, one a second: what batching adds
+//                             to a lone frame (nothing, by design)
 //   net_bytes_per_minstr      payload bytes over the sender's guest time
 //                             from connecting to the receiver's checksum
 //                             coming back (net-send-time), in millions of
@@ -104,6 +108,10 @@ try {
   bench('net_tx_interrupts_per_packet', per(irqs - rxIrqs), 'exits');
   bench('net_rx_interrupts_per_packet', per(rxIrqs), 'exits');
   bench('net_other_mmio_per_packet', per(mmio - notifies), 'exits');
+  // The pings before the transfer (each VM pings the other, one a
+  // second): a lone frame must wait for no batching.
+  const rtts = ['net1', 'net2'].flatMap((vm) => cg(vm).map((l) => /^net-ping-rtt \S+ avg_ms=([\d.]+)$/.exec(l)).filter(Boolean).map((m) => Number(m![1])));
+  if (rtts.length) bench('net_ping_rtt_us', Math.round((rtts.reduce((a, b) => a + b, 0) / rtts.length) * 1000), 'us');
   bench('net_bytes_per_minstr', Math.round(Number(sent[1]) / ((Number(time[1]) * IPS) / 1e6)), 'bytes');
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -605,9 +605,39 @@ static void test_tx_irq_after_rx(void)
 	fake_now = since + VIRTIO_NET_TX_IRQ_MAX_NS;
 	virtio_net_service(&a->dev, fake_now);
 	CHECK(!a->dev.tx_irq_owed && a->msis[2] == txirq, "due, but not wanted any more: not sent");
-	/* Without the poll's help it goes, when due. */
+	/* The other way round: the transmit interrupt falls due while a
+	 * receive one is held: the receive one goes in its place, and the
+	 * transmit one waits 2 ms more (its poll may reclaim the buffers). */
 	fake_now += VIRTIO_NET_TX_STREAM_NS * 2;
 	virtio_net_service(&a->dev, fake_now);
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 6, true);
+	fake_now += 100000;
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 7, true);
+	since = fake_now;
+	txirq = a->msis[2];
+	CHECK(a->dev.tx_stream && a->dev.tx_irq_owed, "a streams again, its transmit interrupt held");
+	fake_now += 100000;
+	rx_want_next(a);
+	post_tx(b, MACS[0], MACS[1], 64, 8, true);	/* after a quiet spell: at once */
+	rxirq = a->msis[1];
+	fake_now += 100000;
+	rx_want_next(a);
+	post_tx(b, MACS[0], MACS[1], 64, 9, true);
+	CHECK(a->dev.rx_irq_owed && a->msis[1] == rxirq, "a receive interrupt held too");
+	fake_now = since + VIRTIO_NET_TX_IRQ_DEFER_NS;
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(a->msis[1] == rxirq + 1 && !a->dev.rx_irq_owed, "the transmit one due: the receive one goes instead");
+	CHECK(a->msis[2] == txirq && a->dev.tx_irq_owed &&
+	      a->dev.tx_irq_due == since + VIRTIO_NET_TX_IRQ_MAX_NS, "the transmit one waits, up to the cap");
+	fake_now = since + VIRTIO_NET_TX_IRQ_MAX_NS;
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(!a->dev.tx_irq_owed && a->msis[2] == txirq + 1, "not reclaimed meanwhile: it goes at the cap");
+	/* A lone frame after all this: its interrupt at once. */
+	fake_now += VIRTIO_NET_TX_STREAM_NS * 2;
+	virtio_net_service(&a->dev, fake_now);
+	txirq = a->msis[2];
 	put16(a, tx_used_event, tx_used(a));
 	post_tx(a, MACS[1], MACS[0], 64, 5, true);
 	CHECK(a->msis[2] == txirq + 1, "a lone frame's transmit interrupt: at once");

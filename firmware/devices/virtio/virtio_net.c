@@ -42,39 +42,10 @@ static int tx_pop(struct virtio_net *n)
 	return rc;
 }
 
-/* The transmit-used interrupt the frames pushed since old earned: at once
- * unless streaming (the driver reclaims its buffers on every transmit
- * anyway), then when the stream ends, TX_IRQ_DEFER_NS later, or when
- * half the ring came back in one go (the driver may have stopped its
- * queue for want of descriptors). */
-static void tx_interrupt(struct virtio_net *n, u16 old, u64 now, u32 frames)
-{
-	bool fresh = false;
-
-	if (n->txq.used_idx != old && !n->tx_irq_owed) {
-		n->tx_irq_owed = true;
-		n->tx_irq_old = old;
-		n->tx_irq_due = now + VIRTIO_NET_TX_IRQ_DEFER_NS;
-		n->tx_irq_since = now;
-		fresh = true;
-	}
-	if (!n->tx_irq_owed)
-		return;
-	if (n->tx_stream && now < n->tx_irq_due && frames < n->txq.size / 2u) {
-		if (fresh)
-			n->st.irqs_deferred++;
-		return;
-	}
-	n->tx_irq_owed = false;
-	if (virtq_should_notify(&n->txq, &n->mem, n->tx_irq_old)) {
-		n->st.interrupts++;
-		virtio_pci_queue_interrupt(&n->tp, VIRTIO_NET_TXQ);
-	}
-}
-
 /* The held receive interrupt goes now, if the driver still wants it
  * (used_event crossed since it began to wait); a held transmit one then
- * waits a little more, as this one's poll may reclaim its buffers. */
+ * waits a little more (tx_irq_after_rx), as this one's poll may reclaim
+ * its buffers. */
 static void rx_irq_send(struct virtio_net *n, u64 now)
 {
 	u64 due, cap;
@@ -91,8 +62,50 @@ static void rx_irq_send(struct virtio_net *n, u64 now)
 	cap = n->tx_irq_since + VIRTIO_NET_TX_IRQ_MAX_NS;
 	if (due > cap)
 		due = cap;
-	if (due > n->tx_irq_due)
+	if (due > n->tx_irq_due) {
 		n->tx_irq_due = due;
+		n->tx_irq_after_rx = true;
+	}
+}
+
+/* The transmit-used interrupt the frames pushed since old earned: at once
+ * unless streaming (the driver reclaims its buffers on every transmit
+ * anyway), then when the stream ends, TX_IRQ_DEFER_NS later, or when
+ * half the ring came back in one go (the driver may have stopped its
+ * queue for want of descriptors). A receive interrupt, sent meanwhile
+ * or sent in its place, makes it wait up to TX_IRQ_MAX_NS in all. */
+static void tx_interrupt(struct virtio_net *n, u16 old, u64 now, u32 frames)
+{
+	bool fresh = false, hold, urgent = frames >= n->txq.size / 2u;
+
+	if (n->txq.used_idx != old && !n->tx_irq_owed) {
+		n->tx_irq_owed = true;
+		n->tx_irq_old = old;
+		n->tx_irq_due = now + VIRTIO_NET_TX_IRQ_DEFER_NS;
+		n->tx_irq_since = now;
+		n->tx_irq_after_rx = false;
+		fresh = true;
+	}
+	if (!n->tx_irq_owed)
+		return;
+	hold = (n->tx_stream || n->tx_irq_after_rx) && now < n->tx_irq_due && !urgent;
+	/* Due, with a receive interrupt waiting as well: that one goes
+	 * instead, and this one waits TX_IRQ_AFTER_RX_NS more (rx_irq_send),
+	 * since the driver's receive poll may reclaim the transmit buffers. */
+	if (!hold && !urgent && n->rx_irq_owed && now < n->tx_irq_since + VIRTIO_NET_TX_IRQ_MAX_NS) {
+		rx_irq_send(n, now);
+		hold = now < n->tx_irq_due;
+	}
+	if (hold) {
+		if (fresh)
+			n->st.irqs_deferred++;
+		return;
+	}
+	n->tx_irq_owed = false;
+	if (virtq_should_notify(&n->txq, &n->mem, n->tx_irq_old)) {
+		n->st.interrupts++;
+		virtio_pci_queue_interrupt(&n->tp, VIRTIO_NET_TXQ);
+	}
 }
 
 /* The receive interrupt the frames pushed since old earned, at now (dry:

@@ -151,6 +151,7 @@ struct virtio_net {
 	u16 tx_irq_old;		/* used index when it started waiting */
 	u64 tx_irq_due;
 	u64 tx_irq_since;	/* when it started waiting */
+	bool tx_irq_after_rx;	/* a receive interrupt pushed tx_irq_due */
 	bool rx_irq_owed;	/* a receive interrupt waits (coalescing) */
 	u16 rx_irq_old;		/* used index when it started waiting */
 	u32 rx_irq_frames;	/* frames received since */

@@ -87,6 +87,8 @@ try {
   for (const name of ['net1', 'net2']) {
     const s = markersOf(o, 'vm-stats').find((m) => m.fields.name === name)?.fields ?? {};
     const n = (key: string) => Number(s[key] ?? 0);
+    // The counts behind the figures, for reading them (not figures).
+    console.log(`${name}: frames tx ${n('net-tx')} rx ${n('net-rx')}; MMIO exits ${n('dev-virtio-net')}, notifies ${n('net-notifies')} (rx ${n('net-rx-notifies')}), interrupts ${n('net-interrupts')} (rx ${n('net-rx-interrupts')})`);
     exits += n('dev-virtio-net') + n('net-interrupts');
     mmio += n('dev-virtio-net');
     notifies += n('net-notifies');

@@ -11,6 +11,7 @@
 #   CG-LINUX seqread sectors=<n>             (with cg.seqread=1: the whole disk read once, for benchmarks)
 #   CG-LINUX net-up eth0 mac=<mac> ip=<a.b.c.d> mtu=<n>   (with cg.ip)
 #   CG-LINUX net-ping <ip> ok                (with cg.ping: 3 of 3 answered)
+#   CG-LINUX net-ping-rtt <ip> avg_ms=<ms>   (their mean round trip, guest time)
 #   CG-LINUX net-unreachable <ip>            (with cg.noreach: no answer)
 #   CG-LINUX net-send-data bytes=<n> sha256=<hex>   (with cg.send: what it sends)
 #   CG-LINUX net-ack sha256=<hex>            (the receiver's checksum of it)
@@ -193,8 +194,11 @@ net_checks() {
 			j=$((j + 1))
 			[ $j -ge "$netwait" ] && break
 		done
-		got=$(ping -c 3 -W 2 "$p" 2>/dev/null | grep -c 'bytes from')
+		out=$(ping -c 3 -W 2 "$p" 2>/dev/null)
+		got=$(echo "$out" | grep -c 'bytes from')
 		if [ "$got" = 3 ]; then say "net-ping $p ok"; else fail "net: ping $p: $got of 3 answered"; fi
+		rtt=$(echo "$out" | sed -n 's|.*min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p')
+		if [ -n "$rtt" ]; then say "net-ping-rtt $p avg_ms=$rtt"; fi
 	done
 	for p in $(arg noreach "" | tr , ' '); do
 		if ping -c 3 -W 1 "$p" >/dev/null 2>&1; then

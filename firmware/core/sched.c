@@ -255,15 +255,21 @@ static struct vcpu *sched_pick(u32 cpu, u64 now, u64 *slice)
 		id = POLICY_CALL(policy->pick_next(cpu, now));
 		*slice = POLICY_CALL(policy->pick_slice(cpu));
 	}
+	u64 at = arch_timestamp();
 	pick_calls++;
-	pick_ticks += arch_timestamp() - t0;
+	pick_ticks += at - t0;
 	if (id < 0 || id >= POLICY_MAX_VCPUS)
 		return NULL;
 	struct vcpu *v = vcpu_by_id[id];
 	if (!v || v->state != VCPU_RUNNABLE || v->vm->state != VM_RUNNING)
 		return NULL; /* a policy that names a vCPU it may not run gets an idle slot */
 	v->state = VCPU_RUNNING;
-	v->steal_ticks += now - v->runnable_since;
+	/* Not now: it was read before sched_lock, and another CPU may have
+	 * made v runnable since, stamping a later time (CPUs' timestamps
+	 * may differ a little too): at is read under the lock, and a steal
+	 * never goes back (it went negative, a huge u64, before). */
+	if (at > v->runnable_since)
+		v->steal_ticks += at - v->runnable_since;
 	v->switches++;
 	return v;
 }

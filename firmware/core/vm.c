@@ -357,7 +357,7 @@ u64 vm_exit_count(const struct vm *vm, u32 r)
  * Only counts that are not zero are listed. */
 static void vm_stats_marker(struct vm *vm)
 {
-	char buf[800];
+	char buf[1000];
 	u64 total = 0;
 	int n = 0;
 	u64 counts[VM_EXIT_STATS];
@@ -405,6 +405,7 @@ static void vm_stats_marker(struct vm *vm)
 	struct vm_nic_info ni[VMCFG_MAX_NICS];
 	u32 nn = vm_net_info(vm, ni, VMCFG_MAX_NICS);
 	u64 tx = 0, rx = 0, drop = 0, nnot = 0, nirq = 0, spoofed = 0, throttled = 0;
+	u64 rxnot = 0, rxirq = 0;
 	for (u32 i = 0; i < nn && i < VMCFG_MAX_NICS; i++) {
 		tx += ni[i].dev_st.tx_frames;
 		rx += ni[i].dev_st.rx_frames;
@@ -414,13 +415,16 @@ static void vm_stats_marker(struct vm *vm)
 		drop += ni[i].port_st.queue_drops + ni[i].dev_st.rx_small + ni[i].queued;
 		nnot += ni[i].dev_st.tx_notifies + ni[i].dev_st.rx_notifies;
 		nirq += ni[i].dev_st.interrupts;
+		rxnot += ni[i].dev_st.rx_notifies;
+		rxirq += ni[i].dev_st.rx_interrupts;
 		spoofed += ni[i].port_st.spoofed;
 		throttled += ni[i].port_st.throttled;
 	}
 	if (nn && n > 0 && n < (int)sizeof(buf))
 		fmt_snprintf(buf + n, sizeof(buf) - (size_t)n,
 			     " net-tx=%lu net-rx=%lu net-dropped=%lu net-notifies=%lu net-interrupts=%lu"
-			     " net-spoofed=%lu net-throttled=%lu", tx, rx, drop, nnot, nirq, spoofed, throttled);
+			     " net-rx-notifies=%lu net-rx-interrupts=%lu net-spoofed=%lu net-throttled=%lu",
+			     tx, rx, drop, nnot, nirq, rxnot, rxirq, spoofed, throttled);
 	cg_marker("vm-stats", "%s", buf);
 }
 

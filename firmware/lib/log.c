@@ -102,7 +102,7 @@ void kprintf(const char *fmt, ...)
 
 void cg_marker(const char *kind, const char *fields, ...)
 {
-	char buf[768]; /* the longest is vm-stats */
+	char buf[1024]; /* the longest is vm-stats */
 	int n = fmt_snprintf(buf, sizeof(buf), "@cg %s ", kind);
 	va_list ap;
 	va_start(ap, fields);

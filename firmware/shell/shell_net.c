@@ -42,6 +42,8 @@ static void nic_json(struct shell_ctx *c, const struct vm_nic_info *d)
 	json_kv_u64(c->j, "interrupts", d->dev_st.interrupts);
 	json_kv_u64(c->j, "tx_polled", d->dev_st.tx_polled);
 	json_kv_u64(c->j, "irqs_deferred", d->dev_st.irqs_deferred);
+	json_kv_u64(c->j, "rx_interrupts", d->dev_st.rx_interrupts);
+	json_kv_u64(c->j, "rx_irqs_held", d->dev_st.rx_irqs_held);
 	json_kv_u64(c->j, "status", d->status);
 	json_kv_bool(c->j, "needs_reset", d->fail_reason != NULL);
 	if (d->fail_reason)

@@ -9,6 +9,14 @@
 //                             plus interrupts sent (each ends in an EOI),
 //                             over frames sent and received (goal <= 0.25)
 //   net_notifies_per_packet   the notifications alone
+//   net_{tx,rx}_notifies_per_packet, net_{tx,rx}_interrupts_per_packet,
+//   net_other_mmio_per_packet the same exits by kind (the other MMIO:
+//                             device setup, configuration and MSI-X table
+//                             accesses); they add up to the first
+//   net_ping_rtt_us           the mean ping round trip (guest time) of the
+//                             two VMs' pings of each other before the
+//                             transfer, one a second: what batching adds
+//                             to a lone frame (nothing, by design)
 //   net_bytes_per_minstr      payload bytes over the sender's guest time
 //                             from connecting to the receiver's checksum
 //                             coming back (net-send-time), in millions of
@@ -75,12 +83,19 @@ try {
     console.error(explain(o, 'bench: the transfer did not complete intact'));
     process.exit(1);
   }
-  let exits = 0, notifies = 0, packets = 0;
+  let exits = 0, notifies = 0, packets = 0, rxNotifies = 0, irqs = 0, rxIrqs = 0, mmio = 0;
   for (const name of ['net1', 'net2']) {
     const s = markersOf(o, 'vm-stats').find((m) => m.fields.name === name)?.fields ?? {};
-    exits += Number(s['dev-virtio-net'] ?? 0) + Number(s['net-interrupts'] ?? 0);
-    notifies += Number(s['net-notifies'] ?? 0);
-    packets += Number(s['net-tx'] ?? 0) + Number(s['net-rx'] ?? 0);
+    const n = (key: string) => Number(s[key] ?? 0);
+    // The counts behind the figures, for reading them (not figures).
+    console.log(`${name}: frames tx ${n('net-tx')} rx ${n('net-rx')}; MMIO exits ${n('dev-virtio-net')}, notifies ${n('net-notifies')} (rx ${n('net-rx-notifies')}), interrupts ${n('net-interrupts')} (rx ${n('net-rx-interrupts')})`);
+    exits += n('dev-virtio-net') + n('net-interrupts');
+    mmio += n('dev-virtio-net');
+    notifies += n('net-notifies');
+    rxNotifies += n('net-rx-notifies');
+    irqs += n('net-interrupts');
+    rxIrqs += n('net-rx-interrupts');
+    packets += n('net-tx') + n('net-rx');
   }
   if (!packets) {
     console.error(explain(o, 'bench: no frames counted in the vm-stats markers'));
@@ -88,6 +103,17 @@ try {
   }
   bench('net_exits_per_packet', (exits / packets).toFixed(3), 'exits');
   bench('net_notifies_per_packet', (notifies / packets).toFixed(3), 'exits');
+  // Where the exits went, per frame: they add up to net_exits_per_packet.
+  const per = (x: number) => (x / packets).toFixed(3);
+  bench('net_tx_notifies_per_packet', per(notifies - rxNotifies), 'exits');
+  bench('net_rx_notifies_per_packet', per(rxNotifies), 'exits');
+  bench('net_tx_interrupts_per_packet', per(irqs - rxIrqs), 'exits');
+  bench('net_rx_interrupts_per_packet', per(rxIrqs), 'exits');
+  bench('net_other_mmio_per_packet', per(mmio - notifies), 'exits');
+  // The pings before the transfer (each VM pings the other, one a
+  // second): a lone frame must wait for no batching.
+  const rtts = ['net1', 'net2'].flatMap((vm) => cg(vm).map((l) => /^net-ping-rtt \S+ avg_ms=([\d.]+)$/.exec(l)).filter(Boolean).map((m) => Number(m![1])));
+  if (rtts.length) bench('net_ping_rtt_us', Math.round((rtts.reduce((a, b) => a + b, 0) / rtts.length) * 1000), 'us');
   bench('net_bytes_per_minstr', Math.round(Number(sent[1]) / ((Number(time[1]) * IPS) / 1e6)), 'bytes');
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -237,6 +237,10 @@ test('vnet: spoofed frames dropped and counted, broken rings stop only that devi
   for (const n of ['vnet_sink', 'vnet_pump', 'vnet_bad']) {
     assert.ok(field(stats(n), 'dev-virtio-net') > 0, explain(r, n, `${n}: dev-virtio-net counted`));
     assert.is(field(stats(n), 'dev-virtio-blk'), 0, explain(r, n, `${n}: no dev-virtio-blk exits`));
+    // Three VMs on three CPUs waking each other: a steal stamped before
+    // another CPU made the vCPU runnable once went negative (a huge u64).
+    assert.ok(field(stats(n), 'steal') < 2 ** 62, explain(r, n, `${n}: steal time sane`));
+    assert.match(stats(n), /\bnet-rx-notifies=\d+ net-rx-interrupts=\d+ /, explain(r, n, `${n}: receive notifications and interrupts counted apart`));
   }
   const rate = /^VNET rate quiet=(\d+) flood=(\d+) flood_frames=(\d+)/m.exec(r.vms.find((v) => v.name === 'vnet_sink')?.output ?? '');
   if (rate) console.log(`  vnet: pump frames in the window: ${rate[1]} quiet, ${rate[2]} next to the flood (${rate[3]} flood frames)`);

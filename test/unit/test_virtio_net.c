@@ -7,7 +7,8 @@
  * into another's RX buffers with the virtio_net_hdr, frames waiting for
  * RX buffers, buffers too small, oversized and runt frames, the source
  * MAC lock, the token buckets holding frames in the ring, the per-exit
- * budget, event-index suppression, and malformed rings (loops, buffers
+ * budget, event-index suppression, transmit streams, receive interrupt
+ * coalescing, and malformed rings (loops, buffers
  * outside RAM, oversized chains) that fail only the device that has them. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -455,6 +456,193 @@ static void test_stream(void)
 	CHECK(tx_used(a) == 6 && a->msis[2] == irq + 3, "a lone frame after the stream: at once again");
 }
 
+/* Receive interrupt coalescing (RX_IRQ_* in virtio_net.h): b's driver
+ * asks for an interrupt at the next used entry each time (Linux, after
+ * its receive poll), a sends to b. */
+static const u64 RX_USED_EVENT = RXA + 4 + 2ull * QS;
+
+static void rx_want_next(struct tnic *t)
+{
+	put16(t, RX_USED_EVENT, rx_used(t));
+}
+
+static void coalesce_setup(u32 rx_buffers)
+{
+	setup(0, 0);
+	drv_init(&nics[1], FEATURES | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	post_rx(&nics[1], rx_buffers, 1530, true);
+}
+
+static void send_ab(u32 frames, u8 tag)
+{
+	for (u32 i = 0; i < frames; i++)
+		post_tx(&nics[0], MACS[1], MACS[0], 64, tag, true);
+}
+
+static void test_rx_coalesce(void)
+{
+	struct tnic *b = &nics[1];
+	u32 irq;
+
+	/* A lone frame (nothing received before): its interrupt at once. */
+	coalesce_setup(QS);
+	rx_want_next(b);
+	send_ab(1, 1);
+	CHECK(rx_used(b) == 1 && b->msis[1] == 1 && !b->dev.rx_irq_owed, "a lone frame: interrupt at once");
+	/* One soon after: held, and a timer asked for. */
+	fake_now += 100000;
+	rx_want_next(b);
+	send_ab(3, 2);
+	CHECK(rx_used(b) == 4 && b->msis[1] == 1, "frames soon after: in the ring, interrupt held");
+	CHECK(b->dev.rx_irq_owed && b->dev.st.rx_irqs_held == 1, "held once, counted once");
+	CHECK(virtio_net_ready_at(&b->dev) == fake_now + VIRTIO_NET_RX_IRQ_HOLD_NS, "a call wanted when the hold ends");
+	/* Timer expiry: not a tick before, then it goes. */
+	fake_now += VIRTIO_NET_RX_IRQ_HOLD_NS - 1;
+	virtio_net_service(&b->dev, fake_now);
+	CHECK(b->msis[1] == 1, "not before its time");
+	fake_now += 1;
+	virtio_net_service(&b->dev, fake_now);
+	CHECK(b->msis[1] == 2 && !b->dev.rx_irq_owed && b->dev.st.rx_interrupts == 2, "the held interrupt goes when due");
+	CHECK(virtio_net_ready_at(&b->dev) == 0, "nothing more to do");
+	/* The driver is polling (used_event not crossed): nothing held, nothing sent. */
+	fake_now += 100000;
+	put16(b, RX_USED_EVENT, (u16)(rx_used(b) + 100));
+	send_ab(2, 3);
+	CHECK(b->msis[1] == 2 && !b->dev.rx_irq_owed && virtio_net_ready_at(&b->dev) == 0,
+	      "used_event ahead: no interrupt owed");
+	/* The 64-frame limit. */
+	fake_now += 100000;
+	rx_want_next(b);
+	irq = b->msis[1];
+	send_ab(VIRTIO_NET_RX_IRQ_FRAMES - 1, 4);
+	CHECK(b->msis[1] == irq && b->dev.rx_irq_owed, "63 frames: still held");
+	send_ab(1, 4);
+	CHECK(b->msis[1] == irq + 1 && !b->dev.rx_irq_owed, "the 64th: the interrupt goes");
+	/* A frame after RX_QUIET_NS: at once; just under it: held. */
+	fake_now += VIRTIO_NET_RX_QUIET_NS - 1;
+	rx_want_next(b);
+	irq = b->msis[1];
+	send_ab(1, 5);
+	CHECK(b->msis[1] == irq && b->dev.rx_irq_owed, "a frame just under the quiet spell: held");
+	fake_now += VIRTIO_NET_RX_IRQ_HOLD_NS;
+	virtio_net_service(&b->dev, fake_now);
+	CHECK(b->msis[1] == irq + 1, "and sent when due");
+	fake_now += VIRTIO_NET_RX_QUIET_NS;
+	rx_want_next(b);
+	send_ab(1, 6);
+	CHECK(b->msis[1] == irq + 2 && !b->dev.rx_irq_owed, "after a quiet spell: at once (no added latency)");
+
+	/* The ring running dry: 4 buffers, the last one used sends it. */
+	coalesce_setup(4);
+	send_ab(1, 7);
+	fake_now += 100000;
+	rx_want_next(b);
+	irq = b->msis[1];
+	send_ab(2, 8);
+	CHECK(b->msis[1] == irq && b->dev.rx_irq_owed, "one buffer left: held");
+	send_ab(1, 9);
+	CHECK(rx_used(b) == 4 && b->msis[1] == irq + 1 && !b->dev.rx_irq_owed, "the last buffer used: at once");
+	/* No buffer at all: a frame waits, and the refill takes it. */
+	fake_now += 100000;
+	rx_want_next(b);
+	send_ab(1, 10);
+	CHECK(sw.ports[1].count == 1 && b->msis[1] == irq + 1, "no buffer: the frame waits, no interrupt");
+	post_rx(b, 1, 1530, true);
+	CHECK(rx_used(b) == 5 && b->msis[1] == irq + 2, "the refill takes it; the ring is dry again: at once");
+
+	/* A reset forgets a held interrupt. */
+	coalesce_setup(QS);
+	send_ab(1, 11);
+	fake_now += 100000;
+	rx_want_next(b);
+	send_ab(1, 12);
+	CHECK(b->dev.rx_irq_owed, "held");
+	drv_init(b, FEATURES | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	CHECK(!b->dev.rx_irq_owed && virtio_net_ready_at(&b->dev) == 0, "a reset forgets it");
+}
+
+/* A receive interrupt makes a held transmit one wait TX_IRQ_AFTER_RX_NS
+ * more, at most TX_IRQ_MAX_NS after it began to wait; if the driver's
+ * receive poll reclaimed the transmit buffers (used_event moved past
+ * them), the transmit one is not sent at all. */
+static void test_tx_irq_after_rx(void)
+{
+	struct tnic *a = &nics[0], *b = &nics[1];
+	const u64 tx_used_event = TXA + 4 + 2ull * QS;
+	u64 since;
+	u32 txirq, rxirq;
+
+	setup(0, 0);
+	drv_init(a, FEATURES | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	post_rx(a, QS, 1530, true);
+	post_rx(b, QS, 1530, true);
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 1, true);
+	fake_now += 100000;
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 2, true);
+	txirq = a->msis[2];
+	since = fake_now;
+	CHECK(a->dev.tx_stream && a->dev.tx_irq_owed && a->dev.tx_irq_due == since + VIRTIO_NET_TX_IRQ_DEFER_NS,
+	      "streaming: a's transmit interrupt held");
+	/* b answers: a's receive interrupt goes at once (a lone frame)... */
+	fake_now += 500000;
+	rxirq = a->msis[1];
+	rx_want_next(a);
+	post_tx(b, MACS[0], MACS[1], 64, 3, true);
+	CHECK(a->msis[1] == rxirq + 1, "a's receive interrupt");
+	CHECK(a->dev.tx_irq_due == fake_now + VIRTIO_NET_TX_IRQ_AFTER_RX_NS, "the transmit one waits 2 ms more");
+	/* ... and a later one cannot push it past the cap. */
+	fake_now = since + 3000000;
+	rx_want_next(a);
+	post_tx(b, MACS[0], MACS[1], 64, 4, true);
+	CHECK(a->msis[1] == rxirq + 2, "another receive interrupt (after a quiet spell)");
+	CHECK(a->dev.tx_irq_due == since + VIRTIO_NET_TX_IRQ_MAX_NS, "capped at 4 ms after it began to wait");
+	CHECK(a->msis[2] == txirq, "the transmit interrupt still waits");
+	/* a's receive poll reclaimed its transmit buffers: used_event is at
+	 * the used index now, so when it is due it is not wanted. */
+	put16(a, tx_used_event, tx_used(a));
+	fake_now = since + VIRTIO_NET_TX_IRQ_MAX_NS;
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(!a->dev.tx_irq_owed && a->msis[2] == txirq, "due, but not wanted any more: not sent");
+	/* The other way round: the transmit interrupt falls due while a
+	 * receive one is held: the receive one goes in its place, and the
+	 * transmit one waits 2 ms more (its poll may reclaim the buffers). */
+	fake_now += VIRTIO_NET_TX_STREAM_NS * 2;
+	virtio_net_service(&a->dev, fake_now);
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 6, true);
+	fake_now += 100000;
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 7, true);
+	since = fake_now;
+	txirq = a->msis[2];
+	CHECK(a->dev.tx_stream && a->dev.tx_irq_owed, "a streams again, its transmit interrupt held");
+	fake_now += 100000;
+	rx_want_next(a);
+	post_tx(b, MACS[0], MACS[1], 64, 8, true);	/* after a quiet spell: at once */
+	rxirq = a->msis[1];
+	fake_now += 100000;
+	rx_want_next(a);
+	post_tx(b, MACS[0], MACS[1], 64, 9, true);
+	CHECK(a->dev.rx_irq_owed && a->msis[1] == rxirq, "a receive interrupt held too");
+	fake_now = since + VIRTIO_NET_TX_IRQ_DEFER_NS;
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(a->msis[1] == rxirq + 1 && !a->dev.rx_irq_owed, "the transmit one due: the receive one goes instead");
+	CHECK(a->msis[2] == txirq && a->dev.tx_irq_owed &&
+	      a->dev.tx_irq_due == since + VIRTIO_NET_TX_IRQ_MAX_NS, "the transmit one waits, up to the cap");
+	fake_now = since + VIRTIO_NET_TX_IRQ_MAX_NS;
+	virtio_net_service(&a->dev, fake_now);
+	CHECK(!a->dev.tx_irq_owed && a->msis[2] == txirq + 1, "not reclaimed meanwhile: it goes at the cap");
+	/* A lone frame after all this: its interrupt at once. */
+	fake_now += VIRTIO_NET_TX_STREAM_NS * 2;
+	virtio_net_service(&a->dev, fake_now);
+	txirq = a->msis[2];
+	put16(a, tx_used_event, tx_used(a));
+	post_tx(a, MACS[1], MACS[0], 64, 5, true);
+	CHECK(a->msis[2] == txirq + 1, "a lone frame's transmit interrupt: at once");
+}
+
 static void test_throttle(void)
 {
 	struct tnic *a = &nics[0], *b = &nics[1];
@@ -583,6 +771,8 @@ int main(void)
 	test_queue_full();
 	test_budget_and_event_idx();
 	test_stream();
+	test_rx_coalesce();
+	test_tx_irq_after_rx();
 	test_throttle();
 	test_bad_rings();
 	test_bad_rx();

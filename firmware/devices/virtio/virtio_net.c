@@ -42,24 +42,61 @@ static int tx_pop(struct virtio_net *n)
 	return rc;
 }
 
+/* The held receive interrupt goes now, if the driver still wants it
+ * (used_event crossed since it began to wait); a held transmit one then
+ * waits a little more (tx_irq_after_rx), as this one's poll may reclaim
+ * its buffers. */
+static void rx_irq_send(struct virtio_net *n, u64 now)
+{
+	u64 due, cap;
+
+	n->rx_irq_owed = false;
+	if (!virtq_should_notify(&n->rxq, &n->mem, n->rx_irq_old))
+		return;
+	n->st.interrupts++;
+	n->st.rx_interrupts++;
+	virtio_pci_queue_interrupt(&n->tp, VIRTIO_NET_RXQ);
+	if (!n->tx_irq_owed)
+		return;
+	due = now + VIRTIO_NET_TX_IRQ_AFTER_RX_NS;
+	cap = n->tx_irq_since + VIRTIO_NET_TX_IRQ_MAX_NS;
+	if (due > cap)
+		due = cap;
+	if (due > n->tx_irq_due) {
+		n->tx_irq_due = due;
+		n->tx_irq_after_rx = true;
+	}
+}
+
 /* The transmit-used interrupt the frames pushed since old earned: at once
  * unless streaming (the driver reclaims its buffers on every transmit
  * anyway), then when the stream ends, TX_IRQ_DEFER_NS later, or when
  * half the ring came back in one go (the driver may have stopped its
- * queue for want of descriptors). */
+ * queue for want of descriptors). A receive interrupt, sent meanwhile
+ * or sent in its place, makes it wait up to TX_IRQ_MAX_NS in all. */
 static void tx_interrupt(struct virtio_net *n, u16 old, u64 now, u32 frames)
 {
-	bool fresh = false;
+	bool fresh = false, hold, urgent = frames >= n->txq.size / 2u;
 
 	if (n->txq.used_idx != old && !n->tx_irq_owed) {
 		n->tx_irq_owed = true;
 		n->tx_irq_old = old;
 		n->tx_irq_due = now + VIRTIO_NET_TX_IRQ_DEFER_NS;
+		n->tx_irq_since = now;
+		n->tx_irq_after_rx = false;
 		fresh = true;
 	}
 	if (!n->tx_irq_owed)
 		return;
-	if (n->tx_stream && now < n->tx_irq_due && frames < n->txq.size / 2u) {
+	hold = (n->tx_stream || n->tx_irq_after_rx) && now < n->tx_irq_due && !urgent;
+	/* Due, with a receive interrupt waiting as well: that one goes
+	 * instead, and this one waits TX_IRQ_AFTER_RX_NS more (rx_irq_send),
+	 * since the driver's receive poll may reclaim the transmit buffers. */
+	if (!hold && !urgent && n->rx_irq_owed && now < n->tx_irq_since + VIRTIO_NET_TX_IRQ_MAX_NS) {
+		rx_irq_send(n, now);
+		hold = now < n->tx_irq_due;
+	}
+	if (hold) {
 		if (fresh)
 			n->st.irqs_deferred++;
 		return;
@@ -71,12 +108,33 @@ static void tx_interrupt(struct virtio_net *n, u16 old, u64 now, u32 frames)
 	}
 }
 
-static void net_interrupt(struct virtio_net *n, struct virtq *q, u16 old, u32 qi)
+/* The receive interrupt the frames pushed since old earned, at now (dry:
+ * the driver has no RX buffer left). It waits (RX_IRQ_* in virtio_net.h)
+ * unless the frames came after a quiet spell, the ring ran dry or
+ * enough came in; whether the driver wants it is its used_event's say,
+ * checked when it begins to wait and again when it goes. */
+static void rx_interrupt(struct virtio_net *n, u16 old, u64 now, bool dry)
 {
-	if (q->used_idx != old && virtq_should_notify(q, &n->mem, old)) {
-		n->st.interrupts++;
-		virtio_pci_queue_interrupt(&n->tp, qi);
+	u16 got = (u16)(n->rxq.used_idx - old);
+	bool quiet = false;
+
+	if (!n->rx_irq_owed) {
+		if (!got || !virtq_should_notify(&n->rxq, &n->mem, old))
+			goto out;
+		n->rx_irq_owed = true;
+		n->rx_irq_old = old;
+		n->rx_irq_frames = 0;
+		n->rx_irq_due = now + VIRTIO_NET_RX_IRQ_HOLD_NS;
+		quiet = !n->rx_last || now - n->rx_last >= VIRTIO_NET_RX_QUIET_NS;
 	}
+	n->rx_irq_frames += got;
+	if (quiet || dry || n->rx_irq_frames >= VIRTIO_NET_RX_IRQ_FRAMES || now >= n->rx_irq_due)
+		rx_irq_send(n, now);
+	else if (got && n->rx_irq_frames == got)
+		n->st.rx_irqs_held++;	/* once per interrupt held */
+out:
+	if (got)
+		n->rx_last = now;
 }
 
 /* The driver runs now: the link comes up once per DRIVER_OK. */
@@ -177,6 +235,7 @@ u32 virtio_net_rx(struct virtio_net *n, const struct virtio_net_src *src, u32 ma
 {
 	u16 old = n->rxq.used_idx;
 	u32 taken = 0;
+	bool dry = false;
 	const u8 *f;
 	u32 len;
 
@@ -191,8 +250,10 @@ u32 virtio_net_rx(struct virtio_net *n, const struct virtio_net_src *src, u32 ma
 			continue;
 		}
 		rc = net_pop(n, &n->rxq, &n->rx_chain);
-		if (rc == 0)
+		if (rc == 0) {
+			dry = true;
 			break;	/* no buffer: the frame waits in the port's queue */
+		}
 		if (rc < 0) {
 			net_fail(n, rc);
 			break;
@@ -220,7 +281,8 @@ u32 virtio_net_rx(struct virtio_net *n, const struct virtio_net_src *src, u32 ma
 		n->st.rx_frames++;
 		n->st.rx_bytes += len;
 	}
-	net_interrupt(n, &n->rxq, old, VIRTIO_NET_RXQ);
+	if (virtio_pci_live(&n->tp) && n->rxq.size)
+		rx_interrupt(n, old, n->now(), dry || virtq_avail_empty(&n->rxq, &n->mem));
 	return taken;
 }
 
@@ -269,6 +331,8 @@ static void net_reset(void *ctx)
 	n->tx_stream = false;
 	n->tx_last = 0;
 	n->tx_irq_owed = false;
+	n->rx_irq_owed = false;
+	n->rx_last = 0;
 	if (n->up) {
 		n->up = false;
 		if (n->port.link)
@@ -344,6 +408,8 @@ u64 virtio_net_ready_at(const struct virtio_net *n)
 	}
 	if (n->tx_irq_owed && (!t || n->tx_irq_due < t))
 		t = n->tx_irq_due;
+	if (n->rx_irq_owed && (!t || n->rx_irq_due < t))
+		t = n->rx_irq_due;
 	return t;
 }
 
@@ -352,6 +418,9 @@ u64 virtio_net_service(struct virtio_net *n, u64 now)
 	u64 next;
 
 	virtio_pci_lock(&n->tp);
+	/* Receive first: its interrupt may make the transmit one wait. */
+	if (n->rx_irq_owed && now >= n->rx_irq_due)
+		rx_irq_send(n, now);
 	if (((n->tx_pending || n->backlog) && now >= n->ready_at) || (n->tx_stream && !n->tx_pending))
 		net_tx(n, now, false);
 	else if (n->tx_irq_owed)

@@ -214,6 +214,19 @@ int virtq_pop(struct virtq *q, const struct virtq_mem *m, struct virtq_chain *ch
 	return 1;
 }
 
+bool virtq_avail_empty(const struct virtq *q, const struct virtq_mem *m)
+{
+	u32 size = q->size;
+	const u8 *avail;
+
+	if (!size)
+		return true;
+	avail = vmap(m, q->avail, RING_HDR);
+	if (!avail)
+		return false;
+	return __atomic_load_n((const u16 *)(avail + 2), __ATOMIC_ACQUIRE) == q->last_avail_idx;
+}
+
 int virtq_push(struct virtq *q, const struct virtq_mem *m, u16 head, u32 written_len)
 {
 	u32 size = q->size;

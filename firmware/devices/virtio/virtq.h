@@ -113,6 +113,12 @@ void virtq_reset(struct virtq *q);
  *		 after a writable one (unless VIRTQ_ANY_ORDER). */
 int virtq_pop(struct virtq *q, const struct virtq_mem *m, struct virtq_chain *chain);
 
+/* virtq_avail_empty: whether the driver has no chain the device has not
+ * taken yet (a disabled queue: true). False when the avail ring is outside
+ * guest RAM: the next virtq_pop reports that. A racy look: the driver
+ * may add one right after. */
+bool virtq_avail_empty(const struct virtq *q, const struct virtq_mem *m);
+
 /* virtq_push: return chain head to the driver through the used ring with
  * written_len bytes written into its write stream, then publish used->idx
  * with release ordering (the element and the data are visible first).

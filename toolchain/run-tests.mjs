@@ -1,7 +1,10 @@
 // Runs the uvu suites (bundled into build/js/test) and ends with one plain
 // "N passed, M failed" line, so CI logs say what ran, and the wall time of
 // each test file, slowest first, so the log also says where `make test`'s
-// 15-minute budget goes. Exit status is uvu's.
+// 15-minute budget goes. A file's time runs from its name to the next
+// file's; the emulator boots are pooled across files (test/boot/pool.ts),
+// so a file whose boots ran while an earlier one was waiting shows little
+// and the earlier one carries them. Exit status is uvu's.
 import { spawn } from 'node:child_process';
 
 const dir = process.argv[2] ?? 'build/js/test';
